@@ -1,0 +1,58 @@
+//! The verdict an assessment produces, and the stored assessment around it (model's own
+//! answer, evidence, the final combined verdict and why it differs).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Cause, Risk};
+
+/// The schema-constrained answer, also the shape of the final (combined) verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub cause: Cause,
+    pub cause_explanation: String,
+    pub risk_level: Risk,
+    pub risk_justification: String,
+    pub business_impact: String,
+    pub likelihood: String,
+    /// 1 = investigate now … 4 = when convenient.
+    pub investigation_priority: u8,
+    /// Valid ATT&CK ids (unknown ones are dropped and counted by the assessor).
+    pub techniques: Vec<String>,
+    pub anomalous_patterns: Vec<String>,
+    pub summary: String,
+    pub remediation: Vec<String>,
+    /// Event ids the verdict relies on.
+    pub evidence: Vec<String>,
+}
+
+/// Where a shown assessment came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessState {
+    NotAssessed,
+    Queued,
+    Running,
+    Done,
+    FromCache,
+    Failed,
+}
+
+/// One stored assessment of one session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    pub session_id: String,
+    /// The verdict lookout shows: the documented combination of rules, prior and model.
+    pub verdict: Verdict,
+    /// The model's own answer, unchanged (None when no model ran, e.g. rules-only).
+    pub model_verdict: Option<Verdict>,
+    /// Why the final verdict differs from the model's (rule floor, prior, …), one note each.
+    pub adjustments: Vec<String>,
+    /// Technique ids the model proposed that the ATT&CK catalog does not know.
+    pub dropped_techniques: Vec<String>,
+    pub model_id: String,
+    pub prompt_version: String,
+    pub latency_ms: u64,
+    pub created: DateTime<Utc>,
+    pub from_cache: bool,
+}

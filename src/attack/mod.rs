@@ -1,0 +1,1 @@
+//! ATT&CK: the Enterprise catalog (validate technique ids, names and tactics).

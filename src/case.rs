@@ -1,0 +1,1 @@
+//! A case: one investigation, tying index, store, sessions and detections together.

@@ -1,0 +1,1 @@
+//! Configuration: the TOML config file with embedded defaults and partial user overrides.

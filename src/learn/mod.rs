@@ -1,0 +1,1 @@
+//! Learn: corrections become fine-tuning datasets and a learned prior.

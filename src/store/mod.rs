@@ -1,0 +1,1 @@
+//! Store: the SQLite file of cases, ingest runs, sessions, detections, assessments and corrections.

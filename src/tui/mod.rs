@@ -1,0 +1,1 @@
+//! The workbench: ratatui UI state, update, views and widgets.
