@@ -215,9 +215,25 @@ fn describe(
     let mut techniques: BTreeSet<String> = BTreeSet::new();
     let mut detections: BTreeMap<String, SessionDetection> = BTreeMap::new();
     let mut digest = xxhash_rust::xxh3::Xxh3::new();
+    let mut event_ids: BTreeMap<String, u64> = BTreeMap::new();
+    let mut processes: BTreeSet<String> = BTreeSet::new();
+    let mut remote_ips: BTreeSet<String> = BTreeSet::new();
     for &i in idx {
         let m = &events[i];
         digest.update(&m.key.to_le_bytes());
+        if let Some(e) = &m.event_id {
+            *event_ids.entry(e.to_string()).or_default() += 1;
+        }
+        if let Some(p) = &m.process
+            && processes.len() < 10
+        {
+            processes.insert(basename(p).to_lowercase());
+        }
+        for ip in [&m.src_ip, &m.dst_ip].into_iter().flatten() {
+            if remote_ips.len() < 10 && m.host.as_deref() != Some(ip.as_ref()) {
+                remote_ips.insert(ip.to_string());
+            }
+        }
         let fmt = m.format.as_deref().unwrap_or("unknown");
         *formats.entry(fmt.to_string()).or_default() += 1;
         if fmt == "text" {
@@ -280,5 +296,18 @@ fn describe(
         detections,
         label,
         content_hash: format!("{:016x}", digest.digest()),
+        event_ids: top_counts(event_ids, 20),
+        processes: processes.into_iter().collect(),
+        remote_ips: remote_ips.into_iter().collect(),
     }
+}
+
+/// The `n` largest counts (ties by name), as a map.
+fn top_counts(counts: BTreeMap<String, u64>, n: usize) -> BTreeMap<String, u64> {
+    if counts.len() <= n {
+        return counts;
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter().take(n).collect()
 }

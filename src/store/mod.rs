@@ -2,6 +2,7 @@
 //! corrections. The only module that imports rusqlite; the others see plain Rust types.
 
 mod cases;
+mod corrections;
 mod detections;
 mod sessions;
 
@@ -10,6 +11,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 pub use cases::{CaseRow, IngestRun};
+pub use corrections::{Correction, CorrectionKind, analyst_name};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,7 +34,12 @@ pub struct Store {
 }
 
 /// Each module adds its tables here; `CREATE … IF NOT EXISTS` keeps opening idempotent.
-const SCHEMA: &[&str] = &[cases::SCHEMA, sessions::SCHEMA, detections::SCHEMA];
+const SCHEMA: &[&str] = &[
+    cases::SCHEMA,
+    sessions::SCHEMA,
+    detections::SCHEMA,
+    corrections::SCHEMA,
+];
 
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
