@@ -124,6 +124,7 @@ impl Case {
         &mut self,
         paths: &[PathBuf],
         opts: &IngestOptions,
+        file_labels: &FileLabels,
         rules: &RuleSet,
         config: &Config,
         progress: &IngestProgress,
@@ -173,6 +174,17 @@ impl Case {
                 .start_run(&self.name, &file.display().to_string(), size, &digest)?;
             let mut tally = FileTally::default();
             let mut write_error = None;
+            let file_opts;
+            let opts = match file_labels.get(file) {
+                Some(label) => {
+                    file_opts = IngestOptions {
+                        label: Some(label.clone()),
+                        ..opts.clone()
+                    };
+                    &file_opts
+                }
+                None => opts,
+            };
             let reports = ingest::read_file(file, opts, &mut |ev: Event| {
                 if write_error.is_some() {
                     return;
@@ -329,6 +341,35 @@ impl Case {
             sessions: self.store.sessions(&self.name)?.len() as u64,
             files: self.store.runs(&self.name)?.iter().filter(|r| r.complete).count() as u64,
         })
+    }
+}
+
+/// Ground truth per input file (labelled corpora): canonical path -> label.
+#[derive(Debug, Clone, Default)]
+pub struct FileLabels {
+    by_path: std::collections::HashMap<PathBuf, crate::event::Label>,
+}
+
+impl FileLabels {
+    pub fn insert(&mut self, path: &Path, label: crate::event::Label) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.insert(key, label);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&crate::event::Label> {
+        if self.by_path.is_empty() {
+            return None;
+        }
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.get(&key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
     }
 }
 

@@ -28,6 +28,10 @@ pub struct IngestArgs {
     /// Ground truth for every event of these paths: CAUSE[:TECHNIQUE,...].
     #[arg(long)]
     pub label: Option<Label>,
+    /// Ground truth per file from a corpus labels file (`evtx-attack/labels.tsv`,
+    /// `security-datasets/labels.tsv`: a `file` column relative to the labels file's folder).
+    #[arg(long, conflicts_with = "label")]
+    pub labels: Option<PathBuf>,
     /// Print exactly one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -46,7 +50,11 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     };
     let progress = Arc::new(IngestProgress::default());
     let bar = IngestBar::start(progress.clone());
-    let summary = case.ingest(&a.paths, &opts, &rules, &g.config, &progress)?;
+    let file_labels = match &a.labels {
+        Some(path) => crate::eval::labels::file_labels(path)?,
+        None => crate::case::FileLabels::default(),
+    };
+    let summary = case.ingest(&a.paths, &opts, &file_labels, &rules, &g.config, &progress)?;
     drop(bar);
     if a.json {
         json_line(&summary)?;
