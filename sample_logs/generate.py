@@ -516,8 +516,7 @@ class Desk:
                              "Microsoft Corporation", "ms-teams.exe"))
         t += timedelta(seconds=rng.uniform(1, 3))
         h.proc(t, EDGEWV, f'"{EDGEWV}" --embedded-browser-webview=1 --webview-exe-name=ms-teams.exe '
-                          f'--user-data-dir="{self.home}\\AppData\\Local\\Packages\\MSTeams_8wekyb3d8bbwe'
-                          f'\\LocalCache\\Microsoft\\MSTeams\\EBWebView" --noerrdialogs', teams,
+                          f'--noerrdialogs', teams,
                meta=("133.0.3065.92", "Microsoft Edge WebView2", "Microsoft Edge WebView2",
                      "Microsoft Corporation", "msedgewebview2.exe"))
         self.https(t + timedelta(seconds=1), rng.choice(EXT_MS), teams)
@@ -563,7 +562,7 @@ class Desk:
                                   f'{rng.randint(8, 90)} --mojo-platform-channel-handle='
                                   f'{rng.randint(1800, 6000)} /prefetch:1', self.chrome, meta=CHROME_META)
                 self.https(t + timedelta(seconds=0.5), rng.choice(EXT_GOOGLE + EXT_CDN), self.chrome,
-                           log_sysmon=rng.random() < 0.5)
+                           log_sysmon=rng.random() < 0.3)
             elif k < 0.40:
                 doc = rng.choice(docs)
                 exe = "EXCEL.EXE" if doc.endswith("xlsx") else "WINWORD.EXE"
@@ -764,6 +763,27 @@ def windows_update(rng: random.Random) -> None:
         del tw
 
 
+def zeek_background() -> None:
+    """Flows Zeek sees but no host log records: browsing, DNS, DC forwarder lookups, NTP."""
+    rng = rstream("zeek-background")
+    for day in range(5):
+        for h in (WS01, WS02):
+            for _ in range(rng.randint(10, 14)):
+                t = at(day, 8, 40) + timedelta(seconds=rng.uniform(0, 8.5 * 3600))
+                conn(t - timedelta(milliseconds=rng.randint(8, 40)), h.ip, rng.randint(49700, 65000),
+                     IP["DC01"], 53, "udp", "dns", rng.uniform(0.001, 0.03), rng.randint(30, 60),
+                     rng.randint(60, 220))
+                conn(t, h.ip, rng.randint(49700, 65000), rng.choice(EXT_MS + EXT_GOOGLE + EXT_CDN), 443,
+                     "tcp", "ssl", rng.uniform(0.3, 240), rng.randint(900, 30000), rng.randint(3000, 600000))
+        for _ in range(rng.randint(8, 12)):
+            t = at(day, 0, 0) + timedelta(seconds=rng.uniform(0, 86000))
+            conn(t, IP["DC01"], rng.randint(49700, 65000), DNS_FORWARDER, 53, "udp", "dns",
+                 rng.uniform(0.005, 0.04), rng.randint(30, 60), rng.randint(60, 300))
+        for hh in (3, 11, 19):
+            t = at(day, hh, 0) + timedelta(seconds=rng.uniform(0, 3000))
+            conn(t, IP["DC01"], 123, "162.159.200.1", 123, "udp", "ntp", rng.uniform(0.01, 0.03), 48, 48)
+
+
 def windows_background() -> None:
     rng = rstream("windows-background")
     for day in range(5):
@@ -777,6 +797,7 @@ def windows_background() -> None:
             gp_refresh(h, day, rng)
     server_background(rng)
     windows_update(rng)
+    zeek_background()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1405,7 +1426,7 @@ def web_background() -> None:
     clients = [f"192.0.2.{i}" for i in rng.sample(range(2, 254), 70)]
     for day in range(5):
         # ~30 human visits a day, mostly in (European) business hours, a few at night
-        for _ in range(rng.randint(10, 14)):
+        for _ in range(rng.randint(7, 10)):
             hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 7, 9, 9, 8, 7, 8, 9, 9, 8, 6,
                                                    4, 3, 3, 2, 2, 1])[0]
             t = at(day, hour, 0) + timedelta(seconds=rng.uniform(0, 3599))
