@@ -1088,7 +1088,7 @@ def story_clock_skew() -> None:
                    "none of the time service providers provided a usable time stamp.", task="0")
     # the machine account is refused too (KRB_AP_ERR_SKEW) at boot and on each retry
     for k in range(5):
-        tt = t + timedelta(seconds=9 + k * rng.uniform(1000, 1400))
+        tt = t + timedelta(seconds=9 + rng.uniform(0, 1) + k * rng.uniform(1000, 1400))
         dc_preauth_failed(tt, "WS02$", h.ip, "0x25", rng)
         conn(tt - timedelta(milliseconds=5), h.ip, rng.randint(49700, 65000), IP["DC01"], 88, "tcp",
              "krb_tcp", 0.004, 291, 205)
@@ -1129,11 +1129,11 @@ def story_clock_skew() -> None:
     h.emit(t_fix + timedelta(seconds=0.4), 1, KERNEL_GENERAL, {
         "NewTime": new.strftime("%Y-%m-%dT%H:%M:%S.") + f"{new.microsecond:06d}000Z",
         "OldTime": old.strftime("%Y-%m-%dT%H:%M:%S.") + f"{old.microsecond:06d}000Z",
-        "Reason": "2"},
+        "Reason": "1"},
         message=f"The system time has changed to \u200e{new:%Y}\u200e-\u200e{new:%m}\u200e-\u200e{new:%d}"
                 f"T{new:%H:%M:%S}.{new.microsecond:06d}000Z from \u200e{old:%Y}\u200e-\u200e{old:%m}"
                 f"\u200e-\u200e{old:%d}T{old:%H:%M:%S}.{old.microsecond:06d}000Z.\r\n\r\nChange Reason: "
-                "System time synchronized with the hardware clock.", task="1")
+                "An application or system component changed the time.", task="1")
     h.emit(t_fix + timedelta(seconds=0.6), 35, W32TIME, {
         "TimeSource": "DC01.corp.local (ntp.d|10.0.2.22:123->10.0.2.10:123)"},
         message="The time service is now synchronizing the system time with the time source "
