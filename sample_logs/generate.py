@@ -1172,7 +1172,7 @@ def story_clock_skew() -> None:
 def story_vendor_task() -> None:
     rng = rstream("story-vendor-task")
     h = WS02
-    t = at(TUE, 14, 18, 3.5)
+    t = at(TUE, 18, 12, 3.5)
     conn(t - timedelta(seconds=0.8), IP["admin"], rng.randint(49700, 65000), h.ip, 3389, "tcp", "ssl",
          611.4, 198_220, 1_604_113)
     dc_ntlm(t - timedelta(milliseconds=20), "it_admin", "ADMIN-PC")
