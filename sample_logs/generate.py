@@ -114,6 +114,10 @@ def conn(t: datetime, orig: str, oport: int, resp: str, rport: int, proto: str =
          opk: int | None = None, rpk: int | None = None) -> None:
     """One Zeek conn.log row (ts = connection start)."""
     uid = "C" + "".join(_zrng.choice(_B62) for _ in range(17))
+    # sensor timestamps: a few hundred microseconds of capture jitter, never round numbers
+    t = t + timedelta(microseconds=_zrng.randint(1, 900))
+    if duration is not None:
+        duration += _zrng.uniform(0.000001, 0.000999)
     hdr = 20 if proto == "udp" else 40
     if proto == "udp":
         hdr = 28
