@@ -118,9 +118,7 @@ def conn(t: datetime, orig: str, oport: int, resp: str, rport: int, proto: str =
     t = t + timedelta(microseconds=_zrng.randint(1, 900))
     if duration is not None:
         duration += _zrng.uniform(0.000001, 0.000999)
-    hdr = 20 if proto == "udp" else 40
-    if proto == "udp":
-        hdr = 28
+    hdr = 28 if proto == "udp" else 40  # IP + UDP / IP + TCP header bytes per packet
     if history is None:
         history = {"SF": "ShADadfF", "S0": "S", "REJ": "Sr", "RSTO": "ShADadR",
                    "RSTR": "ShADadr", "SH": "ShAF", "OTH": "CC"}.get(state, "ShADadfF")
@@ -718,7 +716,7 @@ def server_background(rng: random.Random) -> None:
                                                                          "USERINIT.EXE"))
     ex = FS01.proc(t + timedelta(seconds=4), r"C:\Windows\explorer.exe", r"C:\Windows\Explorer.EXE",
                    ui, meta=msmeta("Windows Explorer", "EXPLORER.EXE"))
-    mmc = FS01.proc(t + timedelta(seconds=61), r"C:\Windows\System32\mmc.exe",
+    FS01.proc(t + timedelta(seconds=61), r"C:\Windows\System32\mmc.exe",
                     r'"C:\Windows\system32\mmc.exe" "C:\Windows\system32\fsmgmt.msc" ', ex,
                     meta=msmeta("Microsoft Management Console", "mmc.exe"))
     FS01.proc(t + timedelta(seconds=410), r"C:\Windows\System32\mmc.exe",
@@ -728,7 +726,6 @@ def server_background(rng: random.Random) -> None:
         "TargetUserSid": sid("it_admin"), "TargetUserName": "it_admin", "TargetDomainName": DOMAIN,
         "TargetLogonId": lid})
     FS01.logoff(t + timedelta(seconds=1424), "it_admin", 10, lid)
-    del mmc
 
 
 def windows_update(rng: random.Random) -> None:
@@ -743,7 +740,7 @@ def windows_update(rng: random.Random) -> None:
             conn(t + timedelta(seconds=5 + i * 7), h.ip, rng.randint(49700, 65000), rng.choice(EXT_WU),
                  443, "tcp", "ssl", rng.uniform(3, 40), rng.randint(2000, 9000),
                  rng.randint(2_000_000, 9_000_000))
-        tw = h.proc(t + timedelta(seconds=41), r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_"
+        h.proc(t + timedelta(seconds=41), r"C:\Windows\WinSxS\amd64_microsoft-windows-servicingstack_"
                     r"31bf3856ad364e35_10.0.22621.4825_none_5f1c0d2b7d3c8e4a\TiWorker.exe",
                     r"C:\Windows\winsxs\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_"
                     r"10.0.22621.4825_none_5f1c0d2b7d3c8e4a\TiWorker.exe -Embedding", h.svc_dcom,
@@ -764,7 +761,6 @@ def windows_update(rng: random.Random) -> None:
                 "updateRevisionNumber": str(200 + j)},
                 message=f"Installation Successful: Windows successfully installed the following "
                         f"update: {title}")
-        del tw
 
 
 def zeek_background() -> None:
@@ -924,8 +920,7 @@ def story_phish_to_fileserver() -> None:
     lid = f.logon(t, u, 3, src_ip=h.ip, src_port=str(sport), workstation="WS01", package="NTLM",
                   lproc="NtLmSsp ", lm="NTLM V2", key_len="128", elevated=True)
     f.special_privs(t + timedelta(milliseconds=1), u, lid)
-    sysmon_system = f.system
-    f.filecreate(at(THU, 14, 31, 1.90), sysmon_system, r"C:\Windows\PSEXESVC.exe")
+    f.filecreate(at(THU, 14, 31, 1.90), f.system, r"C:\Windows\PSEXESVC.exe")  # written over ADMIN$
     f.emit(at(THU, 14, 31, 2.05), 4697, SEC, {
         "SubjectUserSid": sid(u), "SubjectUserName": u, "SubjectDomainName": DOMAIN,
         "SubjectLogonId": lid, "ServiceName": "PSEXESVC", "ServiceFileName": r"%SystemRoot%\PSEXESVC.exe",
@@ -1147,7 +1142,7 @@ def story_clock_skew() -> None:
                                                          "TimeSource": "DC01.corp.local"},
            message="The time provider NtpClient is currently receiving valid time data from "
                    "DC01.corp.local (ntp.d|10.0.2.22:123->10.0.2.10:123).", task="0")
-    h.emit(t + timedelta(seconds=140.3), 4634 if False else 4647, SEC, {
+    h.emit(t + timedelta(seconds=140.3), 4647, SEC, {
         "TargetUserSid": sid("it_admin"), "TargetUserName": "it_admin", "TargetDomainName": DOMAIN,
         "TargetLogonId": lid})
     h.logoff(t + timedelta(seconds=141.0), "it_admin", 11, lid)
@@ -1569,7 +1564,6 @@ def story_web01(pids: Pids) -> None:
         access(t, A, "GET", f"/products.php?id={pl}", status, size, "-", "sqlmap/1.7.2#stable (https://sqlmap.org)")
         t += timedelta(seconds=rng.uniform(0.8, 3.2) + (5.0 if "SLEEP" in pl else 0))
     conn(s0, A, sport, IP["web01"], 80, "tcp", "http", (t - s0).total_seconds(), 9_830, 121_400)
-    t_web_end = t
     # 02:11 SSH password brute force (T1110.001), hydra-like, one task
     t = at(TUE, 2, 11, 5.0)
     attempts = 0
@@ -1687,7 +1681,6 @@ def story_web01(pids: Pids) -> None:
     ssh_session(pids, rng, t, "root", 0, A, "publickey", 312.0, next_session(),
                 key_fp="RSA SHA256:3nVv2vYbq0a9oQ6wqXc1bWm8y5kP7e2GZsJrT4hLdUw")
     STORY_LINUX["web01-root-return"] = (t, t + timedelta(seconds=312.0))
-    del t_web_end
 
 
 # --------------------------------------------------------------------------------------------
