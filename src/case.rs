@@ -185,9 +185,12 @@ impl Case {
                 }
                 None => opts,
             };
-            let reports = ingest::read_file(file, opts, &mut |ev: Event| {
+            let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
                 if write_error.is_some() {
                     return;
+                }
+                if ev.host.is_none() {
+                    ev.host.clone_from(&file_labels.default_host);
                 }
                 hits.extend(rules.matches(&ev));
                 if let Err(e) = writer.upsert(&ev) {
@@ -253,7 +256,8 @@ impl Case {
     pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
         let meta = self.index.scan_meta()?;
         let hits = self.store.hits(&self.name)?;
-        let opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
         let sessions = sessions::sessionize(&meta, &hits, &opts);
         self.store.replace_sessions(&self.name, &sessions)?;
         Ok(sessions.len())
@@ -344,10 +348,13 @@ impl Case {
     }
 }
 
-/// Ground truth per input file (labelled corpora): canonical path -> label.
+/// What the analyst knows about the input files: ground truth per file (labelled corpora,
+/// canonical path -> label) and the host of records that name none.
 #[derive(Debug, Clone, Default)]
 pub struct FileLabels {
     by_path: std::collections::HashMap<PathBuf, crate::event::Label>,
+    /// Host for records that name none (e.g. a web access log): `ingest --host`.
+    pub default_host: Option<String>,
 }
 
 impl FileLabels {

@@ -21,6 +21,7 @@ pub struct Config {
 pub struct SessionsConfig {
     pub gap_minutes: u32,
     pub timeline_tokens: usize,
+    pub host_ips: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -49,6 +50,7 @@ impl Default for SessionsConfig {
         SessionsConfig {
             gap_minutes: 5,
             timeline_tokens: 1500,
+            host_ips: Default::default(),
         }
     }
 }
