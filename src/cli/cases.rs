@@ -54,7 +54,7 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     let progress = Arc::new(IngestProgress::default());
     let bar = IngestBar::start(progress.clone());
     let mut file_labels = match &a.labels {
-        Some(path) => crate::eval::labels::file_labels(path)?,
+        Some(path) => crate::eval::corpus::file_labels(path)?,
         None => crate::case::FileLabels::default(),
     };
     file_labels.default_host = a.host.clone();
