@@ -100,6 +100,7 @@ mod tests {
         let c = m.add("Accepted publickey for bob from 10.0.0.9 port 22 ssh2");
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_eq!(m.template(a), "Failed password for <*> from <*> port <*> ssh2");
+        // `ssh2` holds a digit, so it is a variable like the port.
+        assert_eq!(m.template(a), "Failed password for <*> from <*> port <*> <*>");
     }
 }

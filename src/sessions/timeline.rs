@@ -84,52 +84,62 @@ pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timelin
     }
 
     // Over budget: drop the lines of the most frequent templates first, never rule hits or
-    // rare events, and say what went.
+    // rare events, and say what went. The notes cost tokens too, so the lines get a smaller
+    // budget until lines and notes fit together.
     let cost: Vec<usize> = lines.iter().map(|l| estimate_tokens(&render_line(l)) + 1).collect();
-    let mut total: usize = cost.iter().sum();
-    let mut dropped: HashSet<usize> = HashSet::new();
-    if total > budget_tokens {
-        let mut order: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].rules.is_empty() && freq[&lines[i].template_id] > RARE)
-            .collect();
-        // Most frequent template first; within one, keep its first and last appearance longest.
-        order.sort_by_key(|&i| (std::cmp::Reverse(freq[&lines[i].template_id]), middle_first(i, lines.len())));
-        for i in order {
-            if total <= budget_tokens {
+    let mut order: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].rules.is_empty() && freq[&lines[i].template_id] > RARE)
+        .collect();
+    // Most frequent template first; within one, keep its first and last appearance longest.
+    order.sort_by_key(|&i| (std::cmp::Reverse(freq[&lines[i].template_id]), middle_first(i, lines.len())));
+    let mut reserve = 0usize;
+    let (dropped, omitted, tokens) = loop {
+        let mut total: usize = cost.iter().sum();
+        let mut dropped: HashSet<usize> = HashSet::new();
+        for &i in &order {
+            if total + reserve <= budget_tokens {
                 break;
             }
             total -= cost[i];
             dropped.insert(i);
         }
-    }
-    let mut omitted_by_template: HashMap<usize, (u64, String)> = HashMap::new();
-    for &i in &dropped {
-        let l = &lines[i];
-        let entry = omitted_by_template
-            .entry(l.template_id)
-            .or_insert_with(|| (0, one_line(&miner.template(l.template_id), 100)));
-        entry.0 += l.count;
-    }
-    let mut omitted: Vec<(u64, String)> = omitted_by_template.into_values().collect();
-    omitted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let omitted: Vec<String> = omitted
-        .into_iter()
-        .map(|(n, t)| format!("… {n} similar \"{t}\" events omitted"))
-        .collect();
+        let omitted = omission_notes(&lines, &dropped, &miner);
+        let tokens = total + omitted.iter().map(|o| estimate_tokens(o) + 1).sum::<usize>();
+        if tokens <= budget_tokens || dropped.len() == order.len() {
+            break (dropped, omitted, tokens);
+        }
+        reserve += tokens - budget_tokens;
+    };
     let kept: Vec<TimelineLine> = lines
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !dropped.contains(i))
         .map(|(_, l)| l)
         .collect();
-    let tokens = kept.iter().map(|l| estimate_tokens(&render_line(l)) + 1).sum::<usize>()
-        + omitted.iter().map(|o| estimate_tokens(o) + 1).sum::<usize>();
     Timeline {
         lines: kept,
         omitted,
         total_events: events.len() as u64,
         tokens,
     }
+}
+
+/// "… 412 similar "<template>" events omitted", per template, largest first.
+fn omission_notes(lines: &[TimelineLine], dropped: &HashSet<usize>, miner: &Miner) -> Vec<String> {
+    let mut by_template: HashMap<usize, (u64, String)> = HashMap::new();
+    for &i in dropped {
+        let l = &lines[i];
+        let entry = by_template
+            .entry(l.template_id)
+            .or_insert_with(|| (0, one_line(&miner.template(l.template_id), 100)));
+        entry.0 += l.count;
+    }
+    let mut notes: Vec<(u64, String)> = by_template.into_values().collect();
+    notes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    notes
+        .into_iter()
+        .map(|(n, t)| format!("… {n} similar \"{t}\" events omitted"))
+        .collect()
 }
 
 /// Prefers dropping lines from the middle of a session: its start and end tell the story.
