@@ -51,13 +51,14 @@ impl LineParser for EveParser {
             ),
             _ => String::new(),
         };
-        let src = endpoint(ev.src_ip.as_deref(), ev.src_port);
-        let dst = endpoint(ev.dst_ip.as_deref(), ev.dst_port);
-        ev.message = summary(&format!(
-            "{kind} {} {src} -> {dst} {}",
-            what.trim(),
-            g("proto")
-        ));
+        let flow = if ev.src_ip.is_some() || ev.dst_ip.is_some() {
+            let src = endpoint(ev.src_ip.as_deref(), ev.src_port);
+            let dst = endpoint(ev.dst_ip.as_deref(), ev.dst_port);
+            format!(" {src} -> {dst} {}", g("proto"))
+        } else {
+            String::new()
+        };
+        ev.message = summary(&format!("{kind} {}{flow}", what.trim()));
         ev.event_id = Some(kind.to_string());
         Ok(Some(ev))
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::authlog;
-use super::parser::{Ctx, LineParser, parse_pid};
+use super::parser::{Ctx, LineParser, parse_pid, summary};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -49,7 +49,12 @@ impl LineParser for SyslogParser {
             ev.fields.insert("pid".into(), pid.to_string());
             ev.pid = parse_pid(pid);
         }
-        ev.message = crate::text::one_line(h.body, 400);
+        ev.message = match (h.rfc5424, h.app, h.pid) {
+            // `app[pid]: msg`, as BSD syslog shows it, rather than the raw header fields.
+            (true, Some(app), Some(pid)) => summary(&format!("{app}[{pid}]: {}", h.msg)),
+            (true, Some(app), None) => summary(&format!("{app}: {}", h.msg)),
+            _ => summary(h.body),
+        };
         let base = base.unwrap_or_default();
         if !base.is_empty() {
             ev.event_id = Some(base.clone());
@@ -103,6 +108,8 @@ pub(crate) struct Header<'a> {
     pub msg: &'a str,
     /// Everything after the host (`prog[pid]: msg`), as a readable summary.
     pub body: &'a str,
+    /// An RFC 5424 line (header fields separated, `-` for none).
+    pub rfc5424: bool,
 }
 
 /// `sshd(pam_unix)` -> `sshd`, `CRON` -> `cron`, `/usr/sbin/cron` -> `cron`.
@@ -198,6 +205,7 @@ fn rfc5424<'a>(pri: Option<u8>, s: &'a str) -> Option<Header<'a>> {
         sd,
         msg,
         body,
+        rfc5424: true,
     })
 }
 

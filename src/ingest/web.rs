@@ -121,9 +121,14 @@ impl LineParser for AccessParser {
         }
         ev.user = (a.user != "-" && !a.user.is_empty()).then(|| a.user.to_string());
         ev.event_id = Some(a.status.to_string());
+        let size = if a.bytes == "-" {
+            String::new()
+        } else {
+            format!(" ({} bytes)", a.bytes)
+        };
         ev.message = summary(&format!(
-            "{} {} from {} ({} bytes)",
-            a.status, a.request, a.client, a.bytes
+            "{} {} from {}{size}",
+            a.status, a.request, a.client
         ));
         Ok(Some(ev))
     }

@@ -31,13 +31,11 @@ pub(crate) fn from_pairs(ev: &mut Event, pairs: Pairs) {
         return;
     }
     for (k, v) in pairs {
-        // winlogbeat: EventData names also at the top, where the shared mapping looks.
-        if let Some(name) = k.strip_prefix("winlog.event_data.") {
-            ev.fields
-                .entry(name.to_string())
-                .or_insert_with(|| v.clone());
-        }
-        ev.fields.insert(k, v);
+        // winlogbeat: EventData under its original names, where the shared mapping looks.
+        match k.strip_prefix("winlog.event_data.") {
+            Some(name) => ev.fields.insert(name.to_string(), v),
+            None => ev.fields.insert(k, v),
+        };
     }
     // Sentinel: `EventData` is the XML of the record's EventData.
     if let Some(xml) = ev
