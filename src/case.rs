@@ -1,1 +1,358 @@
-//! A case: one investigation, tying index, store, sessions and detections together.
+//! A case: one investigation under the data dir, tying the event index, the store, rule
+//! detections and sessions together. The CLI and the workbench both work through it.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::detect::{Hit, RuleSet};
+use crate::event::Event;
+use crate::index::{EventIndex, Order, SearchHits};
+use crate::ingest::{self, IngestOptions, Problem};
+use crate::sessions::{self, GroupOptions, Session, Timeline};
+use crate::store::Store;
+
+/// Events indexed between two commits: bounds memory and the work an interruption loses.
+const COMMIT_EVERY: u64 = 250_000;
+
+pub struct Case {
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub index: EventIndex,
+    pub store: Store,
+}
+
+/// Live counters of a running ingest, read by progress bars and the workbench on each tick.
+#[derive(Default)]
+pub struct IngestProgress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub events: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+/// What `lookout ingest --json` prints.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    pub files: u64,
+    pub events: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub formats: BTreeMap<String, u64>,
+    pub seconds: f64,
+    /// Files already ingested completely (same content), not read again.
+    #[serde(skip)]
+    pub unchanged_files: u64,
+    #[serde(skip)]
+    pub detections: u64,
+    #[serde(skip)]
+    pub problems: Vec<Problem>,
+}
+
+/// A case as `lookout cases` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub name: String,
+    pub events: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    pub formats: BTreeMap<String, u64>,
+    pub hosts: u64,
+    pub sessions: u64,
+    pub files: u64,
+}
+
+pub fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("lookout.db")
+}
+
+pub fn index_dir(data_dir: &Path, case: &str) -> PathBuf {
+    data_dir.join("cases").join(case).join("index")
+}
+
+/// Case names become folder names: keep them to a safe alphabet.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    anyhow::ensure!(ok, "invalid case name `{name}`: use letters, digits, '-', '_' and '.'");
+    Ok(())
+}
+
+impl Case {
+    pub fn open(data_dir: &Path, name: &str) -> Result<Case> {
+        validate_name(name)?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        let store = Store::open(&store_path(data_dir))?;
+        store.ensure_case(name)?;
+        let index = EventIndex::open(&index_dir(data_dir, name))?;
+        Ok(Case {
+            name: name.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            index,
+            store,
+        })
+    }
+
+    /// Names of the cases in the data dir.
+    pub fn names(data_dir: &Path) -> Result<Vec<String>> {
+        if !store_path(data_dir).exists() {
+            return Ok(Vec::new());
+        }
+        let store = Store::open(&store_path(data_dir))?;
+        Ok(store.cases()?.into_iter().map(|c| c.name).collect())
+    }
+
+    /// Ingests files and folders: parse, run rules, upsert into the index, record runs, then
+    /// recompute sessions. Files already ingested completely are skipped; a half-ingested file
+    /// (interrupted run) is simply read again, and upserts keep its events unique.
+    pub fn ingest(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &IngestOptions,
+        rules: &RuleSet,
+        config: &Config,
+        progress: &IngestProgress,
+    ) -> Result<IngestSummary> {
+        let started = Instant::now();
+        let (files, problems) = ingest::expand_paths(paths);
+        let mut summary = IngestSummary::default();
+        for p in problems {
+            *summary.skipped.entry(p.reason.as_str().to_string()).or_default() += 1;
+            summary.problems.push(p);
+        }
+        progress.files_total.store(files.len() as u64, Ordering::Relaxed);
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+            .collect();
+        progress
+            .bytes_total
+            .store(sizes.iter().sum(), Ordering::Relaxed);
+
+        let mut writer = self.index.writer(2, 256 << 20)?;
+        let mut pending_runs: Vec<(i64, FileTally)> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
+        for (file, size) in files.iter().zip(sizes) {
+            if progress.cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            summary.files += 1;
+            let digest = match sha256_file(file) {
+                Ok(d) => d,
+                Err(e) => {
+                    *summary.skipped.entry("unreadable".into()).or_default() += 1;
+                    summary.problems.push(Problem::unreadable(file, &e));
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            if self.store.file_done(&self.name, &digest)? {
+                summary.unchanged_files += 1;
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+                progress.bytes_done.fetch_add(size, Ordering::Relaxed);
+                continue;
+            }
+            let file_started = Instant::now();
+            let run = self
+                .store
+                .start_run(&self.name, &file.display().to_string(), size, &digest)?;
+            let mut tally = FileTally::default();
+            let mut write_error = None;
+            let reports = ingest::read_file(file, opts, &mut |ev: Event| {
+                if write_error.is_some() {
+                    return;
+                }
+                hits.extend(rules.matches(&ev));
+                if let Err(e) = writer.upsert(&ev) {
+                    write_error = Some(e);
+                    return;
+                }
+                tally.events += 1;
+                *tally.formats.entry(ev.format.as_str().to_string()).or_default() += 1;
+                progress.events.fetch_add(1, Ordering::Relaxed);
+            });
+            if let Some(e) = write_error {
+                return Err(e).context(format!("indexing {}", file.display()));
+            }
+            for r in reports {
+                for (reason, n) in r.skipped {
+                    *tally.skipped.entry(reason).or_default() += n;
+                }
+                summary.problems.extend(r.problems);
+            }
+            tally.duration_ms = file_started.elapsed().as_millis() as u64;
+            summary.events += tally.events;
+            for (k, v) in &tally.formats {
+                *summary.formats.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &tally.skipped {
+                *summary.skipped.entry(k.clone()).or_default() += v;
+            }
+            pending_runs.push((run, tally));
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            progress.bytes_done.fetch_add(size, Ordering::Relaxed);
+            if writer.pending() >= COMMIT_EVERY {
+                self.commit(&mut writer, &mut pending_runs, &mut hits)?;
+            }
+        }
+        self.commit(&mut writer, &mut pending_runs, &mut hits)?;
+        writer.finish()?;
+        self.index.reload()?;
+        summary.detections = self.store.hits(&self.name)?.len() as u64;
+        self.refresh_sessions(config)?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Commits the index, then marks the covered runs complete and stores their hits: a run is
+    /// complete only once its events are durable.
+    fn commit(
+        &mut self,
+        writer: &mut crate::index::EventWriter,
+        runs: &mut Vec<(i64, FileTally)>,
+        hits: &mut Vec<Hit>,
+    ) -> Result<()> {
+        writer.commit()?;
+        self.store.add_hits(&self.name, hits)?;
+        hits.clear();
+        for (id, t) in runs.drain(..) {
+            self.store
+                .finish_run(id, t.events, &t.skipped, &t.formats, t.duration_ms)?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes and stores the case's sessions (after an ingest or a rule re-run).
+    pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
+        let meta = self.index.scan_meta()?;
+        let hits = self.store.hits(&self.name)?;
+        let opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        let sessions = sessions::sessionize(&meta, &hits, &opts);
+        self.store.replace_sessions(&self.name, &sessions)?;
+        Ok(sessions.len())
+    }
+
+    /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
+    pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
+        let mut hits = Vec::new();
+        self.index.for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
+        self.store.clear_hits(&self.name)?;
+        self.store.add_hits(&self.name, &hits)?;
+        self.refresh_sessions(config)?;
+        Ok(hits)
+    }
+
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        Ok(self.store.sessions(&self.name)?)
+    }
+
+    /// A session by id or unique id prefix.
+    pub fn session(&self, id: &str) -> Result<Session> {
+        self.store
+            .session(&self.name, id)?
+            .with_context(|| format!("no session `{id}` in case `{}` (or the prefix is ambiguous)", self.name))
+    }
+
+    /// The session's events in time order.
+    pub fn session_events(&self, session: &Session) -> Result<Vec<Event>> {
+        let keys = self.store.session_members(&self.name, &session.id)?;
+        Ok(self.index.events_by_keys(&keys)?)
+    }
+
+    /// Rule hits on the session's events.
+    pub fn session_hits(&self, events: &[Event]) -> Result<Vec<Hit>> {
+        let ids: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        Ok(self
+            .store
+            .hits(&self.name)?
+            .into_iter()
+            .filter(|h| ids.contains(h.event_id.as_str()))
+            .collect())
+    }
+
+    /// The condensed (or full) timeline of a session.
+    pub fn timeline(&self, session: &Session, budget_tokens: usize, full: bool) -> Result<(Timeline, Vec<Event>)> {
+        let events = self.session_events(session)?;
+        let hits = self.session_hits(&events)?;
+        let t = if full {
+            sessions::timeline::full(&events, &hits)
+        } else {
+            sessions::timeline::condense(&events, &hits, budget_tokens)
+        };
+        Ok((t, events))
+    }
+
+    pub fn search(&self, query: &str, limit: usize, order: Order) -> Result<SearchHits> {
+        Ok(self.index.search(query, limit, order)?)
+    }
+
+    pub fn summary(&self) -> Result<CaseSummary> {
+        let meta = self.index.scan_meta()?;
+        let mut formats: BTreeMap<String, u64> = BTreeMap::new();
+        let mut hosts = std::collections::HashSet::new();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for m in &meta {
+            if let Some(f) = &m.format {
+                *formats.entry(f.to_string()).or_default() += 1;
+            }
+            if let Some(h) = &m.host {
+                hosts.insert(h.clone());
+            }
+            if let Some(t) = m.ts {
+                first = first.min(t);
+                last = last.max(t);
+            }
+        }
+        let time = |t: i64| (t != i64::MAX && t != i64::MIN).then(|| Utc.timestamp_micros(t).single()).flatten();
+        Ok(CaseSummary {
+            name: self.name.clone(),
+            events: meta.len() as u64,
+            first: time(first),
+            last: time(last),
+            formats,
+            hosts: hosts.len() as u64,
+            sessions: self.store.sessions(&self.name)?.len() as u64,
+            files: self.store.runs(&self.name)?.iter().filter(|r| r.complete).count() as u64,
+        })
+    }
+}
+
+#[derive(Default)]
+struct FileTally {
+    events: u64,
+    skipped: BTreeMap<String, u64>,
+    formats: BTreeMap<String, u64>,
+    duration_ms: u64,
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Shared handle type for workers.
+pub type SharedProgress = Arc<IngestProgress>;

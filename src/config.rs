@@ -1,1 +1,188 @@
 //! Configuration: the TOML config file with embedded defaults and partial user overrides.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The embedded defaults (`config/default.toml`).
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub sessions: SessionsConfig,
+    pub rules: RulesConfig,
+    pub model: ModelConfig,
+    pub ui: UiConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    pub gap_minutes: u32,
+    pub timeline_tokens: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    pub dirs: Vec<PathBuf>,
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    pub path: String,
+    pub threads: usize,
+    pub fewshot: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    pub theme: String,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            gap_minutes: 5,
+            timeline_tokens: 1500,
+        }
+    }
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            dirs: Vec::new(),
+            builtin: true,
+        }
+    }
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            path: String::new(),
+            threads: 0,
+            fewshot: 0,
+        }
+    }
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            theme: "dark".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The embedded file is the single source of defaults; a test keeps it parseable.
+        toml::from_str(DEFAULT_TOML).unwrap_or(Config {
+            sessions: SessionsConfig::default(),
+            rules: RulesConfig::default(),
+            model: ModelConfig::default(),
+            ui: UiConfig::default(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl Config {
+    /// Defaults, overridden by `path` when given, else by the user config file when present.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let user = path.map(Path::to_path_buf).or_else(|| {
+            let p = user_config_dir()?.join("config.toml");
+            p.exists().then_some(p)
+        });
+        match user {
+            Some(p) => Self::from_file(&p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Partial overrides: keys absent from `text` keep their defaults.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let mut base: toml::Table = toml::from_str(DEFAULT_TOML).map_err(|e| e.to_string())?;
+        let user: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+        merge(&mut base, user);
+        toml::Value::Table(base)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// `~/.config/lookout` (or the platform's equivalent).
+pub fn user_config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "lookout").map(|d| d.config_dir().to_path_buf())
+}
+
+/// `~/.local/share/lookout` (or the platform's equivalent): cases, store, models cache.
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "lookout")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".lookout"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_parse() {
+        let c: Config = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.sessions.gap_minutes, 5);
+    }
+
+    #[test]
+    fn partial_override_keeps_other_defaults() {
+        let c = Config::from_toml("[sessions]\ngap_minutes = 10\n").unwrap();
+        assert_eq!(c.sessions.gap_minutes, 10);
+        assert_eq!(c.sessions.timeline_tokens, 1500);
+        assert_eq!(c.ui.theme, "dark");
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let e = Config::from_toml("[sessions]\ngap_minuts = 10\n").unwrap_err();
+        assert!(e.contains("gap_minuts"), "{e}");
+    }
+}

@@ -6,6 +6,7 @@
 
 pub mod assess;
 pub mod attack;
+pub mod bench;
 pub mod case;
 pub mod cli;
 pub mod config;

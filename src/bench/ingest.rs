@@ -1,0 +1,155 @@
+//! `lookout bench ingest`: synthetic JSONL and syslog corpora (1M events each by default) and
+//! the shared EVTX corpus ingested into throw-away cases; then sessionization and Sigma
+//! matching speed on the result. Prints events/s, MB/s and peak RSS per phase.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use super::{mib, peak_rss_bytes, reset_peak_rss, synth};
+use crate::case::{Case, IngestProgress};
+use crate::config::Config;
+use crate::detect::RuleSet;
+use crate::ingest::IngestOptions;
+use crate::sessions::{GroupOptions, sessionize};
+
+pub struct BenchOptions {
+    pub events: u64,
+    pub work_dir: PathBuf,
+    /// Folder of EVTX files to ingest as the EVTX figure (the shared evtx-attack corpus).
+    pub evtx_dir: Option<PathBuf>,
+    /// Extra Sigma rule folders for the matching figure (e.g. the shared SigmaHQ sample).
+    pub sigma_dirs: Vec<PathBuf>,
+}
+
+pub struct Figure {
+    pub name: String,
+    pub events: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub peak_rss: u64,
+}
+
+impl Figure {
+    pub fn print(&self) {
+        let eps = self.events as f64 / self.seconds.max(1e-9);
+        let mbs = mib(self.bytes) / self.seconds.max(1e-9);
+        println!(
+            "{:<28} {:>10} events {:>8.2} s {:>10.0} events/s {:>8.1} MB/s  peak RSS {:>7.1} MB",
+            self.name,
+            self.events,
+            self.seconds,
+            eps,
+            mbs,
+            mib(self.peak_rss)
+        );
+    }
+}
+
+fn ingest_phase(name: &str, data_dir: &Path, input: &Path, bytes: u64) -> Result<Figure> {
+    reset_peak_rss();
+    let config = Config::default();
+    let (rules, _) = RuleSet::load(&[], true);
+    let mut case = Case::open(data_dir, name)?;
+    let started = Instant::now();
+    let summary = case.ingest(
+        &[input.to_path_buf()],
+        &IngestOptions::default(),
+        &rules,
+        &config,
+        &IngestProgress::default(),
+    )?;
+    Ok(Figure {
+        name: format!("ingest {name}"),
+        events: summary.events,
+        bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss: peak_rss_bytes().unwrap_or(0),
+    })
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}
+
+pub fn run(opts: &BenchOptions) -> Result<Vec<Figure>> {
+    let data_dir = opts.work_dir.join("data");
+    let _ = std::fs::remove_dir_all(&opts.work_dir);
+    std::fs::create_dir_all(&data_dir).context("creating bench work dir")?;
+    let mut figures = Vec::new();
+
+    let jsonl = opts.work_dir.join("windows.jsonl");
+    let t = Instant::now();
+    let jsonl_bytes = synth::windows_jsonl(&jsonl, opts.events, 7)?;
+    eprintln!("generated {} events of JSONL ({:.0} MB) in {:.1} s", opts.events, mib(jsonl_bytes), t.elapsed().as_secs_f64());
+    let f = ingest_phase("jsonl", &data_dir, &jsonl, jsonl_bytes)?;
+    f.print();
+    figures.push(f);
+
+    let syslog = opts.work_dir.join("auth.log");
+    let syslog_bytes = synth::auth_syslog(&syslog, opts.events, 11)?;
+    let f = ingest_phase("syslog", &data_dir, &syslog, syslog_bytes)?;
+    f.print();
+    figures.push(f);
+
+    if let Some(dir) = opts.evtx_dir.as_ref().filter(|d| d.exists()) {
+        let f = ingest_phase("evtx", &data_dir, dir, dir_size(dir))?;
+        f.print();
+        figures.push(f);
+    }
+
+    // Sessionization of the JSONL case, from the index's fast columns.
+    reset_peak_rss();
+    let case = Case::open(&data_dir, "jsonl")?;
+    let t = Instant::now();
+    let meta = case.index.scan_meta()?;
+    let scan_s = t.elapsed().as_secs_f64();
+    let hits = case.store.hits("jsonl")?;
+    let t = Instant::now();
+    let sessions = sessionize(&meta, &hits, &GroupOptions::with_gap_minutes(5));
+    let group_s = t.elapsed().as_secs_f64();
+    let f = Figure {
+        name: format!("sessionize ({} sessions)", sessions.len()),
+        events: meta.len() as u64,
+        bytes: 0,
+        seconds: scan_s + group_s,
+        peak_rss: peak_rss_bytes().unwrap_or(0),
+    };
+    f.print();
+    eprintln!("  (scan of fast columns {scan_s:.2} s, grouping {group_s:.2} s)");
+    figures.push(f);
+
+    // Sigma matching: every rule (built-in + extra folders) over a sample of parsed events.
+    let (rules, report) = RuleSet::load(&opts.sigma_dirs, true);
+    let mut sample = Vec::new();
+    let t = Instant::now();
+    case.index.for_each_event(|ev| {
+        if sample.len() < 200_000 {
+            sample.push(ev);
+        }
+    })?;
+    eprintln!("loaded {} stored events in {:.1} s", sample.len(), t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    // Both cores, as ingest uses them: the rule set is shared read-only across threads.
+    let n_hits: usize = {
+        use rayon::prelude::*;
+        sample.par_iter().map(|ev| rules.matches(ev).len()).sum()
+    };
+    let f = Figure {
+        name: format!("sigma ({} rules, {} hits)", report.loaded, n_hits),
+        events: sample.len() as u64,
+        bytes: 0,
+        seconds: t.elapsed().as_secs_f64(),
+        peak_rss: peak_rss_bytes().unwrap_or(0),
+    };
+    f.print();
+    figures.push(f);
+    Ok(figures)
+}

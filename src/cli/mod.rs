@@ -1,0 +1,84 @@
+//! The command line (clap): each command parses its arguments and calls into the library.
+
+mod bench;
+mod cases;
+mod output;
+mod sessions;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, default_data_dir};
+
+#[derive(Parser, Debug)]
+#[command(name = "lookout", version, about = "Triage security logs with a local small language model")]
+pub struct Cli {
+    /// Where cases, the store and models live.
+    #[arg(long, global = true, env = "LOOKOUT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The case to work on.
+    #[arg(long, global = true, default_value = "default", env = "LOOKOUT_CASE")]
+    pub case: String,
+    /// A config file overriding the embedded defaults.
+    #[arg(long, global = true, env = "LOOKOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Ingest log files or folders (recursive; .gz and .zip read transparently).
+    Ingest(cases::IngestArgs),
+    /// Search the case's events (tantivy query syntax).
+    Search(cases::SearchArgs),
+    /// List cases with event counts, time span and sources.
+    Cases(cases::CasesArgs),
+    /// List the case's sessions.
+    Sessions(sessions::SessionsArgs),
+    /// Print a session's condensed (or full) timeline.
+    Show(sessions::ShowArgs),
+    /// Run Sigma rules over the case and summarise hits.
+    Detect(sessions::DetectArgs),
+    /// Benchmarks that print figures (ingest, sessions, Sigma).
+    Bench(bench::BenchArgs),
+}
+
+/// Everything a command needs from the global options.
+pub struct Globals {
+    pub data_dir: PathBuf,
+    pub case: String,
+    pub config: Config,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("lookout: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    let g = Globals {
+        data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
+        case: cli.case,
+        config,
+    };
+    match cli.command {
+        Some(Command::Ingest(a)) => cases::ingest(&g, a),
+        Some(Command::Search(a)) => cases::search(&g, a),
+        Some(Command::Cases(a)) => cases::cases(&g, a),
+        Some(Command::Sessions(a)) => sessions::sessions(&g, a),
+        Some(Command::Show(a)) => sessions::show(&g, a),
+        Some(Command::Detect(a)) => sessions::detect(&g, a),
+        Some(Command::Bench(a)) => bench::bench(&g, a),
+        None => cases::cases(&g, cases::CasesArgs { json: false }),
+    }
+}

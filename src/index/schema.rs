@@ -1,0 +1,110 @@
+//! The tantivy schema of a case index: keyword fields (lower-cased for search, original case
+//! in fast columns), full-text message and original fields, time, and the stored event.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions,
+    STORED, STRING, Schema, TEXT, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
+
+/// Tokenizer for keyword fields: the whole value as one token, lower-cased, so that
+/// `host:ws01` finds `WS01`.
+pub const KEYWORD_TOKENIZER: &str = "keyword_lower";
+
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub key: Field,
+    pub ts: Field,
+    pub host: Field,
+    pub user: Field,
+    pub process: Field,
+    pub pid: Field,
+    pub format: Field,
+    pub event_id: Field,
+    pub channel: Field,
+    pub src_ip: Field,
+    pub dst_ip: Field,
+    pub label: Field,
+    pub source: Field,
+    pub message: Field,
+    pub fields: Field,
+    pub doc: Field,
+}
+
+/// Keyword fields searchable by name (`host:WS01`) and readable as fast columns.
+pub const KEYWORDS: [&str; 10] = [
+    "host", "user", "process", "format", "event_id", "channel", "src_ip", "dst_ip", "label",
+    "source",
+];
+
+pub fn build() -> (Schema, Fields) {
+    let mut sb = Schema::builder();
+    let keyword = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(KEYWORD_TOKENIZER)
+                .set_index_option(IndexRecordOption::Basic),
+        )
+        .set_fast(None);
+    let id = sb.add_text_field("id", STRING | STORED);
+    let key = sb.add_u64_field("key", INDEXED | FAST);
+    let ts = sb.add_date_field(
+        "ts",
+        DateOptions::default()
+            .set_indexed()
+            .set_fast()
+            .set_precision(DateTimePrecision::Microseconds),
+    );
+    let mut keyword_field = |name: &str| sb.add_text_field(name, keyword.clone());
+    let host = keyword_field("host");
+    let user = keyword_field("user");
+    let process = keyword_field("process");
+    let format = keyword_field("format");
+    let event_id = keyword_field("event_id");
+    let channel = keyword_field("channel");
+    let src_ip = keyword_field("src_ip");
+    let dst_ip = keyword_field("dst_ip");
+    let label = keyword_field("label");
+    let source = keyword_field("source");
+    let pid = sb.add_u64_field("pid", INDEXED | FAST);
+    let message = sb.add_text_field("message", TEXT);
+    let fields = sb.add_json_field(
+        "fields",
+        JsonObjectOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("default")
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        ),
+    );
+    let doc = sb.add_bytes_field("doc", STORED);
+    let f = Fields {
+        id,
+        key,
+        ts,
+        host,
+        user,
+        process,
+        pid,
+        format,
+        event_id,
+        channel,
+        src_ip,
+        dst_ip,
+        label,
+        source,
+        message,
+        fields,
+        doc,
+    };
+    (sb.build(), f)
+}
+
+pub fn register_tokenizers(index: &tantivy::Index) {
+    index.tokenizers().register(
+        KEYWORD_TOKENIZER,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+}

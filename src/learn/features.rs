@@ -1,0 +1,68 @@
+//! Session features for the learned prior: what a session did (rules, event ids, processes,
+//! sources, actor kind, time of day), deliberately without host names or addresses so that
+//! a correction on one host carries over to similar sessions on others.
+
+use crate::sessions::{ActorKind, Session};
+
+/// Feature tokens with weights (a token may repeat; weights add up).
+pub fn session_features(s: &Session) -> Vec<(String, f64)> {
+    let mut f: Vec<(String, f64)> = Vec::new();
+    for d in &s.detections {
+        f.push((format!("rule:{}", d.rule_id), 3.0));
+        f.push((format!("level:{}", d.level), 1.0));
+        for t in &d.techniques {
+            f.push((format!("tech:{t}"), 2.0));
+        }
+    }
+    if s.detections.is_empty() {
+        f.push(("rules:none".into(), 1.0));
+    }
+    for (id, n) in &s.event_ids {
+        // log-scaled: a thousand failures are "many", not a thousand times one.
+        f.push((format!("eid:{id}"), 1.0 + (*n as f64).ln_1p()));
+    }
+    for p in &s.processes {
+        f.push((format!("proc:{p}"), 1.0));
+    }
+    for fmt in s.formats.keys() {
+        f.push((format!("fmt:{fmt}"), 0.5));
+    }
+    let kind = match s.actor_kind {
+        ActorKind::User => "user",
+        ActorKind::Process => "process",
+        ActorKind::Network => "network",
+        ActorKind::Host => "host",
+    };
+    f.push((format!("actor:{kind}"), 0.5));
+    if let Some(u) = &s.user {
+        let u = u.to_lowercase();
+        let service = u.starts_with("svc") || u.contains("service") || u.ends_with('$');
+        f.push((if service { "user:service" } else { "user:person" }.into(), 1.0));
+    }
+    let hour = match s.hour {
+        0..=5 => "night",
+        6..=8 => "morning",
+        9..=17 => "business",
+        _ => "evening",
+    };
+    f.push((format!("hour:{hour}"), 0.5));
+    if s.weekend {
+        f.push(("weekend".into(), 0.5));
+    }
+    f.push((format!("size:{}", (s.events.max(1) as f64).log2().floor() as u32), 0.5));
+    f.push((format!("duration:{}", (s.duration_s.max(1) as f64).log10().floor() as u32), 0.5));
+    if !s.remote_ips.is_empty() {
+        let external = s.remote_ips.iter().any(|ip| !is_private(ip));
+        f.push((if external { "remote:external" } else { "remote:internal" }.into(), 1.0));
+    }
+    f
+}
+
+/// RFC 1918 / loopback / link-local (IPv4) and ULA / loopback (IPv6) addresses.
+pub fn is_private(ip: &str) -> bool {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
+        Ok(std::net::IpAddr::V6(v6)) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+        Err(_) => false,
+    }
+}
