@@ -14,6 +14,8 @@ set -euo pipefail
 LCP_VERSION="0.3.36"
 LCP_SDIST="llama_cpp_python-${LCP_VERSION}.tar.gz"
 LCP_SHA256="832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
+# Bumped whenever what this script installs changes without the requirements changing.
+LAYOUT=2
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 reqs="$here/../training/requirements.txt"
@@ -33,9 +35,9 @@ py="$venv/bin/python"
 llama="$venv/llama.cpp"
 convert="$llama/convert_hf_to_gguf.py"
 stamp="$venv/.lookout-train-stamp"
-want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) llama-cpp-python==$LCP_VERSION"
+want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) llama-cpp-python==$LCP_VERSION layout $LAYOUT"
 
-if [[ -x "$py" && -f "$convert" && -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
+if [[ -x "$py" && -f "$convert" && -d "$llama/conversion" && -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
   say "venv $venv is up to date"
 else
   if [[ ! -x "$py" ]]; then
@@ -54,7 +56,7 @@ else
     say "downloading llama-cpp-python==$LCP_VERSION (sdist) from PyPI"
     rm -f "$dl/$LCP_SDIST"
     "$py" -m pip download --quiet --disable-pip-version-check --no-deps \
-      --no-binary llama-cpp-python "llama-cpp-python==$LCP_VERSION" -d "$dl" >&2
+      --no-binary llama-cpp-python "llama-cpp-python==$LCP_VERSION layout $LAYOUT" -d "$dl" >&2
   fi
   got="$(sha "$dl/$LCP_SDIST")"
   if [[ "$got" != "$LCP_SHA256" ]]; then
@@ -65,7 +67,9 @@ else
   rm -rf "$llama" "$dl/unpack"
   mkdir -p "$dl/unpack"
   top="llama_cpp_python-$LCP_VERSION/vendor/llama.cpp"
-  tar -xzf "$dl/$LCP_SDIST" -C "$dl/unpack" "$top/convert_hf_to_gguf.py" "$top/gguf-py" "$top/LICENSE"
+  # The converter is split: convert_hf_to_gguf.py imports its model classes from conversion/.
+  tar -xzf "$dl/$LCP_SDIST" -C "$dl/unpack" "$top/convert_hf_to_gguf.py" "$top/conversion" \
+    "$top/gguf-py" "$top/LICENSE"
   mv "$dl/unpack/$top" "$llama"
   rm -rf "$dl/unpack"
   "$py" - <<'PY' >&2

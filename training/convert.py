@@ -1,9 +1,11 @@
 """Convert a fine-tuned Hugging Face model dir to GGUF (Q8_0 by default) with llama.cpp's converter.
 
 Runs llama.cpp's `convert_hf_to_gguf.py` (from the venv that scripts/setup-train.sh made), then
-reads the new file's header back and, given the base GGUF, checks that the tokenizer metadata
-(vocabulary, pre-tokenizer, special token ids, chat template) came through unchanged: a model
-whose tokenizer differs from the one its prompts were written for is silently worse.
+reads the new file's header back and, given the base GGUF, makes the tokenizer metadata
+(vocabulary, merges, pre-tokenizer, special token ids, chat template) the base model's own: the
+tokenizer transformers rebuilds from a GGUF is a LlamaTokenizerFast, which the converter writes
+as a SentencePiece-style "llama" vocabulary with other special ids, so the runtime would split
+text differently from what the model was trained on. The weights are copied unchanged.
 
 Keep tuned models at q8_0 (or f16): re-quantized to Q4_1, the tuning of a 135M model is lost.
 
@@ -70,11 +72,47 @@ def field_value(reader, key: str):
 
 
 def read_header(path: Path, gguf_py: Path | None):
-    if gguf_py is not None and gguf_py.is_dir():
+    if gguf_py is not None and gguf_py.is_dir() and str(gguf_py) not in sys.path:
         sys.path.insert(0, str(gguf_py))
     from gguf import GGUFReader
 
     return GGUFReader(str(path), "r")
+
+
+def copy_tokenizer_from(src: Path, base_path: Path, dest: Path, gguf_py: Path | None) -> None:
+    """Writes `dest`: `src` with every tokenizer.* key taken from `base_path` instead."""
+    out = read_header(src, gguf_py)
+    base = read_header(base_path, gguf_py)
+    import gguf  # after read_header: the converter's own gguf-py comes first on the path
+
+    arch = field_value(out, "general.architecture")
+    writer = gguf.GGUFWriter(str(dest), arch=arch, endianess=out.endianess)
+
+    def copy(field) -> None:
+        vt = field.types[0]
+        sub = field.types[-1] if vt == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), vt, sub_type=sub)
+
+    for field in out.fields.values():
+        if field.name == "general.architecture" or field.name.startswith("GGUF.") or field.name.startswith("tokenizer."):
+            continue
+        copy(field)
+    for field in base.fields.values():
+        if field.name.startswith("tokenizer."):
+            copy(field)
+    for t in out.tensors:
+        writer.add_tensor_info(t.name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for t in out.tensors:
+        writer.write_tensor_data(t.data, tensor_endianess=out.endianess)
+    writer.close()
+
+
+def tokenizer_mismatches(path: Path, base_path: Path, gguf_py: Path | None) -> list[str]:
+    out, base = read_header(path, gguf_py), read_header(base_path, gguf_py)
+    return [k for k in TOKENIZER_KEYS if field_value(base, k) != field_value(out, k)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--outtype", default="q8_0", choices=["q8_0", "f16", "bf16", "f32"])
     p.add_argument("--convert", type=Path, default=None, help="path of llama.cpp's convert_hf_to_gguf.py")
     p.add_argument("--base", type=Path, help="base GGUF whose tokenizer metadata the output must match")
+    p.add_argument("--name", help="general.name of the new model")
+    p.add_argument("--keep-tokenizer", action="store_true", help="keep the converter's tokenizer metadata")
     p.add_argument("--strict", action="store_true", help="fail when the tokenizer metadata differs")
     a = p.parse_args(argv)
 
@@ -97,25 +137,30 @@ def main(argv: list[str] | None = None) -> int:
 
     t = time.monotonic()
     cmd = [sys.executable, str(conv), str(a.hf), "--outfile", str(tmp), "--outtype", a.outtype]
+    if a.name:
+        cmd += ["--model-name", a.name]
     log(" ".join(cmd))
     # The converter's output is progress: send it to stderr so our stdout stays one JSON line.
     r = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     if r.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise SystemExit(f"convert: convert_hf_to_gguf.py failed (exit {r.returncode})")
+    gguf_py = conv.parent / "gguf-py"
+    mismatches: list[str] = []
+    if a.base is not None and not a.keep_tokenizer:
+        differ = tokenizer_mismatches(tmp, a.base, gguf_py)
+        if differ:
+            log(f"taking the tokenizer metadata from {a.base.name} (the converter wrote other {', '.join(differ)})")
+            tmp2 = a.out.with_name(a.out.name + ".tok.part")
+            copy_tokenizer_from(tmp, a.base, tmp2, gguf_py)
+            os.replace(tmp2, tmp)
     os.replace(tmp, a.out)
     seconds = time.monotonic() - t
 
-    gguf_py = conv.parent / "gguf-py"
     out = read_header(a.out, gguf_py)
     arch = field_value(out, "general.architecture")
-    mismatches: list[str] = []
     if a.base is not None:
-        base = read_header(a.base, gguf_py)
-        for key in TOKENIZER_KEYS:
-            bv, ov = field_value(base, key), field_value(out, key)
-            if bv != ov:
-                mismatches.append(key)
+        mismatches = tokenizer_mismatches(a.out, a.base, gguf_py)
         if mismatches:
             log(f"WARNING: tokenizer metadata differs from the base model's: {', '.join(mismatches)}")
     report = {
