@@ -15,7 +15,8 @@ fn base_model() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LOOKOUT_BASE_GGUF") {
         return Some(PathBuf::from(p));
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
     p.is_file().then_some(p)
 }
 

@@ -82,7 +82,7 @@ def read_header(path: Path, gguf_py: Path | None):
 def copy_tokenizer_from(src: Path, base_path: Path, dest: Path, gguf_py: Path | None) -> None:
     """Writes `dest`: `src` with every tokenizer.* key taken from `base_path` instead."""
     out = read_header(src, gguf_py)
-    base = read_header(base_path, gguf_py)
+    base = read_header_cached(base_path, gguf_py)
     import gguf  # after read_header: the converter's own gguf-py comes first on the path
 
     arch = field_value(out, "general.architecture")
@@ -111,8 +111,19 @@ def copy_tokenizer_from(src: Path, base_path: Path, dest: Path, gguf_py: Path | 
 
 
 def tokenizer_mismatches(path: Path, base_path: Path, gguf_py: Path | None) -> list[str]:
-    out, base = read_header(path, gguf_py), read_header(base_path, gguf_py)
+    out, base = read_header(path, gguf_py), read_header_cached(base_path, gguf_py)
     return [k for k in TOKENIZER_KEYS if field_value(base, k) != field_value(out, k)]
+
+
+_HEADERS: dict = {}
+
+
+def read_header_cached(path: Path, gguf_py: Path | None):
+    """The base GGUF is read three times (compare, copy, check): its header is parsed once."""
+    key = str(path.resolve())
+    if key not in _HEADERS:
+        _HEADERS[key] = read_header(path, gguf_py)
+    return _HEADERS[key]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     if r.returncode != 0:
         tmp.unlink(missing_ok=True)
         raise SystemExit(f"convert: convert_hf_to_gguf.py failed (exit {r.returncode})")
+    log(f"converted in {time.monotonic() - t:.1f}s")
     gguf_py = conv.parent / "gguf-py"
     mismatches: list[str] = []
     if a.base is not None and not a.keep_tokenizer:
@@ -154,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             tmp2 = a.out.with_name(a.out.name + ".tok.part")
             copy_tokenizer_from(tmp, a.base, tmp2, gguf_py)
             os.replace(tmp2, tmp)
+            log(f"tokenizer metadata copied ({time.monotonic() - t:.1f}s)")
     os.replace(tmp, a.out)
     seconds = time.monotonic() - t
 

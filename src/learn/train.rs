@@ -232,7 +232,10 @@ pub fn default_venv(data_dir: &Path) -> PathBuf {
 pub fn venv_ready(venv: &Path) -> bool {
     venv.join(".lookout-train-stamp").is_file()
         && venv.join("bin").join("python").exists()
-        && venv.join("llama.cpp").join("convert_hf_to_gguf.py").is_file()
+        && venv
+            .join("llama.cpp")
+            .join("convert_hf_to_gguf.py")
+            .is_file()
 }
 
 /// The source tree holding `scripts/` and `training/`: `$LOOKOUT_REPO_DIR`, else the tree this
@@ -308,7 +311,9 @@ pub fn validate_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        bail!("model name {name:?}: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'")
+        bail!(
+            "model name {name:?}: use 1-64 letters, digits, '-', '_' or '.', not starting with '.'"
+        )
     }
 }
 
@@ -402,12 +407,15 @@ pub fn run_json<T: DeserializeOwned>(cmd: &mut Command, what: &str) -> Result<T>
             eprintln!("{line}");
         }
     }
-    let status = child.wait().with_context(|| format!("waiting for {what}"))?;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for {what}"))?;
     if !status.success() {
         bail!("{what} failed ({status}); its messages are above");
     }
     let line = last.ok_or_else(|| anyhow!("{what} printed no JSON result"))?;
-    serde_json::from_str(&line).with_context(|| format!("{what}'s result is not what was expected: {line}"))
+    serde_json::from_str(&line)
+        .with_context(|| format!("{what}'s result is not what was expected: {line}"))
 }
 
 /// Reads the registry (an absent file is an empty registry).
@@ -546,7 +554,8 @@ fn move_file(from: &Path, to: &Path) -> Result<()> {
         return Ok(());
     }
     let tmp = to.with_extension("gguf.part");
-    fs::copy(from, &tmp).with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
+    fs::copy(from, &tmp)
+        .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
     fs::rename(&tmp, to).with_context(|| format!("writing {}", to.display()))?;
     let _ = fs::remove_file(from);
     Ok(())
@@ -558,7 +567,7 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     if opts.batch == 0 || opts.grad_accum == 0 || opts.max_len < 128 {
         bail!("batch and grad_accum must be at least 1, max_len at least 128");
     }
-    if !(opts.epochs > 0.0) {
+    if opts.epochs.is_nan() || opts.epochs <= 0.0 {
         bail!("epochs must be positive");
     }
     let base = fs::canonicalize(&opts.base_gguf)
@@ -589,7 +598,10 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     let train_py = repo_file("training/train.py")?;
     let convert_py = repo_file("training/convert.py")?;
     let venv = ensure_venv(
-        &opts.venv.clone().unwrap_or_else(|| default_venv(&opts.data_dir)),
+        &opts
+            .venv
+            .clone()
+            .unwrap_or_else(|| default_venv(&opts.data_dir)),
         opts.allow_setup,
     )?;
 
@@ -610,7 +622,8 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
         let mut out = fs::File::create(&combined)
             .with_context(|| format!("writing {}", combined.display()))?;
         for p in std::iter::once(&train_file).chain(opts.extra_train.iter()) {
-            let mut text = fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let mut text =
+                fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
@@ -625,7 +638,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
     }
 
     let mut cmd = Command::new(&venv.python);
-    cmd.arg(&train_py)
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .arg(&train_py)
         .arg("--base")
         .arg(&base)
         .arg("--base-cache")
@@ -662,7 +677,9 @@ pub fn train(opts: &TrainOptions) -> Result<TrainReport> {
 
     let gguf_tmp = work.join(format!("{}.gguf", opts.out_name));
     let mut cmd = Command::new(&venv.python);
-    cmd.arg(&convert_py)
+    cmd.env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1")
+        .arg(&convert_py)
         .arg("--hf")
         .arg(&stats.hf_dir)
         .arg("--out")
@@ -783,12 +800,18 @@ mod tests {
         assert_eq!(all[0].method, Method::Lora);
         assert_eq!(resolve_model(d.path(), "tuned"), Some(g.clone()));
         // A path is taken as it is; an unknown name is None.
-        assert_eq!(resolve_model(d.path(), g.to_str().unwrap()), Some(g.clone()));
+        assert_eq!(
+            resolve_model(d.path(), g.to_str().unwrap()),
+            Some(g.clone())
+        );
         assert_eq!(resolve_model(d.path(), "nope"), None);
-        assert_eq!(resolve_model(d.path(), "../../etc/passwd"), None);
+        assert_eq!(resolve_model(d.path(), "../no-such-dir/tuned"), None);
         // Without a registry entry, <data_dir>/models/NAME.gguf.
         fs::write(models.join("loose.gguf"), b"GGUF").unwrap();
-        assert_eq!(resolve_model(d.path(), "loose"), Some(models.join("loose.gguf")));
+        assert_eq!(
+            resolve_model(d.path(), "loose"),
+            Some(models.join("loose.gguf"))
+        );
     }
 
     #[test]
@@ -832,7 +855,11 @@ mod tests {
         arr.extend(gguf_str("a"));
         arr.extend(gguf_str("bc"));
         let bytes = gguf_bytes(&[
-            ("general.quantization_version", 4, 2u32.to_le_bytes().to_vec()),
+            (
+                "general.quantization_version",
+                4,
+                2u32.to_le_bytes().to_vec(),
+            ),
             ("general.tags", 9, arr),
             ("general.size", 10, 7u64.to_le_bytes().to_vec()),
             ("general.architecture", 8, gguf_str("llama")),
@@ -849,7 +876,10 @@ mod tests {
     #[test]
     fn run_json_takes_the_last_json_line() {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo 'progress'; echo '{\"steps\": 1}'; echo '{\"steps\": 3, \"train_loss\": 0.5}'"]);
+        cmd.args([
+            "-c",
+            "echo 'progress'; echo '{\"steps\": 1}'; echo '{\"steps\": 3, \"train_loss\": 0.5}'",
+        ]);
         let s: TrainStats = run_json(&mut cmd, "sh").unwrap();
         assert_eq!(s.steps, 3);
         assert_eq!(s.train_loss, Some(0.5));
