@@ -124,6 +124,7 @@ impl Case {
         &mut self,
         paths: &[PathBuf],
         opts: &IngestOptions,
+        file_labels: &FileLabels,
         rules: &RuleSet,
         config: &Config,
         progress: &IngestProgress,
@@ -173,9 +174,23 @@ impl Case {
                 .start_run(&self.name, &file.display().to_string(), size, &digest)?;
             let mut tally = FileTally::default();
             let mut write_error = None;
-            let reports = ingest::read_file(file, opts, &mut |ev: Event| {
+            let file_opts;
+            let opts = match file_labels.get(file) {
+                Some(label) => {
+                    file_opts = IngestOptions {
+                        label: Some(label.clone()),
+                        ..opts.clone()
+                    };
+                    &file_opts
+                }
+                None => opts,
+            };
+            let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
                 if write_error.is_some() {
                     return;
+                }
+                if ev.host.is_none() {
+                    ev.host.clone_from(&file_labels.default_host);
                 }
                 hits.extend(rules.matches(&ev));
                 if let Err(e) = writer.upsert(&ev) {
@@ -241,7 +256,8 @@ impl Case {
     pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
         let meta = self.index.scan_meta()?;
         let hits = self.store.hits(&self.name)?;
-        let opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
         let sessions = sessions::sessionize(&meta, &hits, &opts);
         self.store.replace_sessions(&self.name, &sessions)?;
         Ok(sessions.len())
@@ -329,6 +345,38 @@ impl Case {
             sessions: self.store.sessions(&self.name)?.len() as u64,
             files: self.store.runs(&self.name)?.iter().filter(|r| r.complete).count() as u64,
         })
+    }
+}
+
+/// What the analyst knows about the input files: ground truth per file (labelled corpora,
+/// canonical path -> label) and the host of records that name none.
+#[derive(Debug, Clone, Default)]
+pub struct FileLabels {
+    by_path: std::collections::HashMap<PathBuf, crate::event::Label>,
+    /// Host for records that name none (e.g. a web access log): `ingest --host`.
+    pub default_host: Option<String>,
+}
+
+impl FileLabels {
+    pub fn insert(&mut self, path: &Path, label: crate::event::Label) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.insert(key, label);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&crate::event::Label> {
+        if self.by_path.is_empty() {
+            return None;
+        }
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.get(&key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
     }
 }
 

@@ -56,6 +56,7 @@ fn ingest_phase(name: &str, data_dir: &Path, input: &Path, bytes: u64) -> Result
     let summary = case.ingest(
         &[input.to_path_buf()],
         &IngestOptions::default(),
+        &crate::case::FileLabels::default(),
         &rules,
         &config,
         &IngestProgress::default(),

@@ -28,6 +28,13 @@ pub struct IngestArgs {
     /// Ground truth for every event of these paths: CAUSE[:TECHNIQUE,...].
     #[arg(long)]
     pub label: Option<Label>,
+    /// Ground truth per file from a corpus labels file (`evtx-attack/labels.tsv`,
+    /// `security-datasets/labels.tsv`: a `file` column relative to the labels file's folder).
+    #[arg(long, conflicts_with = "label")]
+    pub labels: Option<PathBuf>,
+    /// Host for records that name none (web access logs, flat text logs).
+    #[arg(long)]
+    pub host: Option<String>,
     /// Print exactly one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -46,7 +53,12 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     };
     let progress = Arc::new(IngestProgress::default());
     let bar = IngestBar::start(progress.clone());
-    let summary = case.ingest(&a.paths, &opts, &rules, &g.config, &progress)?;
+    let mut file_labels = match &a.labels {
+        Some(path) => crate::eval::corpus::file_labels(path)?,
+        None => crate::case::FileLabels::default(),
+    };
+    file_labels.default_host = a.host.clone();
+    let summary = case.ingest(&a.paths, &opts, &file_labels, &rules, &g.config, &progress)?;
     drop(bar);
     if a.json {
         json_line(&summary)?;
