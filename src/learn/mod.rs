@@ -5,6 +5,7 @@ pub mod anonymize;
 pub mod export;
 pub mod features;
 pub mod prior;
+pub mod train;
 
 pub use prior::{Example, ExampleSource, Prior, PriorVerdict};
 
