@@ -1,5 +1,28 @@
 //! Detect: Sigma rules with ATT&CK tags, the fast non-LLM baseline and evidence for the model.
+//!
+//! `load` parses and compiles rules (rsigma), `logsource` routes them to the events they are
+//! written for, `fields` maps Sigma field names onto our `Event`, `ruleset` matches, and
+//! `detectors` counts across events (brute force, scans), `summary`/`bench` serve
+//! `lookout detect` and `lookout bench`.
 
+mod bench;
+mod builtin;
+mod detectors;
+mod fields;
+mod fixups;
 pub mod hit;
+mod load;
+mod logsource;
+mod ruleset;
+mod summary;
+mod tags;
 
+pub use bench::{BenchResult, bench, bench_detail};
+pub use detectors::{DetectorConfig, detectors, detectors_with};
 pub use hit::Hit;
+pub use load::{LoadReport, RuleInfo};
+pub use ruleset::RuleSet;
+pub use summary::{DetectSummary, RuleCount};
+
+#[cfg(test)]
+mod tests;
