@@ -88,7 +88,10 @@ pub fn validate_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
-    anyhow::ensure!(ok, "invalid case name `{name}`: use letters, digits, '-', '_' and '.'");
+    anyhow::ensure!(
+        ok,
+        "invalid case name `{name}`: use letters, digits, '-', '_' and '.'"
+    );
     Ok(())
 }
 
@@ -133,10 +136,15 @@ impl Case {
         let (files, problems) = ingest::expand_paths(paths);
         let mut summary = IngestSummary::default();
         for p in problems {
-            *summary.skipped.entry(p.reason.as_str().to_string()).or_default() += 1;
+            *summary
+                .skipped
+                .entry(p.reason.as_str().to_string())
+                .or_default() += 1;
             summary.problems.push(p);
         }
-        progress.files_total.store(files.len() as u64, Ordering::Relaxed);
+        progress
+            .files_total
+            .store(files.len() as u64, Ordering::Relaxed);
         let sizes: Vec<u64> = files
             .iter()
             .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
@@ -169,9 +177,9 @@ impl Case {
                 continue;
             }
             let file_started = Instant::now();
-            let run = self
-                .store
-                .start_run(&self.name, &file.display().to_string(), size, &digest)?;
+            let run =
+                self.store
+                    .start_run(&self.name, &file.display().to_string(), size, &digest)?;
             let mut tally = FileTally::default();
             let mut write_error = None;
             let file_opts;
@@ -198,7 +206,10 @@ impl Case {
                     return;
                 }
                 tally.events += 1;
-                *tally.formats.entry(ev.format.as_str().to_string()).or_default() += 1;
+                *tally
+                    .formats
+                    .entry(ev.format.as_str().to_string())
+                    .or_default() += 1;
                 progress.events.fetch_add(1, Ordering::Relaxed);
             });
             if let Some(e) = write_error {
@@ -266,7 +277,8 @@ impl Case {
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
     pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
         let mut hits = Vec::new();
-        self.index.for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
+        self.index
+            .for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
         self.store.clear_hits(&self.name)?;
         self.store.add_hits(&self.name, &hits)?;
         self.refresh_sessions(config)?;
@@ -279,9 +291,12 @@ impl Case {
 
     /// A session by id or unique id prefix.
     pub fn session(&self, id: &str) -> Result<Session> {
-        self.store
-            .session(&self.name, id)?
-            .with_context(|| format!("no session `{id}` in case `{}` (or the prefix is ambiguous)", self.name))
+        self.store.session(&self.name, id)?.with_context(|| {
+            format!(
+                "no session `{id}` in case `{}` (or the prefix is ambiguous)",
+                self.name
+            )
+        })
     }
 
     /// The session's events in time order.
@@ -302,7 +317,12 @@ impl Case {
     }
 
     /// The condensed (or full) timeline of a session.
-    pub fn timeline(&self, session: &Session, budget_tokens: usize, full: bool) -> Result<(Timeline, Vec<Event>)> {
+    pub fn timeline(
+        &self,
+        session: &Session,
+        budget_tokens: usize,
+        full: bool,
+    ) -> Result<(Timeline, Vec<Event>)> {
         let events = self.session_events(session)?;
         let hits = self.session_hits(&events)?;
         let t = if full {
@@ -334,7 +354,11 @@ impl Case {
                 last = last.max(t);
             }
         }
-        let time = |t: i64| (t != i64::MAX && t != i64::MIN).then(|| Utc.timestamp_micros(t).single()).flatten();
+        let time = |t: i64| {
+            (t != i64::MAX && t != i64::MIN)
+                .then(|| Utc.timestamp_micros(t).single())
+                .flatten()
+        };
         Ok(CaseSummary {
             name: self.name.clone(),
             events: meta.len() as u64,
@@ -343,7 +367,12 @@ impl Case {
             formats,
             hosts: hosts.len() as u64,
             sessions: self.store.sessions(&self.name)?.len() as u64,
-            files: self.store.runs(&self.name)?.iter().filter(|r| r.complete).count() as u64,
+            files: self
+                .store
+                .runs(&self.name)?
+                .iter()
+                .filter(|r| r.complete)
+                .count() as u64,
         })
     }
 }

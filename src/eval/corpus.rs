@@ -17,7 +17,8 @@ pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let file_col = col("file").with_context(|| format!("{}: no `file` column", labels_tsv.display()))?;
+    let file_col =
+        col("file").with_context(|| format!("{}: no `file` column", labels_tsv.display()))?;
     let tech_col = col("techniques_v18").or_else(|| col("techniques"));
     let label_col = col("label");
     let mut out = FileLabels::default();
@@ -26,7 +27,10 @@ pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
         let Some(file) = cells.get(file_col).filter(|f| !f.is_empty()) else {
             continue;
         };
-        let cause = match label_col.and_then(|c| cells.get(c)).map(|s| s.trim().to_lowercase()) {
+        let cause = match label_col
+            .and_then(|c| cells.get(c))
+            .map(|s| s.trim().to_lowercase())
+        {
             None => Cause::Malicious,
             Some(l) if l == "malicious" => Cause::Malicious,
             Some(l) if l == "benign" || l == "normal" || l == "legitimate" => Cause::Legitimate,
@@ -46,7 +50,14 @@ pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
         if !path.exists() {
             continue;
         }
-        out.insert(&path, Label { cause, techniques, risk: None });
+        out.insert(
+            &path,
+            Label {
+                cause,
+                techniques,
+                risk: None,
+            },
+        );
     }
     Ok(out)
 }

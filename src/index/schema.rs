@@ -32,7 +32,6 @@ pub struct Fields {
     pub doc: Field,
 }
 
-
 pub fn build() -> (Schema, Fields) {
     let mut sb = Schema::builder();
     let keyword = TextOptions::default()

@@ -32,7 +32,10 @@ static FQDN: OnceLock<Regex> = OnceLock::new();
 impl Anonymizer {
     /// `users` and `hosts`: the identifiers known from the case's sessions and events.
     pub fn new(key: &[u8], users: &[String], hosts: &[String]) -> Self {
-        let mut a = Anonymizer { key: key.to_vec(), names: Vec::new() };
+        let mut a = Anonymizer {
+            key: key.to_vec(),
+            names: Vec::new(),
+        };
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         for h in hosts.iter().filter(|h| h.len() >= 2) {
             names.insert(h.to_lowercase(), a.pseudonym("host", h));
@@ -98,28 +101,77 @@ impl Anonymizer {
     pub fn apply(&self, text: &str) -> String {
         let email = re(&EMAIL, r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b");
         let sid = re(&SID, r"\bS-1-5-21(?:-\d+){3,4}\b");
-        let ipv4 = re(&IPV4, r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b");
+        let ipv4 = re(
+            &IPV4,
+            r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b",
+        );
         let win_home = re(&WIN_HOME, r"(?i)(\b[a-z]:\\+users\\+)([^\\\s\x22']+)");
         let nix_home = re(&NIX_HOME, r"(/home/)([^/\s\x22']+)");
-        let domain_user = re(&DOMAIN_USER, r"\b([A-Za-z][A-Za-z0-9-]{1,14})\\\\?([A-Za-z0-9._$-]+)");
-        let fqdn = re(&FQDN, r"(?i)\b(?:[a-z0-9-]+\.)+(?:local|lan|corp|internal|com|net|org|io|example)\b");
-        let mut s = email.replace_all(text, |c: &Captures| self.pseudonym("email", &c[0]) + "@example.invalid").into_owned();
-        s = sid.replace_all(&s, |c: &Captures| format!("S-1-5-21-{}", u32::from_be_bytes(first4(&self.digest("sid", &c[0]))))).into_owned();
-        s = ipv4.replace_all(&s, |c: &Captures| self.ip(&c[0])).into_owned();
-        s = win_home.replace_all(&s, |c: &Captures| format!("{}{}", &c[1], self.pseudonym("user", &c[2]))).into_owned();
-        s = nix_home.replace_all(&s, |c: &Captures| format!("{}{}", &c[1], self.pseudonym("user", &c[2]))).into_owned();
+        let domain_user = re(
+            &DOMAIN_USER,
+            r"\b([A-Za-z][A-Za-z0-9-]{1,14})\\\\?([A-Za-z0-9._$-]+)",
+        );
+        let fqdn = re(
+            &FQDN,
+            r"(?i)\b(?:[a-z0-9-]+\.)+(?:local|lan|corp|internal|com|net|org|io|example)\b",
+        );
+        let mut s = email
+            .replace_all(text, |c: &Captures| {
+                self.pseudonym("email", &c[0]) + "@example.invalid"
+            })
+            .into_owned();
+        s = sid
+            .replace_all(&s, |c: &Captures| {
+                format!(
+                    "S-1-5-21-{}",
+                    u32::from_be_bytes(first4(&self.digest("sid", &c[0])))
+                )
+            })
+            .into_owned();
+        s = ipv4
+            .replace_all(&s, |c: &Captures| self.ip(&c[0]))
+            .into_owned();
+        s = win_home
+            .replace_all(&s, |c: &Captures| {
+                format!("{}{}", &c[1], self.pseudonym("user", &c[2]))
+            })
+            .into_owned();
+        s = nix_home
+            .replace_all(&s, |c: &Captures| {
+                format!("{}{}", &c[1], self.pseudonym("user", &c[2]))
+            })
+            .into_owned();
         s = domain_user
             .replace_all(&s, |c: &Captures| {
                 let domain = &c[1];
                 // Leave well-known Windows authorities alone: they identify nobody.
-                if matches!(domain.to_ascii_uppercase().as_str(), "NT AUTHORITY" | "NT" | "BUILTIN" | "HKLM" | "HKU" | "HKCU" | "HKCR" | "C" | "D") {
+                if matches!(
+                    domain.to_ascii_uppercase().as_str(),
+                    "NT AUTHORITY"
+                        | "NT"
+                        | "BUILTIN"
+                        | "HKLM"
+                        | "HKU"
+                        | "HKCU"
+                        | "HKCR"
+                        | "C"
+                        | "D"
+                ) {
                     return c[0].to_string();
                 }
                 let sep = if c[0].contains("\\\\") { "\\\\" } else { "\\" };
-                format!("{}{sep}{}", self.pseudonym("domain", domain), self.pseudonym("user", &c[2]))
+                format!(
+                    "{}{sep}{}",
+                    self.pseudonym("domain", domain),
+                    self.pseudonym("user", &c[2])
+                )
             })
             .into_owned();
-        s = fqdn.replace_all(&s, |c: &Captures| self.pseudonym("domain", &c[0]) + ".invalid").into_owned();
+        s = fqdn
+            .replace_all(&s, |c: &Captures| {
+                self.pseudonym("domain", &c[0]) + ".invalid"
+            })
+            .into_owned();
         self.replace_names(&s)
     }
 
@@ -186,7 +238,11 @@ mod tests {
     use super::*;
 
     fn anon() -> Anonymizer {
-        Anonymizer::new(b"k", &["CORP\\alice".into(), "svc_backup".into()], &["WS01.corp.local".into(), "FS01".into()])
+        Anonymizer::new(
+            b"k",
+            &["CORP\\alice".into(), "svc_backup".into()],
+            &["WS01.corp.local".into(), "FS01".into()],
+        )
     }
 
     #[test]
@@ -196,8 +252,22 @@ mod tests {
                     C:\\Users\\alice\\AppData and /home/deploy; sid S-1-5-21-1111-2222-3333-1001; \
                     svc_backup failed on FS01 (ws01) from 203.0.113.45";
         let out = a.apply(text);
-        for original in ["alice", "corp.local", "WS01", "ws01", "10.0.2.21", "deploy", "1111-2222-3333", "svc_backup", "FS01", "203.0.113.45"] {
-            assert!(!out.to_lowercase().contains(&original.to_lowercase()), "{original} left in {out}");
+        for original in [
+            "alice",
+            "corp.local",
+            "WS01",
+            "ws01",
+            "10.0.2.21",
+            "deploy",
+            "1111-2222-3333",
+            "svc_backup",
+            "FS01",
+            "203.0.113.45",
+        ] {
+            assert!(
+                !out.to_lowercase().contains(&original.to_lowercase()),
+                "{original} left in {out}"
+            );
         }
         assert_eq!(out, a.apply(text), "deterministic");
         assert_eq!(a.ip("10.0.2.21"), a.ip("10.0.2.21"));
@@ -220,6 +290,9 @@ mod tests {
     #[test]
     fn different_keys_give_different_pseudonyms() {
         let b = Anonymizer::new(b"other", &[], &[]);
-        assert_ne!(anon().pseudonym("user", "alice"), b.pseudonym("user", "alice"));
+        assert_ne!(
+            anon().pseudonym("user", "alice"),
+            b.pseudonym("user", "alice")
+        );
     }
 }

@@ -67,7 +67,11 @@ pub struct Manifest {
 
 /// Splits items into (train, val) indices: whole hosts go to one side, chosen per cause so that
 /// each cause gets about `val_fraction` of its examples in validation.
-pub fn split_by_host(items: &[ExportItem], val_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+pub fn split_by_host(
+    items: &[ExportItem],
+    val_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
     let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, it) in items.iter().enumerate() {
         by_host.entry(it.host.as_str()).or_default().push(i);
@@ -77,7 +81,10 @@ pub fn split_by_host(items: &[ExportItem], val_fraction: f64, seed: u64) -> (Vec
         for &i in idx {
             *c.entry(items[i].cause).or_default() += 1;
         }
-        c.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c).unwrap_or(Cause::Legitimate)
+        c.into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(c, _)| c)
+            .unwrap_or(Cause::Legitimate)
     };
     let mut hosts: Vec<&str> = by_host.keys().copied().collect();
     hosts.shuffle(&mut StdRng::seed_from_u64(seed));
@@ -151,7 +158,9 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
     let mut skipped = 0;
     let mut write_split = |name: &str, idx: &[usize]| -> Result<usize> {
         let path: PathBuf = dir.join(name);
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
         let mut n = 0;
         for &i in idx {
             match record(&items[i], opts.format) {
@@ -184,7 +193,11 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
     let max = by_cause.values().max().copied().unwrap_or(0) as f64;
     let min = by_cause.values().min().copied().unwrap_or(0) as f64;
     let hosts = |idx: &[usize]| -> Vec<String> {
-        idx.iter().map(|&i| items[i].host.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+        idx.iter()
+            .map(|&i| items[i].host.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     };
     let manifest = Manifest {
         format: opts.format,
@@ -206,7 +219,8 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
         skipped_without_model_output: skipped,
     };
     let path = dir.join("manifest.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(manifest)
 }
 
@@ -231,7 +245,9 @@ mod tests {
     #[test]
     fn no_host_on_both_sides_and_every_format_parses() {
         let causes = [Cause::Malicious, Cause::Legitimate, Cause::Misconfiguration];
-        let items: Vec<ExportItem> = (0..40).map(|i| item(i, &format!("h{}", i % 10), causes[i % 3])).collect();
+        let items: Vec<ExportItem> = (0..40)
+            .map(|i| item(i, &format!("h{}", i % 10), causes[i % 3]))
+            .collect();
         let (train, val) = split_by_host(&items, 0.2, 7);
         assert_eq!(train.len() + val.len(), 40);
         assert!(!val.is_empty() && !train.is_empty());
@@ -239,8 +255,20 @@ mod tests {
         let vh: BTreeSet<&str> = val.iter().map(|&i| items[i].host.as_str()).collect();
         assert!(th.is_disjoint(&vh));
         let dir = tempfile::tempdir().unwrap();
-        for format in [ExportFormat::Chat, ExportFormat::Alpaca, ExportFormat::Sharegpt, ExportFormat::Dpo] {
-            let opts = ExportOptions { format, val_fraction: 0.2, seed: 7, anonymized: false, model: "m".into(), prompt_version: "p".into() };
+        for format in [
+            ExportFormat::Chat,
+            ExportFormat::Alpaca,
+            ExportFormat::Sharegpt,
+            ExportFormat::Dpo,
+        ] {
+            let opts = ExportOptions {
+                format,
+                val_fraction: 0.2,
+                seed: 7,
+                anonymized: false,
+                model: "m".into(),
+                prompt_version: "p".into(),
+            };
             let m = write(dir.path(), &items, &opts).unwrap();
             let lines = std::fs::read_to_string(dir.path().join("train.jsonl")).unwrap();
             for l in lines.lines() {

@@ -63,7 +63,10 @@ impl Miner {
     }
 
     pub fn template(&self, id: usize) -> String {
-        self.templates.get(id).map(|t| t.join(" ")).unwrap_or_default()
+        self.templates
+            .get(id)
+            .map(|t| t.join(" "))
+            .unwrap_or_default()
     }
 }
 
@@ -101,6 +104,9 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         // `ssh2` holds a digit, so it is a variable like the port.
-        assert_eq!(m.template(a), "Failed password for <*> from <*> port <*> <*>");
+        assert_eq!(
+            m.template(a),
+            "Failed password for <*> from <*> port <*> <*>"
+        );
     }
 }

@@ -48,7 +48,10 @@ pub fn full(events: &[Event], hits: &[Hit]) -> Timeline {
 pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timeline {
     let rules = rules_by_event(hits);
     let mut miner = Miner::new();
-    let templates: Vec<usize> = events.iter().map(|e| miner.add(&template_input(e))).collect();
+    let templates: Vec<usize> = events
+        .iter()
+        .map(|e| miner.add(&template_input(e)))
+        .collect();
     let mut freq: HashMap<usize, u64> = HashMap::new();
     for t in &templates {
         *freq.entry(*t).or_default() += 1;
@@ -79,19 +82,31 @@ pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timelin
     }
     for l in &mut lines {
         if l.count > 1 {
-            l.text = format!("{} [template: {}]", l.text, one_line(&miner.template(l.template_id), 120));
+            l.text = format!(
+                "{} [template: {}]",
+                l.text,
+                one_line(&miner.template(l.template_id), 120)
+            );
         }
     }
 
     // Over budget: drop the lines of the most frequent templates first, never rule hits or
     // rare events, and say what went. The notes cost tokens too, so the lines get a smaller
     // budget until lines and notes fit together.
-    let cost: Vec<usize> = lines.iter().map(|l| estimate_tokens(&render_line(l)) + 1).collect();
+    let cost: Vec<usize> = lines
+        .iter()
+        .map(|l| estimate_tokens(&render_line(l)) + 1)
+        .collect();
     let mut order: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].rules.is_empty() && freq[&lines[i].template_id] > RARE)
         .collect();
     // Most frequent template first; within one, keep its first and last appearance longest.
-    order.sort_by_key(|&i| (std::cmp::Reverse(freq[&lines[i].template_id]), middle_first(i, lines.len())));
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(freq[&lines[i].template_id]),
+            middle_first(i, lines.len()),
+        )
+    });
     let mut reserve = 0usize;
     let (dropped, omitted, tokens) = loop {
         let mut total: usize = cost.iter().sum();
@@ -104,7 +119,11 @@ pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timelin
             dropped.insert(i);
         }
         let omitted = omission_notes(&lines, &dropped, &miner);
-        let tokens = total + omitted.iter().map(|o| estimate_tokens(o) + 1).sum::<usize>();
+        let tokens = total
+            + omitted
+                .iter()
+                .map(|o| estimate_tokens(o) + 1)
+                .sum::<usize>();
         if tokens <= budget_tokens || dropped.len() == order.len() {
             break (dropped, omitted, tokens);
         }
@@ -149,7 +168,11 @@ fn middle_first(i: usize, n: usize) -> usize {
 }
 
 fn template_input(e: &Event) -> String {
-    format!("{} {}", e.event_id.as_deref().unwrap_or(e.format.as_str()), e.message)
+    format!(
+        "{} {}",
+        e.event_id.as_deref().unwrap_or(e.format.as_str()),
+        e.message
+    )
 }
 
 fn line_text(e: &Event) -> String {
@@ -176,7 +199,10 @@ pub fn render_line(l: &TimelineLine) -> String {
     let mut s = time(l.first);
     if l.count > 1 {
         if l.last != l.first {
-            let last = l.last.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+            let last = l
+                .last
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_default();
             s.push('–');
             s.push_str(&last);
         }
@@ -250,7 +276,12 @@ mod tests {
         for i in 0..5000u64 {
             let msg = match i % 7 {
                 0 => format!("process create C:\\Windows\\System32\\svchost.exe pid {i}"),
-                1 | 2 => format!("logon failure user{} from 10.0.{}.{}", i % 13, i % 5, i % 200),
+                1 | 2 => format!(
+                    "logon failure user{} from 10.0.{}.{}",
+                    i % 13,
+                    i % 5,
+                    i % 200
+                ),
                 3 => format!("network connection to 192.168.1.{} port 443", i % 250),
                 4 => format!("file created C:\\Users\\bob\\AppData\\Temp\\tmp{i}.tmp"),
                 5 => format!("registry value set HKLM\\Software\\Vendor\\Key{}", i % 3),
@@ -266,7 +297,10 @@ mod tests {
         for h in &hits {
             assert!(kept.contains(h.event_id.as_str()), "rule hit event dropped");
         }
-        assert!(kept.contains(events[1234].id.as_str()), "rare event dropped");
+        assert!(
+            kept.contains(events[1234].id.as_str()),
+            "rare event dropped"
+        );
         assert!(!t.omitted.is_empty());
         assert!(t.omitted[0].contains("similar"), "{:?}", t.omitted);
         let covered: u64 = t.lines.iter().map(|l| l.count).sum::<u64>();
