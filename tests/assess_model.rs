@@ -67,6 +67,7 @@ fn real_sessions_get_schema_valid_answers_with_valid_techniques() {
 }
 
 #[test]
+#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn answers_are_deterministic_and_cached() {
     let Some(a) = assessor() else { return };
     let input = fixtures::ssh_brute_force();
@@ -90,6 +91,7 @@ fn answers_are_deterministic_and_cached() {
 /// Hostile log lines in a session with critical and high rule hits: whatever the model makes
 /// of them, the final verdict is neither legitimate nor below the rules' level.
 #[test]
+#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn injection_corpus_against_the_real_model() {
     let Some(a) = assessor() else { return };
     for (i, line) in INJECTION_LINES.iter().enumerate() {
@@ -111,6 +113,7 @@ fn injection_corpus_against_the_real_model() {
 }
 
 #[test]
+#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn worker_streams_tokens_then_the_assessment() {
     // Held for the whole test: one model at work at a time.
     let Some(_serial) = assessor() else { return };
