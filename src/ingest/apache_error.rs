@@ -2,7 +2,7 @@
 //! Apache 2.4 (`[… 2000] [core:error] [pid 35708:tid 43] [client 1.2.3.4:5] AH00128: …`) and
 //! nginx (`2024/01/01 10:00:00 [error] 1234#0: *1 …, client: 1.2.3.4, server: …`).
 
-use super::parser::{Ctx, LineParser, clean_ip, clean_port, parse_pid, summary};
+use super::parser::{Ctx, LineParser, clean_ip, clean_port, parse_pid, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -91,7 +91,7 @@ fn apache(ev: &mut Event, rest: &str) {
         ev.fields.insert("code".into(), code.to_string());
     }
     ev.event_id = Some(level.to_string());
-    ev.message = summary(&format!("{level}: {msg}"));
+    ev.message = summary_owned(format!("{level}: {msg}"));
 }
 
 /// `1.2.3.4` or `1.2.3.4:5678` (v6 addresses keep their colons: the port is after the last).
@@ -129,7 +129,7 @@ fn nginx(ev: &mut Event, level: &str, rest: &str) {
         client(ev, &c);
     }
     ev.event_id = Some(level.to_string());
-    ev.message = summary(&format!("{level}: {msg}"));
+    ev.message = summary_owned(format!("{level}: {msg}"));
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Argus bidirectional flows (`.binetflow`): a `StartTime,Dur,Proto,SrcAddr,Sport,Dir,…`
 //! header, then one flow per line, comma- or tab-separated, never quoted.
 
-use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, summary};
+use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -67,7 +67,7 @@ impl LineParser for BinetflowParser {
         let g = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
         let src = endpoint(ev.src_ip.as_deref(), ev.src_port);
         let dst = endpoint(ev.dst_ip.as_deref(), ev.dst_port);
-        ev.message = summary(&format!(
+        ev.message = summary_owned(format!(
             "flow {} {src} {} {dst} {} {} pkts {} bytes {}",
             g("Proto"),
             g("Dir"),

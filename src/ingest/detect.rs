@@ -145,10 +145,11 @@ fn json_kind(lower_name: &str, sample: &str) -> Format {
     if has("event_type") && (has("src_ip") || has("dest_ip") || has("flow_id")) {
         return Format::SuricataEve;
     }
-    let stem = lower_name.rsplit(['/', '\\']).next().unwrap_or(lower_name);
-    let stem = stem.split('.').next().unwrap_or(stem);
-    if has("id.orig_h") || has("_path") || (has("ts") && (has("uid") || ZEEK_LOGS.contains(&stem)))
-    {
+    let base = lower_name.rsplit(['/', '\\']).next().unwrap_or(lower_name);
+    let stem = base.split('.').next().unwrap_or(base);
+    // Some Zeek logs carry no time (`loaded_scripts.log`): their name says what they are.
+    let zeek_named = ZEEK_LOGS.contains(&stem) && (has("ts") || base.contains(".log"));
+    if has("id.orig_h") || has("_path") || (has("ts") && has("uid")) || zeek_named {
         return Format::ZeekJson;
     }
     if has("EventID")

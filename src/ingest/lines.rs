@@ -46,6 +46,8 @@ struct Outcome {
 struct Batch {
     buf: Vec<u8>,
     lines: Vec<(usize, usize, LineInfo)>,
+    /// Reused between batches: a fresh multi-megabyte vector per batch costs more than it seems.
+    outcomes: Vec<Outcome>,
 }
 
 /// Reads every line of `reader` through `parser`. Returns the read error that ended the
@@ -121,13 +123,18 @@ fn flush(batch: &mut Batch, parser: &dyn LineParser, ctx: &Ctx, emit: &mut Emit)
             result,
         }
     };
-    let outcomes: Vec<Outcome> =
-        if batch.lines.len() >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
-            batch.lines.par_iter().map(parse_one).collect()
-        } else {
-            batch.lines.iter().map(parse_one).collect()
-        };
-    for o in outcomes {
+    let mut outcomes = std::mem::take(&mut batch.outcomes);
+    if batch.lines.len() >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
+        batch
+            .lines
+            .par_iter()
+            .map(parse_one)
+            .collect_into_vec(&mut outcomes);
+    } else {
+        outcomes.clear();
+        outcomes.extend(batch.lines.iter().map(parse_one));
+    }
+    for o in outcomes.drain(..) {
         let LineInfo {
             number,
             offset,
@@ -156,6 +163,7 @@ fn flush(batch: &mut Batch, parser: &dyn LineParser, ctx: &Ctx, emit: &mut Emit)
             }
         }
     }
+    batch.outcomes = outcomes;
     batch.buf.clear();
     batch.lines.clear();
 }

@@ -119,14 +119,65 @@ pub(crate) fn endpoint(ip: Option<&str>, port: Option<u16>) -> String {
     }
 }
 
-/// A one-line, control-free summary of at most 400 characters.
+/// Most summary length, in characters.
+const SUMMARY_CHARS: usize = 400;
+
+/// A one-line, control-free summary of at most 400 characters ([`crate::text::one_line`]).
 pub(crate) fn summary(s: &str) -> String {
-    crate::text::one_line(s, 400)
+    if is_plain(s) {
+        s.to_string()
+    } else {
+        crate::text::one_line(s, SUMMARY_CHARS)
+    }
+}
+
+/// [`summary`] of a string already owned: kept as is when it needs no change (the common case,
+/// and messages are built for every record).
+pub(crate) fn summary_owned(s: String) -> String {
+    if is_plain(&s) {
+        s
+    } else {
+        crate::text::one_line(&s, SUMMARY_CHARS)
+    }
+}
+
+/// True when `one_line` would return `s` unchanged: short printable ASCII with single spaces
+/// and no space at either end.
+fn is_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() <= SUMMARY_CHARS
+        && b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && b.iter().all(|&c| (0x20..0x7f).contains(&c))
+        && !b.windows(2).any(|w| w == b"  ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summaries_match_one_line() {
+        let long = "x".repeat(500);
+        for s in [
+            "plain text",
+            " lead",
+            "trail ",
+            "two  spaces",
+            "tab\there",
+            "caf\u{e9}",
+            "ctl\x1b[0m",
+            long.as_str(),
+            "",
+        ] {
+            assert_eq!(summary(s), crate::text::one_line(s, 400), "{s:?}");
+            assert_eq!(
+                summary_owned(s.to_string()),
+                crate::text::one_line(s, 400),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn ips_ports_pids() {

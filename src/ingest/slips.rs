@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::jsonflat::flatten_value;
-use super::parser::{Ctx, LineParser, clean_ip, endpoint, summary};
+use super::parser::{Ctx, LineParser, clean_ip, endpoint, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -63,7 +63,7 @@ impl LineParser for SlipsParser {
             .as_deref()
             .map(|d| format!(" -> {}", endpoint(Some(d), ev.dst_port)))
             .unwrap_or_default();
-        ev.message = summary(&format!(
+        ev.message = summary_owned(format!(
             "{} {src}{dst}: {what}",
             category.unwrap_or("alert")
         ));

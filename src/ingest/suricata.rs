@@ -3,7 +3,7 @@
 //! name, HTTP request, TLS name…).
 
 use super::jsonflat::{Pairs, flatten_object};
-use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, first, summary};
+use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, first, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -58,7 +58,7 @@ impl LineParser for EveParser {
         } else {
             String::new()
         };
-        ev.message = summary(&format!("{kind} {}{flow}", what.trim()));
+        ev.message = summary_owned(format!("{kind} {}{flow}", what.trim()));
         ev.event_id = Some(kind.to_string());
         Ok(Some(ev))
     }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::authlog;
-use super::parser::{Ctx, LineParser, parse_pid, summary};
+use super::parser::{Ctx, LineParser, parse_pid, summary, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -51,8 +51,8 @@ impl LineParser for SyslogParser {
         }
         ev.message = match (h.rfc5424, h.app, h.pid) {
             // `app[pid]: msg`, as BSD syslog shows it, rather than the raw header fields.
-            (true, Some(app), Some(pid)) => summary(&format!("{app}[{pid}]: {}", h.msg)),
-            (true, Some(app), None) => summary(&format!("{app}: {}", h.msg)),
+            (true, Some(app), Some(pid)) => summary_owned(format!("{app}[{pid}]: {}", h.msg)),
+            (true, Some(app), None) => summary_owned(format!("{app}: {}", h.msg)),
             _ => summary(h.body),
         };
         let base = base.unwrap_or_default();

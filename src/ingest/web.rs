@@ -1,7 +1,7 @@
 //! Web server access logs in the NCSA common / combined shapes (Apache, nginx, with an
 //! optional leading virtual host): client, user, request, status, size, referer, user agent.
 
-use super::parser::{Ctx, LineParser, clean_ip, summary};
+use super::parser::{Ctx, LineParser, clean_ip, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -126,7 +126,7 @@ impl LineParser for AccessParser {
         } else {
             format!(" ({} bytes)", a.bytes)
         };
-        ev.message = summary(&format!(
+        ev.message = summary_owned(format!(
             "{} {} from {}{size}",
             a.status, a.request, a.client
         ));

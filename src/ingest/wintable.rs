@@ -2,7 +2,7 @@
 //! Defender, Sysmon): "4625 logon failure for bob from 10.0.0.7",
 //! "Sysmon 1 process create: powershell.exe -enc …".
 
-use super::parser::{endpoint, first, summary};
+use super::parser::{endpoint, first, summary_owned};
 use crate::event::Event;
 
 /// What a detail line is built from.
@@ -156,7 +156,7 @@ pub(crate) fn describe(ev: &Event, id: u32) -> String {
         let id = ev.event_id.as_deref().unwrap_or("?");
         format!("{who} {id}{}", detail(ev, Kind::Plain))
     };
-    summary(&text)
+    summary_owned(text)
 }
 
 fn get<'a>(ev: &'a Event, keys: &[&str]) -> Option<&'a str> {

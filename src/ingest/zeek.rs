@@ -3,7 +3,7 @@
 //! friends the endpoints, and the message says what the record is about.
 
 use super::jsonflat::{Pairs, flatten_object};
-use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, first, summary};
+use super::parser::{Ctx, LineParser, clean_ip, clean_port, endpoint, first, summary_owned};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -212,7 +212,7 @@ fn finish(ev: &mut Event, path: &str) {
         }
     }
     ev.event_id = Some(path.to_string());
-    ev.message = summary(&msg);
+    ev.message = summary_owned(msg);
 }
 
 #[cfg(test)]
