@@ -70,7 +70,7 @@ fn real_sessions_get_schema_valid_answers_with_valid_techniques() {
 #[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn answers_are_deterministic_and_cached() {
     let Some(a) = assessor() else { return };
-    let input = fixtures::ssh_brute_force();
+    let input = fixtures::lsass_dump();
     let first = a.assess(&input).unwrap();
     let second = a.assess(&input).unwrap();
     assert_eq!(first.model_verdict, second.model_verdict, "greedy decoding");
@@ -94,7 +94,13 @@ fn answers_are_deterministic_and_cached() {
 #[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn injection_corpus_against_the_real_model() {
     let Some(a) = assessor() else { return };
-    for (i, line) in INJECTION_LINES.iter().enumerate() {
+    // Three kinds one by one (a fake full verdict, a forged system turn, a fence break; each
+    // assessment costs seconds on a CPU), then the whole corpus at once.
+    for (i, line) in INJECTION_LINES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| [2, 4, 6].contains(i))
+    {
         let mut input = fixtures::injected(&[line]);
         input.session.content_hash = format!("hash-injected-{i}");
         let r = a.assess(&input).unwrap();

@@ -10,8 +10,9 @@
 //!    cannot be `legitimate`: it becomes `misconfiguration` if the strong prior says so, else
 //!    `malicious`.
 //! 2. **Risk.** A strong prior's risk replaces the model's risk. The risk is then raised to the
-//!    highest rule level (log text can never lower it below the evidence). A `critical` that
-//!    neither a critical rule nor the prior supports is capped to `high`.
+//!    highest rule level (log text can never lower it below the evidence). Then it is capped
+//!    to what the evidence supports ([`risk_ceiling`]): `critical` needs a critical rule or
+//!    prior, the model alone gets at most `medium`, a legitimate session no more than its rules.
 //! 3. **Techniques.** Rule tags first (most frequent first), then the prior's, then the
 //!    model's valid ids; revoked ids are mapped to their successors, unknown ones dropped,
 //!    at most five.
@@ -98,12 +99,15 @@ pub fn combine(model: &Verdict, input: &AssessInput, catalog: &Catalog) -> Combi
         v.risk_level = level;
         v.risk_justification = format!("Rule \"{}\" has level {level}.", rule.title);
     }
-    let prior_critical = prior.is_some_and(|p| p.risk == Some(Risk::Critical));
-    if v.risk_level == Risk::Critical && floor != Some(Risk::Critical) && !prior_critical {
-        notes.push(
-            "risk critical -> high: no critical rule hit or prior supports critical".to_string(),
-        );
-        v.risk_level = Risk::High;
+    let ceiling = risk_ceiling(floor, prior.and_then(|p| p.risk), v.cause);
+    if v.risk_level > ceiling {
+        notes.push(format!(
+            "risk {} -> {ceiling}: more than the evidence supports (rules: {}, prior: {})",
+            v.risk_level,
+            floor.map_or("none", Risk::as_str),
+            prior.and_then(|p| p.risk).map_or("none", Risk::as_str)
+        ));
+        v.risk_level = ceiling;
     }
 
     // 3. Techniques.
@@ -194,6 +198,22 @@ pub fn rules_only(input: &AssessInput, catalog: &Catalog) -> Combined {
         evidence: Vec::new(),
     };
     combine(&base, input, catalog)
+}
+
+/// The highest risk the evidence supports: `critical` only with a critical rule hit or a
+/// prior saying critical; otherwise one level above the strongest evidence, at most `high`,
+/// and `medium` with no evidence at all (the model alone rates almost everything critical);
+/// a legitimate session no higher than its rules (`low` without any).
+fn risk_ceiling(floor: Option<Risk>, prior: Option<Risk>, cause: Cause) -> Risk {
+    let support = floor.max(prior);
+    if cause == Cause::Legitimate {
+        return floor.unwrap_or(Risk::Low);
+    }
+    match support {
+        Some(Risk::Critical) => Risk::Critical,
+        Some(Risk::High | Risk::Medium) => Risk::High,
+        Some(Risk::Low) | None => Risk::Medium,
+    }
 }
 
 /// 1 for critical … 4 for low.

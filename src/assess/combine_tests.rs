@@ -80,7 +80,23 @@ fn unsupported_critical_is_capped_and_noted() {
     let c = combine(&model, &input, &catalog());
     assert_eq!(c.verdict.risk_level, Risk::High);
     assert_eq!(c.verdict.investigation_priority, 2);
-    assert!(c.adjustments.iter().any(|a| a.contains("critical -> high")));
+    assert!(
+        c.adjustments
+            .iter()
+            .any(|a| a.starts_with("risk critical -> high"))
+    );
+    // No evidence at all: the model alone gets at most medium; legitimate gets low.
+    let bare = super::testutil::input(vec![], "");
+    assert_eq!(
+        combine(&model, &bare, &catalog()).verdict.risk_level,
+        Risk::Medium
+    );
+    let mut legit = model.clone();
+    legit.cause = Cause::Legitimate;
+    assert_eq!(
+        combine(&legit, &bare, &catalog()).verdict.risk_level,
+        Risk::Low
+    );
     // Supported by a critical rule: kept.
     let input2 = super::testutil::input(vec![detection("DCSync", Risk::Critical, &[], 1)], "");
     let c = combine(&model, &input2, &catalog());
