@@ -555,10 +555,11 @@ fn sigmahq_rules_load_and_compile() {
 fn sigmahq_rules_fire_on_matching_process_creation() {
     let Some(shared) = shared() else { return };
     let (rs, _) = RuleSet::load(&[shared.join("datasets/sigma/rules")], false);
-    // proc_creation_win_esentutl_params: esentutl with /vss (T1003.003).
+    // proc_creation_win_esentutl_params: a command line holding both `esentutl` and ` /p`
+    // (T1003.003), as when a dumped ntds.dit is repaired before offline cracking.
     let ev = proc(
         "C:\\Windows\\System32\\esentutl.exe",
-        "esentutl.exe /y /vss c:\\windows\\ntds\\ntds.dit /d c:\\temp\\n.dit",
+        "esentutl.exe /p c:\\temp\\ntds.dit /o",
     );
     let hits = rs.matches(&ev);
     assert!(
