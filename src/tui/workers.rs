@@ -40,7 +40,9 @@ impl Workers {
         // then created once, not raced by two threads.
         let (ready, wait) = channel::<()>();
         let (d, c, o) = (data_dir.clone(), case.clone(), out.clone());
-        spawn("lookout-store", move || store_worker(&d, &c, store_rx, o, ready));
+        spawn("lookout-store", move || {
+            store_worker(&d, &c, store_rx, o, ready)
+        });
         let o = out.clone();
         spawn("lookout-index", move || {
             let _ = wait.recv();

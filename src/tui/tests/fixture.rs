@@ -318,4 +318,3 @@ pub fn search_result(query: &str) -> SearchResult {
         hits: (0..5).map(hit).collect(),
     }
 }
-

@@ -201,8 +201,16 @@ fn search_marks_matched_terms() {
     let mut a = app((80, 24));
     send(&mut a, [key('/')]);
     let cmds = typed(&mut a, "failed");
-    let Some(Command::Search { request, .. }) = cmds.last() else { panic!() };
-    send(&mut a, [Msg::SearchDone { request: *request, result: Ok(search_result("failed")) }]);
+    let Some(Command::Search { request, .. }) = cmds.last() else {
+        panic!()
+    };
+    send(
+        &mut a,
+        [Msg::SearchDone {
+            request: *request,
+            result: Ok(search_result("failed")),
+        }],
+    );
     let term = render(&a);
     let buf = term.backend().buffer();
     let marked = a.theme.style(crate::tui::theme::Role::Match);
@@ -214,7 +222,11 @@ fn search_marks_matched_terms() {
         if let Some(byte) = text.find("failed") {
             let col = text[..byte].chars().count() as u16;
             let cell = &buf[(col, y)];
-            assert_eq!((Some(cell.fg), Some(cell.bg)), (marked.fg, marked.bg), "row {y}: {text}");
+            assert_eq!(
+                (Some(cell.fg), Some(cell.bg)),
+                (marked.fg, marked.bg),
+                "row {y}: {text}"
+            );
             found += 1;
         }
     }

@@ -189,4 +189,3 @@ fn failed_save_keeps_the_form_with_the_error() {
     send(&mut app, [code(KeyCode::Esc)]);
     assert!(app.form.is_none());
 }
-

@@ -171,7 +171,8 @@ pub fn scroll_pane(app: &mut App, step: isize) -> Vec<Command> {
         }
         // Single steps select evidence; bigger ones (pages, the wheel) scroll the text.
         Pane::Assessment if step.abs() == 1 => {
-            d.evidence.move_by(step, evidence_len, inner_rows(lay.assessment));
+            d.evidence
+                .move_by(step, evidence_len, inner_rows(lay.assessment));
             d.assess_scroll = 0;
         }
         Pane::Assessment => {

@@ -20,14 +20,23 @@ use crate::tui::widgets::{badge, pane};
 /// Lines of streamed model text kept on screen while it runs.
 const TOKEN_LINES: usize = 8;
 
-pub fn render(f: &mut Frame, area: Rect, app: &App, session_id: &str, d: Option<&DetailState>, focused: bool) {
+pub fn render(
+    f: &mut Frame,
+    area: Rect,
+    app: &App,
+    session_id: &str,
+    d: Option<&DetailState>,
+    focused: bool,
+) {
     let t = &app.theme;
     let width = area.width.saturating_sub(2) as usize;
     let rows = area.height.saturating_sub(2) as usize;
     let default = AssessEntry::default();
     let entry = app.assess.get(session_id).unwrap_or(&default);
     let mut lines = vec![state_line(t, entry)];
-    if entry.state == AssessState::Running || (entry.state == AssessState::Queued && !entry.tokens.is_empty()) {
+    if entry.state == AssessState::Running
+        || (entry.state == AssessState::Queued && !entry.tokens.is_empty())
+    {
         let wrapped = fmt::wrap(&crate::text::sanitize(&entry.tokens), width);
         let tail = wrapped.len().saturating_sub(TOKEN_LINES);
         for l in &wrapped[tail..] {
@@ -35,7 +44,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, session_id: &str, d: Option<
         }
     }
     if let Some(e) = &entry.error {
-        lines.push(Line::from(Span::styled(one_line(e, 300), t.style(Role::Error))));
+        lines.push(Line::from(Span::styled(
+            one_line(e, 300),
+            t.style(Role::Error),
+        )));
     }
     let mut selected_line = None;
     match &entry.assessment {
@@ -52,14 +64,22 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, session_id: &str, d: Option<
     }
     // Page keys scroll; a selected evidence line is always brought into view.
     let wanted = d.map(|d| d.assess_scroll).unwrap_or(0);
-    let reveal = selected_line.map(|l: usize| (l + 1).saturating_sub(rows)).unwrap_or(0);
-    let scroll = wanted.max(reveal).min(lines.len().saturating_sub(1)).min(u16::MAX as usize) as u16;
+    let reveal = selected_line
+        .map(|l: usize| (l + 1).saturating_sub(rows))
+        .unwrap_or(0);
+    let scroll = wanted
+        .max(reveal)
+        .min(lines.len().saturating_sub(1))
+        .min(u16::MAX as usize) as u16;
     let block = pane::block(t, "Assessment", focused);
     f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
 
 fn state_line(t: &Theme, e: &AssessEntry) -> Line<'static> {
-    let mut spans = vec![Span::styled("state ", t.style(Role::SyntaxKey)), badge::state(t, e.state)];
+    let mut spans = vec![
+        Span::styled("state ", t.style(Role::SyntaxKey)),
+        badge::state(t, e.state),
+    ];
     if let Some(a) = &e.assessment {
         spans.push(Span::styled(
             format!(
@@ -72,7 +92,10 @@ fn state_line(t: &Theme, e: &AssessEntry) -> Line<'static> {
         ));
     }
     if e.state == AssessState::Running {
-        spans.push(Span::styled(format!("  {} chars", e.tokens.chars().count()), t.style(Role::StateRunning)));
+        spans.push(Span::styled(
+            format!("  {} chars", e.tokens.chars().count()),
+            t.style(Role::StateRunning),
+        ));
     }
     Line::from(spans)
 }
@@ -93,19 +116,32 @@ fn verdict(
         badge::risk(t, Some(v.risk_level), false),
         Span::raw(" "),
         badge::cause(t, Some(v.cause), false),
-        Span::styled(format!("  priority {}", v.investigation_priority), t.style(Role::Base)),
-        Span::styled(format!("  likelihood {}", one_line(&v.likelihood, 30)), t.style(Role::Base)),
+        Span::styled(
+            format!("  priority {}", v.investigation_priority),
+            t.style(Role::Base),
+        ),
+        Span::styled(
+            format!("  likelihood {}", one_line(&v.likelihood, 30)),
+            t.style(Role::Base),
+        ),
     ]));
     if let Some(m) = &a.model_verdict
         && (m.cause != v.cause || m.risk_level != v.risk_level)
     {
-        let said = format!("model alone said {} / {}", m.cause.as_str(), m.risk_level.as_str());
+        let said = format!(
+            "model alone said {} / {}",
+            m.cause.as_str(),
+            m.risk_level.as_str()
+        );
         lines.push(Line::from(Span::styled(said, t.style(Role::Dim))));
     }
     field(t, lines, width, "summary", &v.summary);
     if !v.evidence.is_empty() {
         let key = app.keymap.hint(Context::Session, Action::Open);
-        lines.push(Line::from(Span::styled(format!("evidence ({key}: jump)"), t.style(Role::SyntaxKey))));
+        lines.push(Line::from(Span::styled(
+            format!("evidence ({key}: jump)"),
+            t.style(Role::SyntaxKey),
+        )));
         for (i, id) in v.evidence.iter().enumerate() {
             let mut line = Line::from(Span::styled(
                 format!("  ◆ {}", evidence_text(d, id, width.saturating_sub(4))),
@@ -122,24 +158,54 @@ fn verdict(
     field(t, lines, width, "risk", &v.risk_justification);
     field(t, lines, width, "business impact", &v.business_impact);
     if !v.techniques.is_empty() {
-        lines.push(Line::from(Span::styled("techniques", t.style(Role::SyntaxKey))));
+        lines.push(Line::from(Span::styled(
+            "techniques",
+            t.style(Role::SyntaxKey),
+        )));
         for id in &v.techniques {
-            let name = app.lookup.name(id).unwrap_or_else(|| "(not in catalog)".into());
+            let name = app
+                .lookup
+                .name(id)
+                .unwrap_or_else(|| "(not in catalog)".into());
             let tactics = app.lookup.tactics(id);
             let mut spans = vec![
                 Span::styled(format!("  {} ", one_line(id, 12)), t.style(Role::Key)),
                 Span::styled(one_line(&name, 60), t.style(Role::Base)),
             ];
             if !tactics.is_empty() {
-                spans.push(Span::styled(format!("  ({})", tactics.join(", ")), t.style(Role::Dim)));
+                spans.push(Span::styled(
+                    format!("  ({})", tactics.join(", ")),
+                    t.style(Role::Dim),
+                ));
             }
             lines.push(Line::from(spans));
         }
     }
-    list(t, lines, width, "anomalous patterns", &v.anomalous_patterns, Role::Base);
+    list(
+        t,
+        lines,
+        width,
+        "anomalous patterns",
+        &v.anomalous_patterns,
+        Role::Base,
+    );
     list(t, lines, width, "remediation", &v.remediation, Role::Base);
-    list(t, lines, width, "rule floor and other adjustments", &a.adjustments, Role::RuleHit);
-    list(t, lines, width, "dropped (unknown) techniques", &a.dropped_techniques, Role::Dim);
+    list(
+        t,
+        lines,
+        width,
+        "rule floor and other adjustments",
+        &a.adjustments,
+        Role::RuleHit,
+    );
+    list(
+        t,
+        lines,
+        width,
+        "dropped (unknown) techniques",
+        &a.dropped_techniques,
+        Role::Dim,
+    );
 }
 
 /// An evidence event as its time and message when the session is open, else its id.
@@ -150,7 +216,10 @@ fn evidence_text(d: Option<&DetailState>, id: &str, width: usize) -> String {
     });
     match ev {
         Some(e) => {
-            let time = e.timestamp.map(|x| x.format("%H:%M:%S").to_string()).unwrap_or_default();
+            let time = e
+                .timestamp
+                .map(|x| x.format("%H:%M:%S").to_string())
+                .unwrap_or_default();
             one_line(&format!("{time} {}", e.message), width.max(8))
         }
         None => one_line(id, 40),
@@ -162,17 +231,33 @@ fn field(t: &Theme, lines: &mut Vec<Line<'static>>, width: usize, name: &str, te
     if text.trim().is_empty() {
         return;
     }
-    lines.push(Line::from(Span::styled(name.to_string(), t.style(Role::SyntaxKey))));
+    lines.push(Line::from(Span::styled(
+        name.to_string(),
+        t.style(Role::SyntaxKey),
+    )));
     for l in fmt::wrap(&crate::text::sanitize(text), width.saturating_sub(2)) {
-        lines.push(Line::from(Span::styled(format!("  {l}"), t.style(Role::Base))));
+        lines.push(Line::from(Span::styled(
+            format!("  {l}"),
+            t.style(Role::Base),
+        )));
     }
 }
 
-fn list(t: &Theme, lines: &mut Vec<Line<'static>>, width: usize, name: &str, items: &[String], role: Role) {
+fn list(
+    t: &Theme,
+    lines: &mut Vec<Line<'static>>,
+    width: usize,
+    name: &str,
+    items: &[String],
+    role: Role,
+) {
     if items.is_empty() {
         return;
     }
-    lines.push(Line::from(Span::styled(name.to_string(), t.style(Role::SyntaxKey))));
+    lines.push(Line::from(Span::styled(
+        name.to_string(),
+        t.style(Role::SyntaxKey),
+    )));
     for i in items {
         let text = format!("  • {}", one_line(i, width.saturating_sub(4).max(8)));
         lines.push(Line::from(Span::styled(text, t.style(role))));
