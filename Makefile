@@ -11,10 +11,13 @@ CASE ?= demo
 
 ## Build, set up the default model and ATT&CK catalog, ingest sample_logs/ into case `demo`,
 ## assess every session, then open the workbench (or print the case summary without a terminal).
+DEMO := $(LOOKOUT) --case $(CASE) --config sample_logs/lookout.toml
+
 demo: build setup
-	$(LOOKOUT) --case $(CASE) ingest sample_logs
-	$(LOOKOUT) --case $(CASE) sessions --sort risk
-	@if [ -t 1 ]; then $(LOOKOUT) --case $(CASE) cases; else $(LOOKOUT) --case $(CASE) cases; fi
+	$(DEMO) ingest sample_logs/windows sample_logs/linux sample_logs/network
+	$(DEMO) ingest --host web01 sample_logs/web
+	$(DEMO) sessions --sort risk --detected
+	@if [ -t 1 ]; then $(DEMO) tui; else $(DEMO) cases; fi
 
 build:
 	cargo build --bins

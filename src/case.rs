@@ -88,7 +88,10 @@ pub fn validate_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
-    anyhow::ensure!(ok, "invalid case name `{name}`: use letters, digits, '-', '_' and '.'");
+    anyhow::ensure!(
+        ok,
+        "invalid case name `{name}`: use letters, digits, '-', '_' and '.'"
+    );
     Ok(())
 }
 
@@ -124,6 +127,7 @@ impl Case {
         &mut self,
         paths: &[PathBuf],
         opts: &IngestOptions,
+        file_labels: &FileLabels,
         rules: &RuleSet,
         config: &Config,
         progress: &IngestProgress,
@@ -132,10 +136,15 @@ impl Case {
         let (files, problems) = ingest::expand_paths(paths);
         let mut summary = IngestSummary::default();
         for p in problems {
-            *summary.skipped.entry(p.reason.as_str().to_string()).or_default() += 1;
+            *summary
+                .skipped
+                .entry(p.reason.as_str().to_string())
+                .or_default() += 1;
             summary.problems.push(p);
         }
-        progress.files_total.store(files.len() as u64, Ordering::Relaxed);
+        progress
+            .files_total
+            .store(files.len() as u64, Ordering::Relaxed);
         let sizes: Vec<u64> = files
             .iter()
             .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
@@ -168,14 +177,28 @@ impl Case {
                 continue;
             }
             let file_started = Instant::now();
-            let run = self
-                .store
-                .start_run(&self.name, &file.display().to_string(), size, &digest)?;
+            let run =
+                self.store
+                    .start_run(&self.name, &file.display().to_string(), size, &digest)?;
             let mut tally = FileTally::default();
             let mut write_error = None;
-            let reports = ingest::read_file(file, opts, &mut |ev: Event| {
+            let file_opts;
+            let opts = match file_labels.get(file) {
+                Some(label) => {
+                    file_opts = IngestOptions {
+                        label: Some(label.clone()),
+                        ..opts.clone()
+                    };
+                    &file_opts
+                }
+                None => opts,
+            };
+            let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
                 if write_error.is_some() {
                     return;
+                }
+                if ev.host.is_none() {
+                    ev.host.clone_from(&file_labels.default_host);
                 }
                 hits.extend(rules.matches(&ev));
                 if let Err(e) = writer.upsert(&ev) {
@@ -183,7 +206,10 @@ impl Case {
                     return;
                 }
                 tally.events += 1;
-                *tally.formats.entry(ev.format.as_str().to_string()).or_default() += 1;
+                *tally
+                    .formats
+                    .entry(ev.format.as_str().to_string())
+                    .or_default() += 1;
                 progress.events.fetch_add(1, Ordering::Relaxed);
             });
             if let Some(e) = write_error {
@@ -241,7 +267,8 @@ impl Case {
     pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
         let meta = self.index.scan_meta()?;
         let hits = self.store.hits(&self.name)?;
-        let opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
         let sessions = sessions::sessionize(&meta, &hits, &opts);
         self.store.replace_sessions(&self.name, &sessions)?;
         Ok(sessions.len())
@@ -250,7 +277,8 @@ impl Case {
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
     pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
         let mut hits = Vec::new();
-        self.index.for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
+        self.index
+            .for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
         self.store.clear_hits(&self.name)?;
         self.store.add_hits(&self.name, &hits)?;
         self.refresh_sessions(config)?;
@@ -263,9 +291,12 @@ impl Case {
 
     /// A session by id or unique id prefix.
     pub fn session(&self, id: &str) -> Result<Session> {
-        self.store
-            .session(&self.name, id)?
-            .with_context(|| format!("no session `{id}` in case `{}` (or the prefix is ambiguous)", self.name))
+        self.store.session(&self.name, id)?.with_context(|| {
+            format!(
+                "no session `{id}` in case `{}` (or the prefix is ambiguous)",
+                self.name
+            )
+        })
     }
 
     /// The session's events in time order.
@@ -286,7 +317,12 @@ impl Case {
     }
 
     /// The condensed (or full) timeline of a session.
-    pub fn timeline(&self, session: &Session, budget_tokens: usize, full: bool) -> Result<(Timeline, Vec<Event>)> {
+    pub fn timeline(
+        &self,
+        session: &Session,
+        budget_tokens: usize,
+        full: bool,
+    ) -> Result<(Timeline, Vec<Event>)> {
         let events = self.session_events(session)?;
         let hits = self.session_hits(&events)?;
         let t = if full {
@@ -318,7 +354,11 @@ impl Case {
                 last = last.max(t);
             }
         }
-        let time = |t: i64| (t != i64::MAX && t != i64::MIN).then(|| Utc.timestamp_micros(t).single()).flatten();
+        let time = |t: i64| {
+            (t != i64::MAX && t != i64::MIN)
+                .then(|| Utc.timestamp_micros(t).single())
+                .flatten()
+        };
         Ok(CaseSummary {
             name: self.name.clone(),
             events: meta.len() as u64,
@@ -327,8 +367,45 @@ impl Case {
             formats,
             hosts: hosts.len() as u64,
             sessions: self.store.sessions(&self.name)?.len() as u64,
-            files: self.store.runs(&self.name)?.iter().filter(|r| r.complete).count() as u64,
+            files: self
+                .store
+                .runs(&self.name)?
+                .iter()
+                .filter(|r| r.complete)
+                .count() as u64,
         })
+    }
+}
+
+/// What the analyst knows about the input files: ground truth per file (labelled corpora,
+/// canonical path -> label) and the host of records that name none.
+#[derive(Debug, Clone, Default)]
+pub struct FileLabels {
+    by_path: std::collections::HashMap<PathBuf, crate::event::Label>,
+    /// Host for records that name none (e.g. a web access log): `ingest --host`.
+    pub default_host: Option<String>,
+}
+
+impl FileLabels {
+    pub fn insert(&mut self, path: &Path, label: crate::event::Label) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.insert(key, label);
+    }
+
+    pub fn get(&self, path: &Path) -> Option<&crate::event::Label> {
+        if self.by_path.is_empty() {
+            return None;
+        }
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_path.get(&key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
     }
 }
 

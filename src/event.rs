@@ -79,7 +79,11 @@ impl Format {
     pub fn is_network(self) -> bool {
         matches!(
             self,
-            Format::ZeekJson | Format::ZeekTsv | Format::SuricataEve | Format::Slips | Format::Binetflow
+            Format::ZeekJson
+                | Format::ZeekTsv
+                | Format::SuricataEve
+                | Format::Slips
+                | Format::Binetflow
         )
     }
 }
@@ -264,7 +268,12 @@ pub struct Event {
 impl Event {
     /// An empty event of `format` from `source`/`record`; parsers fill in the rest and then
     /// call [`Event::finish`].
-    pub fn new(format: Format, source: impl Into<String>, record: u64, raw: impl Into<String>) -> Self {
+    pub fn new(
+        format: Format,
+        source: impl Into<String>,
+        record: u64,
+        raw: impl Into<String>,
+    ) -> Self {
         Event {
             id: String::new(),
             timestamp: None,

@@ -24,6 +24,8 @@ fn have_tmux() -> bool {
 struct Pane {
     socket: String,
     name: &'static str,
+    /// Where the program's stderr goes, shown when a wait fails.
+    stderr: Option<std::path::PathBuf>,
 }
 
 impl Pane {
@@ -39,6 +41,7 @@ impl Pane {
         let p = Pane {
             socket,
             name: "lookout-e2e",
+            stderr: None,
         };
         let out = p.tmux(&[
             "new-session",
@@ -155,15 +158,17 @@ fn seed(data_dir: &Path) {
 }
 
 /// The scripted session; `host` and `query` fit the case.
-fn drive(data_dir: &Path, host: &str, query: &str) {
+fn drive(tag: &str, data_dir: &Path, host: &str, query: &str) {
     let home = data_dir.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let cmd = format!(
-        "env HOME={h} XDG_CONFIG_HOME={h}/.config USER=e2e TERM=xterm-256color {BIN} --data-dir {d} --case demo tui",
+        "env HOME={h} XDG_CONFIG_HOME={h}/.config USER=e2e TERM=xterm-256color {BIN} --data-dir {d} --case demo tui 2>{e}",
         h = home.display(),
-        d = data_dir.display()
+        d = data_dir.display(),
+        e = data_dir.join("stderr.txt").display()
     );
-    let pane = Pane::start(format!("lookout-e2e-{}", std::process::id()), &cmd);
+    let mut pane = Pane::start(format!("lookout-e2e-{tag}-{}", std::process::id()), &cmd);
+    pane.stderr = Some(data_dir.join("stderr.txt"));
     pane.wait_for("Sessions 1/");
     // Filter to the host.
     pane.keys(&["f"]);
@@ -212,11 +217,10 @@ fn workbench_filter_search_correct_quit() {
     }
     let dir = tempfile::tempdir().unwrap();
     seed(dir.path());
-    drive(dir.path(), "web01", "failed");
+    drive("seeded", dir.path(), "web01", "failed");
 }
 
 #[test]
-#[ignore = "needs the real parsers (ingest branch): sample_logs/ yields no sessions here yet"]
 fn workbench_on_sample_logs() {
     if !have_tmux() {
         eprintln!("skipped: tmux is not installed");
@@ -245,5 +249,5 @@ fn workbench_on_sample_logs() {
     assert!(!sessions.is_empty(), "sample_logs gave no sessions");
     let host = sessions[0].host.clone();
     drop(case);
-    drive(dir.path(), &host, "*");
+    drive("samples", dir.path(), &host, "*");
 }

@@ -55,4 +55,9 @@ pub struct Assessment {
     pub latency_ms: u64,
     pub created: DateTime<Utc>,
     pub from_cache: bool,
+    /// Prompt tokens the model read and answer tokens it wrote (0 for rules-only).
+    #[serde(default)]
+    pub prompt_tokens: usize,
+    #[serde(default)]
+    pub completion_tokens: usize,
 }

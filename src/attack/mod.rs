@@ -1,1 +1,35 @@
 //! ATT&CK: the Enterprise catalog (validate technique ids, names and tactics).
+//!
+//! Loaded from the compact v18.1 lookup that `scripts/setup-model.sh` extracts, from MITRE's
+//! full STIX bundle (`enterprise-attack.json`), or from a `techniques.tsv` table.
+
+mod catalog;
+mod load;
+pub mod paths;
+
+pub use catalog::{Catalog, Technique};
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttackError {
+    #[error("ATT&CK catalog {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ATT&CK catalog {path}: invalid JSON: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("ATT&CK catalog {path}: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error(
+        "no ATT&CK catalog found (run scripts/setup-model.sh, or set LOOKOUT_ATTACK); looked in: {}",
+        .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NotFound { searched: Vec<PathBuf> },
+}
+
+pub type Result<T> = std::result::Result<T, AttackError>;

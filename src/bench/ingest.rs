@@ -56,6 +56,7 @@ fn ingest_phase(name: &str, data_dir: &Path, input: &Path, bytes: u64) -> Result
     let summary = case.ingest(
         &[input.to_path_buf()],
         &IngestOptions::default(),
+        &crate::case::FileLabels::default(),
         &rules,
         &config,
         &IngestProgress::default(),
@@ -88,7 +89,12 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Figure>> {
     let jsonl = opts.work_dir.join("windows.jsonl");
     let t = Instant::now();
     let jsonl_bytes = synth::windows_jsonl(&jsonl, opts.events, 7)?;
-    eprintln!("generated {} events of JSONL ({:.0} MB) in {:.1} s", opts.events, mib(jsonl_bytes), t.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {} events of JSONL ({:.0} MB) in {:.1} s",
+        opts.events,
+        mib(jsonl_bytes),
+        t.elapsed().as_secs_f64()
+    );
     let f = ingest_phase("jsonl", &data_dir, &jsonl, jsonl_bytes)?;
     f.print();
     figures.push(f);
@@ -135,7 +141,11 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Figure>> {
             sample.push(ev);
         }
     })?;
-    eprintln!("loaded {} stored events in {:.1} s", sample.len(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "loaded {} stored events in {:.1} s",
+        sample.len(),
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     // Both cores, as ingest uses them: the rule set is shared read-only across threads.
     let n_hits: usize = {

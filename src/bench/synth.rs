@@ -27,8 +27,19 @@ impl Prng {
     }
 }
 
-const HOSTS: [&str; 8] = ["WS01", "WS02", "WS03", "FS01", "DC01", "SQL01", "WEB01", "LAPTOP7"];
-const USERS: [&str; 8] = ["alice", "bob", "carol", "dave", "svc_backup", "it_admin", "erin", "frank"];
+const HOSTS: [&str; 8] = [
+    "WS01", "WS02", "WS03", "FS01", "DC01", "SQL01", "WEB01", "LAPTOP7",
+];
+const USERS: [&str; 8] = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "svc_backup",
+    "it_admin",
+    "erin",
+    "frank",
+];
 const IMAGES: [&str; 6] = [
     "C:\\Windows\\System32\\svchost.exe",
     "C:\\Windows\\explorer.exe",
@@ -45,13 +56,20 @@ pub fn windows_jsonl(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
     let base = 1_772_442_000i64; // 2026-03-02T09:00:00Z
     let mut bytes = 0u64;
     for i in 0..n {
-        let t = chrono::DateTime::from_timestamp(base + (i as i64) / 20, ((i % 20) * 50_000_000) as u32)
-            .unwrap_or_default();
+        let t = chrono::DateTime::from_timestamp(
+            base + (i as i64) / 20,
+            ((i % 20) * 50_000_000) as u32,
+        )
+        .unwrap_or_default();
         let host = HOSTS[rng.random_range(0..HOSTS.len())];
         let user = USERS[rng.random_range(0..USERS.len())];
         let image = IMAGES[rng.random_range(0..IMAGES.len())];
         let pid = rng.random_range(400..60000);
-        let ip = format!("10.0.{}.{}", rng.random_range(0..4), rng.random_range(2..250));
+        let ip = format!(
+            "10.0.{}.{}",
+            rng.random_range(0..4),
+            rng.random_range(2..250)
+        );
         let line = match i % 4 {
             0 => format!(
                 r#"{{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","SourceName":"Microsoft-Windows-Sysmon","Hostname":"{host}.corp.local","TimeCreated":"{}","User":"CORP\\{user}","Image":"{}","CommandLine":"\"{}\" --type=renderer --id {i}","ParentImage":"C:\\Windows\\explorer.exe","ProcessId":"{pid}","IntegrityLevel":"Medium"}}"#,
@@ -96,13 +114,30 @@ pub fn auth_syslog(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
         let day = 2 + (secs / 86_400) % 27;
         let host = ["web01", "web02", "db01", "bastion"][rng.random_range(0..4)];
         let pid = rng.random_range(1000..40000);
-        let ip = format!("{}.{}.{}.{}", rng.random_range(1..223), rng.random_range(0..255), rng.random_range(0..255), rng.random_range(1..255));
+        let ip = format!(
+            "{}.{}.{}.{}",
+            rng.random_range(1..223),
+            rng.random_range(0..255),
+            rng.random_range(0..255),
+            rng.random_range(1..255)
+        );
         let user = ["root", "admin", "deploy", "ops", "test", "oracle"][rng.random_range(0..6)];
         let msg = match i % 5 {
-            0 | 1 => format!("sshd[{pid}]: Failed password for invalid user {user} from {ip} port {} ssh2", rng.random_range(1024..65535)),
-            2 => format!("sshd[{pid}]: Accepted publickey for {user} from {ip} port {} ssh2: RSA SHA256:abc{i}", rng.random_range(1024..65535)),
-            3 => format!("CRON[{pid}]: pam_unix(cron:session): session opened for user {user}(uid=0) by (uid=0)"),
-            _ => format!("sudo:   {user} : TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx", i % 4),
+            0 | 1 => format!(
+                "sshd[{pid}]: Failed password for invalid user {user} from {ip} port {} ssh2",
+                rng.random_range(1024..65535)
+            ),
+            2 => format!(
+                "sshd[{pid}]: Accepted publickey for {user} from {ip} port {} ssh2: RSA SHA256:abc{i}",
+                rng.random_range(1024..65535)
+            ),
+            3 => format!(
+                "CRON[{pid}]: pam_unix(cron:session): session opened for user {user}(uid=0) by (uid=0)"
+            ),
+            _ => format!(
+                "sudo:   {user} : TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/usr/bin/systemctl restart nginx",
+                i % 4
+            ),
         };
         let line = format!("Mar {day:>2} {h:02}:{m:02}:{s:02} {host} {msg}\n");
         w.write_all(line.as_bytes())?;

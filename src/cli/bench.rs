@@ -37,7 +37,12 @@ pub enum BenchWhat {
 
 pub fn bench(_g: &Globals, a: BenchArgs) -> Result<ExitCode> {
     match a.what {
-        BenchWhat::Ingest { events, work_dir, evtx, sigma } => {
+        BenchWhat::Ingest {
+            events,
+            work_dir,
+            evtx,
+            sigma,
+        } => {
             let opts = bench::ingest::BenchOptions {
                 events,
                 work_dir,

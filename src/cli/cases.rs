@@ -28,6 +28,13 @@ pub struct IngestArgs {
     /// Ground truth for every event of these paths: CAUSE[:TECHNIQUE,...].
     #[arg(long)]
     pub label: Option<Label>,
+    /// Ground truth per file from a corpus labels file (`evtx-attack/labels.tsv`,
+    /// `security-datasets/labels.tsv`: a `file` column relative to the labels file's folder).
+    #[arg(long, conflicts_with = "label")]
+    pub labels: Option<PathBuf>,
+    /// Host for records that name none (web access logs, flat text logs).
+    #[arg(long)]
+    pub host: Option<String>,
     /// Print exactly one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -37,7 +44,10 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     let mut case = Case::open(&g.data_dir, &g.case)?;
     let (rules, report) = RuleSet::load(&g.config.rules.dirs, g.config.rules.builtin);
     if !report.unsupported.is_empty() && !a.json {
-        eprintln!("{} rules not supported (see `lookout detect`)", report.unsupported.len());
+        eprintln!(
+            "{} rules not supported (see `lookout detect`)",
+            report.unsupported.len()
+        );
     }
     let opts = IngestOptions {
         format: a.format,
@@ -46,7 +56,12 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     };
     let progress = Arc::new(IngestProgress::default());
     let bar = IngestBar::start(progress.clone());
-    let summary = case.ingest(&a.paths, &opts, &rules, &g.config, &progress)?;
+    let mut file_labels = match &a.labels {
+        Some(path) => crate::eval::corpus::file_labels(path)?,
+        None => crate::case::FileLabels::default(),
+    };
+    file_labels.default_host = a.host.clone();
+    let summary = case.ingest(&a.paths, &opts, &file_labels, &rules, &g.config, &progress)?;
     drop(bar);
     if a.json {
         json_line(&summary)?;
@@ -96,7 +111,11 @@ pub struct SearchArgs {
 
 pub fn search(g: &Globals, a: SearchArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
-    let order = if a.oldest { Order::OldestFirst } else { Order::NewestFirst };
+    let order = if a.oldest {
+        Order::OldestFirst
+    } else {
+        Order::NewestFirst
+    };
     let hits = case.search(&a.query, a.limit, order)?;
     if a.json {
         for ev in &hits.events {
@@ -105,7 +124,11 @@ pub fn search(g: &Globals, a: SearchArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for ev in &hits.events {
-        let t = ev.timestamp.as_ref().map(short_time).unwrap_or_else(|| "(no time)".into());
+        let t = ev
+            .timestamp
+            .as_ref()
+            .map(short_time)
+            .unwrap_or_else(|| "(no time)".into());
         println!(
             "{t}  {:<12} {:<16} {}",
             ev.format.as_str(),
@@ -113,7 +136,11 @@ pub fn search(g: &Globals, a: SearchArgs) -> Result<ExitCode> {
             one_line(&ev.message, 160)
         );
     }
-    eprintln!("{} of {} matching events shown", hits.events.len(), hits.total);
+    eprintln!(
+        "{} of {} matching events shown",
+        hits.events.len(),
+        hits.total
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,7 +154,10 @@ pub struct CasesArgs {
 pub fn cases(g: &Globals, a: CasesArgs) -> Result<ExitCode> {
     let names = Case::names(&g.data_dir)?;
     if names.is_empty() && !a.json {
-        println!("no cases in {} yet: `lookout --case NAME ingest PATH` creates one", g.data_dir.display());
+        println!(
+            "no cases in {} yet: `lookout --case NAME ingest PATH` creates one",
+            g.data_dir.display()
+        );
     }
     for name in names {
         let s = Case::open(&g.data_dir, &name)?.summary()?;

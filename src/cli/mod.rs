@@ -13,7 +13,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, default_data_dir};
 
 #[derive(Parser, Debug)]
-#[command(name = "lookout", version, about = "Triage security logs with a local small language model")]
+#[command(
+    name = "lookout",
+    version,
+    about = "Triage security logs with a local small language model"
+)]
 pub struct Cli {
     /// Where cases, the store and models live.
     #[arg(long, global = true, env = "LOOKOUT_DATA_DIR")]

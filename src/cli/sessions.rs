@@ -51,7 +51,12 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let mut list = case.sessions()?;
     if let Some(h) = &a.host {
-        list.retain(|s| s.host.eq_ignore_ascii_case(h) || s.host.to_lowercase().starts_with(&format!("{}.", h.to_lowercase())));
+        list.retain(|s| {
+            s.host.eq_ignore_ascii_case(h)
+                || s.host
+                    .to_lowercase()
+                    .starts_with(&format!("{}.", h.to_lowercase()))
+        });
     }
     if a.detected {
         list.retain(|s| !s.detections.is_empty());
@@ -78,7 +83,12 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
     );
     for s in &list {
         let level = s.max_rule_level().map(|l| l.as_str()).unwrap_or("-");
-        let rules: Vec<&str> = s.detections.iter().take(2).map(|d| d.title.as_str()).collect();
+        let rules: Vec<&str> = s
+            .detections
+            .iter()
+            .take(2)
+            .map(|d| d.title.as_str())
+            .collect();
         println!(
             "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {}",
             s.id,
@@ -140,7 +150,10 @@ pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
     println!();
     // Timeline text is already sanitised line by line; sanitise again as the last defence.
     print!("{}", sanitize(&timeline.render()));
-    println!("({} events, ~{} tokens)", timeline.total_events, timeline.tokens);
+    println!(
+        "({} events, ~{} tokens)",
+        timeline.total_events, timeline.tokens
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -175,7 +188,11 @@ pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} rules loaded, {} unsupported", report.loaded, report.unsupported.len());
+    println!(
+        "{} rules loaded, {} unsupported",
+        report.loaded,
+        report.unsupported.len()
+    );
     for (file, reason) in &report.unsupported {
         println!("  unsupported: {file}: {}", sanitize(reason));
     }

@@ -1,35 +1,28 @@
 //! Detect: Sigma rules with ATT&CK tags, the fast non-LLM baseline and evidence for the model.
-//! (Interface placeholder in the lead's branch; the engine lands from the `detect` branch.)
+//!
+//! `load` parses and compiles rules (rsigma), `logsource` routes them to the events they are
+//! written for, `fields` maps Sigma field names onto our `Event`, `ruleset` matches, and
+//! `detectors` counts across events (brute force, scans), `summary`/`bench` serve
+//! `lookout detect` and `lookout bench`.
 
+mod bench;
+mod builtin;
+mod detectors;
+mod fields;
+mod fixups;
 pub mod hit;
+mod load;
+mod logsource;
+mod ruleset;
+mod summary;
+mod tags;
 
-use std::path::PathBuf;
-
+pub use bench::{BenchResult, bench, bench_detail};
+pub use detectors::{DetectorConfig, detectors, detectors_with};
 pub use hit::Hit;
+pub use load::{LoadReport, RuleInfo};
+pub use ruleset::RuleSet;
+pub use summary::{DetectSummary, RuleCount};
 
-use crate::event::Event;
-
-#[derive(Default)]
-pub struct RuleSet;
-
-#[derive(Default)]
-pub struct LoadReport {
-    pub loaded: usize,
-    pub unsupported: Vec<(String, String)>,
-}
-
-impl RuleSet {
-    pub fn load(_dirs: &[PathBuf], _builtin: bool) -> (RuleSet, LoadReport) {
-        (RuleSet, LoadReport::default())
-    }
-    pub fn matches(&self, _ev: &Event) -> Vec<Hit> {
-        Vec::new()
-    }
-}
-
-#[derive(Default, serde::Serialize)]
-pub struct DetectSummary;
-
-impl DetectSummary {
-    pub fn add(&mut self, _h: &Hit) {}
-}
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,3 @@
 //! Eval: metrics and reports on labelled data.
+
+pub mod corpus;

@@ -57,8 +57,8 @@ impl EventIndex {
         std::fs::create_dir_all(dir)
             .map_err(|e| open_err(tantivy::TantivyError::IoError(std::sync::Arc::new(e))))?;
         let (schema, fields) = schema::build();
-        let mmap = MmapDirectory::open(dir)
-            .map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
+        let mmap =
+            MmapDirectory::open(dir).map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
         let index = Index::open_or_create(mmap, schema).map_err(open_err)?;
         schema::register_tokenizers(&index);
         let reader = index

@@ -46,7 +46,8 @@ impl EventIndex {
             Order::NewestFirst => tantivy::Order::Desc,
             Order::OldestFirst => tantivy::Order::Asc,
         };
-        let top = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<tantivy::DateTime>("ts", dir);
+        let top =
+            TopDocs::with_limit(limit.max(1)).order_by_fast_field::<tantivy::DateTime>("ts", dir);
         let hits = searcher.search(&q, &top)?;
         let mut events = Vec::with_capacity(hits.len());
         for (_, addr) in hits {
@@ -60,7 +61,9 @@ impl EventIndex {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let terms = keys.iter().map(|k| Term::from_field_u64(self.fields.key, *k));
+        let terms = keys
+            .iter()
+            .map(|k| Term::from_field_u64(self.fields.key, *k));
         let q = TermSetQuery::new(terms);
         let searcher = self.reader.searcher();
         let hits = searcher.search(&q, &TopDocs::with_limit(keys.len()))?;
@@ -126,8 +129,14 @@ impl EventIndex {
 /// Time order, undated events last, ties by source and record number.
 pub fn sort_chronologically(events: &mut [Event]) {
     events.sort_by(|a, b| {
-        let ta = a.timestamp.map(|t| t.timestamp_micros()).unwrap_or(i64::MAX);
-        let tb = b.timestamp.map(|t| t.timestamp_micros()).unwrap_or(i64::MAX);
+        let ta = a
+            .timestamp
+            .map(|t| t.timestamp_micros())
+            .unwrap_or(i64::MAX);
+        let tb = b
+            .timestamp
+            .map(|t| t.timestamp_micros())
+            .unwrap_or(i64::MAX);
         ta.cmp(&tb)
             .then_with(|| a.source.cmp(&b.source))
             .then(a.record.cmp(&b.record))

@@ -32,12 +32,6 @@ pub struct Fields {
     pub doc: Field,
 }
 
-/// Keyword fields searchable by name (`host:WS01`) and readable as fast columns.
-pub const KEYWORDS: [&str; 10] = [
-    "host", "user", "process", "format", "event_id", "channel", "src_ip", "dst_ip", "label",
-    "source",
-];
-
 pub fn build() -> (Schema, Fields) {
     let mut sb = Schema::builder();
     let keyword = TextOptions::default()

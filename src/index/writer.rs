@@ -26,16 +26,12 @@ impl EventWriter {
     /// was half ingested before a crash can simply be ingested again.
     pub fn upsert(&mut self, ev: &Event) -> Result<()> {
         let f = &self.fields;
-        self.writer
-            .delete_term(Term::from_field_text(f.id, &ev.id));
+        self.writer.delete_term(Term::from_field_text(f.id, &ev.id));
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &ev.id);
         doc.add_u64(f.key, ev.key());
         if let Some(ts) = ev.timestamp {
-            doc.add_date(
-                f.ts,
-                DateTime::from_timestamp_micros(ts.timestamp_micros()),
-            );
+            doc.add_date(f.ts, DateTime::from_timestamp_micros(ts.timestamp_micros()));
         }
         let keywords = [
             (f.host, ev.host.as_deref()),

@@ -37,7 +37,15 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
     if let Some(u) = &s.user {
         let u = u.to_lowercase();
         let service = u.starts_with("svc") || u.contains("service") || u.ends_with('$');
-        f.push((if service { "user:service" } else { "user:person" }.into(), 1.0));
+        f.push((
+            if service {
+                "user:service"
+            } else {
+                "user:person"
+            }
+            .into(),
+            1.0,
+        ));
     }
     let hour = match s.hour {
         0..=5 => "night",
@@ -49,11 +57,28 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
     if s.weekend {
         f.push(("weekend".into(), 0.5));
     }
-    f.push((format!("size:{}", (s.events.max(1) as f64).log2().floor() as u32), 0.5));
-    f.push((format!("duration:{}", (s.duration_s.max(1) as f64).log10().floor() as u32), 0.5));
+    f.push((
+        format!("size:{}", (s.events.max(1) as f64).log2().floor() as u32),
+        0.5,
+    ));
+    f.push((
+        format!(
+            "duration:{}",
+            (s.duration_s.max(1) as f64).log10().floor() as u32
+        ),
+        0.5,
+    ));
     if !s.remote_ips.is_empty() {
         let external = s.remote_ips.iter().any(|ip| !is_private(ip));
-        f.push((if external { "remote:external" } else { "remote:internal" }.into(), 1.0));
+        f.push((
+            if external {
+                "remote:external"
+            } else {
+                "remote:internal"
+            }
+            .into(),
+            1.0,
+        ));
     }
     f
 }

@@ -33,7 +33,13 @@ pub struct Example {
 }
 
 impl Example {
-    pub fn from_session(s: &Session, cause: Cause, risk: Option<Risk>, techniques: Vec<String>, source: ExampleSource) -> Self {
+    pub fn from_session(
+        s: &Session,
+        cause: Cause,
+        risk: Option<Risk>,
+        techniques: Vec<String>,
+        source: ExampleSource,
+    ) -> Self {
         Example {
             session_id: s.id.clone(),
             host: s.host.clone(),
@@ -102,7 +108,8 @@ impl Prior {
             .into_iter()
             .map(|(t, d)| (t, ((n + 1.0) / (d + 1.0)).ln() + 1.0))
             .collect();
-        let vectors: Vec<HashMap<String, f64>> = examples.iter().map(|e| weigh(&e.features, &idf)).collect();
+        let vectors: Vec<HashMap<String, f64>> =
+            examples.iter().map(|e| weigh(&e.features, &idf)).collect();
         let norms = vectors.iter().map(norm).collect();
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         for e in &examples {
@@ -160,7 +167,12 @@ impl Prior {
         let mut total = 0.0;
         for (i, sim) in &scored {
             let e = &self.examples[*i];
-            let w = sim * if matches!(e.source, ExampleSource::Correction { .. }) { CORRECTION_WEIGHT } else { 1.0 };
+            let w = sim
+                * if matches!(e.source, ExampleSource::Correction { .. }) {
+                    CORRECTION_WEIGHT
+                } else {
+                    1.0
+                };
             total += w;
             *votes.entry(e.cause).or_default() += w;
             if let Some(r) = e.risk {
@@ -180,8 +192,14 @@ impl Prior {
             .map(|(c, s)| (*c, *s))
             .unwrap_or((Cause::Legitimate, 0.0));
         let best_sim = scored[0].1;
-        let risk = risk_votes.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(r, _)| *r);
-        let mut techniques: Vec<(String, f64)> = tech_votes.into_iter().map(|(t, v)| (t, v / total)).collect();
+        let risk = risk_votes
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(r, _)| *r);
+        let mut techniques: Vec<(String, f64)> = tech_votes
+            .into_iter()
+            .map(|(t, v)| (t, v / total))
+            .collect();
         techniques.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         techniques.truncate(5);
         let neighbours: Vec<Neighbour> = scored
@@ -203,7 +221,10 @@ impl Prior {
             lead.session_id,
             lead.cause,
             best_sim,
-            scored.iter().filter(|(i, _)| self.examples[*i].cause == cause).count(),
+            scored
+                .iter()
+                .filter(|(i, _)| self.examples[*i].cause == cause)
+                .count(),
             scored.len(),
             cause
         );
@@ -237,5 +258,8 @@ fn norm(v: &HashMap<String, f64>) -> f64 {
 
 fn dot(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter_map(|(k, x)| large.get(k).map(|y| x * y)).sum()
+    small
+        .iter()
+        .filter_map(|(k, x)| large.get(k).map(|y| x * y))
+        .sum()
 }

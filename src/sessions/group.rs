@@ -59,13 +59,25 @@ fn host_key(m: &EventMeta, unknown: &Arc<str>) -> ActorKey {
     let host = m.host.clone().unwrap_or_else(|| unknown.clone());
     if let Some(u) = m.user.as_ref().filter(|u| meaningful_user(u)) {
         let u: Arc<str> = Arc::from(u.to_lowercase());
-        return ActorKey { host, kind: ActorKind::User, actor: u };
+        return ActorKey {
+            host,
+            kind: ActorKind::User,
+            actor: u,
+        };
     }
     if let Some(p) = &m.process {
         let p: Arc<str> = Arc::from(basename(p).to_lowercase());
-        return ActorKey { host, kind: ActorKind::Process, actor: p };
+        return ActorKey {
+            host,
+            kind: ActorKind::Process,
+            actor: p,
+        };
     }
-    ActorKey { host: host.clone(), kind: ActorKind::Host, actor: host }
+    ActorKey {
+        host: host.clone(),
+        kind: ActorKind::Host,
+        actor: host,
+    }
 }
 
 /// Addresses that belong to a host, learned from host records that name their own address
@@ -89,7 +101,11 @@ fn learn_host_ips(events: &[EventMeta], opts: &GroupOptions) -> HashMap<String, 
 }
 
 /// Groups `events` into sessions. Returns each session with its member event keys.
-pub fn sessionize(events: &[EventMeta], hits: &[Hit], opts: &GroupOptions) -> Vec<(Session, Vec<u64>)> {
+pub fn sessionize(
+    events: &[EventMeta],
+    hits: &[Hit],
+    opts: &GroupOptions,
+) -> Vec<(Session, Vec<u64>)> {
     let unknown: Arc<str> = Arc::from(UNKNOWN_HOST);
     let host_ips = learn_host_ips(events, opts);
     let gap = opts.gap_micros.max(1);
@@ -145,7 +161,14 @@ pub fn sessionize(events: &[EventMeta], hits: &[Hit], opts: &GroupOptions) -> Ve
                     .or_else(|| m.host.clone())
                     .unwrap_or_else(|| src.clone());
                 let actor = Arc::from(format!("{src} -> {dst}"));
-                pairs.entry(ActorKey { host, kind: ActorKind::Network, actor }).or_default().push(i);
+                pairs
+                    .entry(ActorKey {
+                        host,
+                        kind: ActorKind::Network,
+                        actor,
+                    })
+                    .or_default()
+                    .push(i);
             }
         }
     }
@@ -157,7 +180,10 @@ pub fn sessionize(events: &[EventMeta], hits: &[Hit], opts: &GroupOptions) -> Ve
     // 3. Metadata.
     let mut hits_by_key: HashMap<u64, Vec<&Hit>> = HashMap::new();
     for h in hits {
-        hits_by_key.entry(crate::event::key_of_id(&h.event_id)).or_default().push(h);
+        hits_by_key
+            .entry(crate::event::key_of_id(&h.event_id))
+            .or_default()
+            .push(h);
     }
     let mut out: Vec<(Session, Vec<u64>)> = groups
         .into_iter()
@@ -244,14 +270,16 @@ fn describe(
             techniques.extend(label.techniques);
         }
         for h in hits_by_key.get(&m.key).into_iter().flatten() {
-            let d = detections.entry(h.rule_id.clone()).or_insert_with(|| SessionDetection {
-                rule_id: h.rule_id.clone(),
-                title: h.title.clone(),
-                level: h.level,
-                techniques: h.techniques.clone(),
-                count: 0,
-                event_ids: Vec::new(),
-            });
+            let d = detections
+                .entry(h.rule_id.clone())
+                .or_insert_with(|| SessionDetection {
+                    rule_id: h.rule_id.clone(),
+                    title: h.title.clone(),
+                    level: h.level,
+                    techniques: h.techniques.clone(),
+                    count: 0,
+                    event_ids: Vec::new(),
+                });
             d.count += 1;
             if d.event_ids.len() < 5 {
                 d.event_ids.push(h.event_id.clone());

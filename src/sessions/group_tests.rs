@@ -45,8 +45,8 @@ fn gap_and_actor_splits() {
         ev(2, 3, "WS01", Some("alice"), "win_json"),
         ev(3, 7, "WS01", Some("Alice"), "win_json"), // 4 min gap: same session, user case-folded
         ev(4, 13, "WS01", Some("alice"), "win_json"), // 6 min gap: new session
-        ev(5, 1, "WS01", Some("bob"), "win_json"),    // other actor
-        ev(6, 2, "WS02", Some("alice"), "win_json"),  // other host
+        ev(5, 1, "WS01", Some("bob"), "win_json"),   // other actor
+        ev(6, 2, "WS02", Some("alice"), "win_json"), // other host
     ];
     let out = sessionize(&events, &[], &GroupOptions::with_gap_minutes(5));
     let mut shapes: Vec<(String, String, Vec<u64>)> = out
@@ -63,7 +63,12 @@ fn gap_and_actor_splits() {
             ("WS02".into(), "alice".into(), vec![6]),
         ]
     );
-    let first = out.iter().find(|(_, k)| k == &vec![1, 2, 3]).unwrap().0.clone();
+    let first = out
+        .iter()
+        .find(|(_, k)| k == &vec![1, 2, 3])
+        .unwrap()
+        .0
+        .clone();
     assert_eq!(first.duration_s, 7 * 60);
     assert_eq!(first.hour, 9);
     assert!(!first.weekend);
@@ -79,7 +84,7 @@ fn network_records_join_host_session_by_ip_and_time() {
     let events = vec![
         sysmon3,
         ev(2, 4, "WS01", Some("alice"), "win_json"),
-        net(3, 5, "10.0.2.21", "198.51.100.7"),  // inside alice's session window: joins
+        net(3, 5, "10.0.2.21", "198.51.100.7"), // inside alice's session window: joins
         net(4, 60, "10.0.2.21", "198.51.100.7"), // an hour later: its own pair session
         net(5, 61, "10.0.2.21", "198.51.100.7"),
         net(6, 5, "10.9.9.9", "10.9.9.8"), // unknown address: pair session
@@ -94,7 +99,10 @@ fn network_records_join_host_session_by_ip_and_time() {
         .unwrap();
     assert_eq!(pair.1, vec![4, 5]);
     assert_eq!(pair.0.actor, "10.0.2.21 -> 198.51.100.7");
-    assert!(out.iter().any(|(s, k)| s.actor == "10.9.9.9 -> 10.9.9.8" && k == &vec![6]));
+    assert!(
+        out.iter()
+            .any(|(s, k)| s.actor == "10.9.9.9 -> 10.9.9.8" && k == &vec![6])
+    );
     assert_eq!(out.len(), 3);
 }
 

@@ -5,9 +5,9 @@ pub mod group;
 pub mod model;
 pub mod timeline;
 
+pub use drain::Miner;
 pub use group::{GroupOptions, sessionize};
 pub use model::*;
-pub use drain::Miner;
 
 #[cfg(test)]
 mod group_tests;

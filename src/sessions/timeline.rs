@@ -48,7 +48,10 @@ pub fn full(events: &[Event], hits: &[Hit]) -> Timeline {
 pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timeline {
     let rules = rules_by_event(hits);
     let mut miner = Miner::new();
-    let templates: Vec<usize> = events.iter().map(|e| miner.add(&template_input(e))).collect();
+    let templates: Vec<usize> = events
+        .iter()
+        .map(|e| miner.add(&template_input(e)))
+        .collect();
     let mut freq: HashMap<usize, u64> = HashMap::new();
     for t in &templates {
         *freq.entry(*t).or_default() += 1;
@@ -79,57 +82,83 @@ pub fn condense(events: &[Event], hits: &[Hit], budget_tokens: usize) -> Timelin
     }
     for l in &mut lines {
         if l.count > 1 {
-            l.text = format!("{} [template: {}]", l.text, one_line(&miner.template(l.template_id), 120));
+            l.text = format!(
+                "{} [template: {}]",
+                l.text,
+                one_line(&miner.template(l.template_id), 120)
+            );
         }
     }
 
     // Over budget: drop the lines of the most frequent templates first, never rule hits or
-    // rare events, and say what went.
-    let cost: Vec<usize> = lines.iter().map(|l| estimate_tokens(&render_line(l)) + 1).collect();
-    let mut total: usize = cost.iter().sum();
-    let mut dropped: HashSet<usize> = HashSet::new();
-    if total > budget_tokens {
-        let mut order: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].rules.is_empty() && freq[&lines[i].template_id] > RARE)
-            .collect();
-        // Most frequent template first; within one, keep its first and last appearance longest.
-        order.sort_by_key(|&i| (std::cmp::Reverse(freq[&lines[i].template_id]), middle_first(i, lines.len())));
-        for i in order {
-            if total <= budget_tokens {
+    // rare events, and say what went. The notes cost tokens too, so the lines get a smaller
+    // budget until lines and notes fit together.
+    let cost: Vec<usize> = lines
+        .iter()
+        .map(|l| estimate_tokens(&render_line(l)) + 1)
+        .collect();
+    let mut order: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].rules.is_empty() && freq[&lines[i].template_id] > RARE)
+        .collect();
+    // Most frequent template first; within one, keep its first and last appearance longest.
+    order.sort_by_key(|&i| {
+        (
+            std::cmp::Reverse(freq[&lines[i].template_id]),
+            middle_first(i, lines.len()),
+        )
+    });
+    let mut reserve = 0usize;
+    let (dropped, omitted, tokens) = loop {
+        let mut total: usize = cost.iter().sum();
+        let mut dropped: HashSet<usize> = HashSet::new();
+        for &i in &order {
+            if total + reserve <= budget_tokens {
                 break;
             }
             total -= cost[i];
             dropped.insert(i);
         }
-    }
-    let mut omitted_by_template: HashMap<usize, (u64, String)> = HashMap::new();
-    for &i in &dropped {
-        let l = &lines[i];
-        let entry = omitted_by_template
-            .entry(l.template_id)
-            .or_insert_with(|| (0, one_line(&miner.template(l.template_id), 100)));
-        entry.0 += l.count;
-    }
-    let mut omitted: Vec<(u64, String)> = omitted_by_template.into_values().collect();
-    omitted.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let omitted: Vec<String> = omitted
-        .into_iter()
-        .map(|(n, t)| format!("… {n} similar \"{t}\" events omitted"))
-        .collect();
+        let omitted = omission_notes(&lines, &dropped, &miner);
+        let tokens = total
+            + omitted
+                .iter()
+                .map(|o| estimate_tokens(o) + 1)
+                .sum::<usize>();
+        if tokens <= budget_tokens || dropped.len() == order.len() {
+            break (dropped, omitted, tokens);
+        }
+        reserve += tokens - budget_tokens;
+    };
     let kept: Vec<TimelineLine> = lines
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !dropped.contains(i))
         .map(|(_, l)| l)
         .collect();
-    let tokens = kept.iter().map(|l| estimate_tokens(&render_line(l)) + 1).sum::<usize>()
-        + omitted.iter().map(|o| estimate_tokens(o) + 1).sum::<usize>();
     Timeline {
         lines: kept,
         omitted,
         total_events: events.len() as u64,
         tokens,
     }
+}
+
+/// "… 412 similar "<template>" events omitted", per template, largest first.
+fn omission_notes(lines: &[TimelineLine], dropped: &HashSet<usize>, miner: &Miner) -> Vec<String> {
+    let mut by_template: HashMap<usize, (u64, String)> = HashMap::new();
+    for &i in dropped {
+        let l = &lines[i];
+        let entry = by_template
+            .entry(l.template_id)
+            .or_insert_with(|| (0, one_line(&miner.template(l.template_id), 100)));
+        entry.0 += l.count;
+    }
+    let mut notes: Vec<(u64, String)> = by_template.into_values().collect();
+    notes.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    notes
+        .into_iter()
+        .map(|(n, t)| format!("… {n} similar \"{t}\" events omitted"))
+        .collect()
 }
 
 /// Prefers dropping lines from the middle of a session: its start and end tell the story.
@@ -139,7 +168,11 @@ fn middle_first(i: usize, n: usize) -> usize {
 }
 
 fn template_input(e: &Event) -> String {
-    format!("{} {}", e.event_id.as_deref().unwrap_or(e.format.as_str()), e.message)
+    format!(
+        "{} {}",
+        e.event_id.as_deref().unwrap_or(e.format.as_str()),
+        e.message
+    )
 }
 
 fn line_text(e: &Event) -> String {
@@ -166,7 +199,10 @@ pub fn render_line(l: &TimelineLine) -> String {
     let mut s = time(l.first);
     if l.count > 1 {
         if l.last != l.first {
-            let last = l.last.map(|t| t.format("%H:%M:%S").to_string()).unwrap_or_default();
+            let last = l
+                .last
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_default();
             s.push('–');
             s.push_str(&last);
         }
@@ -240,7 +276,12 @@ mod tests {
         for i in 0..5000u64 {
             let msg = match i % 7 {
                 0 => format!("process create C:\\Windows\\System32\\svchost.exe pid {i}"),
-                1 | 2 => format!("logon failure user{} from 10.0.{}.{}", i % 13, i % 5, i % 200),
+                1 | 2 => format!(
+                    "logon failure user{} from 10.0.{}.{}",
+                    i % 13,
+                    i % 5,
+                    i % 200
+                ),
                 3 => format!("network connection to 192.168.1.{} port 443", i % 250),
                 4 => format!("file created C:\\Users\\bob\\AppData\\Temp\\tmp{i}.tmp"),
                 5 => format!("registry value set HKLM\\Software\\Vendor\\Key{}", i % 3),
@@ -256,7 +297,10 @@ mod tests {
         for h in &hits {
             assert!(kept.contains(h.event_id.as_str()), "rule hit event dropped");
         }
-        assert!(kept.contains(events[1234].id.as_str()), "rare event dropped");
+        assert!(
+            kept.contains(events[1234].id.as_str()),
+            "rare event dropped"
+        );
         assert!(!t.omitted.is_empty());
         assert!(t.omitted[0].contains("similar"), "{:?}", t.omitted);
         let covered: u64 = t.lines.iter().map(|l| l.count).sum::<u64>();

@@ -125,13 +125,29 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, case_name, session_id, kind, analyst, created, cause, risk, priority, techniques, rest) = row?;
+            let (
+                id,
+                case_name,
+                session_id,
+                kind,
+                analyst,
+                created,
+                cause,
+                risk,
+                priority,
+                techniques,
+                rest,
+            ) = row?;
             let (summary, rationale, model_id, prompt_version, model_output, session_host) = rest;
             out.push(Correction {
                 id,
                 case_name,
                 session_id,
-                kind: if kind == "confirmation" { CorrectionKind::Confirmation } else { CorrectionKind::Correction },
+                kind: if kind == "confirmation" {
+                    CorrectionKind::Confirmation
+                } else {
+                    CorrectionKind::Correction
+                },
                 analyst,
                 created: parse_time(&created),
                 cause: cause.parse().unwrap_or(Cause::Legitimate),
@@ -151,7 +167,8 @@ impl Store {
 
     /// The correction in force per session (the latest), for a case or all cases.
     pub fn latest_corrections(&self, case: Option<&str>) -> Result<Vec<Correction>> {
-        let mut latest: std::collections::BTreeMap<(String, String), Correction> = Default::default();
+        let mut latest: std::collections::BTreeMap<(String, String), Correction> =
+            Default::default();
         for c in self.corrections(case)? {
             latest.insert((c.case_name.clone(), c.session_id.clone()), c);
         }
@@ -194,8 +211,12 @@ mod tests {
     #[test]
     fn corrections_are_append_only_and_latest_wins() {
         let s = Store::in_memory().unwrap();
-        let a = s.add_correction(&correction("s1", Cause::Malicious)).unwrap();
-        let b = s.add_correction(&correction("s1", Cause::Misconfiguration)).unwrap();
+        let a = s
+            .add_correction(&correction("s1", Cause::Malicious))
+            .unwrap();
+        let b = s
+            .add_correction(&correction("s1", Cause::Misconfiguration))
+            .unwrap();
         assert!(b > a);
         let all = s.corrections(Some("c")).unwrap();
         assert_eq!(all.len(), 2, "history kept");
@@ -203,7 +224,10 @@ mod tests {
         let latest = s.latest_corrections(Some("c")).unwrap();
         assert_eq!(latest.len(), 1);
         assert_eq!(latest[0].cause, Cause::Misconfiguration);
-        assert_eq!(latest[0].model_output.as_ref().unwrap()["cause"], "malicious");
+        assert_eq!(
+            latest[0].model_output.as_ref().unwrap()["cause"],
+            "malicious"
+        );
         assert_eq!(latest[0].techniques, vec!["T1110.001"]);
     }
 }

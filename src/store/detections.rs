@@ -24,7 +24,12 @@ impl Store {
                 "INSERT OR REPLACE INTO detections(case_name, event_id, rule_id, json) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for h in hits {
-                stmt.execute(params![case, h.event_id, h.rule_id, serde_json::to_string(h)?])?;
+                stmt.execute(params![
+                    case,
+                    h.event_id,
+                    h.rule_id,
+                    serde_json::to_string(h)?
+                ])?;
             }
         }
         tx.commit()?;

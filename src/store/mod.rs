@@ -1,6 +1,7 @@
 //! Store: the SQLite file (WAL) of cases, ingest runs, sessions, detections, assessments and
 //! corrections. The only module that imports rusqlite; the others see plain Rust types.
 
+mod assessments;
 mod cases;
 mod corrections;
 mod detections;
@@ -10,6 +11,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+pub use assessments::AssessmentKey;
 pub use cases::{CaseRow, IngestRun};
 pub use corrections::{Correction, CorrectionKind, analyst_name};
 
@@ -39,6 +41,7 @@ const SCHEMA: &[&str] = &[
     sessions::SCHEMA,
     detections::SCHEMA,
     corrections::SCHEMA,
+    assessments::SCHEMA,
 ];
 
 impl Store {
@@ -50,10 +53,12 @@ impl Store {
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
         for sql in SCHEMA {
             conn.execute_batch(sql).map_err(err)?;
         }

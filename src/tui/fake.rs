@@ -150,6 +150,8 @@ pub fn canned_assessment(session_id: &str) -> Assessment {
         latency_ms: 1234,
         created,
         from_cache: false,
+        prompt_tokens: 900,
+        completion_tokens: 160,
     }
 }
 

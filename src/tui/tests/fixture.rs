@@ -249,6 +249,8 @@ pub fn assessment(session_id: &str, evidence: Vec<String>) -> Assessment {
         latency_ms: 2310,
         created: t(10, 0, 0),
         from_cache: false,
+        prompt_tokens: 812,
+        completion_tokens: 164,
     }
 }
 

@@ -83,10 +83,12 @@ fn state_line(t: &Theme, e: &AssessEntry) -> Line<'static> {
     if let Some(a) = &e.assessment {
         spans.push(Span::styled(
             format!(
-                "  model {} · prompt {} · {} ms",
+                "  {} · {} · {:.1} s · {}→{} tok",
                 fmt::fit(&a.model_id, 12),
                 one_line(&a.prompt_version, 12),
-                a.latency_ms
+                a.latency_ms as f64 / 1000.0,
+                a.prompt_tokens,
+                a.completion_tokens
             ),
             t.style(Role::Dim),
         ));

@@ -1,0 +1,357 @@
+//! The synchronous assessor: prompt -> cache lookup -> constrained generation -> catalog check
+//! -> combination with the evidence -> cache. Without a model (or without the `model` feature)
+//! it gives the rules-only verdict through the same API.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::combine::{combine, rules_only};
+use super::input::AssessInput;
+use super::model_file::{ModelFile, ModelFileError, resolve_model};
+use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
+use super::schema::{AnswerError, MAX_ANSWER_TOKENS, ModelAnswer, verdict_schema};
+use super::verdict::Assessment;
+use crate::attack::Catalog;
+use crate::store::{AssessmentKey, Store, StoreError};
+
+#[cfg(feature = "model")]
+use super::engine::{Engine, EngineError, EngineOptions};
+
+/// The model id of rules-only verdicts (also their cache key's model hash).
+pub const RULES_ONLY: &str = "rules-only";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    #[error(transparent)]
+    ModelFile(#[from] ModelFileError),
+    #[cfg(feature = "model")]
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("this build of lookout has no model support (built without the `model` feature)")]
+    NoModelFeature,
+    #[error("session {session}: {source}")]
+    Answer {
+        session: String,
+        source: AnswerError,
+    },
+    #[error("assessment cache: {0}")]
+    Store(#[from] StoreError),
+    #[error("assessment cancelled")]
+    Cancelled,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssessOptions {
+    /// CPU threads for the model; 0 = all cores.
+    pub threads: usize,
+    /// Upper bound of answer tokens.
+    pub max_answer_tokens: usize,
+    /// Where the engine may create its (unused) Hugging Face home.
+    pub hf_home: Option<std::path::PathBuf>,
+}
+
+impl Default for AssessOptions {
+    fn default() -> Self {
+        AssessOptions {
+            threads: 0,
+            max_answer_tokens: MAX_ANSWER_TOKENS,
+            hf_home: None,
+        }
+    }
+}
+
+enum Backend {
+    #[cfg(feature = "model")]
+    Model(Box<Engine>),
+    RulesOnly,
+}
+
+pub struct Assessor {
+    backend: Backend,
+    catalog: Catalog,
+    model_id: String,
+    model_hash: String,
+    max_answer_tokens: usize,
+    store: Option<Store>,
+    stats: std::sync::Mutex<EngineStats>,
+}
+
+/// Running totals of the engine's work, for the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EngineStats {
+    pub requests: usize,
+    pub prompt_tokens: usize,
+    pub prompt_s: f64,
+    pub gen_tokens: usize,
+    pub gen_s: f64,
+}
+
+impl EngineStats {
+    /// Prefill speed as the engine counts it (prompt tokens served from the prefix cache
+    /// count as read, so a shared prefix raises this figure).
+    pub fn prompt_tok_per_s(&self) -> f64 {
+        if self.prompt_s > 0.0 {
+            self.prompt_tokens as f64 / self.prompt_s
+        } else {
+            0.0
+        }
+    }
+
+    pub fn gen_tok_per_s(&self) -> f64 {
+        if self.gen_s > 0.0 {
+            self.gen_tokens as f64 / self.gen_s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The model's raw output with its figures, kept for the cache.
+struct Raw {
+    text: String,
+    prompt_tokens: usize,
+    completion_tokens: usize,
+}
+
+impl Assessor {
+    /// Loads the model at `model_path` (or the default one) for assessing.
+    pub fn new(
+        model_path: Option<&Path>,
+        catalog: Catalog,
+        opts: AssessOptions,
+    ) -> Result<Assessor, AssessError> {
+        let path = resolve_model(model_path)?;
+        let file = ModelFile::open(&path)?;
+        Self::with_model_file(file, catalog, opts)
+    }
+
+    #[cfg(feature = "model")]
+    fn with_model_file(
+        file: ModelFile,
+        catalog: Catalog,
+        opts: AssessOptions,
+    ) -> Result<Assessor, AssessError> {
+        let model_id = file.model_id();
+        let model_hash = file.hash.clone();
+        let engine = Engine::load(
+            file,
+            &EngineOptions {
+                threads: opts.threads,
+                hf_home: opts.hf_home,
+            },
+        )?;
+        Ok(Assessor {
+            backend: Backend::Model(Box::new(engine)),
+            catalog,
+            model_id,
+            model_hash,
+            max_answer_tokens: opts.max_answer_tokens,
+            store: None,
+            stats: Default::default(),
+        })
+    }
+
+    #[cfg(not(feature = "model"))]
+    fn with_model_file(
+        _: ModelFile,
+        _: Catalog,
+        _: AssessOptions,
+    ) -> Result<Assessor, AssessError> {
+        Err(AssessError::NoModelFeature)
+    }
+
+    /// An assessor that gives rules-only verdicts (no model).
+    pub fn rules_only(catalog: Catalog) -> Assessor {
+        Assessor {
+            backend: Backend::RulesOnly,
+            catalog,
+            model_id: RULES_ONLY.into(),
+            model_hash: RULES_ONLY.into(),
+            max_answer_tokens: MAX_ANSWER_TOKENS,
+            store: None,
+            stats: Default::default(),
+        }
+    }
+
+    /// Caches assessments in `store`: each is computed once per session content, model,
+    /// prompt version and prior version.
+    pub fn with_store(mut self, store: Store) -> Assessor {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    pub fn has_model(&self) -> bool {
+        !matches!(self.backend, Backend::RulesOnly)
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Model load time in milliseconds (0 without a model).
+    pub fn load_ms(&self) -> u64 {
+        match &self.backend {
+            #[cfg(feature = "model")]
+            Backend::Model(e) => e.load_time().as_millis() as u64,
+            Backend::RulesOnly => 0,
+        }
+    }
+
+    /// Totals of the engine's work so far.
+    pub fn stats(&self) -> EngineStats {
+        *self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[cfg(feature = "model")]
+    fn record(&self, g: &super::engine::Generation) {
+        let mut s = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        s.requests += 1;
+        s.prompt_tokens += g.prompt_tokens;
+        s.gen_tokens += g.completion_tokens;
+        if g.prompt_tok_per_s > 0.0 {
+            s.prompt_s += g.prompt_tokens as f64 / g.prompt_tok_per_s;
+        }
+        if g.gen_tok_per_s > 0.0 {
+            s.gen_s += g.completion_tokens as f64 / g.gen_tok_per_s;
+        }
+    }
+
+    /// Assesses one session (from the cache when it holds the same question).
+    pub fn assess(&self, input: &AssessInput) -> Result<Assessment, AssessError> {
+        let mut ignore = |_: &str| ControlFlow::Continue(());
+        self.assess_streaming(input, &mut ignore)?
+            .ok_or(AssessError::Cancelled)
+    }
+
+    /// Like [`Assessor::assess`], streaming the model's tokens to `on_token`, which may cancel
+    /// (then `Ok(None)`). Cache hits and rules-only verdicts stream nothing.
+    pub fn assess_streaming(
+        &self,
+        input: &AssessInput,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Option<Assessment>, AssessError> {
+        let start = Instant::now();
+        let prompt = build_prompt(input, &self.catalog);
+        let key = self.cache_key(input, &prompt);
+        if let Some(store) = &self.store
+            && let Some(mut a) = store.cached_assessment(&key)?
+        {
+            a.from_cache = true;
+            return Ok(Some(a));
+        }
+        let (assessment, raw) = match &self.backend {
+            #[cfg(feature = "model")]
+            Backend::Model(engine) => {
+                let g =
+                    engine.generate(&prompt, verdict_schema(), self.max_answer_tokens, on_token)?;
+                if g.cancelled {
+                    return Ok(None);
+                }
+                self.record(&g);
+                let raw = Raw {
+                    text: g.text,
+                    prompt_tokens: g.prompt_tokens,
+                    completion_tokens: g.completion_tokens,
+                };
+                (self.from_answer(input, &raw, start)?, raw)
+            }
+            Backend::RulesOnly => {
+                let _ = on_token;
+                let c = rules_only(input, &self.catalog);
+                let raw = Raw {
+                    text: String::new(),
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                };
+                (
+                    self.assessment(input, c.verdict, None, c.adjustments, vec![], &raw, start),
+                    raw,
+                )
+            }
+        };
+        if let Some(store) = &self.store {
+            store.put_assessment(&key, &assessment, &raw.text)?;
+        }
+        Ok(Some(assessment))
+    }
+
+    #[cfg(feature = "model")]
+    fn from_answer(
+        &self,
+        input: &AssessInput,
+        raw: &Raw,
+        start: Instant,
+    ) -> Result<Assessment, AssessError> {
+        let answer = ModelAnswer::parse(&raw.text).map_err(|source| AssessError::Answer {
+            session: input.session.id.clone(),
+            source,
+        })?;
+        let (model_verdict, dropped) = answer.into_verdict(&self.catalog);
+        let c = combine(&model_verdict, input, &self.catalog);
+        Ok(self.assessment(
+            input,
+            c.verdict,
+            Some(model_verdict),
+            c.adjustments,
+            dropped,
+            raw,
+            start,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assessment(
+        &self,
+        input: &AssessInput,
+        verdict: super::Verdict,
+        model_verdict: Option<super::Verdict>,
+        adjustments: Vec<String>,
+        dropped_techniques: Vec<String>,
+        raw: &Raw,
+        start: Instant,
+    ) -> Assessment {
+        Assessment {
+            session_id: input.session.id.clone(),
+            verdict,
+            model_verdict,
+            adjustments,
+            dropped_techniques,
+            model_id: self.model_id.clone(),
+            prompt_version: PROMPT_VERSION.into(),
+            latency_ms: start.elapsed().as_millis() as u64,
+            created: Utc::now(),
+            from_cache: false,
+            prompt_tokens: raw.prompt_tokens,
+            completion_tokens: raw.completion_tokens,
+        }
+    }
+
+    /// The cache key of `input`: session content, model file, prompt version, prior version,
+    /// and a hash of the exact prompt and schema.
+    pub fn cache_key(&self, input: &AssessInput, prompt: &Prompt) -> AssessmentKey {
+        let mut h = Sha256::new();
+        for part in [&prompt.system, &prompt.user, &verdict_schema().to_string()] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        AssessmentKey {
+            content_hash: input.session.content_hash.clone(),
+            model_hash: self.model_hash.clone(),
+            prompt_version: PROMPT_VERSION.into(),
+            prior_version: input
+                .prior
+                .as_ref()
+                .map(|p| p.version.clone())
+                .unwrap_or_default(),
+            input_hash: hex::encode(h.finalize()),
+        }
+    }
+}

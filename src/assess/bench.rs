@@ -1,0 +1,186 @@
+//! `lookout bench assess`: model load time, per-session latency (p50/p95), prompt and
+//! generation speed, peak memory; optionally llama.cpp's `llama-bench` on the same file and
+//! token counts for comparison. Prints figures, asserts nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::assessor::{AssessError, AssessOptions, Assessor};
+use super::input::AssessInput;
+use crate::attack::Catalog;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub model: String,
+    pub load_ms: u64,
+    pub sessions: usize,
+    pub p50_ms: u64,
+    pub p95_ms: u64,
+    pub mean_prompt_tokens: f64,
+    pub mean_completion_tokens: f64,
+    /// Prompt tokens per second of prefill (all sessions' tokens over their prefill time).
+    pub prompt_tok_per_s: f64,
+    pub gen_tok_per_s: f64,
+    /// `VmHWM` of this process after the run, in MiB.
+    pub peak_rss_mib: Option<f64>,
+    /// llama.cpp's `llama-bench` output for the same model and token counts, when asked.
+    pub llama_bench: Option<String>,
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "model            {}", self.model)?;
+        writeln!(f, "load             {} ms", self.load_ms)?;
+        writeln!(f, "sessions         {}", self.sessions)?;
+        writeln!(f, "latency p50/p95  {} / {} ms", self.p50_ms, self.p95_ms)?;
+        writeln!(
+            f,
+            "tokens/session   {:.0} prompt, {:.0} answer",
+            self.mean_prompt_tokens, self.mean_completion_tokens
+        )?;
+        writeln!(f, "prefill          {:.1} tok/s", self.prompt_tok_per_s)?;
+        writeln!(f, "generation       {:.1} tok/s", self.gen_tok_per_s)?;
+        match self.peak_rss_mib {
+            Some(m) => writeln!(f, "peak RSS         {m:.0} MiB")?,
+            None => writeln!(f, "peak RSS         (unknown)")?,
+        }
+        if let Some(l) = &self.llama_bench {
+            writeln!(f, "\nllama.cpp llama-bench:\n{l}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BenchOptions {
+    pub model: Option<PathBuf>,
+    pub threads: usize,
+    /// Path of llama.cpp's `llama-bench` binary to compare with.
+    pub compare_llama: Option<PathBuf>,
+}
+
+/// Loads the model, assesses every input once (no cache), and reports the figures.
+pub fn bench(
+    inputs: &[AssessInput],
+    catalog: Catalog,
+    opts: &BenchOptions,
+) -> Result<BenchReport, AssessError> {
+    let load_start = Instant::now();
+    let assessor = Assessor::new(
+        opts.model.as_deref(),
+        catalog,
+        AssessOptions {
+            threads: opts.threads,
+            ..AssessOptions::default()
+        },
+    )?;
+    let load_ms = load_start.elapsed().as_millis() as u64;
+    let mut latencies = Vec::new();
+    let (mut ptok, mut ctok) = (0usize, 0usize);
+    for input in inputs {
+        let a = assessor.assess(input)?;
+        latencies.push(a.latency_ms);
+        ptok += a.prompt_tokens;
+        ctok += a.completion_tokens;
+    }
+    let n = inputs.len().max(1) as f64;
+    let stats = assessor.stats();
+    let llama_bench = match &opts.compare_llama {
+        Some(bin) => Some(llama_bench(
+            bin,
+            &assessor_model_path(opts)?,
+            (ptok as f64 / n).round() as usize,
+            (ctok as f64 / n).round() as usize,
+            opts.threads,
+        )),
+        None => None,
+    };
+    Ok(BenchReport {
+        model: assessor.model_id().to_string(),
+        load_ms,
+        sessions: inputs.len(),
+        p50_ms: percentile(&latencies, 50),
+        p95_ms: percentile(&latencies, 95),
+        mean_prompt_tokens: ptok as f64 / n,
+        mean_completion_tokens: ctok as f64 / n,
+        prompt_tok_per_s: stats.prompt_tok_per_s(),
+        gen_tok_per_s: stats.gen_tok_per_s(),
+        peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+        llama_bench,
+    })
+}
+
+fn assessor_model_path(opts: &BenchOptions) -> Result<PathBuf, AssessError> {
+    Ok(super::model_file::resolve_model(opts.model.as_deref())?)
+}
+
+/// The `p`th percentile (nearest rank) of `values`, 0 when empty.
+pub fn percentile(values: &[u64], p: usize) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let rank = (p * v.len()).div_ceil(100).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// Peak resident set size of this process (`VmHWM` in /proc/self/status), Linux only.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Runs `llama-bench -m MODEL -p PROMPT -n GEN -t THREADS` and returns its table (or the
+/// error, as text: a comparison that cannot run should not fail the benchmark).
+pub fn llama_bench(
+    bin: &Path,
+    model: &Path,
+    prompt: usize,
+    gen_tokens: usize,
+    threads: usize,
+) -> String {
+    let mut cmd = Command::new(bin);
+    cmd.arg("-m").arg(model);
+    cmd.arg("-p").arg(prompt.max(1).to_string());
+    cmd.arg("-n").arg(gen_tokens.max(1).to_string());
+    if threads > 0 {
+        cmd.arg("-t").arg(threads.to_string());
+    }
+    match cmd.output() {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) => format!(
+            "llama-bench failed ({}): {}",
+            o.status,
+            crate::text::one_line(&String::from_utf8_lossy(&o.stderr), 400)
+        ),
+        Err(e) => format!("llama-bench {}: {e}", bin.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        assert_eq!(percentile(&[], 50), 0);
+        assert_eq!(percentile(&[7], 95), 7);
+        let v: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 50), 10);
+        assert_eq!(percentile(&v, 95), 19);
+        assert_eq!(percentile(&v, 100), 20);
+    }
+
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(peak_rss_bytes().unwrap() > 0);
+        }
+    }
+}

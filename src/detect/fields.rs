@@ -1,0 +1,167 @@
+//! Field mapping: how a Sigma field name (`Image`, `c-ip`, `id.resp_p`) is read from our
+//! [`Event`], exposed to the rsigma evaluator as its `Event` trait.
+//!
+//! Lookup order: the original record field of that exact name (`fields`), then the
+//! normalised field or alternative record names the Sigma name stands for. The parsers keep
+//! original names, so Sysmon/Windows rules mostly hit step one; the mapping covers Security
+//! 4688 names, other formats and records whose parser only filled the normalised fields.
+
+use std::borrow::Cow;
+
+use rsigma_eval::EventValue;
+use serde_json::{Map, Value};
+
+use crate::event::Event;
+
+/// A borrowed view of one event for rule evaluation.
+pub(crate) struct SigmaView<'a> {
+    ev: &'a Event,
+}
+
+impl<'a> SigmaView<'a> {
+    pub fn new(ev: &'a Event) -> Self {
+        SigmaView { ev }
+    }
+}
+
+fn text(s: &str) -> EventValue<'_> {
+    EventValue::Str(Cow::Borrowed(s))
+}
+
+impl<'a> SigmaView<'a> {
+    /// The first of `keys` present in the original record fields.
+    fn first(&self, keys: &[&str]) -> Option<EventValue<'a>> {
+        keys.iter()
+            .find_map(|k| self.ev.fields.get(*k))
+            .map(|v| text(v.as_str()))
+    }
+
+    fn norm(&self, v: &'a Option<String>) -> Option<EventValue<'a>> {
+        v.as_deref().map(text)
+    }
+
+    fn num<T: Into<i64>>(v: Option<T>) -> Option<EventValue<'a>> {
+        v.map(|n| EventValue::Int(n.into()))
+    }
+
+    /// Sigma (and common) field names that stand for a normalised field or another record
+    /// name. Returns `None` for names we do not map; the caller then reports the field absent.
+    fn mapped(&self, path: &str) -> Option<EventValue<'a>> {
+        let ev = self.ev;
+        match path {
+            // Windows process fields; 4688 spells them NewProcessName / ParentProcessName.
+            "Image" | "process" | "process.executable" => self
+                .norm(&ev.process)
+                .or_else(|| self.first(&["NewProcessName", "ProcessName"])),
+            "CommandLine" | "command_line" | "process.command_line" => self
+                .norm(&ev.command_line)
+                .or_else(|| self.first(&["ProcessCommandLine", "cmdline"])),
+            "ParentImage" | "parent_process" | "process.parent.executable" => self
+                .norm(&ev.parent_process)
+                .or_else(|| self.first(&["ParentProcessName"])),
+            "ProcessId" | "pid" | "process.pid" => Self::num(ev.pid),
+            "User" | "user" | "UserName" | "user.name" => self.norm(&ev.user),
+            "Computer" | "ComputerName" | "Hostname" | "host" | "host.name" => self.norm(&ev.host),
+            "EventID" | "event_id" => self.norm(&ev.event_id),
+            "Channel" | "channel" => self.norm(&ev.channel),
+            "Provider_Name" | "provider" | "Provider" => self.norm(&ev.provider),
+            // Network endpoints across Sysmon 3, Security, Zeek, Suricata and web logs.
+            "SourceIp" | "SourceAddress" | "src_ip" | "c-ip" | "id.orig_h" | "IpAddress"
+            | "ClientIP" | "source.ip" => self.norm(&ev.src_ip),
+            "DestinationIp" | "DestAddress" | "dst_ip" | "dest_ip" | "s-ip" | "id.resp_h"
+            | "destination.ip" => self.norm(&ev.dst_ip),
+            "SourcePort" | "src_port" | "id.orig_p" | "IpPort" | "source.port" => {
+                Self::num(ev.src_port)
+            }
+            "DestinationPort" | "DestPort" | "dst_port" | "dest_port" | "s-port" | "id.resp_p"
+            | "destination.port" => Self::num(ev.dst_port),
+            // Web server taxonomy (W3C names) onto whatever the access-log parser calls them.
+            "cs-uri-query" => self.first(&[
+                "query",
+                "uri_query",
+                "url.query",
+                "uri",
+                "url",
+                "request_uri",
+                "request",
+            ]),
+            "cs-uri-stem" => self.first(&[
+                "path",
+                "uri_path",
+                "url.path",
+                "uri",
+                "url",
+                "request_uri",
+                "request",
+            ]),
+            "c-uri" | "cs-uri" | "url" => {
+                self.first(&["uri", "url", "request_uri", "request", "path", "c-uri"])
+            }
+            "cs-method" | "method" => {
+                self.first(&["method", "http_method", "request_method", "http.method"])
+            }
+            "sc-status" | "status" => self.first(&[
+                "status",
+                "status_code",
+                "http_status",
+                "response",
+                "http.status",
+                "status_msg",
+            ]),
+            "c-useragent" | "cs-user-agent" | "cs(User-Agent)" | "user_agent" => self.first(&[
+                "user_agent",
+                "useragent",
+                "http_user_agent",
+                "agent",
+                "http.http_user_agent",
+                "c-useragent",
+            ]),
+            "cs-referer" | "cs(Referer)" | "referer" => {
+                self.first(&["referer", "referrer", "http_referer", "http.http_refer"])
+            }
+            "cs-host" | "r-dns" => {
+                self.first(&["http_host", "vhost", "host_header", "http.hostname"])
+            }
+            "message" | "Message" | "msg" => Some(text(ev.message.as_str())),
+            _ => None,
+        }
+    }
+}
+
+impl rsigma_eval::Event for SigmaView<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if let Some(v) = self.ev.fields.get(path) {
+            return Some(text(v.as_str()));
+        }
+        self.mapped(path)
+    }
+
+    /// Keywords match the summary, every original field value and the raw record.
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        pred(&self.ev.message) || self.ev.fields.values().any(|v| pred(v)) || pred(&self.ev.raw)
+    }
+
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        let mut out = Vec::with_capacity(self.ev.fields.len() + 2);
+        self.visit_string_values(&mut |s| out.push(Cow::Owned(s.to_string())));
+        out
+    }
+
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        visit(&self.ev.message);
+        for v in self.ev.fields.values() {
+            visit(v);
+        }
+        visit(&self.ev.raw);
+    }
+
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in &self.ev.fields {
+            m.insert(k.clone(), Value::String(v.clone()));
+        }
+        m.entry("message")
+            .or_insert_with(|| Value::String(self.ev.message.clone()));
+        Value::Object(m)
+    }
+}

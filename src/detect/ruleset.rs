@@ -1,0 +1,138 @@
+//! The compiled rule set: load (builtin and folders) and match events, the hot path.
+
+use std::path::PathBuf;
+
+use rsigma_eval::Engine;
+
+use super::builtin::BUILTIN_RULES;
+use super::fields::SigmaView;
+use super::hit::Hit;
+use super::load::{Builder, LoadReport, RuleInfo};
+use super::logsource::{Facts, Route};
+use crate::event::Event;
+
+/// Rules sharing one logsource route, in one rsigma engine (which indexes them by field).
+struct Group {
+    route: Route,
+    engine: Engine,
+}
+
+/// Compiled Sigma rules, grouped by logsource so that an event only meets the groups whose
+/// route accepts it. Immutable once built, so `Send + Sync` and shareable across threads.
+pub struct RuleSet {
+    rules: Vec<RuleInfo>,
+    groups: Vec<Group>,
+}
+
+impl RuleSet {
+    /// The project's default rules (`rules/`), embedded in the binary.
+    pub fn builtin() -> (RuleSet, LoadReport) {
+        Self::load(&[], true)
+    }
+
+    /// Builtin rules (when `include_builtin`) plus every `.yml`/`.yaml` under `extra_dirs`.
+    pub fn load(extra_dirs: &[PathBuf], include_builtin: bool) -> (RuleSet, LoadReport) {
+        let mut b = Builder::default();
+        if include_builtin {
+            for (name, text) in BUILTIN_RULES {
+                b.add_source(&format!("builtin:{name}"), text);
+            }
+        }
+        for dir in extra_dirs {
+            b.add_dir(dir);
+        }
+        Self::finish(b)
+    }
+
+    /// Rules from in-memory YAML texts `(name, text)`; for tests and rule editors.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> (RuleSet, LoadReport) {
+        let mut b = Builder::default();
+        for (name, text) in sources {
+            b.add_source(name, text);
+        }
+        Self::finish(b)
+    }
+
+    fn finish(b: Builder) -> (RuleSet, LoadReport) {
+        let groups = b
+            .groups
+            .into_iter()
+            .map(|(route, compiled)| {
+                let mut engine = Engine::new();
+                engine.extend_compiled_rules(compiled);
+                Group { route, engine }
+            })
+            .collect();
+        (
+            RuleSet {
+                rules: b.rules,
+                groups,
+            },
+            b.report,
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Metadata of every loaded rule, in load order.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    /// The rule with this id, if loaded.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// All hits of all rules on one event.
+    pub fn matches(&self, ev: &Event) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.matches_into(ev, &mut hits);
+        hits
+    }
+
+    /// Like [`RuleSet::matches`], appending to `out` (reuse one buffer across events).
+    pub fn matches_into(&self, ev: &Event, out: &mut Vec<Hit>) {
+        self.for_each_match(ev, |rule| {
+            out.push(Hit {
+                rule_id: rule.id.clone(),
+                title: rule.title.clone(),
+                level: rule.level,
+                techniques: rule.techniques.clone(),
+                tactics: rule.tactics.clone(),
+                event_id: ev.id.clone(),
+            })
+        });
+    }
+
+    /// Calls `f` with each rule that matches `ev`; allocates nothing per rule that misses.
+    pub fn for_each_match<'s>(&'s self, ev: &Event, mut f: impl FnMut(&'s RuleInfo)) {
+        let facts = Facts::of(ev);
+        let view = SigmaView::new(ev);
+        for group in &self.groups {
+            if !group.route.accepts(&facts) {
+                continue;
+            }
+            for m in group.engine.evaluate(&view) {
+                // Ids were replaced by rule indexes at load time (see load.rs).
+                let rule = m
+                    .header
+                    .rule_id
+                    .as_deref()
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| self.rules.get(i));
+                if let Some(rule) = rule {
+                    f(rule);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! What every format parser shares: the per-source context, the line-parser contract and small
+//! helpers to fill normalised fields from raw values.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::Event;
+
+/// Facts about the source being parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    /// The event source (`file`, or `archive.zip!member`).
+    pub source: String,
+    /// The last path component of the file or member, for hints (`conn.log` -> `conn`).
+    pub name: String,
+    /// The moment year-less dates (BSD syslog) are placed relative to: the file's mtime.
+    pub reference: DateTime<Utc>,
+}
+
+/// A format read one line at a time. Parsing a line must not depend on other data lines, so
+/// lines can be parsed in parallel; lines that change how later ones parse (a Zeek `#fields`
+/// header, a CSV header) are "meta" lines, handed over in order.
+pub(crate) trait LineParser: Sync {
+    /// A cheap test, run on every line in order: does it change the parser's state?
+    fn is_meta(&self, _line: &[u8]) -> bool {
+        false
+    }
+
+    /// Takes a meta line; `Err` counts it as a bad record.
+    fn meta(&mut self, _line: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether a line this parser rejects is still kept as a plain-text event (line-oriented
+    /// text formats, where an odd line is still log text) rather than counted as bad.
+    fn text_fallback(&self) -> bool {
+        false
+    }
+
+    /// Parses one record. `Ok(None)`: the line is not a record (a comment) and is not counted.
+    fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String>;
+}
+
+/// An IP address as text: `-`, empty and non-addresses give `None`; IPv4-mapped IPv6
+/// (`::ffff:10.0.0.7`, as Windows writes) is unmapped; `[v6]` brackets are removed.
+pub(crate) fn clean_ip(s: &str) -> Option<String> {
+    let s = s.trim().trim_start_matches('[').trim_end_matches(']');
+    if s.is_empty() || s == "-" {
+        return None;
+    }
+    let s = s.strip_prefix("::ffff:").unwrap_or(s);
+    // Zone ids (`fe80::1%eth0`) are kept but not validated.
+    let bare = s.split('%').next().unwrap_or(s);
+    bare.parse::<IpAddr>().ok().map(|_| s.to_string())
+}
+
+/// A port as text; `-`, `0`-less junk and out-of-range values give `None`.
+pub(crate) fn clean_port(s: &str) -> Option<u16> {
+    s.trim().parse().ok()
+}
+
+/// A process id, decimal or `0x`-prefixed hex (Windows Security events write hex).
+pub(crate) fn parse_pid(s: &str) -> Option<u32> {
+    let s = s.trim();
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// The first of `keys` present in `fields` with a meaningful value (not empty, not `-`).
+pub(crate) fn first<'a>(fields: &'a BTreeMap<String, String>, keys: &[&str]) -> Option<&'a str> {
+    keys.iter()
+        .filter_map(|k| fields.get(*k))
+        .map(|v| v.trim())
+        .find(|v| !v.is_empty() && *v != "-")
+}
+
+/// Like [`first`], owned.
+pub(crate) fn first_owned(fields: &BTreeMap<String, String>, keys: &[&str]) -> Option<String> {
+    first(fields, keys).map(str::to_string)
+}
+
+/// Fills src/dst ip and port from the first keys present.
+pub(crate) fn fill_endpoints(
+    ev: &mut Event,
+    src_ip: &[&str],
+    src_port: &[&str],
+    dst_ip: &[&str],
+    dst_port: &[&str],
+) {
+    let f = &ev.fields;
+    let sip = src_ip
+        .iter()
+        .filter_map(|k| f.get(*k))
+        .find_map(|v| clean_ip(v));
+    let sport = first(f, src_port).and_then(clean_port);
+    let dip = dst_ip
+        .iter()
+        .filter_map(|k| f.get(*k))
+        .find_map(|v| clean_ip(v));
+    let dport = first(f, dst_port).and_then(clean_port);
+    ev.src_ip = ev.src_ip.take().or(sip);
+    ev.src_port = ev.src_port.or(sport);
+    ev.dst_ip = ev.dst_ip.take().or(dip);
+    ev.dst_port = ev.dst_port.or(dport);
+}
+
+/// `ip:port` (or just `ip`) for messages.
+pub(crate) fn endpoint(ip: Option<&str>, port: Option<u16>) -> String {
+    match (ip, port) {
+        (Some(ip), Some(p)) if ip.contains(':') => format!("[{ip}]:{p}"),
+        (Some(ip), Some(p)) => format!("{ip}:{p}"),
+        (Some(ip), None) => ip.to_string(),
+        (None, Some(p)) => format!("?:{p}"),
+        (None, None) => "?".to_string(),
+    }
+}
+
+/// A one-line, control-free summary of at most 400 characters.
+pub(crate) fn summary(s: &str) -> String {
+    crate::text::one_line(s, 400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ips_ports_pids() {
+        assert_eq!(clean_ip("::ffff:10.0.0.7").as_deref(), Some("10.0.0.7"));
+        assert_eq!(clean_ip(" 10.0.0.7 ").as_deref(), Some("10.0.0.7"));
+        assert_eq!(
+            clean_ip("fe80::1cf4:44d2:904a:14f7").as_deref(),
+            Some("fe80::1cf4:44d2:904a:14f7")
+        );
+        assert_eq!(clean_ip("-"), None);
+        assert_eq!(clean_ip("host.example"), None);
+        assert_eq!(clean_port("443"), Some(443));
+        assert_eq!(clean_port("0x0008"), None);
+        assert_eq!(clean_port("70000"), None);
+        assert_eq!(parse_pid("0x1a4"), Some(420));
+        assert_eq!(parse_pid("3188"), Some(3188));
+        assert_eq!(parse_pid("-"), None);
+        assert_eq!(endpoint(Some("::1"), Some(22)), "[::1]:22");
+    }
+}

@@ -1,0 +1,286 @@
+//! Export corrections as fine-tuning datasets: chat (`messages`, as Hugging Face TRL reads),
+//! alpaca, sharegpt and dpo, split by session and grouped by host (no host on both sides),
+//! stratified by cause, with a manifest of counts, versions and file hashes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::event::{Cause, Risk};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Chat,
+    Alpaca,
+    Sharegpt,
+    Dpo,
+}
+
+/// One training example: the assessor's exact prompt and the analyst's verdict.
+#[derive(Debug, Clone)]
+pub struct ExportItem {
+    pub session_id: String,
+    pub host: String,
+    pub system: String,
+    pub user: String,
+    /// The corrected verdict, as the same JSON the model is asked to write.
+    pub answer: String,
+    /// The model's own verdict JSON (the rejected side of a DPO pair), when there was one.
+    pub rejected: Option<String>,
+    pub cause: Cause,
+    pub risk: Risk,
+    pub techniques: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub format: ExportFormat,
+    pub train: usize,
+    pub val: usize,
+    pub seed: u64,
+    pub val_fraction: f64,
+    pub split: String,
+    pub by_cause: BTreeMap<String, usize>,
+    pub by_risk: BTreeMap<String, usize>,
+    pub by_technique: BTreeMap<String, usize>,
+    /// Largest class count over smallest (of the causes present).
+    pub imbalance_ratio: f64,
+    pub model: String,
+    pub prompt_version: String,
+    pub anonymized: bool,
+    pub train_hosts: Vec<String>,
+    pub val_hosts: Vec<String>,
+    pub files: BTreeMap<String, String>,
+    /// Examples in the DPO format need the model's verdict; those without are left out.
+    pub skipped_without_model_output: usize,
+}
+
+/// Splits items into (train, val) indices: whole hosts go to one side, chosen per cause so that
+/// each cause gets about `val_fraction` of its examples in validation.
+pub fn split_by_host(
+    items: &[ExportItem],
+    val_fraction: f64,
+    seed: u64,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut by_host: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, it) in items.iter().enumerate() {
+        by_host.entry(it.host.as_str()).or_default().push(i);
+    }
+    let majority = |idx: &[usize]| -> Cause {
+        let mut c: BTreeMap<Cause, usize> = BTreeMap::new();
+        for &i in idx {
+            *c.entry(items[i].cause).or_default() += 1;
+        }
+        c.into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(c, _)| c)
+            .unwrap_or(Cause::Legitimate)
+    };
+    let mut hosts: Vec<&str> = by_host.keys().copied().collect();
+    hosts.shuffle(&mut StdRng::seed_from_u64(seed));
+    let total_by_cause = |c: Cause| items.iter().filter(|i| i.cause == c).count();
+    let mut val_hosts: BTreeSet<&str> = BTreeSet::new();
+    let mut val_count: BTreeMap<Cause, usize> = BTreeMap::new();
+    for h in &hosts {
+        let idx = &by_host[h];
+        let c = majority(idx);
+        let target = (total_by_cause(c) as f64 * val_fraction).round() as usize;
+        let have = val_count.get(&c).copied().unwrap_or(0);
+        // Never empty the training side entirely.
+        if have < target && val_hosts.len() + 1 < hosts.len() {
+            val_hosts.insert(h);
+            *val_count.entry(c).or_default() += idx.len();
+        }
+    }
+    let (mut train, mut val) = (Vec::new(), Vec::new());
+    for (i, it) in items.iter().enumerate() {
+        if val_hosts.contains(it.host.as_str()) {
+            val.push(i);
+        } else {
+            train.push(i);
+        }
+    }
+    (train, val)
+}
+
+fn record(item: &ExportItem, format: ExportFormat) -> Option<serde_json::Value> {
+    Some(match format {
+        ExportFormat::Chat => json!({"messages": [
+            {"role": "system", "content": item.system},
+            {"role": "user", "content": item.user},
+            {"role": "assistant", "content": item.answer},
+        ]}),
+        ExportFormat::Alpaca => json!({
+            "instruction": item.system,
+            "input": item.user,
+            "output": item.answer,
+        }),
+        ExportFormat::Sharegpt => json!({"conversations": [
+            {"from": "system", "value": item.system},
+            {"from": "human", "value": item.user},
+            {"from": "gpt", "value": item.answer},
+        ]}),
+        ExportFormat::Dpo => json!({
+            "prompt": [
+                {"role": "system", "content": item.system},
+                {"role": "user", "content": item.user},
+            ],
+            "chosen": [{"role": "assistant", "content": item.answer}],
+            "rejected": [{"role": "assistant", "content": item.rejected.as_ref()?}],
+        }),
+    })
+}
+
+pub struct ExportOptions {
+    pub format: ExportFormat,
+    pub val_fraction: f64,
+    pub seed: u64,
+    pub anonymized: bool,
+    pub model: String,
+    pub prompt_version: String,
+}
+
+/// Writes `train.jsonl`, `val.jsonl` and `manifest.json` into `dir`.
+pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<Manifest> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (train, val) = split_by_host(items, opts.val_fraction, opts.seed);
+    let mut files = BTreeMap::new();
+    let mut skipped = 0;
+    let mut write_split = |name: &str, idx: &[usize]| -> Result<usize> {
+        let path: PathBuf = dir.join(name);
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        let mut n = 0;
+        for &i in idx {
+            match record(&items[i], opts.format) {
+                Some(v) => {
+                    serde_json::to_writer(&mut f, &v)?;
+                    f.write_all(b"\n")?;
+                    n += 1;
+                }
+                None => skipped += 1,
+            }
+        }
+        f.flush()?;
+        drop(f);
+        let bytes = std::fs::read(&path)?;
+        files.insert(name.to_string(), hex::encode(Sha256::digest(&bytes)));
+        Ok(n)
+    };
+    let n_train = write_split("train.jsonl", &train)?;
+    let n_val = write_split("val.jsonl", &val)?;
+    let mut by_cause: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_risk: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_technique: BTreeMap<String, usize> = BTreeMap::new();
+    for it in items {
+        *by_cause.entry(it.cause.to_string()).or_default() += 1;
+        *by_risk.entry(it.risk.to_string()).or_default() += 1;
+        for t in &it.techniques {
+            *by_technique.entry(t.clone()).or_default() += 1;
+        }
+    }
+    let max = by_cause.values().max().copied().unwrap_or(0) as f64;
+    let min = by_cause.values().min().copied().unwrap_or(0) as f64;
+    let hosts = |idx: &[usize]| -> Vec<String> {
+        idx.iter()
+            .map(|&i| items[i].host.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let manifest = Manifest {
+        format: opts.format,
+        train: n_train,
+        val: n_val,
+        seed: opts.seed,
+        val_fraction: opts.val_fraction,
+        split: "by session, grouped by host (no host in both splits), stratified by cause".into(),
+        by_cause,
+        by_risk,
+        by_technique,
+        imbalance_ratio: if min > 0.0 { max / min } else { 0.0 },
+        model: opts.model.clone(),
+        prompt_version: opts.prompt_version.clone(),
+        anonymized: opts.anonymized,
+        train_hosts: hosts(&train),
+        val_hosts: hosts(&val),
+        files,
+        skipped_without_model_output: skipped,
+    };
+    let path = dir.join("manifest.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(i: usize, host: &str, cause: Cause) -> ExportItem {
+        ExportItem {
+            session_id: format!("s{i}"),
+            host: host.into(),
+            system: "sys".into(),
+            user: format!("session {i}"),
+            answer: format!("{{\"cause\":\"{cause}\"}}"),
+            rejected: (i % 2 == 0).then(|| "{\"cause\":\"malicious\"}".into()),
+            cause,
+            risk: Risk::Medium,
+            techniques: vec!["T1110".into()],
+        }
+    }
+
+    #[test]
+    fn no_host_on_both_sides_and_every_format_parses() {
+        let causes = [Cause::Malicious, Cause::Legitimate, Cause::Misconfiguration];
+        let items: Vec<ExportItem> = (0..40)
+            .map(|i| item(i, &format!("h{}", i % 10), causes[i % 3]))
+            .collect();
+        let (train, val) = split_by_host(&items, 0.2, 7);
+        assert_eq!(train.len() + val.len(), 40);
+        assert!(!val.is_empty() && !train.is_empty());
+        let th: BTreeSet<&str> = train.iter().map(|&i| items[i].host.as_str()).collect();
+        let vh: BTreeSet<&str> = val.iter().map(|&i| items[i].host.as_str()).collect();
+        assert!(th.is_disjoint(&vh));
+        let dir = tempfile::tempdir().unwrap();
+        for format in [
+            ExportFormat::Chat,
+            ExportFormat::Alpaca,
+            ExportFormat::Sharegpt,
+            ExportFormat::Dpo,
+        ] {
+            let opts = ExportOptions {
+                format,
+                val_fraction: 0.2,
+                seed: 7,
+                anonymized: false,
+                model: "m".into(),
+                prompt_version: "p".into(),
+            };
+            let m = write(dir.path(), &items, &opts).unwrap();
+            let lines = std::fs::read_to_string(dir.path().join("train.jsonl")).unwrap();
+            for l in lines.lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert!(v.is_object());
+            }
+            if format == ExportFormat::Dpo {
+                assert_eq!(m.skipped_without_model_output, 20);
+            } else {
+                assert_eq!(m.train + m.val, 40);
+            }
+            assert_eq!(m.files.len(), 2);
+        }
+    }
+}

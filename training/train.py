@@ -1,0 +1,539 @@
+"""Fine-tune lookout's small model on CPU: chat-format examples in, a Hugging Face model dir out.
+
+Loads the base model straight from its GGUF (transformers dequantizes it), renders each example
+with the tokenizer's chat template, trains with the loss on the assistant answer only (full
+fine-tune or a minimal LoRA written here in plain PyTorch, merged before saving), and saves the
+result as safetensors with its tokenizer, ready for convert.py. Deterministic for a given seed.
+
+Progress goes to stderr, one line per optimizer step; the last line on stdout is one JSON object:
+{"steps", "train_loss", "val_loss", "val_loss_before", "seconds", "peak_rss_mb", "hf_dir", ...}.
+
+Usage: python train.py --base BASE.gguf --train train.jsonl [--val val.jsonl] --out DIR
+                       [--method full|lora] [--epochs N] [--lr LR] [--batch B] [--grad-accum G]
+                       [--max-len T] [--seed S] [--steps N] [--grad-ckpt] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+T0 = time.monotonic()
+
+# ChatML, the template SmolLM2-Instruct ships with: used only when the tokenizer has none.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    "<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
+    " + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+IGNORE = -100
+# Prompt tokens kept after the shared prefix (the session's header) when an example is cut.
+KEEP_AFTER_PREFIX = 64
+
+
+def log(msg: str) -> None:
+    print(f"train: {msg}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_has_bf16() -> bool:
+    """True where the CPU computes bf16 natively (x86 AVX512-BF16 or AMX; read on Linux only)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--base", required=True, type=Path, help="base model GGUF (any quantization transformers reads)")
+    p.add_argument("--train", required=True, type=Path, help="chat-format JSONL ({'messages': [...]}) to train on")
+    p.add_argument("--val", type=Path, help="chat-format JSONL for the validation loss")
+    p.add_argument("--out", required=True, type=Path, help="output dir; the HF model goes to OUT/hf")
+    p.add_argument("--method", choices=["full", "lora"], default="full")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--lr", type=float, help="peak learning rate (default 1e-4 full, 3e-4 lora)")
+    p.add_argument("--batch", type=int, default=4, help="examples per forward pass (they share the prompt prefix's computation)")
+    p.add_argument("--grad-accum", type=int, default=1, help="forward passes per optimizer step")
+    p.add_argument("--max-len", type=int, default=1024, help="tokens per example (longer prompts are cut in the middle)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--steps", type=int, help="stop after this many optimizer steps (tests)")
+    p.add_argument("--warmup", type=float, default=0.05, help="warm-up fraction of the steps")
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--lora-r", type=int, default=16)
+    p.add_argument("--lora-alpha", type=float, default=32.0)
+    p.add_argument("--lora-dropout", type=float, default=0.05)
+    p.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")
+    p.add_argument(
+        "--train-layers",
+        type=int,
+        default=8,
+        help="train only the top N transformer layers (and the final norm); the layers below, the "
+        "embeddings and the tied output projection stay frozen, and backward stops at layer N from "
+        "the top: much less compute. 0 = all layers and the embeddings",
+    )
+    p.add_argument("--no-share-prefix", action="store_true", help="compute the common prompt prefix per example")
+    p.add_argument("--base-cache", type=Path, help="dir to keep the dequantized base model in (loads in seconds next time)")
+    p.add_argument("--grad-ckpt", action="store_true", help="gradient checkpointing (less memory, ~30%% slower)")
+    p.add_argument(
+        "--bf16",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="bf16 autocast; auto = on only where the CPU has bf16 instructions (AVX512-BF16, AMX): "
+        "elsewhere bf16 is emulated and ~7x slower than float32",
+    )
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.add_argument("--no-val-before", action="store_true", help="skip the validation loss before training")
+    a = p.parse_args(argv)
+    if a.lr is None:
+        a.lr = 1e-4 if a.method == "full" else 3e-4
+    for name in ("batch", "grad_accum", "max_len"):
+        if getattr(a, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if a.max_len < 128:
+        p.error("--max-len must be at least 128")
+    if a.epochs <= 0:
+        p.error("--epochs must be positive")
+    return a
+
+
+def read_jsonl(path: Path) -> list[list[dict]]:
+    """The `messages` lists of a chat JSONL file; a malformed line is an error naming it."""
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"train: {path}:{n}: not JSON: {e}")
+            msgs = obj.get("messages") if isinstance(obj, dict) else None
+            if (
+                not isinstance(msgs, list)
+                or len(msgs) < 2
+                or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)
+                or msgs[-1].get("role") != "assistant"
+            ):
+                raise SystemExit(
+                    f"train: {path}:{n}: expected {{\"messages\": [..., {{\"role\": \"assistant\", \"content\": ...}}]}}"
+                )
+            out.append(msgs)
+    return out
+
+
+@dataclass
+class Example:
+    ids: list[int]
+    labels: list[int]
+
+
+def render(tok, msgs: list[dict]) -> tuple[list[int], list[int]]:
+    """Prompt and answer token ids of one conversation, as the chat template lays them out."""
+    prompt = tok.apply_chat_template(msgs[:-1], add_generation_prompt=True, tokenize=False)
+    full = tok.apply_chat_template(msgs, tokenize=False)
+    if full.startswith(prompt):
+        answer = full[len(prompt):]
+    else:  # a template that renders the history differently once an answer follows
+        answer = msgs[-1]["content"] + (tok.eos_token or "")
+    p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    a_ids = tok(answer, add_special_tokens=False)["input_ids"]
+    return p_ids, a_ids
+
+
+def fit(p_ids: list[int], a_ids: list[int], max_len: int, keep_head: int) -> tuple[Example, bool]:
+    """One example of at most max_len tokens, loss on the answer only; True when it was cut.
+    A long prompt loses its middle: its first keep_head tokens (the system prompt, the session's
+    header) and its end stay; an answer that still does not fit loses its end."""
+    cut = False
+    if len(p_ids) + len(a_ids) > max_len:
+        cut = True
+        keep_head = min(keep_head, max_len // 2)
+        a_ids = a_ids[: max_len - keep_head - 16]
+        room = max_len - len(a_ids)
+        if len(p_ids) > room:
+            tail = room - keep_head
+            p_ids = p_ids[:keep_head] + p_ids[len(p_ids) - tail:]
+    return Example(p_ids + a_ids, [IGNORE] * len(p_ids) + list(a_ids)), cut
+
+
+def common_prefix(seqs: list[list[int]]) -> int:
+    if not seqs:
+        return 0
+    n = min(len(x) for x in seqs)
+    first = seqs[0]
+    for i in range(n):
+        t = first[i]
+        if any(x[i] != t for x in seqs):
+            return i
+    return n
+
+
+def save_hf(model, tok, hf_dir: Path) -> None:
+    """Saves model (safetensors) and tokenizer where from_pretrained and the converter read them."""
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(hf_dir), safe_serialization=True)
+    tok.save_pretrained(str(hf_dir))
+    # A tokenizer read from a GGUF saves the GGUF itself as its "tokenizer.model"; converters
+    # would take it for a SentencePiece model. tokenizer.json holds the whole tokenizer.
+    spm = hf_dir / "tokenizer.model"
+    if spm.is_file():
+        with spm.open("rb") as f:
+            if f.read(4) == b"GGUF":
+                spm.unlink()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_base(path: Path, cache: Path | None):
+    """Tokenizer and float32 model of a GGUF; with `cache`, kept there dequantized for next time."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = path.resolve()
+    if not path.is_file():
+        raise SystemExit(f"train: base model {path} not found")
+    t = time.monotonic()
+    cached = None
+    if cache is not None:
+        cached = cache / f"{path.stem}-{file_sha256(path)[:16]}"
+        if (cached / "config.json").is_file() and (cached / "tokenizer.json").is_file():
+            tok = AutoTokenizer.from_pretrained(str(cached))
+            model = AutoModelForCausalLM.from_pretrained(str(cached), dtype=torch.float32)
+            log(f"loaded {path.name} from the cache {cached} in {time.monotonic() - t:.1f}s")
+            return tok, model
+    tok = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+    # A dequantized GGUF model keeps its quantizer; without it the model saves as plain weights.
+    model.hf_quantizer = None
+    if hasattr(model, "is_quantized"):
+        try:
+            model.is_quantized = False
+        except AttributeError:
+            pass
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
+    if not tok.chat_template:
+        log("the tokenizer has no chat template; using ChatML")
+        tok.chat_template = CHATML_TEMPLATE
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    log(f"loaded {path.name} in {time.monotonic() - t:.1f}s: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters")
+    if cached is not None:
+        part = cached.with_name(cached.name + f".part{os.getpid()}")
+        shutil.rmtree(part, ignore_errors=True)
+        save_hf(model, tok, part)
+        shutil.rmtree(cached, ignore_errors=True)
+        os.replace(part, cached)
+        log(f"kept the dequantized base in {cached}")
+    return tok, model
+
+
+class LoRALinear:
+    """Factory for a LoRA wrapper of nn.Linear (built lazily so torch imports stay in main)."""
+
+    @staticmethod
+    def make(torch):
+        nn = torch.nn
+
+        class _LoRALinear(nn.Module):
+            def __init__(self, base: nn.Linear, r: int, alpha: float, dropout: float):
+                super().__init__()
+                self.base = base
+                self.scale = alpha / r
+                self.drop = nn.Dropout(dropout)
+                self.lora_a = nn.Parameter(torch.empty(r, base.in_features))
+                self.lora_b = nn.Parameter(torch.zeros(base.out_features, r))
+                nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+
+            def forward(self, x):
+                return self.base(x) + (self.drop(x) @ self.lora_a.t() @ self.lora_b.t()) * self.scale
+
+            def merged(self) -> nn.Linear:
+                with torch.no_grad():
+                    self.base.weight += (self.lora_b @ self.lora_a) * self.scale
+                return self.base
+
+        return _LoRALinear
+
+
+def add_lora(torch, model, targets: set[str], r: int, alpha: float, dropout: float) -> int:
+    cls = LoRALinear.make(torch)
+    n = 0
+    for name, module in list(model.named_modules()):
+        for child_name, child in list(module.named_children()):
+            if child_name in targets and isinstance(child, torch.nn.Linear):
+                setattr(module, child_name, cls(child, r, alpha, dropout))
+                n += 1
+    if n == 0:
+        raise SystemExit(f"train: no LoRA target among {sorted(targets)} in the model")
+    return n
+
+
+def merge_lora(torch, model) -> None:
+    cls_name = "_LoRALinear"
+    for module in list(model.modules()):
+        for child_name, child in list(module.named_children()):
+            if type(child).__name__ == cls_name:
+                setattr(module, child_name, child.merged())
+
+
+def batches(examples: list[Example], batch: int, pad_id: int, order: list[int]):
+    """Right-padded (ids, labels) tensors of `batch` examples at a time, in `order`."""
+    import torch
+
+    for i in range(0, len(order), batch):
+        chunk = [examples[j] for j in order[i:i + batch]]
+        width = max(len(e.ids) for e in chunk)
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
+        labels = torch.full((len(chunk), width), IGNORE, dtype=torch.long)
+        for k, e in enumerate(chunk):
+            ids[k, : len(e.ids)] = torch.tensor(e.ids)
+            labels[k, : len(e.labels)] = torch.tensor(e.labels)
+        yield order[i:i + batch], ids, labels
+
+
+def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None):
+    """Summed cross-entropy over the answer tokens of suffixes (the shared prefix cut off) and
+    their count. The vocabulary projection runs only on the positions that predict an answer
+    token. Right padding needs no mask: under the causal mask, real tokens never see it."""
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        hidden = runner.hidden(ids, keys, cache)
+        target = labels[:, 1:]
+        keep = target != IGNORE
+        h = hidden[:, :-1][keep]
+        logits = runner.model.lm_head(h).float()
+    tgt = target[keep]
+    return torch.nn.functional.cross_entropy(logits, tgt, reduction="sum"), int(tgt.numel())
+
+
+def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf16: bool, cache=None) -> float | None:
+    if not examples:
+        return None
+    model = runner.model
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for keys, ids, labels in batches(examples, batch, pad_id, list(range(len(examples)))):
+            s, n = answer_loss(torch, runner, ids, labels, bf16, keys, cache)
+            total += float(s)
+            count += n
+    model.train()
+    return total / count if count else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    import numpy as np
+    import torch
+
+    from runner import PrefixRunner, check_against_hf
+
+    torch.set_num_threads(a.threads or os.cpu_count() or 1)
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
+    log(f"{torch.get_num_threads()} threads, {'bf16 autocast' if bf16 else 'float32'}")
+
+    train_msgs = read_jsonl(a.train)
+    val_msgs = read_jsonl(a.val) if a.val and a.val.exists() else []
+    if not train_msgs:
+        raise SystemExit(f"train: {a.train} has no examples")
+
+    tok, model = load_base(a.base, a.base_cache)
+    pad_id = tok.pad_token_id
+    rendered = [render(tok, m) for m in train_msgs + val_msgs]
+    # The tokens every example starts with, short of its first answer token's predecessor.
+    prefix = 0 if a.no_share_prefix else common_prefix([p for p, _ in rendered])
+    prefix = max(0, min([prefix] + [len(p) - 1 for p, _ in rendered]))
+    examples, cut = [], 0
+    for p_ids, a_ids in rendered:
+        e, c = fit(p_ids, a_ids, a.max_len, prefix + KEEP_AFTER_PREFIX)
+        examples.append(e)
+        cut += c
+    if prefix:  # cutting keeps the prefix unless --max-len is very short: measure it again
+        prefix = min(prefix, common_prefix([e.ids for e in examples]))
+        prefix = max(0, min([prefix] + [sum(1 for x in e.labels if x == IGNORE) - 1 for e in examples]))
+    prefix_ids = examples[0].ids[:prefix] if examples else []
+    train_ex, val_ex = examples[: len(train_msgs)], examples[len(train_msgs):]
+    n_tokens = sum(len(e.ids) for e in train_ex)
+    n_answer = sum(sum(1 for x in e.labels if x != IGNORE) for e in train_ex)
+    log(
+        f"{len(train_ex)} train / {len(val_ex)} val examples; {n_tokens} train tokens "
+        f"({n_answer} answer tokens), {cut} cut to --max-len {a.max_len}; {prefix} tokens shared by all"
+    )
+
+    layers = model.model.layers
+    n_layers = len(layers)
+    top = n_layers if a.train_layers <= 0 else min(a.train_layers, n_layers)
+    if a.method == "lora":
+        n = add_lora(torch, layers[n_layers - top:], set(a.lora_targets.split(",")), a.lora_r, a.lora_alpha, a.lora_dropout)
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.requires_grad_(True)
+        log(f"LoRA r={a.lora_r} alpha={a.lora_alpha} on {n} linear layers")
+    elif top < n_layers:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for p in list(layers[n_layers - top:].parameters()) + list(model.model.norm.parameters()):
+            p.requires_grad_(True)
+    if top < n_layers:
+        log(f"training the top {top} of {n_layers} layers; the rest frozen")
+    params = [p for p in model.parameters() if p.requires_grad]
+    log(f"training {sum(p.numel() for p in params) / 1e6:.2f}M parameters ({a.method})")
+    model.config.use_cache = False
+
+    # Before training (and before LoRA dropout could matter): the runner must agree with the
+    # model's own forward pass, or the installed transformers lays the model out differently.
+    probe = examples[0].ids[: min(len(examples[0].ids), prefix + 48)]
+    if prefix and len(probe) > prefix:
+        diff = check_against_hf(model, probe, prefix, n_layers - top)
+        if diff > 2e-3:
+            raise SystemExit(f"train: the prefix-sharing forward pass differs from the model's by {diff:.2e}")
+        log(f"prefix-sharing forward pass matches the model's (max logit difference {diff:.1e})")
+    runner = PrefixRunner(model, n_layers - top, grad_ckpt=a.grad_ckpt)
+    runner.set_prefix(prefix_ids)
+    train_ex = [Example(e.ids[prefix:], e.labels[prefix:]) for e in train_ex]
+    val_ex = [Example(e.ids[prefix:], e.labels[prefix:]) for e in val_ex]
+
+    # The frozen bottom's output per example, kept when it is needed again (validation twice,
+    # later epochs) and fits: ~2.3 KB a token for this model.
+    frozen = top < n_layers
+    per_token = model.config.hidden_size * 4
+    val_cache = {} if frozen and sum(len(e.ids) for e in val_ex) * per_token < (1 << 30) else None
+    train_cache = {} if frozen and a.epochs > 1 and n_tokens * per_token < (3 << 30) else None
+    val_before = None if a.no_val_before else evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache)
+    if val_before is not None:
+        log(f"val loss before: {val_before:.4f}")
+
+    micro_per_epoch = math.ceil(len(train_ex) / a.batch)
+    total_micro = max(1, round(micro_per_epoch * a.epochs))
+    total_steps = math.ceil(total_micro / a.grad_accum)
+    if a.steps is not None:
+        total_steps = min(total_steps, max(1, a.steps))
+        total_micro = min(total_micro, total_steps * a.grad_accum)
+    warmup = max(1, round(total_steps * a.warmup)) if total_steps > 1 else 0
+
+    def lr_at(step: int) -> float:  # linear warm-up, then cosine decay to 10%
+        if step < warmup:
+            return a.lr * (step + 1) / warmup
+        frac = (step - warmup) / max(1, total_steps - warmup)
+        return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay, betas=(0.9, 0.999))
+    gen = random.Random(a.seed)
+    model.train()
+    t_train = time.monotonic()
+    step, micro, epoch = 0, 0, 0
+    step_losses: list[float] = []
+    acc_sum, acc_n = 0.0, 0
+    # The logged step loss is token-weighted over the step's micro-batches.
+    order: list[int] = []
+    while micro < total_micro:
+        if not order:
+            order = list(range(len(train_ex)))
+            gen.shuffle(order)
+            epoch += 1
+            stream = batches(train_ex, a.batch, pad_id, order)
+        try:
+            keys, ids, labels = next(stream)
+        except StopIteration:
+            order = []
+            continue
+        # Each micro-batch's mean answer-token loss, averaged over the step's micro-batches.
+        s, n = answer_loss(torch, runner, ids, labels, bf16, keys, train_cache)
+        if n:
+            (s / n / a.grad_accum).backward()
+        acc_sum += float(s.detach())
+        acc_n += n
+        micro += 1
+        if micro % a.grad_accum == 0 or micro == total_micro:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            loss = acc_sum / max(1, acc_n)
+            step_losses.append(loss)
+            step += 1
+            el = time.monotonic() - t_train
+            log(
+                f"step {step}/{total_steps} epoch {epoch} loss {loss:.4f} lr {lr_at(step - 1):.2e} "
+                f"{el:.0f}s (eta {el / step * (total_steps - step):.0f}s) rss {peak_rss_mb():.0f}MB"
+            )
+            acc_sum, acc_n = 0.0, 0
+            if step >= total_steps:
+                break
+    train_seconds = time.monotonic() - t_train
+
+    val_loss = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache)
+    if val_loss is not None:
+        log(f"val loss after: {val_loss:.4f}")
+
+    if a.method == "lora":
+        merge_lora(torch, model)
+    model.config.use_cache = True
+    hf_dir = a.out / "hf"
+    save_hf(model, tok, hf_dir)
+    log(f"saved {hf_dir}")
+
+    # The train loss reported is the mean over the last epoch's steps (all steps if fewer).
+    steps_per_epoch = max(1, math.ceil(micro_per_epoch / a.grad_accum))
+    tail = step_losses[-steps_per_epoch:]
+    report = {
+        "steps": step,
+        "train_loss": sum(tail) / len(tail) if tail else None,
+        "first_loss": step_losses[0] if step_losses else None,
+        "val_loss": val_loss,
+        "val_loss_before": val_before,
+        "examples": len(train_ex),
+        "val_examples": len(val_ex),
+        "train_tokens": n_tokens,
+        "answer_tokens": n_answer,
+        "cut": cut,
+        "shared_prefix_tokens": prefix,
+        "method": a.method,
+        "train_layers": top,
+        "epochs": a.epochs,
+        "lr": a.lr,
+        "batch": a.batch,
+        "bf16": bf16,
+        "grad_accum": a.grad_accum,
+        "train_seconds": round(train_seconds, 2),
+        "seconds": round(time.monotonic() - T0, 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "hf_dir": str(hf_dir.resolve()),
+    }
+    print(json.dumps(report), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
