@@ -48,6 +48,23 @@ pub enum Command {
     Detect(sessions::DetectArgs),
     /// Benchmarks that print figures (ingest, sessions, Sigma).
     Bench(bench::BenchArgs),
+    /// Open the workbench (the default with no command, on a terminal).
+    Tui(TuiArgs),
+    /// Walk the sessions that need a human, one at a time.
+    Review(TuiArgs),
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct TuiArgs {
+    /// Theme: dark, light, high-contrast, colorblind, mono, or NAME.toml in the user config dir.
+    #[arg(long)]
+    pub theme: Option<String>,
+}
+
+fn tui_options(g: Globals, a: TuiArgs) -> crate::tui::TuiOptions {
+    let mut o = crate::tui::TuiOptions::new(g.data_dir, g.case, g.config);
+    o.theme = a.theme;
+    o
 }
 
 /// Everything a command needs from the global options.
@@ -83,6 +100,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Show(a)) => sessions::show(&g, a),
         Some(Command::Detect(a)) => sessions::detect(&g, a),
         Some(Command::Bench(a)) => bench::bench(&g, a),
+        Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
+        Some(Command::Review(a)) => crate::tui::run_review(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            crate::tui::run(tui_options(g, TuiArgs::default())).map(|_| ExitCode::SUCCESS)
+        }
         None => cases::cases(&g, cases::CasesArgs { json: false }),
     }
 }

@@ -1,0 +1,284 @@
+//! `lookout bench tui`: the first frame on a big case, and key-press -> redrawn-frame latency
+//! while a fake assessment streams tokens. Figures are printed by the caller, never asserted.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::App;
+use super::backend::{AssessBackend, AssessSink};
+use super::fake::{FakeAssess, FakeTechniques};
+use super::keymap::Keymap;
+use super::msg::{Loaded, Msg};
+use super::theme::Theme;
+use super::update::update;
+use super::{runtime, views, workers};
+use crate::case::Case;
+use crate::config::Config;
+use crate::event::Risk;
+use crate::sessions::{ActorKind, Session, SessionDetection};
+
+pub struct BenchFramesOptions {
+    pub data_dir: PathBuf,
+    pub case: String,
+    /// When the case has no sessions, this many synthetic ones are stored in it first.
+    pub synthetic_sessions: usize,
+    pub keys: usize,
+    /// Time between two injected key presses.
+    pub key_interval: Duration,
+    /// Time between two streamed tokens of the fake assessment.
+    pub token_interval: Duration,
+    pub size: (u16, u16),
+}
+
+impl BenchFramesOptions {
+    pub fn new(data_dir: PathBuf, case: impl Into<String>) -> BenchFramesOptions {
+        BenchFramesOptions {
+            data_dir,
+            case: case.into(),
+            synthetic_sessions: 100_000,
+            keys: 500,
+            key_interval: Duration::from_millis(20),
+            token_interval: Duration::from_millis(5),
+            size: (160, 48),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchFramesReport {
+    pub sessions: usize,
+    pub events: u64,
+    /// Opening the case, loading its sessions and drawing the first full frame.
+    pub first_frame: Duration,
+    /// Of that: drawing alone.
+    pub first_draw: Duration,
+    pub keys: usize,
+    pub frames: u64,
+    pub tokens: u64,
+    pub key_p50: Duration,
+    pub key_p99: Duration,
+    pub key_max: Duration,
+}
+
+impl std::fmt::Display for BenchFramesReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        writeln!(f, "tui: {} sessions, {} events", self.sessions, self.events)?;
+        writeln!(
+            f,
+            "  first frame      {:8.1} ms (draw {:.1} ms)",
+            ms(self.first_frame),
+            ms(self.first_draw)
+        )?;
+        writeln!(
+            f,
+            "  key -> frame     p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} keys, {} frames, {} tokens streamed)",
+            ms(self.key_p50),
+            ms(self.key_p99),
+            ms(self.key_max),
+            self.keys,
+            self.frames,
+            self.tokens
+        )
+    }
+}
+
+/// Stores `n` synthetic sessions (no member events) so the table has a big case to show.
+pub fn synthesize_sessions(case: &mut Case, n: usize) -> anyhow::Result<()> {
+    let base = DateTime::from_timestamp(1_772_442_000, 0).unwrap_or_default();
+    let hosts = [
+        "WS01", "WS02", "FS01", "DC01", "SQL01", "WEB01", "LAPTOP7", "web01",
+    ];
+    let users = ["alice", "bob", "carol", "svc_backup", "it_admin", "root"];
+    let sessions: Vec<(Session, Vec<u64>)> = (0..n)
+        .map(|i| {
+            let start = base + chrono::Duration::seconds(i as i64 * 7);
+            let detections = if i % 7 == 0 {
+                vec![SessionDetection {
+                    rule_id: "r1".into(),
+                    title: "Brute force logon".into(),
+                    level: Risk::ALL[i % 4],
+                    techniques: vec!["T1110.001".into()],
+                    count: 3,
+                    event_ids: Vec::new(),
+                }]
+            } else {
+                Vec::new()
+            };
+            (
+                synthetic(
+                    i,
+                    start,
+                    hosts[i % hosts.len()],
+                    users[i % users.len()],
+                    detections,
+                ),
+                Vec::new(),
+            )
+        })
+        .collect();
+    case.store.replace_sessions(&case.name, &sessions)?;
+    Ok(())
+}
+
+fn synthetic(
+    i: usize,
+    start: DateTime<Utc>,
+    host: &str,
+    user: &str,
+    detections: Vec<SessionDetection>,
+) -> Session {
+    Session {
+        id: format!("{:032x}", i as u128 * 0x9e37_79b9_7f4a_7c15),
+        host: host.into(),
+        user: Some(user.into()),
+        actor_kind: ActorKind::User,
+        actor: user.into(),
+        start,
+        end: start + chrono::Duration::seconds(300),
+        duration_s: 300,
+        hour: 9,
+        weekend: false,
+        formats: [("win_json".to_string(), 10 + (i % 90) as u64)]
+            .into_iter()
+            .collect(),
+        events: 10 + (i % 90) as u64,
+        parsed_events: 10,
+        fallback_events: 0,
+        detections,
+        label: None,
+        content_hash: String::new(),
+        event_ids: Default::default(),
+        processes: Vec::new(),
+        remote_ips: Vec::new(),
+    }
+}
+
+pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesReport> {
+    {
+        let mut case = Case::open(&opts.data_dir, &opts.case)?;
+        if case.sessions()?.is_empty() && opts.synthetic_sessions > 0 {
+            synthesize_sessions(&mut case, opts.synthetic_sessions)?;
+        }
+    }
+    // First frame: what start-up does before the table shows (open, load, build, draw).
+    let started = Instant::now();
+    let case = Case::open(&opts.data_dir, &opts.case)?;
+    let loaded = Loaded {
+        sessions: case.sessions()?,
+        corrections: case.store.corrections(Some(&case.name))?,
+    };
+    let events = case.index.num_events();
+    let mut app = App::new(&opts.case, Theme::builtin_dark(), Keymap::builtin());
+    app.lookup = Arc::new(FakeTechniques);
+    app.size = opts.size;
+    let _ = update(&mut app, Msg::SessionsLoaded(Ok(loaded)));
+    let mut terminal = Terminal::new(TestBackend::new(opts.size.0, opts.size.1))?;
+    let draw_started = Instant::now();
+    terminal.draw(|f| views::draw(f, &app))?;
+    let (first_draw, first_frame) = (draw_started.elapsed(), started.elapsed());
+    let sessions = app.sessions.all.len();
+    drop(case);
+
+    // Key latency: the real loop and workers, keys injected at a steady pace while the selected
+    // session's assessment streams tokens into the open session's pane.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let backend = Arc::new(FakeAssess::new(opts.token_interval, usize::MAX / 2));
+    let sink_tx = tx.clone();
+    super::backend::AssessBackend::connect(
+        &*backend,
+        AssessSink::from_fn(move |u| sink_tx.send(Msg::Assess(u)).is_ok()),
+    );
+    let w = workers::Workers::spawn(
+        opts.data_dir.clone(),
+        opts.case.clone(),
+        Config::default(),
+        backend.clone(),
+        tx.clone(),
+    );
+    let sent: Arc<Mutex<VecDeque<Instant>>> = Arc::default();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(opts.keys);
+    let mut measured = 0u64;
+    let mut frames = 0u64;
+    let (keys, interval, sent_in) = (opts.keys, opts.key_interval, sent.clone());
+    let result: anyhow::Result<()> = rt.block_on(async {
+        let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+        // Start streaming on the selected session, then move around the table.
+        let _ = tx.send(key(KeyCode::Char('a')));
+        sent_in.lock().map(|mut s| s.push_back(Instant::now())).ok();
+        let injector = tx.clone();
+        tokio::spawn(async move {
+            for i in 0..keys {
+                tokio::time::sleep(interval).await;
+                let code = match i % 50 {
+                    0..=29 => KeyCode::Char('j'),
+                    30..=39 => KeyCode::Char('k'),
+                    40 => KeyCode::Char('s'),
+                    _ => KeyCode::Char('j'),
+                };
+                if let Ok(mut s) = sent_in.lock() {
+                    s.push_back(Instant::now());
+                }
+                let _ = injector.send(key(code));
+            }
+            tokio::time::sleep(interval * 4).await;
+            let _ = injector.send(Msg::Quit);
+        });
+        drop(tx);
+        let mut on_frame = |info: runtime::FrameInfo| {
+            frames = info.frames;
+            if let Ok(mut s) = sent.lock() {
+                while measured < info.keys {
+                    match s.pop_front() {
+                        Some(t) => latencies.push(info.drawn_at.saturating_duration_since(t)),
+                        None => break,
+                    }
+                    measured += 1;
+                }
+            }
+        };
+        runtime::run_loop(
+            &mut terminal,
+            &mut app,
+            &mut rx,
+            &mut |c| w.dispatch(c),
+            Some(&mut on_frame),
+        )
+        .await
+    });
+    rt.shutdown_background();
+    result?;
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(BenchFramesReport {
+        sessions,
+        events,
+        first_frame,
+        first_draw,
+        keys: latencies.len(),
+        frames,
+        tokens: backend
+            .progress()
+            .tokens
+            .load(std::sync::atomic::Ordering::Relaxed),
+        key_p50: pct(0.50),
+        key_p99: pct(0.99),
+        key_max: latencies.last().copied().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,42 @@
+//! Worker results that are not tied to one screen: the case at start-up and assessment updates.
+
+use crate::assess::AssessState;
+use crate::tui::app::App;
+use crate::tui::backend::AssessUpdate;
+use crate::tui::msg::{Command, Loaded};
+
+pub fn sessions_loaded(app: &mut App, result: Result<Loaded, String>) -> Vec<Command> {
+    match result {
+        Ok(loaded) => {
+            let ids: Vec<String> = loaded.sessions.iter().map(|s| s.id.clone()).collect();
+            app.sessions.set_sessions(loaded.sessions);
+            // Oldest first, so the latest per session ends up in force.
+            for c in loaded.corrections {
+                app.reviews.insert(c.session_id.clone(), c);
+            }
+            app.rebuild_view();
+            let mut out = vec![Command::LoadCachedAssessments { session_ids: ids }];
+            if app.review_only {
+                out.extend(super::review::open(app));
+            }
+            out
+        }
+        Err(e) => {
+            app.sessions.loaded = true;
+            app.sessions.load_error = Some(e.clone());
+            app.error(e);
+            Vec::new()
+        }
+    }
+}
+
+pub fn assess_update(app: &mut App, u: AssessUpdate) -> Vec<Command> {
+    let id = u.session_id.clone();
+    // Only a new verdict (or a changed state) moves rows; streamed tokens do not.
+    let affects_view = u.assessment.is_some() || !matches!(u.state, AssessState::Running);
+    let entry = app.assess.entry(id).or_default();
+    if entry.apply(u) && affects_view {
+        app.rebuild_view();
+    }
+    Vec::new()
+}
