@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lookout::Cause;
 use lookout::eval::techniques::tactics_of;
-use lookout::eval::{TacticMap, ZeekLabeled, corpus_labels};
+use lookout::eval::{LabelTable, Selector, TacticMap, ZeekLabeled, corpus_labels};
 
 /// The shared datasets folder beside the repo (or beside the worktree folder), or
 /// `$LOOKOUT_DATASETS`.
@@ -195,4 +195,36 @@ fn corpus_techniques_resolve_to_tactics_through_a_catalog_map() {
             }
         }
     }
+}
+
+/// The project's demo labels (`sample_logs/labels.tsv`, when the branch has it) read without a
+/// single bad row, every data line a rule, the background catch-all last.
+#[test]
+fn sample_logs_labels_parse_cleanly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs/labels.tsv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("{} not found: skipping", path.display());
+        return;
+    };
+    let table = LabelTable::read(&path).unwrap();
+    assert!(table.problems.is_empty(), "{:?}", table.problems);
+    let data_lines = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(table.rows.len(), data_lines);
+    let last = table.rows.last().unwrap();
+    assert!(matches!(
+        last.selector,
+        Selector::HostTime {
+            host: None,
+            user: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        (last.label.cause, last.label.risk),
+        (Cause::Legitimate, Some(lookout::Risk::Low))
+    );
 }

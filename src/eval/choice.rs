@@ -83,7 +83,7 @@ pub fn paragraph(methods: &[MethodReport], prevalences: &[f64]) -> String {
     };
     let catcher_precision = point(catcher, low).and_then(|p| p.analytic_precision);
     out += &format!(
-        " At {pct} prevalence the highest recall is {}'s ({recall:.2}), at a precision of {} \
+        " At {pct} prevalence {} has the highest recall ({recall:.2}), at a precision of {} \
          ({}).",
         catcher.name,
         f2(catcher_precision),
@@ -92,28 +92,44 @@ pub fn paragraph(methods: &[MethodReport], prevalences: &[f64]) -> String {
     let by_precision = ranked(methods, |m| {
         point(m, low).and_then(|p| p.analytic_precision)
     });
-    if let Some(&(precise, p)) = by_precision.first()
-        && precise.name != catcher.name
+    let precise = by_precision.first().map(|&(m, _)| m);
+    if let Some(m) = precise
+        && m.name != catcher.name
     {
-        let r = point(precise, low).and_then(|p| p.analytic_recall);
+        let p = point(m, low);
         out += &format!(
-            " The most precise is {} ({p:.2} at recall {}).",
-            precise.name,
-            f2(r)
+            " {} is the most precise ({} at recall {}).",
+            m.name,
+            f2(p.and_then(|p| p.analytic_precision)),
+            f2(p.and_then(|p| p.analytic_recall))
         );
     }
-    if catcher.name == best.name {
-        out += &format!(
-            " {} leads on both counts: use it as the default verdict.",
-            best.name
-        );
-    } else {
-        out += &format!(
-            " {} is the better single verdict and {} misses fewer attacks: prefer {} where a \
-             missed attack costs more than the false alarms above, or combine them (flag when \
-             either flags keeps at least {}'s recall).",
-            best.name, catcher.name, catcher.name, catcher.name
-        );
+    // A method is only the obvious default when it also keeps false alarms lowest at the
+    // realistic prevalence; otherwise the trade-off is stated, not decided.
+    match precise {
+        Some(m) if m.name == catcher.name && m.name == best.name => {
+            out += &format!(
+                " {} leads on every count: use it as the default verdict.",
+                best.name
+            );
+        }
+        Some(m) if m.name != catcher.name => {
+            out += &format!(
+                " No method leads on every count: {c} misses the fewest attacks and {p} raises \
+                 the fewest false alarms. Flagging when {c} fires while ranking by the verdict of \
+                 {p} keeps the recall of {c} and puts the alerts of {p} first; which one decides \
+                 alone depends on what a missed attack costs against the false alarms above.",
+                c = catcher.name,
+                p = m.name
+            );
+        }
+        _ => {
+            out += &format!(
+                " {} has the best balance and {} catches the most at {pct}: prefer the latter \
+                 where a missed attack costs more than its false alarms.",
+                best.name, catcher.name
+            );
+        }
     }
     if let Some(c) = methods.iter().find(|m| m.name == "combined")
         && c.name != best.name

@@ -189,7 +189,7 @@ fn report_round_trips_renders_and_compares() {
         "{}",
         r.choice
     );
-    assert!(r.choice.contains("leads on both counts"), "{}", r.choice);
+    assert!(r.choice.contains("leads on every count"), "{}", r.choice);
     let json = r.to_json();
     assert!(!json.contains("NaN"));
     // serde_json parses floats to within an ulp (no `float_roundtrip`): compare figures.
@@ -273,5 +273,50 @@ fn cli_lists_parse() {
         parse_methods("rules,oracle")
             .unwrap_err()
             .contains("oracle")
+    );
+}
+
+#[test]
+fn choice_states_the_trade_off_when_no_method_leads() {
+    use Cause::*;
+    // rules flags s1, s3 (attacks) and s5 (benign): recall 1, precision 2/3, MCC 0.707.
+    // model flags s1 only: recall 0.5, precision 1, MCC 0.632.
+    let flag = |ids: &[&str]| -> Vec<Prediction> {
+        truths()[..6]
+            .iter()
+            .map(|t| {
+                let c = if ids.contains(&t.session_id.as_str()) {
+                    Malicious
+                } else {
+                    Legitimate
+                };
+                pred(&t.session_id, c, None, &[], 1.0)
+            })
+            .collect()
+    };
+    let methods = vec![
+        ("rules".to_string(), flag(&["s1", "s3", "s5"])),
+        ("model".to_string(), flag(&["s1"])),
+    ];
+    let r = evaluate(&truths(), &methods, &opts());
+    // Negatives s2, s4, s5, s6: FPR = 1/4; precision at 1% = 0.01 / (0.01 + 0.99/4) = 0.0388;
+    // false alarms per true alert (1 − p)/p = 0.2475 / 0.01 = 24.75.
+    assert!(
+        r.choice
+            .starts_with("**rules** has the best MCC (0.71), ahead of model 0.63."),
+        "{}",
+        r.choice
+    );
+    assert!(r.choice.contains("rules has the highest recall (1.00), at a precision of 0.04 (about 24.8 false alarms per true alert)"), "{}", r.choice);
+    assert!(
+        r.choice
+            .contains("model is the most precise (1.00 at recall 0.50)"),
+        "{}",
+        r.choice
+    );
+    assert!(
+        r.choice.contains("No method leads on every count"),
+        "{}",
+        r.choice
     );
 }
