@@ -4,28 +4,8 @@
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-/// A small deterministic generator (SplitMix64): benchmark corpora must be identical across
-/// runs and machines, and need no cryptographic quality.
-struct Prng(u64);
-
-impl Prng {
-    fn seed_from_u64(seed: u64) -> Self {
-        Prng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform-enough value in `range` (the modulo bias is irrelevant here).
-    fn random_range(&mut self, range: std::ops::Range<usize>) -> usize {
-        range.start + (self.next() % (range.end - range.start).max(1) as u64) as usize
-    }
-}
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 const HOSTS: [&str; 8] = ["WS01", "WS02", "WS03", "FS01", "DC01", "SQL01", "WEB01", "LAPTOP7"];
 const USERS: [&str; 8] = ["alice", "bob", "carol", "dave", "svc_backup", "it_admin", "erin", "frank"];
@@ -40,7 +20,7 @@ const IMAGES: [&str; 6] = [
 
 /// Writes `n` Windows events as JSON lines (Security-Datasets style); returns bytes written.
 pub fn windows_jsonl(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
-    let mut rng = Prng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let base = 1_772_442_000i64; // 2026-03-02T09:00:00Z
     let mut bytes = 0u64;
@@ -87,7 +67,7 @@ pub fn windows_jsonl(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
 
 /// Writes `n` auth.log/syslog lines (RFC 3164); returns bytes written.
 pub fn auth_syslog(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
-    let mut rng = Prng::seed_from_u64(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut bytes = 0u64;
     for i in 0..n {

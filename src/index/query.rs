@@ -90,9 +90,7 @@ impl EventIndex {
     pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<()> {
         let searcher = self.reader.searcher();
         for segment in searcher.segment_readers() {
-            let store = segment
-                .get_store_reader(64)
-                .map_err(|e| IndexError::Tantivy(e.into()))?;
+            let store = segment.get_store_reader(64)?;
             let alive = segment.alive_bitset();
             for doc in 0..segment.max_doc() {
                 if alive.is_some_and(|a| !a.is_alive(doc)) {

@@ -69,7 +69,7 @@ impl EventIndex {
             let key = ff.u64("key")?;
             let ts = ff.date("ts")?;
             let pid = ff.u64("pid")?;
-            let col = |name: &str| -> Result<StrReader> { Ok(StrReader::new(ff.str(name)?)) };
+            let mut col = |name: &str| -> Result<StrReader> { Ok(StrReader::new(ff.str(name)?)) };
             let mut host = col("host")?;
             let mut user = col("user")?;
             let mut process = col("process")?;
