@@ -1,0 +1,212 @@
+//! ATT&CK technique metrics: exact set, any overlap, same parent, same tactic, and a
+//! per-technique coverage table.
+//!
+//! The technique -> tactics lookup is passed in as plain data ([`TacticMap`]) so that the
+//! evaluator does not depend on the ATT&CK catalog module.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::metrics::ratio;
+use super::types::parent_technique;
+
+/// Technique id (upper-case, `T1003.001`) -> tactic short names (`credential-access`).
+pub type TacticMap = BTreeMap<String, Vec<String>>;
+
+/// The tactics of a technique; a sub-technique missing from the map inherits its parent's.
+pub fn tactics_of<'a>(map: &'a TacticMap, technique: &str) -> &'a [String] {
+    map.get(technique)
+        .or_else(|| map.get(parent_technique(technique)))
+        .map_or(&[], Vec::as_slice)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TechniqueScores {
+    /// Sessions whose truth names at least one technique: the denominator of the rates.
+    pub n: u64,
+    /// Predicted set equals the true set.
+    pub exact: Option<f64>,
+    /// At least one predicted technique is in the true set.
+    pub partial: Option<f64>,
+    /// At least one predicted technique shares a parent with a true one (`T1003` for
+    /// `T1003.001`): models often answer at the parent level.
+    pub parent: Option<f64>,
+    /// At least one predicted technique shares a tactic with a true one; `None` without a
+    /// tactic lookup, and over the sessions whose true techniques have known tactics.
+    pub tactic: Option<f64>,
+    /// Sessions counted in `tactic`.
+    pub tactic_n: u64,
+    pub per_technique: Vec<TechniqueRow>,
+}
+
+/// Coverage of one technique across the labelled sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechniqueRow {
+    pub technique: String,
+    /// Sessions whose truth includes it.
+    pub support: u64,
+    /// Of those, sessions where the method also named it.
+    pub hits: u64,
+    pub misses: u64,
+    /// Sessions where the method named it but the truth does not include it.
+    pub false_alarms: u64,
+}
+
+/// Scores from `(true techniques, predicted techniques)` per labelled session (normalised
+/// ids). Sessions with no true technique count only towards false alarms in the table.
+pub fn technique_scores(
+    pairs: &[(&[String], &[String])],
+    tactics: Option<&TacticMap>,
+) -> TechniqueScores {
+    let (mut n, mut exact, mut partial, mut parent) = (0u64, 0u64, 0u64, 0u64);
+    let (mut tactic_n, mut tactic_hits) = (0u64, 0u64);
+    let mut rows: BTreeMap<&str, TechniqueRow> = BTreeMap::new();
+    for &(truth, predicted) in pairs {
+        let t: BTreeSet<&str> = truth.iter().map(String::as_str).collect();
+        let p: BTreeSet<&str> = predicted.iter().map(String::as_str).collect();
+        for &id in t.union(&p) {
+            let row = rows.entry(id).or_insert_with(|| TechniqueRow {
+                technique: id.to_string(),
+                support: 0,
+                hits: 0,
+                misses: 0,
+                false_alarms: 0,
+            });
+            if t.contains(id) {
+                row.support += 1;
+                if p.contains(id) {
+                    row.hits += 1;
+                } else {
+                    row.misses += 1;
+                }
+            } else {
+                row.false_alarms += 1;
+            }
+        }
+        if t.is_empty() {
+            continue;
+        }
+        n += 1;
+        exact += u64::from(t == p);
+        partial += u64::from(!t.is_disjoint(&p));
+        let parents = |s: &BTreeSet<&str>| -> BTreeSet<String> {
+            s.iter().map(|x| parent_technique(x).to_string()).collect()
+        };
+        parent += u64::from(!parents(&t).is_disjoint(&parents(&p)));
+        if let Some(map) = tactics {
+            let of = |s: &BTreeSet<&str>| -> BTreeSet<String> {
+                s.iter()
+                    .flat_map(|x| tactics_of(map, x).iter().cloned())
+                    .collect()
+            };
+            let true_tactics = of(&t);
+            if !true_tactics.is_empty() {
+                tactic_n += 1;
+                tactic_hits += u64::from(!true_tactics.is_disjoint(&of(&p)));
+            }
+        }
+    }
+    let mut per_technique: Vec<TechniqueRow> = rows.into_values().collect();
+    // Most supported first, then most falsely alarmed, then by id: a stable, readable order.
+    per_technique.sort_by(|a, b| {
+        b.support
+            .cmp(&a.support)
+            .then(b.false_alarms.cmp(&a.false_alarms))
+            .then(a.technique.cmp(&b.technique))
+    });
+    let rate = |k: u64| ratio(k as f64, n as f64);
+    TechniqueScores {
+        n,
+        exact: rate(exact),
+        partial: rate(partial),
+        parent: rate(parent),
+        tactic: tactics.and_then(|_| ratio(tactic_hits as f64, tactic_n as f64)),
+        tactic_n,
+        per_technique,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn map() -> TacticMap {
+        let mut m = TacticMap::new();
+        m.insert("T1003".into(), v(&["credential-access"]));
+        m.insert("T1003.001".into(), v(&["credential-access"]));
+        m.insert("T1059.001".into(), v(&["execution"]));
+        m.insert("T1021.002".into(), v(&["lateral-movement"]));
+        m.insert("T1558.003".into(), v(&["credential-access"]));
+        m
+    }
+
+    #[test]
+    fn technique_scores_match_hand_calculation() {
+        // 1: {T1003.001}            vs {T1003.001}      exact, partial, parent, tactic
+        // 2: {T1003.001, T1059.001} vs {T1059.001}      partial, parent, tactic
+        // 3: {T1003.001}            vs {T1003}          parent, tactic (credential-access)
+        // 4: {T1558.003}            vs {T1003.001}      tactic only (both credential-access)
+        // 5: {T1021.002}            vs {}               nothing
+        // 6: {} (benign)            vs {T1059.001}      not in n; a false alarm for T1059.001
+        let s1 = (v(&["T1003.001"]), v(&["T1003.001"]));
+        let s2 = (v(&["T1003.001", "T1059.001"]), v(&["T1059.001"]));
+        let s3 = (v(&["T1003.001"]), v(&["T1003"]));
+        let s4 = (v(&["T1558.003"]), v(&["T1003.001"]));
+        let s5 = (v(&["T1021.002"]), v(&[]));
+        let s6 = (v(&[]), v(&["T1059.001"]));
+        let all = [&s1, &s2, &s3, &s4, &s5, &s6];
+        let pairs: Vec<(&[String], &[String])> = all
+            .iter()
+            .map(|(t, p)| (t.as_slice(), p.as_slice()))
+            .collect();
+        let s = technique_scores(&pairs, Some(&map()));
+        assert_eq!(s.n, 5);
+        assert_eq!(s.exact, Some(1.0 / 5.0));
+        assert_eq!(s.partial, Some(2.0 / 5.0));
+        assert_eq!(s.parent, Some(3.0 / 5.0));
+        assert_eq!((s.tactic, s.tactic_n), (Some(4.0 / 5.0), 5));
+        // T1003.001: support 3 (1, 2, 3), hits 1 (1), misses 2, false alarm 1 (4).
+        let row = |id: &str| {
+            s.per_technique
+                .iter()
+                .find(|r| r.technique == id)
+                .unwrap()
+                .clone()
+        };
+        let r = row("T1003.001");
+        assert_eq!((r.support, r.hits, r.misses, r.false_alarms), (3, 1, 2, 1));
+        let r = row("T1059.001");
+        assert_eq!((r.support, r.hits, r.misses, r.false_alarms), (1, 1, 0, 1));
+        let r = row("T1003");
+        assert_eq!((r.support, r.false_alarms), (0, 1));
+        assert_eq!(s.per_technique[0].technique, "T1003.001");
+    }
+
+    #[test]
+    fn no_lookup_or_no_techniques_gives_none() {
+        let t = v(&["T1003.001"]);
+        let s = technique_scores(&[(&t, &[])], None);
+        assert_eq!((s.tactic, s.exact), (None, Some(0.0)));
+        let s = technique_scores(&[], Some(&map()));
+        assert_eq!((s.n, s.exact, s.tactic), (0, None, None));
+        // Unknown technique: no tactic known, so the session is outside the tactic rate.
+        let u = v(&["T9999"]);
+        let s = technique_scores(&[(&u, &u)], Some(&map()));
+        assert_eq!((s.tactic, s.tactic_n, s.exact), (None, 0, Some(1.0)));
+    }
+
+    #[test]
+    fn sub_technique_inherits_parent_tactics() {
+        let m = map();
+        assert_eq!(
+            tactics_of(&m, "T1003.008"),
+            ["credential-access".to_string()]
+        );
+        assert!(tactics_of(&m, "T4242").is_empty());
+    }
+}

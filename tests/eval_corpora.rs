@@ -1,0 +1,230 @@
+//! Label readers on the real shared corpora (`../shared/datasets`): row counts and spot checks
+//! of values read independently from the files (awk/grep). Skipped when the corpora are absent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use lookout::Cause;
+use lookout::eval::techniques::tactics_of;
+use lookout::eval::{LabelTable, Selector, TacticMap, ZeekLabeled, corpus_labels};
+
+/// The shared datasets folder beside the repo (or beside the worktree folder), or
+/// `$LOOKOUT_DATASETS`.
+fn datasets() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = [
+        std::env::var_os("LOOKOUT_DATASETS").map(PathBuf::from),
+        Some(manifest.join("../shared/datasets")),
+        Some(manifest.join("../../shared/datasets")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.join("evtx-attack/labels.tsv").is_file());
+    if found.is_none() {
+        eprintln!("shared datasets not found: skipping");
+    }
+    found
+}
+
+fn techniques_of(labels: &[(PathBuf, lookout::Label)], root: &Path, file: &str) -> Vec<String> {
+    let path = root.join(file);
+    labels
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, l)| l.techniques.clone())
+        .unwrap_or_else(|| panic!("{file} not in labels"))
+}
+
+#[test]
+fn evtx_attack_labels() {
+    let Some(d) = datasets() else { return };
+    let root = d.join("evtx-attack");
+    let labels = corpus_labels(&root).unwrap();
+    // 249 lines = header + 248 files; 13 files have no technique keyword.
+    assert_eq!(labels.len(), 248);
+    assert!(labels.iter().all(|(_, l)| l.cause == Cause::Malicious));
+    assert_eq!(
+        labels
+            .iter()
+            .filter(|(_, l)| l.techniques.is_empty())
+            .count(),
+        13
+    );
+    assert!(
+        labels.iter().all(|(p, _)| p.is_file()),
+        "every listed file exists"
+    );
+    assert_eq!(
+        techniques_of(
+            &labels,
+            &root,
+            "AutomatedTestingTools/Malware/rundll32_cmd_schtask.evtx"
+        ),
+        vec!["T1218.011", "T1053.005"]
+    );
+    assert_eq!(
+        techniques_of(&labels, &root, "Credential Access/CA_DCSync_4662.evtx"),
+        vec!["T1003.006"]
+    );
+}
+
+#[test]
+fn security_datasets_labels() {
+    let Some(d) = datasets() else { return };
+    let root = d.join("security-datasets");
+    let labels = corpus_labels(&root).unwrap();
+    // 109 lines = header + 108 archives; the two ADFS archives only had the invalid T0000.
+    assert_eq!(labels.len(), 108);
+    assert_eq!(
+        labels
+            .iter()
+            .filter(|(_, l)| l.techniques.is_empty())
+            .count(),
+        2
+    );
+    assert_eq!(
+        techniques_of(
+            &labels,
+            &root,
+            "datasets/atomic/aws/collection/ec2_proxy_s3_exfiltration.zip"
+        ),
+        vec!["T1078.004", "T1530"]
+    );
+    assert_eq!(
+        techniques_of(
+            &labels,
+            &root,
+            "datasets/atomic/linux/discovery/host/sh_arp_cache.zip"
+        ),
+        vec!["T1018"]
+    );
+}
+
+#[test]
+fn slips_per_connection_labels() {
+    let Some(d) = datasets() else { return };
+    let dir = d.join("slips/dataset/test18-malicious-ctu-sme-11-win/zeek-labeled");
+    let conn = ZeekLabeled::read(&dir.join("conn.log.labeled")).unwrap();
+    assert_eq!(conn.log, "conn");
+    // awk over the data lines: 719 Malicious, 44 Benign, 3 Unknown.
+    assert_eq!(conn.flows.len(), 766);
+    let counts = conn.counts();
+    assert_eq!(
+        (counts["malicious"], counts["legitimate"], counts["unknown"]),
+        (719, 44, 3)
+    );
+    let first = &conn.flows[0];
+    assert_eq!(first.uid.as_deref(), Some("C6SgKom3WB2KEL2ae"));
+    assert_eq!(first.resp_h.as_deref(), Some("66.63.168.35"));
+    assert_eq!(first.cause, Some(Cause::Malicious));
+    let exfil = conn.flow_label("192.168.1.107", "66.63.168.35").unwrap();
+    assert_eq!(
+        (exfil.cause, exfil.techniques.clone()),
+        (Cause::Malicious, vec!["T1041".to_string()])
+    );
+}
+
+#[test]
+fn slips_file_labels() {
+    let Some(d) = datasets() else { return };
+    let root = d.join("slips");
+    let labels = corpus_labels(&root).unwrap();
+    // labels.tsv: 16 malicious files by name, 27 mixed (left out), 7 per-flow files of which
+    // notice and telemetry hold no labelled record: 16 + 5.
+    assert_eq!(labels.len(), 21);
+    let scans: Vec<&PathBuf> = labels
+        .iter()
+        .filter(|(_, l)| l.techniques == ["T1046"])
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        scans.len(),
+        3,
+        "test11-portscan and the two port-scans conn.log"
+    );
+    // Per-flow files: conn is malicious by majority (719 of 763 labelled flows); dhcp, dns,
+    // quic and ssl hold only benign flows.
+    let flows: BTreeMap<String, Cause> = labels
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|x| x == "labeled"))
+        .map(|(p, l)| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                l.cause,
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, Cause> = [
+        ("conn.log.labeled", Cause::Malicious),
+        ("dhcp.log.labeled", Cause::Legitimate),
+        ("dns.log.labeled", Cause::Legitimate),
+        ("quic.log.labeled", Cause::Legitimate),
+        ("ssl.log.labeled", Cause::Legitimate),
+    ]
+    .into_iter()
+    .map(|(n, c)| (n.to_string(), c))
+    .collect();
+    assert_eq!(flows, expected);
+}
+
+#[test]
+fn corpus_techniques_resolve_to_tactics_through_a_catalog_map() {
+    let Some(d) = datasets() else { return };
+    // The map the lead builds from the ATT&CK catalog, here straight from its TSV.
+    let text = std::fs::read_to_string(d.join("attack/techniques.tsv")).unwrap();
+    let map: TacticMap = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Some((
+                f.first()?.to_string(),
+                f.get(2)?.split(',').map(str::to_string).collect(),
+            ))
+        })
+        .collect();
+    assert_eq!(map.len(), 691);
+    for corpus in ["evtx-attack", "security-datasets", "slips"] {
+        for (path, label) in corpus_labels(&d.join(corpus)).unwrap() {
+            for t in &label.techniques {
+                assert!(
+                    !tactics_of(&map, t).is_empty(),
+                    "{t} of {} has no tactic",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// The project's demo labels (`sample_logs/labels.tsv`, when the branch has it) read without a
+/// single bad row, every data line a rule, the background catch-all last.
+#[test]
+fn sample_logs_labels_parse_cleanly() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs/labels.tsv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("{} not found: skipping", path.display());
+        return;
+    };
+    let table = LabelTable::read(&path).unwrap();
+    assert!(table.problems.is_empty(), "{:?}", table.problems);
+    let data_lines = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(table.rows.len(), data_lines);
+    let last = table.rows.last().unwrap();
+    assert!(matches!(
+        last.selector,
+        Selector::HostTime {
+            host: None,
+            user: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        (last.label.cause, last.label.risk),
+        (Cause::Legitimate, Some(lookout::Risk::Low))
+    );
+}
