@@ -1,7 +1,11 @@
 //! The command line (clap): each command parses its arguments and calls into the library.
 
+mod assess;
 mod bench;
 mod cases;
+mod correct;
+mod eval;
+mod learn;
 mod output;
 mod sessions;
 
@@ -48,6 +52,18 @@ pub enum Command {
     Detect(sessions::DetectArgs),
     /// Benchmarks that print figures (ingest, sessions, Sigma).
     Bench(bench::BenchArgs),
+    /// Assess sessions with the local model (rules and the learned prior as evidence).
+    Assess(assess::AssessArgs),
+    /// Correct (or confirm) a session's verdict, as the workbench's form does.
+    Correct(correct::CorrectArgs),
+    /// Export corrections as a fine-tuning dataset (chat, alpaca, sharegpt, dpo).
+    Export(learn::ExportArgs),
+    /// Fine-tune the default model on the corrections, on this machine, into a GGUF.
+    Train(learn::TrainArgs),
+    /// Score rules, the learned prior, the model and their combination on labelled sessions.
+    Eval(eval::EvalArgs),
+    /// The ATT&CK catalog: import MITRE's STIX bundle, look techniques up.
+    Attack(assess::AttackArgs),
     /// Open the workbench (the default with no command, on a terminal).
     Tui(TuiArgs),
     /// Walk the sessions that need a human, one at a time.
@@ -100,6 +116,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Show(a)) => sessions::show(&g, a),
         Some(Command::Detect(a)) => sessions::detect(&g, a),
         Some(Command::Bench(a)) => bench::bench(&g, a),
+        Some(Command::Assess(a)) => assess::assess(&g, a),
+        Some(Command::Correct(a)) => correct::correct(&g, a),
+        Some(Command::Export(a)) => learn::export(&g, a),
+        Some(Command::Train(a)) => learn::train_cmd(&g, a),
+        Some(Command::Eval(a)) => eval::eval(&g, a),
+        Some(Command::Attack(a)) => assess::attack(a),
         Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
         Some(Command::Review(a)) => crate::tui::run_review(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {

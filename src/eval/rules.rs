@@ -77,6 +77,9 @@ mod tests {
                 .collect(),
             label: None,
             content_hash: String::new(),
+            event_ids: Default::default(),
+            processes: vec![],
+            remote_ips: vec![],
         }
     }
 

@@ -74,6 +74,9 @@ mod tests {
             detections: vec![],
             label: label.map(|l| l.parse::<Label>().unwrap()),
             content_hash: String::new(),
+            event_ids: Default::default(),
+            processes: vec![],
+            remote_ips: vec![],
         }
     }
 

@@ -2,6 +2,7 @@
 //! learned prior that improves the next similar assessment at once.
 
 pub mod anonymize;
+pub mod examples;
 pub mod export;
 pub mod features;
 pub mod prior;

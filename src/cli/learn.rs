@@ -1,0 +1,228 @@
+//! `lookout export` and `lookout train`: corrections become a fine-tuning dataset, and the
+//! default model is tuned on it on this machine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::Globals;
+use crate::assess::PROMPT_VERSION;
+use crate::attack::Catalog;
+use crate::case::Case;
+use crate::learn::anonymize::{Anonymizer, case_key};
+use crate::learn::examples::{ExportSelection, export_items};
+use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, write};
+use crate::learn::train::{Method, TrainOptions, train};
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Folder for train.jsonl, val.jsonl and manifest.json.
+    #[arg(long, required_unless_present = "preview")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "chat")]
+    pub format: ExportFormat,
+    /// Fraction of examples (by whole hosts) held out for validation.
+    #[arg(long, default_value_t = 0.2)]
+    pub val: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Replace user, host, domain, IP, e-mail, SID and home-path values by pseudonyms.
+    #[arg(long)]
+    pub anonymize: bool,
+    /// Accepted verdicts (`y` in review) as well as corrected ones.
+    #[arg(long)]
+    pub include_confirmed: bool,
+    /// Print the first example before and after anonymisation; write nothing.
+    #[arg(long)]
+    pub preview: bool,
+}
+
+pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
+    anyhow::ensure!(
+        (0.0..1.0).contains(&a.val),
+        "--val must be in [0, 1), got {}",
+        a.val
+    );
+    let case = Case::open(&g.data_dir, &g.case)?;
+    let catalog = Catalog::load_default().context("loading the ATT&CK catalog")?;
+    let sel = ExportSelection {
+        include_confirmed: a.include_confirmed,
+    };
+    let items = export_items(&case, &g.config, &catalog, &sel)?;
+    if items.is_empty() {
+        anyhow::bail!(
+            "case `{}` has no corrections to export{} (correct sessions with `lookout correct` \
+             or in the workbench)",
+            case.name,
+            if a.include_confirmed {
+                ""
+            } else {
+                " (confirmations count with --include-confirmed)"
+            }
+        );
+    }
+    let anonymizer = (a.anonymize || a.preview)
+        .then(|| anonymizer_for(&case))
+        .transpose()?;
+    if a.preview {
+        let (before, after) = (&items[0], anonymize(&items[0], anonymizer.as_ref()));
+        println!("# before\n{}\n{}\n", before.user, before.answer);
+        println!("# after --anonymize\n{}\n{}", after.user, after.answer);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let items: Vec<ExportItem> = items
+        .iter()
+        .map(|it| {
+            if a.anonymize {
+                anonymize(it, anonymizer.as_ref())
+            } else {
+                it.clone()
+            }
+        })
+        .collect();
+    let out = a.out.context("--out DIR is required")?;
+    let opts = ExportOptions {
+        format: a.format,
+        val_fraction: a.val,
+        seed: a.seed,
+        anonymized: a.anonymize,
+        model: g.config.model.path.clone(),
+        prompt_version: PROMPT_VERSION.into(),
+    };
+    let m = write(&out, &items, &opts)?;
+    println!(
+        "exported {} train + {} val examples ({:?}) to {}; by cause {:?}; imbalance {:.1}",
+        m.train,
+        m.val,
+        m.format,
+        out.display(),
+        m.by_cause,
+        m.imbalance_ratio
+    );
+    if m.skipped_without_model_output > 0 {
+        println!(
+            "{} corrections had no model verdict to reject and are not in the DPO files",
+            m.skipped_without_model_output
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn anonymizer_for(case: &Case) -> Result<Anonymizer> {
+    let key = case_key(&crate::case::index_dir(&case.data_dir, &case.name))
+        .context("reading the case's anonymisation key")?;
+    let sessions = case.sessions()?;
+    let mut users: Vec<String> = sessions.iter().filter_map(|s| s.user.clone()).collect();
+    let mut hosts: Vec<String> = sessions.iter().map(|s| s.host.clone()).collect();
+    users.sort();
+    users.dedup();
+    hosts.sort();
+    hosts.dedup();
+    Ok(Anonymizer::new(&key, &users, &hosts))
+}
+
+fn anonymize(it: &ExportItem, a: Option<&Anonymizer>) -> ExportItem {
+    let Some(a) = a else { return it.clone() };
+    ExportItem {
+        host: a.apply(&it.host),
+        user: a.apply(&it.user),
+        answer: a.apply(&it.answer),
+        rejected: it.rejected.as_ref().map(|r| a.apply(r)),
+        ..it.clone()
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    #[arg(long, value_enum, default_value = "full")]
+    pub method: Method,
+    #[arg(long, default_value_t = 1.0)]
+    pub epochs: f64,
+    /// Labelled cases whose sessions join the training set (their labels as answers).
+    #[arg(long = "include-case")]
+    pub include_case: Vec<String>,
+    /// Name to register the tuned model under (`--model NAME` then uses it).
+    #[arg(long, default_value = "tuned")]
+    pub out: String,
+    /// An export folder to train on; default: export this case's corrections now.
+    #[arg(long)]
+    pub dataset: Option<PathBuf>,
+    /// The GGUF to tune; default: the configured (or default) model.
+    #[arg(long)]
+    pub base: Option<PathBuf>,
+    /// Stop after N optimizer steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Replace a registered model of the same name.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
+    let case = Case::open(&g.data_dir, &g.case)?;
+    let work = g.data_dir.join("train-data").join(&a.out);
+    let catalog = Catalog::load_default().context("loading the ATT&CK catalog")?;
+    let dataset = match a.dataset {
+        Some(d) => d,
+        None => {
+            let mut items = export_items(&case, &g.config, &catalog, &ExportSelection::default())?;
+            for name in &a.include_case {
+                let other = Case::open(&g.data_dir, name)?;
+                items.extend(crate::learn::examples::label_items(
+                    &other, &g.config, &catalog,
+                )?);
+            }
+            anyhow::ensure!(
+                !items.is_empty(),
+                "nothing to train on: no corrections in `{}` and no labelled --include-case",
+                case.name
+            );
+            let opts = ExportOptions {
+                format: ExportFormat::Chat,
+                val_fraction: 0.2,
+                seed: 42,
+                anonymized: false,
+                model: g.config.model.path.clone(),
+                prompt_version: PROMPT_VERSION.into(),
+            };
+            let dir = work.join("dataset");
+            let m = write(&dir, &items, &opts)?;
+            eprintln!(
+                "lookout: training set {} + {} validation examples in {}",
+                m.train,
+                m.val,
+                dir.display()
+            );
+            dir
+        }
+    };
+    let base = match a.base {
+        Some(b) => b,
+        None => crate::assess::model_file::resolve_model(Some(std::path::Path::new(
+            &g.config.model.path,
+        )))?,
+    };
+    let mut opts = TrainOptions::new(&a.out, &g.data_dir, &dataset, &base);
+    opts.method = a.method;
+    opts.epochs = a.epochs;
+    opts.steps = a.steps;
+    opts.replace = a.replace;
+    let r = train(&opts)?;
+    println!(
+        "registered `{}` at {} ({} steps, {:.0} s, peak RSS {:.0} MB, val loss {:?} -> {:?})",
+        r.entry.name,
+        r.entry.path.display(),
+        r.entry.steps,
+        r.entry.seconds,
+        r.entry.peak_rss_mb,
+        r.entry.val_loss_before,
+        r.entry.val_loss
+    );
+    println!(
+        "compare: lookout eval --model {} --json > after.json; lookout eval --compare before.json after.json",
+        r.entry.name
+    );
+    Ok(ExitCode::SUCCESS)
+}

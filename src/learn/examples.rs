@@ -1,0 +1,264 @@
+//! The case's ground truth as learning material: sessions labelled at ingest and the analysts'
+//! corrections become examples of the learned prior and items of a fine-tuning export.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result};
+
+use super::export::ExportItem;
+use super::prior::{Example, ExampleSource, Prior};
+use crate::assess::run::input_for;
+use crate::assess::{ModelAnswer, Verdict, build_prompt};
+use crate::attack::Catalog;
+use crate::case::Case;
+use crate::config::Config;
+use crate::event::{Cause, Risk};
+use crate::sessions::Session;
+use crate::store::{Correction, CorrectionKind};
+
+/// Prior examples of a case: each session's latest correction, else its ingest label.
+pub fn prior_examples(case: &Case) -> Result<Vec<Example>> {
+    let sessions = case.sessions()?;
+    let corrections = latest_by_session(case)?;
+    Ok(sessions
+        .iter()
+        .filter_map(|s| example_of(s, corrections.get(&s.id)))
+        .collect())
+}
+
+/// The learned prior of a case (labels and corrections; retrains in milliseconds).
+pub fn case_prior(case: &Case) -> Result<Prior> {
+    Ok(Prior::train(prior_examples(case)?))
+}
+
+fn latest_by_session(case: &Case) -> Result<BTreeMap<String, Correction>> {
+    Ok(case
+        .store
+        .latest_corrections(Some(&case.name))
+        .context("reading corrections")?
+        .into_iter()
+        .map(|c| (c.session_id.clone(), c))
+        .collect())
+}
+
+fn example_of(s: &Session, correction: Option<&Correction>) -> Option<Example> {
+    if let Some(c) = correction {
+        return Some(Example::from_session(
+            s,
+            c.cause,
+            Some(c.risk),
+            c.techniques.clone(),
+            ExampleSource::Correction { id: c.id },
+        ));
+    }
+    let l = s.label.as_ref()?;
+    Some(Example::from_session(
+        s,
+        l.cause,
+        l.risk,
+        l.techniques.clone(),
+        ExampleSource::Label,
+    ))
+}
+
+/// What an export takes from the case.
+#[derive(Debug, Clone, Default)]
+pub struct ExportSelection {
+    /// Accepted verdicts (`y` in review) as well as changed ones.
+    pub include_confirmed: bool,
+}
+
+/// One fine-tuning item per corrected session: the prompt the assessor sends for it (built
+/// with the prior of every *other* example, as a new similar session would see it) and the
+/// corrected verdict as the same JSON the model writes.
+pub fn export_items(
+    case: &Case,
+    config: &Config,
+    catalog: &Catalog,
+    sel: &ExportSelection,
+) -> Result<Vec<ExportItem>> {
+    let corrections = latest_by_session(case)?;
+    let examples = prior_examples(case)?;
+    let mut items = Vec::new();
+    for (session_id, c) in &corrections {
+        if c.kind == CorrectionKind::Confirmation && !sel.include_confirmed {
+            continue;
+        }
+        let session = case
+            .session(session_id)
+            .with_context(|| format!("session {session_id} of a correction"))?;
+        let others: Vec<Example> = examples
+            .iter()
+            .filter(|e| e.session_id != *session_id)
+            .cloned()
+            .collect();
+        let prior = Prior::train(others);
+        let input = input_for(case, &session, config, Some(&prior))?;
+        let prompt = build_prompt(&input, catalog);
+        let model = model_verdict(c);
+        let answer = corrected_answer(model.as_ref(), c, catalog);
+        items.push(ExportItem {
+            session_id: session_id.clone(),
+            host: session.host.clone(),
+            system: prompt.system,
+            user: prompt.user,
+            answer: serde_json::to_string(&answer)?,
+            rejected: model
+                .as_ref()
+                .map(|v| serde_json::to_string(&answer_of(v)))
+                .transpose()?,
+            cause: c.cause,
+            risk: c.risk,
+            techniques: answer.techniques.clone(),
+        });
+    }
+    Ok(items)
+}
+
+/// One fine-tuning item per labelled session of a case (a labelled corpus): the assessor's
+/// prompt without a prior (the label would leak into it) and the label as the answer.
+pub fn label_items(case: &Case, config: &Config, catalog: &Catalog) -> Result<Vec<ExportItem>> {
+    let mut items = Vec::new();
+    for session in case.sessions()? {
+        let Some(label) = session.label.clone() else {
+            continue;
+        };
+        let input = input_for(case, &session, config, None)?;
+        let prompt = build_prompt(&input, catalog);
+        // The label's risk, else the rules' level, else what the cause implies.
+        let risk = label
+            .risk
+            .or_else(|| session.max_rule_level())
+            .unwrap_or(match label.cause {
+                Cause::Malicious => Risk::High,
+                Cause::Misconfiguration => Risk::Medium,
+                Cause::Legitimate => Risk::Low,
+            });
+        let c = Correction {
+            id: 0,
+            case_name: case.name.clone(),
+            session_id: session.id.clone(),
+            kind: CorrectionKind::Correction,
+            analyst: String::new(),
+            created: chrono::Utc::now(),
+            cause: label.cause,
+            risk,
+            priority: None,
+            techniques: label.techniques.clone(),
+            summary: String::new(),
+            rationale: String::new(),
+            model_id: String::new(),
+            prompt_version: String::new(),
+            model_output: None,
+            session_host: session.host.clone(),
+        };
+        let answer = corrected_answer(None, &c, catalog);
+        items.push(ExportItem {
+            session_id: session.id.clone(),
+            host: session.host.clone(),
+            system: prompt.system,
+            user: prompt.user,
+            answer: serde_json::to_string(&answer)?,
+            rejected: None,
+            cause: label.cause,
+            risk,
+            techniques: answer.techniques.clone(),
+        });
+    }
+    Ok(items)
+}
+
+/// The model's own verdict the analyst saw (or the shown one when the model did not run).
+fn model_verdict(c: &Correction) -> Option<Verdict> {
+    let out = c.model_output.as_ref()?;
+    let from = |k: &str| serde_json::from_value::<Verdict>(out.get(k)?.clone()).ok();
+    from("model_verdict").or_else(|| from("verdict"))
+}
+
+/// The model's verdict with the analyst's fields over it; texts the analyst left alone are
+/// kept when the cause stands, and replaced by the analyst's words when it changed.
+fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) -> ModelAnswer {
+    let same_cause = model.is_some_and(|m| m.cause == c.cause);
+    let keep = |f: fn(&Verdict) -> String| -> String {
+        match model {
+            Some(m) if same_cause => f(m),
+            _ => String::new(),
+        }
+    };
+    let rationale = c.rationale.trim().to_string();
+    let techniques: Vec<String> = c
+        .techniques
+        .iter()
+        .filter_map(|t| catalog.normalize(t))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    ModelAnswer {
+        cause: c.cause,
+        cause_explanation: non_empty(rationale.clone(), keep(|m| m.cause_explanation.clone()))
+            .unwrap_or_else(|| default_explanation(c.cause)),
+        risk_level: c.risk,
+        risk_justification: keep(|m| m.risk_justification.clone()),
+        business_impact: keep(|m| m.business_impact.clone()),
+        likelihood: likelihood(c.cause, c.risk).into(),
+        investigation_priority: c.priority.unwrap_or_else(|| priority_of(c.risk)),
+        techniques,
+        anomalous_patterns: match model {
+            Some(m) if same_cause => m.anomalous_patterns.clone(),
+            _ => Vec::new(),
+        },
+        summary: non_empty(c.summary.trim().to_string(), keep(|m| m.summary.clone()))
+            .or_else(|| non_empty(rationale, String::new()))
+            .unwrap_or_else(|| default_explanation(c.cause)),
+        remediation: match model {
+            Some(m) if same_cause => m.remediation.clone(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn answer_of(v: &Verdict) -> ModelAnswer {
+    ModelAnswer {
+        cause: v.cause,
+        cause_explanation: v.cause_explanation.clone(),
+        risk_level: v.risk_level,
+        risk_justification: v.risk_justification.clone(),
+        business_impact: v.business_impact.clone(),
+        likelihood: v.likelihood.clone(),
+        investigation_priority: v.investigation_priority,
+        techniques: v.techniques.clone(),
+        anomalous_patterns: v.anomalous_patterns.clone(),
+        summary: v.summary.clone(),
+        remediation: v.remediation.clone(),
+    }
+}
+
+fn non_empty(first: String, second: String) -> Option<String> {
+    [first, second].into_iter().find(|s| !s.is_empty())
+}
+
+fn default_explanation(cause: Cause) -> String {
+    match cause {
+        Cause::Malicious => "An analyst judged this activity malicious.",
+        Cause::Legitimate => "An analyst judged this activity normal use or administration.",
+        Cause::Misconfiguration => "An analyst judged this a misconfigured system, no attacker.",
+    }
+    .into()
+}
+
+fn likelihood(cause: Cause, risk: Risk) -> &'static str {
+    match (cause, risk) {
+        (Cause::Malicious, Risk::Critical | Risk::High) => "high",
+        (Cause::Malicious, _) => "medium",
+        _ => "low",
+    }
+}
+
+fn priority_of(risk: Risk) -> u8 {
+    match risk {
+        Risk::Critical => 1,
+        Risk::High => 2,
+        Risk::Medium => 3,
+        Risk::Low => 4,
+    }
+}
