@@ -33,6 +33,7 @@ pub struct RulesConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct ModelConfig {
     pub path: String,
     pub threads: usize,
@@ -60,16 +61,6 @@ impl Default for RulesConfig {
         RulesConfig {
             dirs: Vec::new(),
             builtin: true,
-        }
-    }
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        ModelConfig {
-            path: String::new(),
-            threads: 0,
-            fewshot: 0,
         }
     }
 }

@@ -419,7 +419,7 @@ fn slips_network_logs() {
         return;
     };
     let root = ds.join("slips/dataset");
-    let (files, problems) = expand_paths(&[root.clone()]);
+    let (files, problems) = expand_paths(std::slice::from_ref(&root));
     assert!(problems.is_empty());
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
@@ -494,7 +494,7 @@ fn ingest_everything_in_the_shared_datasets() {
     let Some(ds) = ingest_support::datasets() else {
         return;
     };
-    let (files, problems) = expand_paths(&[ds.clone()]);
+    let (files, problems) = expand_paths(std::slice::from_ref(&ds));
     assert!(problems.is_empty(), "{problems:?}");
     let files: Vec<PathBuf> = files.into_iter().filter(|p| !skip_metadata(p)).collect();
     let started = std::time::Instant::now();

@@ -261,7 +261,7 @@ impl Assessor {
                     prompt_tokens: g.prompt_tokens,
                     completion_tokens: g.completion_tokens,
                 };
-                (self.from_answer(input, &raw, start)?, raw)
+                (self.assessment_from_answer(input, &raw, start)?, raw)
             }
             Backend::RulesOnly => {
                 let _ = on_token;
@@ -284,7 +284,7 @@ impl Assessor {
     }
 
     #[cfg(feature = "model")]
-    fn from_answer(
+    fn assessment_from_answer(
         &self,
         input: &AssessInput,
         raw: &Raw,

@@ -239,7 +239,7 @@ fn rank_techniques(
         }
     }
     // Stable: equal counts keep the detections' (severity) order.
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     let ordered = counts
         .into_iter()
         .map(|(t, _)| t)

@@ -86,43 +86,6 @@ impl PriorEvidence {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn prior(mis: f64, conf: f64, corrections: usize) -> PriorEvidence {
-        PriorEvidence {
-            cause_scores: [
-                (Cause::Malicious, (1.0 - mis) / 2.0),
-                (Cause::Legitimate, (1.0 - mis) / 2.0),
-                (Cause::Misconfiguration, mis),
-            ]
-            .into(),
-            confidence: conf,
-            risk: None,
-            techniques: vec![],
-            reason: String::new(),
-            correction_ids: (0..corrections).map(|i| i.to_string()).collect(),
-            version: "v".into(),
-        }
-    }
-
-    #[test]
-    fn strong_needs_score_confidence_and_a_correction() {
-        assert_eq!(
-            prior(0.9, 0.8, 1).strong_cause(),
-            Some(Cause::Misconfiguration)
-        );
-        assert_eq!(prior(0.6, 0.8, 1).strong_cause(), None);
-        assert_eq!(prior(0.9, 0.3, 1).strong_cause(), None);
-        assert_eq!(
-            prior(0.9, 0.8, 0).strong_cause(),
-            None,
-            "corpus labels alone are not enough"
-        );
-    }
-}
-
 impl AssessInput {
     /// The session's rule evidence, one entry per rule, most severe first: the session's
     /// aggregated detections, or the raw hits aggregated here when the session has none.
@@ -160,5 +123,42 @@ impl AssessInput {
     /// The highest rule level among the detections.
     pub fn max_rule_level(&self) -> Option<Risk> {
         self.detections().iter().map(|d| d.level).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prior(mis: f64, conf: f64, corrections: usize) -> PriorEvidence {
+        PriorEvidence {
+            cause_scores: [
+                (Cause::Malicious, (1.0 - mis) / 2.0),
+                (Cause::Legitimate, (1.0 - mis) / 2.0),
+                (Cause::Misconfiguration, mis),
+            ]
+            .into(),
+            confidence: conf,
+            risk: None,
+            techniques: vec![],
+            reason: String::new(),
+            correction_ids: (0..corrections).map(|i| i.to_string()).collect(),
+            version: "v".into(),
+        }
+    }
+
+    #[test]
+    fn strong_needs_score_confidence_and_a_correction() {
+        assert_eq!(
+            prior(0.9, 0.8, 1).strong_cause(),
+            Some(Cause::Misconfiguration)
+        );
+        assert_eq!(prior(0.6, 0.8, 1).strong_cause(), None);
+        assert_eq!(prior(0.9, 0.3, 1).strong_cause(), None);
+        assert_eq!(
+            prior(0.9, 0.8, 0).strong_cause(),
+            None,
+            "corpus labels alone are not enough"
+        );
     }
 }

@@ -90,9 +90,10 @@ pub fn attack(a: AttackArgs) -> Result<ExitCode> {
         AttackWhat::Import { file } => {
             let cat = Catalog::import_stix(&file)?;
             // The data dir's models/ is searched before the checkout's (attack::paths).
-            let dir = crate::config::default_data_dir().join("models").join("attack");
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            let dir = crate::config::default_data_dir()
+                .join("models")
+                .join("attack");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let dest = dir.join(crate::attack::paths::ATTACK_LOOKUP_FILE);
             std::fs::copy(&file, &dest)
                 .with_context(|| format!("copying {} to {}", file.display(), dest.display()))?;

@@ -49,7 +49,11 @@ pub fn correct(g: &Globals, a: CorrectArgs) -> Result<ExitCode> {
         id: 0,
         case_name: case.name.clone(),
         session_id: session.id.clone(),
-        kind: if a.confirm { CorrectionKind::Confirmation } else { CorrectionKind::Correction },
+        kind: if a.confirm {
+            CorrectionKind::Confirmation
+        } else {
+            CorrectionKind::Correction
+        },
         analyst: analyst_name(),
         created: Utc::now(),
         cause: a.cause,
@@ -58,8 +62,14 @@ pub fn correct(g: &Globals, a: CorrectArgs) -> Result<ExitCode> {
         techniques,
         summary: a.summary,
         rationale: a.note,
-        model_id: shown.as_ref().map(|s| s.model_id.clone()).unwrap_or_default(),
-        prompt_version: shown.as_ref().map(|s| s.prompt_version.clone()).unwrap_or_default(),
+        model_id: shown
+            .as_ref()
+            .map(|s| s.model_id.clone())
+            .unwrap_or_default(),
+        prompt_version: shown
+            .as_ref()
+            .map(|s| s.prompt_version.clone())
+            .unwrap_or_default(),
         model_output: shown.as_ref().and_then(|s| serde_json::to_value(s).ok()),
         session_host: session.host.clone(),
     };

@@ -65,9 +65,13 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
         let read = |p: &PathBuf| -> Result<Report> {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Report::from_json(&text).with_context(|| format!("{} is not an eval report", p.display()))
+            Report::from_json(&text)
+                .with_context(|| format!("{} is not an eval report", p.display()))
         };
-        print!("{}", crate::eval::compare(&read(&files[0])?, &read(&files[1])?));
+        print!(
+            "{}",
+            crate::eval::compare(&read(&files[0])?, &read(&files[1])?)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let methods = parse_methods(&a.methods).map_err(anyhow::Error::msg)?;
@@ -75,9 +79,8 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let sessions = case.sessions()?;
     let table = a.labels.as_deref().map(LabelTable::read).transpose()?;
-    let (truths, sources) = truths_for_sessions(&sessions, table.as_ref(), |s| {
-        session_sources(&case, s)
-    });
+    let (truths, sources) =
+        truths_for_sessions(&sessions, table.as_ref(), |s| session_sources(&case, s));
     anyhow::ensure!(
         !truths.is_empty(),
         "case `{}` has no labelled sessions: ingest with --label/--labels or pass --labels FILE",
@@ -109,7 +112,10 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
             sources.from_ingest,
             sources.unlabelled,
             if a.sample > 0 {
-                format!("; a stratified sample of at most {} (seed {})", a.sample, a.seed)
+                format!(
+                    "; a stratified sample of at most {} (seed {})",
+                    a.sample, a.seed
+                )
             } else {
                 String::new()
             }
@@ -138,7 +144,12 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
             (test_ids, Prior::train(train))
         })
         .collect();
-    let prior_of = |id: &str| fold_priors.iter().find(|(t, _)| t.contains(id)).map(|(_, p)| p);
+    let prior_of = |id: &str| {
+        fold_priors
+            .iter()
+            .find(|(t, _)| t.contains(id))
+            .map(|(_, p)| p)
+    };
     for m in &methods {
         match m.as_str() {
             "rules" => {
@@ -167,7 +178,8 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
             }
             "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
             "model" | "combined" => {
-                let (model, combined) = model_predictions(g, &a, &case, &truths, &by_id, &prior_of)?;
+                let (model, combined) =
+                    model_predictions(g, &a, &case, &truths, &by_id, &prior_of)?;
                 opts.splits.insert("combined".into(), split.clone());
                 opts.notes.insert(
                     "model".into(),

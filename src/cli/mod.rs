@@ -123,7 +123,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Eval(a)) => eval::eval(&g, a),
         Some(Command::Attack(a)) => assess::attack(a),
         Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
-        Some(Command::Review(a)) => crate::tui::run_review(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
+        Some(Command::Review(a)) => {
+            crate::tui::run_review(tui_options(g, a)).map(|_| ExitCode::SUCCESS)
+        }
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
             crate::tui::run(tui_options(g, TuiArgs::default())).map(|_| ExitCode::SUCCESS)
         }

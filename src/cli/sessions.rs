@@ -62,14 +62,14 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
         list.retain(|s| !s.detections.is_empty());
     }
     match a.sort {
-        SessionSort::Start => list.sort_by(|x, y| x.start.cmp(&y.start)),
+        SessionSort::Start => list.sort_by_key(|x| x.start),
         SessionSort::Risk => list.sort_by(|x, y| {
             y.max_rule_level()
                 .cmp(&x.max_rule_level())
                 .then(y.detections.len().cmp(&x.detections.len()))
                 .then(x.start.cmp(&y.start))
         }),
-        SessionSort::Events => list.sort_by(|x, y| y.events.cmp(&x.events)),
+        SessionSort::Events => list.sort_by_key(|x| std::cmp::Reverse(x.events)),
     }
     if a.json {
         for s in &list {

@@ -46,10 +46,12 @@ enum Kind<'a> {
     Flow { dst: &'a str, port: Option<u16> },
 }
 
+/// One classified event: its time, the event and what kind of evidence it is.
+type Classified<'a> = (Option<DateTime<Utc>>, &'a Event, Kind<'a>);
+
 pub fn detectors_with(events: &[Event], cfg: &DetectorConfig) -> Vec<Hit> {
     // Per source, the classified events in time order (records without a time keep file order).
-    let mut by_source: BTreeMap<&str, Vec<(Option<DateTime<Utc>>, &Event, Kind<'_>)>> =
-        BTreeMap::new();
+    let mut by_source: BTreeMap<&str, Vec<Classified<'_>>> = BTreeMap::new();
     for ev in events {
         if let Some((src, kind)) = classify(ev) {
             by_source

@@ -30,11 +30,11 @@ pub(crate) const AUTH_PROGRAMS: [&str; 16] = [
 pub(crate) fn enrich(ev: &mut Event, program: &str, msg: &str) {
     let mut msg = msg.trim();
     // `message repeated 3 times: [ Failed password for root from … ]`
-    if let Some(inner) = msg.strip_prefix("message repeated ") {
-        if let Some((n, rest)) = inner.split_once(" times: [ ") {
-            ev.fields.insert("repeated".into(), n.to_string());
-            msg = rest.strip_suffix(']').unwrap_or(rest).trim();
-        }
+    if let Some(inner) = msg.strip_prefix("message repeated ")
+        && let Some((n, rest)) = inner.split_once(" times: [ ")
+    {
+        ev.fields.insert("repeated".into(), n.to_string());
+        msg = rest.strip_suffix(']').unwrap_or(rest).trim();
     }
     let kind = match program {
         "sshd" => sshd(ev, msg),
@@ -78,10 +78,10 @@ fn ip_port(ev: &mut Event, s: &str) {
     if let Some(ip) = words.next() {
         set_ip(ev, ip);
     }
-    if words.next() == Some("port") {
-        if let Some(p) = words.next().and_then(clean_port) {
-            ev.src_port = Some(p);
-        }
+    if words.next() == Some("port")
+        && let Some(p) = words.next().and_then(clean_port)
+    {
+        ev.src_port = Some(p);
     }
 }
 
@@ -188,11 +188,11 @@ fn sshd(ev: &mut Event, msg: &str) -> Option<&'static str> {
         user_from(ev, r);
         return Some("max_auth_exceeded");
     }
-    if let Some(r) = msg.strip_prefix("Address ") {
-        if msg.contains("POSSIBLE BREAK-IN") {
-            set_ip(ev, r.split(' ').next().unwrap_or(""));
-            return Some("address_mismatch");
-        }
+    if let Some(r) = msg.strip_prefix("Address ")
+        && msg.contains("POSSIBLE BREAK-IN")
+    {
+        set_ip(ev, r.split(' ').next().unwrap_or(""));
+        return Some("address_mismatch");
     }
     if let Some(r) = msg.strip_prefix("Connection from ") {
         ip_port(ev, r);

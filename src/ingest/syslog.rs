@@ -163,12 +163,12 @@ fn tag(s: &str) -> (Option<&str>, Option<&str>, &str) {
         return (None, None, s);
     }
     let rest = &s[end..];
-    if let Some(r) = rest.strip_prefix('[') {
-        if let Some(close) = r.find(']') {
-            let pid = &r[..close];
-            let msg = r[close + 1..].strip_prefix(':').unwrap_or(&r[close + 1..]);
-            return (Some(app), Some(pid), msg.strip_prefix(' ').unwrap_or(msg));
-        }
+    if let Some(r) = rest.strip_prefix('[')
+        && let Some(close) = r.find(']')
+    {
+        let pid = &r[..close];
+        let msg = r[close + 1..].strip_prefix(':').unwrap_or(&r[close + 1..]);
+        return (Some(app), Some(pid), msg.strip_prefix(' ').unwrap_or(msg));
     }
     match rest.strip_prefix(':') {
         Some(msg) => (Some(app), None, msg.strip_prefix(' ').unwrap_or(msg)),

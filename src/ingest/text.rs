@@ -117,7 +117,7 @@ pub(crate) fn key_values(s: &str) -> Vec<(&str, &str)> {
 
 /// Audit `proctitle` is hex with NUL-separated arguments.
 fn unhex_args(h: &str) -> Option<String> {
-    if h.len() % 2 != 0 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if !h.len().is_multiple_of(2) || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
         return Some(h.to_string());
     }
     let bytes: Vec<u8> = (0..h.len())

@@ -235,7 +235,9 @@ mod tests {
             system: "sys".into(),
             user: format!("session {i}"),
             answer: format!("{{\"cause\":\"{cause}\"}}"),
-            rejected: (i % 2 == 0).then(|| "{\"cause\":\"malicious\"}".into()),
+            rejected: i
+                .is_multiple_of(2)
+                .then(|| "{\"cause\":\"malicious\"}".into()),
             cause,
             risk: Risk::Medium,
             techniques: vec!["T1110".into()],

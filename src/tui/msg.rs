@@ -11,6 +11,8 @@ use crate::sessions::{Session, Timeline};
 use crate::store::Correction;
 
 /// Everything that can change the workbench's state.
+// Messages are moved once from a worker to the loop; boxing the big ones buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),

@@ -8,9 +8,12 @@ use crate::tui::app::{App, Screen};
 use crate::tui::msg::Command;
 use crate::tui::state::review::{Decision, DecisionKind, ReviewItem, ReviewState, reason};
 
+/// How pressing a review item is (sorts ascending: most pressing first).
+type Urgency = (i32, u8, chrono::DateTime<chrono::Utc>);
+
 /// Builds the queue from the sessions now visible (the filter applies), most pressing first.
 pub fn open(app: &mut App) -> Vec<Command> {
-    let mut items: Vec<(ReviewItem, (i32, u8, chrono::DateTime<chrono::Utc>))> = Vec::new();
+    let mut items: Vec<(ReviewItem, Urgency)> = Vec::new();
     for &i in &app.sessions.view {
         let Some(s) = app.sessions.all.get(i) else {
             continue;

@@ -11,10 +11,10 @@ use crate::tui::fmt;
 use crate::tui::theme::{Role, Theme};
 
 /// Counts of `times` in `n` equal bins over their span; with the span's ends.
-pub fn bins(
-    times: &[DateTime<Utc>],
-    n: usize,
-) -> (Vec<u64>, Option<(DateTime<Utc>, DateTime<Utc>)>) {
+/// The first and last time the bins cover.
+pub type TimeSpan = Option<(DateTime<Utc>, DateTime<Utc>)>;
+
+pub fn bins(times: &[DateTime<Utc>], n: usize) -> (Vec<u64>, TimeSpan) {
     let n = n.max(1);
     let (Some(lo), Some(hi)) = (times.iter().min(), times.iter().max()) else {
         return (vec![0; n], None);
