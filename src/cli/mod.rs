@@ -75,12 +75,27 @@ pub struct TuiArgs {
     /// Theme: dark, light, high-contrast, colorblind, mono, or NAME.toml in the user config dir.
     #[arg(long)]
     pub theme: Option<String>,
+    /// A GGUF file (or a model registered by `lookout train`) instead of the default model.
+    #[arg(long)]
+    pub model: Option<String>,
 }
 
-fn tui_options(g: Globals, a: TuiArgs) -> crate::tui::TuiOptions {
-    let mut o = crate::tui::TuiOptions::new(g.data_dir, g.case, g.config);
+/// The workbench with the real engines: the assess worker and the ATT&CK catalog.
+fn tui_options(g: Globals, a: TuiArgs) -> anyhow::Result<crate::tui::TuiOptions> {
+    use crate::tui::live::{CatalogLookup, LiveAssess};
+    let model = a
+        .model
+        .as_deref()
+        .map(|m| assess::resolve_model(&g, m))
+        .transpose()?;
+    let mut o = crate::tui::TuiOptions::new(g.data_dir.clone(), g.case.clone(), g.config.clone());
     o.theme = a.theme;
-    o
+    o.assess = std::sync::Arc::new(LiveAssess::start(g.data_dir, g.case, g.config, model));
+    // Without a catalog (not set up) ids are shown without names.
+    if let Ok(c) = crate::attack::Catalog::load_default() {
+        o.techniques = std::sync::Arc::new(CatalogLookup(c));
+    }
+    Ok(o)
 }
 
 /// Everything a command needs from the global options.
@@ -122,12 +137,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Train(a)) => learn::train_cmd(&g, a),
         Some(Command::Eval(a)) => eval::eval(&g, a),
         Some(Command::Attack(a)) => assess::attack(a),
-        Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)).map(|_| ExitCode::SUCCESS),
+        Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)?).map(|_| ExitCode::SUCCESS),
         Some(Command::Review(a)) => {
-            crate::tui::run_review(tui_options(g, a)).map(|_| ExitCode::SUCCESS)
+            crate::tui::run_review(tui_options(g, a)?).map(|_| ExitCode::SUCCESS)
         }
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            crate::tui::run(tui_options(g, TuiArgs::default())).map(|_| ExitCode::SUCCESS)
+            crate::tui::run(tui_options(g, TuiArgs::default())?).map(|_| ExitCode::SUCCESS)
         }
         None => cases::cases(&g, cases::CasesArgs { json: false }),
     }

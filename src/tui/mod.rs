@@ -15,6 +15,7 @@ pub mod fuzzy;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
+pub mod live;
 pub mod msg;
 pub mod runtime;
 pub mod state;
