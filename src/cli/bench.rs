@@ -33,9 +33,31 @@ pub enum BenchWhat {
         #[arg(long, default_value = "../shared/datasets/sigma/rules")]
         sigma: Vec<PathBuf>,
     },
+    /// The model on the case's sessions (most severe first): load time, latency p50/p95,
+    /// prompt and generated tokens/s, peak RSS.
+    Assess {
+        /// A GGUF file (or a registered model name) instead of the default model.
+        #[arg(long)]
+        model: Option<String>,
+        /// A llama.cpp `llama-bench` binary to run on the same model for reference.
+        #[arg(long)]
+        compare_llama: Option<PathBuf>,
+        /// Sessions to assess.
+        #[arg(long, default_value_t = 10)]
+        sessions: usize,
+    },
+    /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
+    /// press -> redrawn frame latency while an assessment streams.
+    Tui {
+        /// Synthetic sessions stored into an empty case first.
+        #[arg(long, default_value_t = 100_000)]
+        sessions: usize,
+        #[arg(long, default_value_t = 500)]
+        keys: usize,
+    },
 }
 
-pub fn bench(_g: &Globals, a: BenchArgs) -> Result<ExitCode> {
+pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
     match a.what {
         BenchWhat::Ingest {
             events,
@@ -50,6 +72,32 @@ pub fn bench(_g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 sigma_dirs: sigma.into_iter().filter(|d| d.exists()).collect(),
             };
             bench::ingest::run(&opts)?;
+        }
+        BenchWhat::Assess {
+            model,
+            compare_llama,
+            sessions,
+        } => {
+            let case = crate::case::Case::open(&g.data_dir, &g.case)?;
+            let model = model
+                .as_deref()
+                .map(|m| super::assess::resolve_model(g, m))
+                .transpose()?;
+            let stdout = std::io::stdout();
+            crate::assess::run_bench_cli(
+                &case,
+                &g.config,
+                model,
+                compare_llama,
+                sessions,
+                &mut stdout.lock(),
+            )?;
+        }
+        BenchWhat::Tui { sessions, keys } => {
+            let mut opts = crate::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
+            opts.synthetic_sessions = sessions;
+            opts.keys = keys;
+            print!("{}", crate::tui::bench_frames(&opts)?);
         }
     }
     Ok(ExitCode::SUCCESS)
