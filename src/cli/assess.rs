@@ -18,6 +18,9 @@ pub struct AssessArgs {
     pub sessions: Vec<String>,
     #[arg(long)]
     pub all: bool,
+    /// With --all: only the N most severe sessions (highest rule level, then most recent).
+    #[arg(long)]
+    pub limit: Option<usize>,
     /// A GGUF file (or a model registered by `lookout train`) instead of the default model.
     #[arg(long)]
     pub model: Option<String>,
@@ -39,9 +42,13 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     } else {
         Some(crate::learn::examples::case_prior(&case)?)
     };
+    let (sessions, all) = match a.limit {
+        Some(n) if a.all => (most_severe(&case, n)?, false),
+        _ => (a.sessions, a.all),
+    };
     let opts = AssessCliOptions {
-        sessions: a.sessions,
-        all: a.all,
+        sessions,
+        all,
         model: a.model.map(|m| resolve_model(g, &m)).transpose()?,
         json: a.json,
         rules_only: a.rules_only,
@@ -62,6 +69,17 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Ids of the `n` most severe sessions, in the order `assess --all` takes them.
+fn most_severe(case: &Case, n: usize) -> Result<Vec<String>> {
+    let mut all = case.sessions()?;
+    all.sort_by(|a, b| {
+        b.max_rule_level()
+            .cmp(&a.max_rule_level())
+            .then(b.end.cmp(&a.end))
+    });
+    Ok(all.into_iter().take(n).map(|s| s.id).collect())
 }
 
 /// `--model NAME|PATH`: a registered model name or a file.

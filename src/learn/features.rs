@@ -17,9 +17,18 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
     if s.detections.is_empty() {
         f.push(("rules:none".into(), 1.0));
     }
+    let mut activities: std::collections::BTreeMap<&str, u64> = Default::default();
     for (id, n) in &s.event_ids {
         // log-scaled: a thousand failures are "many", not a thousand times one.
-        f.push((format!("eid:{id}"), 1.0 + (*n as f64).ln_1p()));
+        f.push((format!("eid:{id}"), 0.5 + 0.5 * (*n as f64).ln_1p()));
+        if let Some(a) = activity(id) {
+            *activities.entry(a).or_default() += n;
+        }
+    }
+    // What the events mean, across log sources: a DC's Kerberos pre-authentication failures
+    // and a file server's failed logons are the same stale password seen from two places.
+    for (a, n) in activities {
+        f.push((format!("act:{a}"), 1.0 + (n as f64).ln_1p()));
     }
     for p in &s.processes {
         f.push((format!("proc:{p}"), 1.0));
@@ -81,6 +90,27 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
         ));
     }
     f
+}
+
+/// The kind of activity a Windows event id records (Security, System, Sysmon), when it is one
+/// that recurs across hosts and roles.
+fn activity(event_id: &str) -> Option<&'static str> {
+    Some(match event_id {
+        "4625" | "4771" | "4776-failure" | "529" | "530" | "531" | "532" | "533" | "534"
+        | "535" | "536" | "537" | "539" => "auth-failure",
+        "4624" | "4768" | "4769" | "540" => "auth-success",
+        "4740" => "lockout",
+        "4688" | "1" => "process-start",
+        "7045" | "4697" => "service-install",
+        "4698" | "4702" | "106" => "scheduled-task",
+        "4720" | "4722" | "4724" | "4728" | "4732" | "4738" | "4756" => "account-change",
+        "1102" | "104" => "log-cleared",
+        "3" | "5156" => "network-connection",
+        "10" => "process-access",
+        "12" | "13" | "14" | "4657" => "registry-change",
+        "4104" | "4103" => "powershell",
+        _ => return None,
+    })
 }
 
 /// RFC 1918 / loopback / link-local (IPv4) and ULA / loopback (IPv6) addresses.

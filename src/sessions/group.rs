@@ -1,5 +1,5 @@
 //! Sessionization: events grouped by host and actor (user, else process, else host; network
-//! records by source/destination pair unless they join a host session by IP and time), split
+//! records by source address unless they join a host session by IP and time), split
 //! at an inactivity gap, with the metadata an analyst triages by.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -127,7 +127,9 @@ pub fn sessionize(
         split_at_gaps(&key, idx, gap, &ts, &mut groups);
     }
 
-    // 2. Network records join the host session active at their time, else group by pair.
+    // 2. Network records join the host session active at their time, else group by source:
+    // one session per originator (a scanner, a beaconing host) rather than one per
+    // connection pair, which left thousands of one-connection sessions in a busy capture.
     let mut by_host: HashMap<Arc<str>, Vec<usize>> = HashMap::new();
     for (g, (key, idx)) in groups.iter().enumerate() {
         if !idx.is_empty() {
@@ -153,14 +155,13 @@ pub fn sessionize(
             Some(g) => groups[g].1.push(i),
             None => {
                 let src = m.src_ip.clone().unwrap_or_else(|| Arc::from("?"));
-                let dst = m.dst_ip.clone().unwrap_or_else(|| Arc::from("?"));
                 let host = m
                     .src_ip
                     .as_ref()
                     .and_then(|ip| host_ips.get(ip.as_ref()).cloned())
                     .or_else(|| m.host.clone())
                     .unwrap_or_else(|| src.clone());
-                let actor = Arc::from(format!("{src} -> {dst}"));
+                let actor = src.clone();
                 pairs
                     .entry(ActorKey {
                         host,
@@ -256,7 +257,11 @@ fn describe(
             processes.insert(basename(p).to_lowercase());
         }
         for ip in [&m.src_ip, &m.dst_ip].into_iter().flatten() {
-            if remote_ips.len() < 10 && m.host.as_deref() != Some(ip.as_ref()) {
+            // The session's own addresses are not remote: its host's, or a network
+            // session's source.
+            let own = m.host.as_deref() == Some(ip.as_ref())
+                || (key.kind == ActorKind::Network && key.actor.as_ref() == ip.as_ref());
+            if remote_ips.len() < 10 && !own {
                 remote_ips.insert(ip.to_string());
             }
         }

@@ -85,9 +85,11 @@ fn network_records_join_host_session_by_ip_and_time() {
         sysmon3,
         ev(2, 4, "WS01", Some("alice"), "win_json"),
         net(3, 5, "10.0.2.21", "198.51.100.7"), // inside alice's session window: joins
-        net(4, 60, "10.0.2.21", "198.51.100.7"), // an hour later: its own pair session
-        net(5, 61, "10.0.2.21", "198.51.100.7"),
-        net(6, 5, "10.9.9.9", "10.9.9.8"), // unknown address: pair session
+        net(4, 60, "10.0.2.21", "198.51.100.7"), // an hour later: its own network session
+        net(5, 61, "10.0.2.21", "198.51.100.9"), // same source, other destination: same one
+        net(6, 5, "10.9.9.9", "10.9.9.8"),      // unknown address: a session of its source
+        net(7, 6, "10.9.9.9", "10.9.9.7"),
+        net(8, 30, "10.9.9.9", "10.9.9.8"), // past the gap: a new one
     ];
     let out = sessionize(&events, &[], &GroupOptions::with_gap_minutes(5));
     let alice = out.iter().find(|(s, _)| s.actor == "alice").unwrap();
@@ -98,12 +100,17 @@ fn network_records_join_host_session_by_ip_and_time() {
         .find(|(s, _)| s.actor_kind == ActorKind::Network && s.host == "WS01")
         .unwrap();
     assert_eq!(pair.1, vec![4, 5]);
-    assert_eq!(pair.0.actor, "10.0.2.21 -> 198.51.100.7");
+    assert_eq!(pair.0.actor, "10.0.2.21");
+    assert_eq!(pair.0.remote_ips, vec!["198.51.100.7", "198.51.100.9"]);
     assert!(
         out.iter()
-            .any(|(s, k)| s.actor == "10.9.9.9 -> 10.9.9.8" && k == &vec![6])
+            .any(|(s, k)| s.actor == "10.9.9.9" && k == &vec![6, 7])
     );
-    assert_eq!(out.len(), 3);
+    assert!(
+        out.iter()
+            .any(|(s, k)| s.actor == "10.9.9.9" && k == &vec![8])
+    );
+    assert_eq!(out.len(), 4);
 }
 
 #[test]
