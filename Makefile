@@ -10,13 +10,14 @@ CASE ?= demo
 .PHONY: demo build setup test lint bench
 
 ## Build, set up the default model and ATT&CK catalog, ingest sample_logs/ into case `demo`,
-## assess every session, then open the workbench (or print the case summary without a terminal).
+## assess the three most severe sessions with the model, then open the workbench (or print the case summary without a terminal).
 DEMO := $(LOOKOUT) --case $(CASE) --config sample_logs/lookout.toml
 
 demo: build setup
 	$(DEMO) ingest sample_logs/windows sample_logs/linux sample_logs/network
 	$(DEMO) ingest --host web01 sample_logs/web
 	$(DEMO) sessions --sort risk --detected
+	$(DEMO) assess --all --limit 3
 	@if [ -t 1 ]; then $(DEMO) tui; else $(DEMO) cases; fi
 
 build:

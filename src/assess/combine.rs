@@ -8,7 +8,8 @@
 //! 1. **Cause.** A strong prior (analyst corrections, see [`PriorEvidence::strong_cause`])
 //!    replaces the model's cause. Then, when a rule of level high or critical fired, the cause
 //!    cannot be `legitimate`: it becomes `misconfiguration` if the strong prior says so, else
-//!    `malicious`.
+//!    `malicious`. Without any rule hit or a prior leaning malicious, the model's `malicious`
+//!    becomes `legitimate`: on labelled data the model alone flagged most ordinary sessions.
 //! 2. **Risk.** A strong prior's risk replaces the model's risk. The risk is then raised to the
 //!    highest rule level (log text can never lower it below the evidence). Then it is capped
 //!    to what the evidence supports ([`risk_ceiling`]): `critical` needs a critical rule or
@@ -60,6 +61,24 @@ pub fn combine(model: &Verdict, input: &AssessInput, catalog: &Catalog) -> Combi
         ));
         v.cause = c;
         v.cause_explanation = prior.map(|p| p.reason.clone()).unwrap_or_default();
+    }
+    // The model alone does not make a session malicious: on the labelled demo sessions the
+    // default model called 5 of 6 ordinary sessions malicious (MCC -0.49, rules +0.16), so a
+    // malicious answer needs corroboration: a rule hit of any level, or a prior leaning so.
+    let prior_malicious = prior
+        .and_then(PriorEvidence::top_cause)
+        .is_some_and(|(c, _)| c == Cause::Malicious);
+    if v.cause == Cause::Malicious && detections.is_empty() && !prior_malicious && strong.is_none()
+    {
+        notes.push(
+            "cause malicious -> legitimate: no rule hit and no similar labelled or corrected \
+             session supports the model's malicious call"
+                .into(),
+        );
+        v.cause = Cause::Legitimate;
+        v.cause_explanation = "No rule fired and no similar labelled or corrected session is \
+                               malicious; the model's call alone is not enough."
+            .into();
     }
     if let (Some(level), Some(rule)) = (floor, top_rule)
         && level >= Risk::High

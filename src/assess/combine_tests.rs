@@ -85,11 +85,20 @@ fn unsupported_critical_is_capped_and_noted() {
             .iter()
             .any(|a| a.starts_with("risk critical -> high"))
     );
-    // No evidence at all: the model alone gets at most medium; legitimate gets low.
+    // No evidence at all: the model alone cannot call it malicious, and legitimate gets low.
     let bare = super::testutil::input(vec![], "");
+    let alone = combine(&model, &bare, &catalog());
     assert_eq!(
-        combine(&model, &bare, &catalog()).verdict.risk_level,
-        Risk::Medium
+        (alone.verdict.cause, alone.verdict.risk_level),
+        (Cause::Legitimate, Risk::Low)
+    );
+    assert!(
+        alone
+            .adjustments
+            .iter()
+            .any(|a| a.starts_with("cause malicious -> legitimate")),
+        "{:?}",
+        alone.adjustments
     );
     let mut legit = model.clone();
     legit.cause = Cause::Legitimate;
