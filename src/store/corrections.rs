@@ -179,6 +179,7 @@ impl Store {
 /// The OS user name of whoever runs lookout, for provenance.
 pub fn analyst_name() -> String {
     std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into())
 }
