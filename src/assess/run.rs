@@ -65,7 +65,7 @@ pub fn shown_assessment(case: &Case, session_id: &str) -> Result<Option<Assessme
 }
 
 /// The model path from the options or the config (`None` = the default model).
-fn model_path(opts_model: &Option<PathBuf>, config: &Config) -> Option<PathBuf> {
+pub(crate) fn model_path(opts_model: &Option<PathBuf>, config: &Config) -> Option<PathBuf> {
     opts_model
         .clone()
         .or_else(|| (!config.model.path.is_empty()).then(|| PathBuf::from(&config.model.path)))
@@ -105,12 +105,17 @@ fn pick_sessions(case: &Case, opts: &AssessCliOptions) -> Result<Vec<Session>> {
         anyhow::bail!("name sessions to assess, or pass --all");
     }
     let mut all = case.sessions()?;
-    all.sort_by(|a, b| {
+    most_severe_first(&mut all);
+    Ok(all)
+}
+
+/// The order `assess --all` works in: highest rule level, then the most recent end.
+pub fn most_severe_first(sessions: &mut [Session]) {
+    sessions.sort_by(|a, b| {
         b.max_rule_level()
             .cmp(&a.max_rule_level())
             .then(b.end.cmp(&a.end))
     });
-    Ok(all)
 }
 
 /// `lookout assess`: assesses the chosen sessions, caching in the case's store.

@@ -92,6 +92,25 @@ pub enum AnswerError {
     Priority(u8),
 }
 
+/// A verdict as the model's answer JSON (training data: the same shape the model writes).
+impl From<&Verdict> for ModelAnswer {
+    fn from(v: &Verdict) -> ModelAnswer {
+        ModelAnswer {
+            cause: v.cause,
+            cause_explanation: v.cause_explanation.clone(),
+            risk_level: v.risk_level,
+            risk_justification: v.risk_justification.clone(),
+            business_impact: v.business_impact.clone(),
+            likelihood: v.likelihood.clone(),
+            investigation_priority: v.investigation_priority,
+            techniques: v.techniques.clone(),
+            anomalous_patterns: v.anomalous_patterns.clone(),
+            summary: v.summary.clone(),
+            remediation: v.remediation.clone(),
+        }
+    }
+}
+
 impl ModelAnswer {
     /// Parses the constrained output. The constraint makes this infallible in practice; an
     /// error here means an engine or schema bug (or a cut-off answer), never a log's doing.

@@ -74,11 +74,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
 /// Ids of the `n` most severe sessions, in the order `assess --all` takes them.
 fn most_severe(case: &Case, n: usize) -> Result<Vec<String>> {
     let mut all = case.sessions()?;
-    all.sort_by(|a, b| {
-        b.max_rule_level()
-            .cmp(&a.max_rule_level())
-            .then(b.end.cmp(&a.end))
-    });
+    crate::assess::run::most_severe_first(&mut all);
     Ok(all.into_iter().take(n).map(|s| s.id).collect())
 }
 

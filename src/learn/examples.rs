@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::export::ExportItem;
 use super::prior::{Example, ExampleSource, Prior};
+use crate::assess::combine::priority_for;
 use crate::assess::run::input_for;
 use crate::assess::{ModelAnswer, Verdict, build_prompt};
 use crate::attack::Catalog;
@@ -105,7 +106,7 @@ pub fn export_items(
             answer: serde_json::to_string(&answer)?,
             rejected: model
                 .as_ref()
-                .map(|v| serde_json::to_string(&answer_of(v)))
+                .map(|v| serde_json::to_string(&ModelAnswer::from(v)))
                 .transpose()?,
             cause: c.cause,
             risk: c.risk,
@@ -201,7 +202,7 @@ fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) 
         risk_justification: keep(|m| m.risk_justification.clone()),
         business_impact: keep(|m| m.business_impact.clone()),
         likelihood: likelihood(c.cause, c.risk).into(),
-        investigation_priority: c.priority.unwrap_or_else(|| priority_of(c.risk)),
+        investigation_priority: c.priority.unwrap_or_else(|| priority_for(c.risk)),
         techniques,
         anomalous_patterns: match model {
             Some(m) if same_cause => m.anomalous_patterns.clone(),
@@ -214,22 +215,6 @@ fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) 
             Some(m) if same_cause => m.remediation.clone(),
             _ => Vec::new(),
         },
-    }
-}
-
-fn answer_of(v: &Verdict) -> ModelAnswer {
-    ModelAnswer {
-        cause: v.cause,
-        cause_explanation: v.cause_explanation.clone(),
-        risk_level: v.risk_level,
-        risk_justification: v.risk_justification.clone(),
-        business_impact: v.business_impact.clone(),
-        likelihood: v.likelihood.clone(),
-        investigation_priority: v.investigation_priority,
-        techniques: v.techniques.clone(),
-        anomalous_patterns: v.anomalous_patterns.clone(),
-        summary: v.summary.clone(),
-        remediation: v.remediation.clone(),
     }
 }
 
@@ -251,14 +236,5 @@ fn likelihood(cause: Cause, risk: Risk) -> &'static str {
         (Cause::Malicious, Risk::Critical | Risk::High) => "high",
         (Cause::Malicious, _) => "medium",
         _ => "low",
-    }
-}
-
-fn priority_of(risk: Risk) -> u8 {
-    match risk {
-        Risk::Critical => 1,
-        Risk::High => 2,
-        Risk::Medium => 3,
-        Risk::Low => 4,
     }
 }

@@ -235,9 +235,7 @@ impl Coordinator {
             threads: self.config.model.threads,
             ..AssessOptions::default()
         };
-        let model = self.model.clone().or_else(|| {
-            (!self.config.model.path.is_empty()).then(|| self.config.model.path.clone().into())
-        });
+        let model = crate::assess::run::model_path(&self.model, &self.config);
         // No model (not set up, or a file it cannot load): rules and prior still give verdicts,
         // shown with the model id `rules-only` (stderr would scribble over the screen).
         let assessor = Assessor::new(model.as_deref(), catalog.clone(), opts)

@@ -26,9 +26,8 @@ pub struct Shown {
     pub review: ReviewMark,
 }
 
-pub fn priority_of(risk: Risk) -> u8 {
-    4 - risk.rank()
-}
+/// The priority a risk implies (the assessor's own mapping).
+pub use crate::assess::combine::priority_for as priority_of;
 
 pub fn shown(s: &Session, a: Option<&AssessEntry>, c: Option<&Correction>) -> Shown {
     let review = match c.map(|c| c.kind) {
