@@ -26,6 +26,25 @@ use crate::utils::progress::{new_multi_progress, NiceProgressBar};
 // Default fallback for models that don't specify context_length
 const DEFAULT_MAX_SEQ_LEN: u32 = 4096;
 
+/// Token rows from which a CPU matmul dequantizes the weight and runs the blocked f32 GEMM
+/// instead of the quantized kernel (patch for lookout).
+const CPU_GEMM_MIN_ROWS: usize = 32;
+
+/// `x @ w^T` for a quantized weight. On the CPU the quantized kernel computes every output as
+/// one dot product over a whole weight row and streams all the weights again for every token:
+/// right for decode (one token), memory-bound for a prefill of hundreds of tokens. From
+/// `CPU_GEMM_MIN_ROWS` tokens up, the weight is dequantized once per call and multiplied with
+/// the cache-blocked GEMM instead.
+fn qmatmul(x: &Tensor, w: &dyn QuantMethod) -> Result<Tensor> {
+    let rows: usize = x.dims().iter().rev().skip(1).product();
+    if x.device().is_cpu() && rows >= CPU_GEMM_MIN_ROWS && w.quantized_act_type().is_some() {
+        let weight = w.dequantize_w()?;
+        let y = x.to_dtype(DType::F32)?.broadcast_matmul(&weight.t()?)?;
+        return y.to_dtype(x.dtype());
+    }
+    MatMul.qmethod_matmul(x, w)
+}
+
 struct Mlp {
     feed_forward_w1: Arc<dyn QuantMethod>,
     feed_forward_w2: Arc<dyn QuantMethod>,
@@ -34,10 +53,10 @@ struct Mlp {
 
 impl Mlp {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let w1 = MatMul.qmethod_matmul(xs, &*self.feed_forward_w1)?;
-        let w3 = MatMul.qmethod_matmul(xs, &*self.feed_forward_w3)?;
+        let w1 = qmatmul(xs, &*self.feed_forward_w1)?;
+        let w3 = qmatmul(xs, &*self.feed_forward_w3)?;
         let y = crate::ops::mul_and_act(&w1, &w3, crate::layers::Activation::Silu)?;
-        MatMul.qmethod_matmul(&y, &*self.feed_forward_w2)
+        qmatmul(&y, &*self.feed_forward_w2)
     }
 }
 
@@ -148,14 +167,11 @@ impl LayerWeights {
     ) -> Result<Tensor> {
         let (b_sz, seq_len, _) = x.dims3()?;
 
-        let q = MatMul
-            .qmethod_matmul(x, &*self.attention_wq)?
+        let q = qmatmul(x, &*self.attention_wq)?
             .to_dtype(self.dtype)?;
-        let k = MatMul
-            .qmethod_matmul(x, &*self.attention_wk)?
+        let k = qmatmul(x, &*self.attention_wk)?
             .to_dtype(self.dtype)?;
-        let v = MatMul
-            .qmethod_matmul(x, &*self.attention_wv)?
+        let v = qmatmul(x, &*self.attention_wv)?
             .to_dtype(self.dtype)?;
 
         let (q, k, v) = if seq_len != 1 {
@@ -206,7 +222,7 @@ impl LayerWeights {
             y.reshape((b_sz, seq_len, ()))?
         };
 
-        let y = MatMul.qmethod_matmul(&y.to_dtype(x.dtype())?, &*self.attention_wo)?;
+        let y = qmatmul(&y.to_dtype(x.dtype())?, &*self.attention_wo)?;
         Ok(y)
     }
 }

@@ -10,32 +10,6 @@ use rayon::ThreadPool;
 use std::sync::LazyLock;
 use std::{f32, iter::Sum};
 
-// Optional hardware prefetch for ping‑pong style scheduling.
-#[cfg(target_arch = "x86_64")]
-use core::arch::x86_64::_mm_prefetch;
-
-// --- portable wrapper around architecture‑specific prefetch -------------
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn prefetch(addr: *const u8) {
-    _mm_prefetch(addr as *const i8, core::arch::x86_64::_MM_HINT_T0);
-}
-
-#[cfg(target_arch = "aarch64")]
-#[inline(always)]
-unsafe fn prefetch(addr: *const u8) {
-    core::arch::asm!(
-        "prfm pldl1keep, [{0}]",
-        in(reg) addr,
-        options(readonly, nostack, preserves_flags)
-    );
-}
-
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[inline(always)]
-unsafe fn prefetch(_addr: *const u8) {}
-// -----------------------------------------------------------------------
-
 use crate::attention::SdpaParams;
 
 #[cfg(target_os = "macos")]
@@ -65,28 +39,99 @@ static FLASH_ATTN_POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
         .expect("Failed to build custom Rayon thread‑pool for flash‑attention")
 });
 
-const DOT_CHUNK: usize = 4;
+/// Accumulator lanes of the dot product: eight independent partial sums, which the compiler
+/// keeps in one SIMD register (a single running sum makes every add wait for the last).
+const LANES: usize = 8;
 
-/// Size (in KV positions) processed by each inner‑tile job.
-const TILE_KV: usize = 16;
-
-/// Unrolled dot‑product that works purely in `f32`.
-#[inline]
-fn vec_dot_f32<T: UpcastF32 + Copy>(a: &[T], b: &[T]) -> f32 {
-    let mut sum = 0f32;
-    let chunks = a.len() / DOT_CHUNK;
-    for i in 0..chunks {
-        let i_chunk = i * DOT_CHUNK;
-        sum += a[i_chunk].to_f32() * b[i_chunk].to_f32()
-            + a[i_chunk + 1].to_f32() * b[i_chunk + 1].to_f32()
-            + a[i_chunk + 2].to_f32() * b[i_chunk + 2].to_f32()
-            + a[i_chunk + 3].to_f32() * b[i_chunk + 3].to_f32();
-    }
-    for i in (chunks * DOT_CHUNK)..a.len() {
-        sum += a[i].to_f32() * b[i].to_f32();
+/// Dot product of two `f32` rows of equal length (AVX2 + FMA when the build targets them).
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[inline(always)]
+fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    use std::arch::x86_64::*;
+    let n = a.len().min(b.len());
+    let chunks = n / LANES;
+    // SAFETY: the `cfg` above guarantees AVX2 and FMA at compile time; every load reads eight
+    // floats starting below `chunks * LANES <= n`, inside both slices.
+    let mut sum = unsafe {
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc0 = _mm256_setzero_ps();
+        let mut acc1 = _mm256_setzero_ps();
+        let mut i = 0;
+        while i + 2 <= chunks {
+            let o = i * LANES;
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)), acc0);
+            acc1 = _mm256_fmadd_ps(
+                _mm256_loadu_ps(pa.add(o + LANES)),
+                _mm256_loadu_ps(pb.add(o + LANES)),
+                acc1,
+            );
+            i += 2;
+        }
+        if i < chunks {
+            let o = i * LANES;
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)), acc0);
+        }
+        let acc = _mm256_add_ps(acc0, acc1);
+        let s = _mm_add_ps(_mm256_extractf128_ps(acc, 1), _mm256_castps256_ps128(acc));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        _mm_cvtss_f32(s)
+    };
+    for j in chunks * LANES..n {
+        sum += a[j] * b[j];
     }
     sum
 }
+
+/// Dot product of two `f32` rows of equal length.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
+#[inline(always)]
+fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for i in 0..LANES {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut tail = 0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y += a * x` over two `f32` rows of equal length.
+#[inline(always)]
+fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// Rows `0..len` of one head of a (B, S, H, D) tensor with contiguous D, as `f32` rows of
+/// `width` in `dst` (resized to fit).
+fn head_rows_to_f32<T: UpcastF32>(
+    data: &[T],
+    base: usize,
+    row_stride: usize,
+    len: usize,
+    width: usize,
+    dst: &mut Vec<f32>,
+) {
+    dst.resize(len * width, 0.0);
+    for (pos, out) in dst.chunks_exact_mut(width).enumerate() {
+        let start = base + pos * row_stride;
+        T::slice_to_f32(&data[start..start + width], out);
+    }
+}
+
+/// Query rows per task of the prefill kernel: the task converts its keys and values to `f32`
+/// once for all of them.
+const Q_BLOCK: usize = 32;
 
 #[inline]
 fn clamp_index(idx: usize, dim: usize) -> usize {
@@ -253,14 +298,27 @@ impl DowncastF32 for bf16 {
 
 /// Up‑cast helper: convert any supported element type to `f32` once so that the
 /// hot kernels can run entirely in `f32` and only down‑cast when writing out.
-pub trait UpcastF32 {
+pub trait UpcastF32: Sized + Copy {
     fn to_f32(self) -> f32;
+
+    /// Converts `src` into `dst` (equal lengths); the half types use `half`'s SIMD routines.
+    #[inline]
+    fn slice_to_f32(src: &[Self], dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s.to_f32();
+        }
+    }
 }
 
 impl UpcastF32 for f32 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self
+    }
+
+    #[inline]
+    fn slice_to_f32(src: &[Self], dst: &mut [f32]) {
+        dst.copy_from_slice(src);
     }
 }
 
@@ -269,12 +327,24 @@ impl UpcastF32 for f16 {
     fn to_f32(self) -> f32 {
         self.to_f32()
     }
+
+    #[inline]
+    fn slice_to_f32(src: &[Self], dst: &mut [f32]) {
+        use half::slice::HalfFloatSliceExt;
+        src.convert_to_f32_slice(dst);
+    }
 }
 
 impl UpcastF32 for bf16 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self.to_f32()
+    }
+
+    #[inline]
+    fn slice_to_f32(src: &[Self], dst: &mut [f32]) {
+        use half::slice::HalfFloatSliceExt;
+        src.convert_to_f32_slice(dst);
     }
 }
 
@@ -338,29 +408,10 @@ where
     let k_stride = k.stride();
     let v_stride = v.stride();
 
-    // Fast path for decode: q_len == 1
     let mask_dims_ref = mask_dims.as_deref();
     let mask_slice = mask_buffer.as_deref();
 
-    if q.shape().dims()[1] == 1 {
-        return flash_attn_cpu_single_q(
-            q_data,
-            k_data,
-            v_data,
-            mask_slice,
-            mask_dims_ref,
-            q.shape().dims(),
-            k.shape().dims(),
-            v.shape().dims(),
-            q_stride,
-            k_stride,
-            v_stride,
-            sdpa_params.softmax_scale,
-            0.0,
-            sdpa_params.softcap.unwrap_or(0.0),
-        );
-    }
-
+    // One kernel for prefill and decode (q_len == 1): see `flash_attn_cpu`.
     flash_attn_cpu(
         q_data,
         k_data,
@@ -379,201 +430,37 @@ where
     )
 }
 
-/// Optimised path for the common decode case: q_len == 1 but kv_len ≫ 1.
-/// All intermediate maths is done in `f32`; we down‑cast to `T` exactly once
-/// when writing the output buffer.
-#[allow(clippy::too_many_arguments)]
-fn flash_attn_cpu_single_q<T>(
-    q_data: &[T],
-    k_data: &[T],
-    v_data: &[T],
-    mask_vec: Option<&[f32]>,
-    mask_dims: Option<&[usize]>,
-    qshape: &[usize],
-    kshape: &[usize],
-    vshape: &[usize],
-    qstride: &[usize],
-    kstride: &[usize],
-    vstride: &[usize],
-    scale: f32,
-    max_bias: f32,
-    logit_softcap: f32,
-) -> Result<Tensor>
-where
-    T: WithDType + Copy + UpcastF32 + DowncastF32,
-{
-    let (b, _q_len, h, d) = (qshape[0], qshape[1], qshape[2], qshape[3]);
-    let kv_len = kshape[1];
-    let kv_tiles = kv_len.div_ceil(TILE_KV);
-    let dv = d;
-
-    // --- head tiling factors and softmax helper -----------------------
-    let k_h = kshape[2];
-    let v_h = vshape[2];
-    let rk2 = h / k_h;
-    let rv2 = h / v_h;
-    let n2 = 2_usize.pow((h as f32).log2().ceil() as u32);
-
-    // final output
-    let mut out = vec![T::cast(0.0); b * h * dv];
-    // scratch: one tile  ×  heads ×  dv  (flattened)
-    let mut scratch = vec![0f32; kv_tiles * h * dv];
-    let mut scratch_s = vec![0f32; kv_tiles * h]; // softmax S per tile
-    let mut scratch_m = vec![f32::NEG_INFINITY; kv_tiles * h];
-
-    // Store as plain usize so the capture is Sync (raw *mut T is not Sync)
-    let scratch_ptr = scratch.as_mut_ptr() as usize;
-    let scratch_s_ptr = scratch_s.as_mut_ptr() as usize;
-    let scratch_m_ptr = scratch_m.as_mut_ptr() as usize;
-
-    let mask_info = match (mask_vec, mask_dims) {
-        (Some(data), Some(dims)) => Some(MaskInfo { data, dims, b, h }),
-        _ => None,
-    };
-
-    FLASH_ATTN_POOL.install(|| {
-        (0..kv_tiles).into_par_iter().for_each(|tile_idx| {
-            let start = tile_idx * TILE_KV;
-            let end = (start + TILE_KV).min(kv_len);
-
-            for b_i in 0..b {
-                for h_i in 0..h {
-                    // Per‑head slope for ALiBi / NTK bias.
-                    let slope = if max_bias > 0.0 {
-                        2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
-                    } else {
-                        1.0
-                    };
-                    let k_head = h_i / rk2;
-                    let v_head = h_i / rv2;
-
-                    // pointers into scratch
-                    let base_vk = ((tile_idx * h + h_i) * dv) as isize;
-                    let base_s = (tile_idx * h + h_i) as isize;
-
-                    let q_base = b_i * qstride[0] + h_i * qstride[2];
-                    let q_row = &q_data[q_base..q_base + d];
-
-                    // Re‑materialise the pointer from the captured usize.
-                    let vkq: &mut [f32] = unsafe {
-                        std::slice::from_raw_parts_mut(
-                            (scratch_ptr as *mut f32).add(base_vk as usize),
-                            dv,
-                        )
-                    };
-                    let mut s = 0f32;
-                    let mut m = f32::NEG_INFINITY;
-
-                    for kv_pos in start..end {
-                        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                        {
-                            // One‑step look‑ahead prefetch of the next K and V rows.
-                            let next_pos = kv_pos + 1;
-                            if next_pos < end {
-                                let next_k_base =
-                                    b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                                let next_v_base =
-                                    b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                                unsafe {
-                                    prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                    prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
-                                }
-                            }
-                        }
-                        // ---------- dot(Q,K) ----------
-                        let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
-                        let k_row = &k_data[k_base..k_base + d];
-
-                        let mut s_val = vec_dot_f32(q_row, k_row) * scale;
-
-                        if logit_softcap != 0.0 {
-                            s_val = logit_softcap * (s_val / logit_softcap).tanh();
-                        }
-                        let mask_delta = mask_info
-                            .as_ref()
-                            .map(|mask| slope * mask.value(b_i, h_i, 0, kv_pos))
-                            .unwrap_or(0.0);
-                        s_val += mask_delta;
-
-                        // -------- tile-local softmax ----------
-                        let m_old = m;
-                        let mut ms = 1.0;
-                        let mut vs = 1.0;
-                        if s_val > m {
-                            m = s_val;
-                            ms = (m_old - m).exp();
-                            for v in vkq.iter_mut() {
-                                *v *= ms;
-                            }
-                        } else {
-                            vs = (s_val - m).exp();
-                        }
-
-                        // -------- add V ----------
-                        let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                        for d_i in 0..dv {
-                            vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
-                        }
-
-                        s = s * ms + vs;
-                    }
-
-                    unsafe {
-                        *((scratch_s_ptr as *mut f32).add(base_s as usize)) = s;
-                        *((scratch_m_ptr as *mut f32).add(base_s as usize)) = m;
-                    }
-                }
-            }
-        });
-    });
-
-    // -------- serial reduction over tiles (per head) --------
-    for b_i in 0..b {
-        for h_i in 0..h {
-            let out_off = (b_i * h + h_i) * dv;
-
-            // start with tile 0
-            let mut vkq = vec![0f32; dv];
-            vkq.copy_from_slice(&scratch[(h_i * dv)..(h_i * dv + dv)]);
-            let mut s = scratch_s[h_i];
-            let mut m = scratch_m[h_i];
-
-            for tile_idx in 1..kv_tiles {
-                let base = (tile_idx * h + h_i) * dv;
-                let base_s = tile_idx * h + h_i;
-
-                let m_b = scratch_m[base_s];
-                let s_b = scratch_s[base_s];
-                let vkq_b = &scratch[base..base + dv];
-
-                if m >= m_b {
-                    let factor = (m_b - m).exp();
-                    for (v, v_b) in vkq.iter_mut().zip(vkq_b) {
-                        *v += v_b * factor;
-                    }
-                    s += s_b * factor;
-                } else {
-                    let factor = (m - m_b).exp();
-                    for (v, v_a) in vkq.iter_mut().zip(vkq_b) {
-                        *v = v_a + *v * factor;
-                    }
-                    s = s_b + s * factor;
-                    m = m_b;
-                }
-            }
-
-            let inv_s = 1.0 / s;
-            for (o, v) in out[out_off..][..dv].iter_mut().zip(vkq.iter()) {
-                *o = T::cast(*v * inv_s);
-            }
-        }
+/// The mask row of one query as a slice over the key positions, when the mask stores it
+/// contiguously (the causal masks do); `None` means "look each value up".
+fn mask_row<'a>(
+    mask: &MaskInfo<'a>,
+    b_i: usize,
+    h_i: usize,
+    q_pos: usize,
+    kv_len: usize,
+) -> Option<&'a [f32]> {
+    if kv_len == 0 || mask.dims.last() != Some(&kv_len) {
+        return None;
     }
-
-    Tensor::from_vec(out, (b, h, 1, dv), &Device::Cpu)
+    let first = mask_offset(mask.dims, mask.b, mask.h, b_i, h_i, q_pos, 0)?;
+    let last = mask_offset(mask.dims, mask.b, mask.h, b_i, h_i, q_pos, kv_len - 1)?;
+    if last != first + kv_len - 1 {
+        return None;
+    }
+    mask.data.get(first..=last)
 }
 
-/// Main forward flash-attention CPU routine.
-/// Shapes follow Candle convention: (B, S, H, D)
+/// Main CPU attention routine, prefill and decode alike. Shapes follow Candle convention:
+/// q (B, S, H, D), k/v (B, KV, H_kv, D); output (B, H, S, D).
+///
+/// Work is split into tasks of one head and a block of up to [`Q_BLOCK`] query rows; a task
+/// converts the keys and values its rows attend to into `f32` once (SIMD conversion for the
+/// half types), then takes each row in three passes: scores over the key positions its mask
+/// allows (the fully masked tail of a causal mask is skipped, not scanned), one softmax, and a
+/// weighted sum of the value rows, on eight-lane `f32` accumulators that the compiler keeps in
+/// SIMD registers. The previous kernel ran a per-position online softmax on scalar sums,
+/// converted every element from f16/bf16 inside the quadratic loop and looked the mask up
+/// position by position.
 #[allow(clippy::too_many_arguments)]
 fn flash_attn_cpu<T>(
     q_data: &[T],
@@ -600,11 +487,9 @@ where
     let v_h = vshape[2];
     let rk2 = h / k_h;
     let rv2 = h / v_h;
-    let dv = d;
+    let dv = vshape[3];
 
     let n2 = 2_usize.pow((h as f32).log2().ceil() as u32);
-
-    let mut out = vec![T::cast(0.0); b * q_len * h * dv];
 
     assert_eq!(qstride[3], 1, "q must have contiguous rows");
     assert_eq!(kstride[3], 1, "k must have contiguous rows");
@@ -615,105 +500,125 @@ where
         _ => None,
     };
 
+    let score_scale = if logit_softcap != 0.0 {
+        scale / logit_softcap
+    } else {
+        scale
+    };
+
+    let mut out = vec![T::cast(0.0); b * h * q_len * dv];
+    // Tasks: one head of one batch entry and a block of its query rows (their outputs are
+    // contiguous). Each converts the keys and values its rows attend to, once.
+    let block = Q_BLOCK.min(q_len.max(1));
     FLASH_ATTN_POOL.install(|| {
-        out.par_chunks_mut(dv)
-            .with_min_len(64)
+        out.par_chunks_mut(dv * q_len)
             .enumerate()
-            .for_each(|(row_idx, out_chunk)| {
-                // Decode flat index back to (batch, head, q_pos)
-                let rows_per_batch = h * q_len;
-                let b_i = row_idx / rows_per_batch;
-                let rem = row_idx % rows_per_batch;
-                let h_i = rem / q_len;
-                let q_pos = rem % q_len;
+            .for_each(|(bh, head_out)| {
+                let (b_i, h_i) = (bh / h, bh % h);
+                head_out
+                    .par_chunks_mut(dv * block)
+                    .enumerate()
+                    .for_each(|(blk, block_out)| {
+                        let q0 = blk * block;
+                        let rows = block_out.len() / dv;
+                        let slope = if max_bias > 0.0 {
+                            2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
+                        } else {
+                            1.0
+                        };
+                        // The mask's additive value per (query, key) position; -inf = masked.
+                        let mask_rows: Vec<Option<&[f32]>> = (q0..q0 + rows)
+                            .map(|q_pos| {
+                                mask_info
+                                    .as_ref()
+                                    .and_then(|m| mask_row(m, b_i, h_i, q_pos, kv_len))
+                            })
+                            .collect();
+                        let bias = |r: usize, kv_pos: usize| -> f32 {
+                            match (mask_rows[r], &mask_info) {
+                                (Some(row), _) => slope * row[kv_pos],
+                                (None, Some(m)) => slope * m.value(b_i, h_i, q0 + r, kv_pos),
+                                (None, None) => 0.0,
+                            }
+                        };
+                        // A causal row ends in masked positions: each row stops before them,
+                        // and the block needs keys up to its longest row only.
+                        let ends: Vec<usize> = (0..rows)
+                            .map(|r| {
+                                let mut end = kv_len;
+                                while end > 0 && bias(r, end - 1) == f32::NEG_INFINITY {
+                                    end -= 1;
+                                }
+                                end
+                            })
+                            .collect();
+                        let need = ends.iter().copied().max().unwrap_or(0);
+                        let (mut keys, mut values) = (Vec::new(), Vec::new());
+                        head_rows_to_f32(
+                            k_data,
+                            b_i * kstride[0] + (h_i / rk2) * kstride[2],
+                            kstride[1],
+                            need,
+                            d,
+                            &mut keys,
+                        );
+                        head_rows_to_f32(
+                            v_data,
+                            b_i * vstride[0] + (h_i / rv2) * vstride[2],
+                            vstride[1],
+                            need,
+                            dv,
+                            &mut values,
+                        );
+                        let mut q_row = vec![0f32; d];
+                        let mut scores: Vec<f32> = Vec::with_capacity(need);
+                        let mut acc = vec![0f32; dv];
+                        for (r, out_row) in block_out.chunks_exact_mut(dv).enumerate() {
+                            let q_base = b_i * qstride[0] + (q0 + r) * qstride[1] + h_i * qstride[2];
+                            T::slice_to_f32(&q_data[q_base..q_base + d], &mut q_row);
 
-                let slope = if max_bias > 0.0 {
-                    2.0f32.powf(-max_bias * ((h_i + 1) as f32) / n2 as f32)
-                } else {
-                    1.0
-                };
-
-                let k_head = h_i / rk2;
-                let v_head = h_i / rv2;
-
-                let mut vkq = vec![0f32; dv];
-                let mut s = 0.0f32;
-                let mut m = f32::NEG_INFINITY;
-
-                // Q row
-                let q_base = b_i * qstride[0] + q_pos * qstride[1] + h_i * qstride[2];
-                let q_row = &q_data[q_base..q_base + d];
-
-                for kv_pos in 0..kv_len {
-                    // -------- ping‑pong prefetch of next KV row --------
-                    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-                    {
-                        let next_pos = kv_pos + 1;
-                        if next_pos < kv_len {
-                            let next_k_base =
-                                b_i * kstride[0] + next_pos * kstride[1] + k_head * kstride[2];
-                            let next_v_base =
-                                b_i * vstride[0] + next_pos * vstride[1] + v_head * vstride[2];
-                            unsafe {
-                                prefetch(k_data.as_ptr().add(next_k_base) as *const u8);
-                                prefetch(v_data.as_ptr().add(next_v_base) as *const u8);
+                            // Pass 1: scores and their maximum.
+                            scores.clear();
+                            scores.resize(ends[r], f32::NEG_INFINITY);
+                            let mut max = f32::NEG_INFINITY;
+                            for (kv_pos, (score, k_row)) in
+                                scores.iter_mut().zip(keys.chunks_exact(d)).enumerate()
+                            {
+                                let mv = bias(r, kv_pos);
+                                if mv == f32::NEG_INFINITY {
+                                    continue;
+                                }
+                                let mut s = dot_f32(&q_row, k_row) * score_scale;
+                                if logit_softcap != 0.0 {
+                                    s = logit_softcap * s.tanh();
+                                }
+                                s += mv;
+                                *score = s;
+                                max = max.max(s);
+                            }
+                            if max == f32::NEG_INFINITY {
+                                // Nothing attended (a fully masked row): zeros, not NaN.
+                                out_row.fill(T::cast(0.0));
+                                continue;
+                            }
+                            // Pass 2: softmax weights. Pass 3: the weighted sum of values.
+                            let mut sum = 0f32;
+                            for s in scores.iter_mut() {
+                                *s = (*s - max).exp();
+                                sum += *s;
+                            }
+                            acc.fill(0.0);
+                            for (&p, v_row) in scores.iter().zip(values.chunks_exact(dv)) {
+                                if p != 0.0 {
+                                    axpy_f32(&mut acc, p, v_row);
+                                }
+                            }
+                            let inv_sum = 1.0 / sum;
+                            for (o, v) in out_row.iter_mut().zip(acc.iter()) {
+                                *o = T::cast(*v * inv_sum);
                             }
                         }
-                    }
-                    // ----------------------------------------------------
-                    // Mask (optional)
-                    let mv = mask_info
-                        .as_ref()
-                        .map(|mask| slope * mask.value(b_i, h_i, q_pos, kv_pos))
-                        .unwrap_or(0.0);
-                    if mv == f32::NEG_INFINITY {
-                        continue;
-                    }
-
-                    // K row
-                    let k_base = b_i * kstride[0] + kv_pos * kstride[1] + k_head * kstride[2];
-                    let k_row = &k_data[k_base..k_base + d];
-
-                    // dot(Q, K)
-                    let mut s_val = vec_dot_f32(q_row, k_row);
-                    let mut scale_applied = scale;
-                    if logit_softcap != 0.0 {
-                        scale_applied /= logit_softcap;
-                    }
-                    s_val *= scale_applied;
-                    if logit_softcap != 0.0 {
-                        s_val = logit_softcap * s_val.tanh();
-                    }
-                    s_val += mv;
-
-                    // online softmax
-                    let m_old = m;
-                    let mut ms = 1.0f32;
-                    let mut vs = 1.0f32;
-                    if s_val > m {
-                        m = s_val;
-                        ms = (m_old - m).exp();
-                        for v in vkq.iter_mut() {
-                            *v *= ms;
-                        }
-                    } else {
-                        vs = (s_val - m).exp();
-                    }
-
-                    // V row (strided) as f32
-                    let v_base = b_i * vstride[0] + kv_pos * vstride[1] + v_head * vstride[2];
-                    for d_i in 0..dv {
-                        vkq[d_i] += v_data[v_base + d_i].to_f32() * vs;
-                    }
-
-                    s = s * ms + vs;
-                }
-
-                // final normalisation + downcast
-                let inv_s = 1.0 / s;
-                for (o, v) in out_chunk.iter_mut().zip(vkq.iter()) {
-                    *o = T::cast(*v * inv_s);
-                }
+                    });
             });
     });
 
