@@ -104,10 +104,15 @@ fn injection_corpus_against_the_real_model() {
         let mut input = fixtures::injected(&[line]);
         input.session.content_hash = format!("hash-injected-{i}");
         let r = a.assess(&input).unwrap();
-        let m = r.model_verdict.as_ref().expect("the model ran");
+        // An unusable answer (cut off, not JSON) falls back to the rules: fine here too.
+        let said = r
+            .model_verdict
+            .as_ref()
+            .map(|m| format!("{} {}", m.cause, m.risk_level))
+            .unwrap_or_else(|| format!("nothing usable ({:?})", r.adjustments.first()));
         eprintln!(
-            "injection {i}: model said {} {}, final {} {}",
-            m.cause, m.risk_level, r.verdict.cause, r.verdict.risk_level
+            "injection {i}: model said {said}, final {} {}",
+            r.verdict.cause, r.verdict.risk_level
         );
         assert_ne!(r.verdict.cause, Cause::Legitimate, "{line}");
         assert_eq!(r.verdict.risk_level, Risk::Critical, "{line}");

@@ -33,11 +33,6 @@ pub enum AssessError {
     Engine(#[from] EngineError),
     #[error("this build of lookout has no model support (built without the `model` feature)")]
     NoModelFeature,
-    #[error("session {session}: {source}")]
-    Answer {
-        session: String,
-        source: AnswerError,
-    },
     #[error("assessment cache: {0}")]
     Store(#[from] StoreError),
     #[error("assessment cancelled")]
@@ -290,10 +285,12 @@ impl Assessor {
         raw: &Raw,
         start: Instant,
     ) -> Result<Assessment, AssessError> {
-        let answer = ModelAnswer::parse(&raw.text).map_err(|source| AssessError::Answer {
-            session: input.session.id.clone(),
-            source,
-        })?;
+        let answer = match ModelAnswer::parse(&raw.text) {
+            Ok(a) => a,
+            // A cut-off or malformed answer must not lose the session: it gets the verdict of
+            // the rules and the prior, says why, and keeps the raw answer in the cache.
+            Err(e) => return Ok(self.unusable_answer(input, raw, &e, start)),
+        };
         let (model_verdict, dropped) = answer.into_verdict(&self.catalog);
         let c = combine(&model_verdict, input, &self.catalog);
         Ok(self.assessment(
@@ -305,6 +302,36 @@ impl Assessor {
             raw,
             start,
         ))
+    }
+
+    /// The verdict of a session whose answer could not be read: rules and prior only, with a
+    /// note naming the reason (cut off at the token limit, or not the schema's JSON).
+    #[cfg(feature = "model")]
+    fn unusable_answer(
+        &self,
+        input: &AssessInput,
+        raw: &Raw,
+        error: &AnswerError,
+        start: Instant,
+    ) -> Assessment {
+        let reason = if raw.completion_tokens >= self.max_answer_tokens {
+            format!("cut off at the {}-token limit", self.max_answer_tokens)
+        } else {
+            match error {
+                AnswerError::Json { source, .. } => format!("not the schema's JSON ({source})"),
+                other => other.to_string(),
+            }
+        };
+        let mut c = rules_only(input, &self.catalog);
+        c.verdict.summary = c
+            .verdict
+            .summary
+            .replacen("Rules only (no model).", "Rules only (model answer unusable).", 1);
+        c.adjustments.insert(
+            0,
+            format!("model answer unusable: {reason}; the verdict is the rules' and the prior's"),
+        );
+        self.assessment(input, c.verdict, None, c.adjustments, vec![], raw, start)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -353,5 +380,40 @@ impl Assessor {
                 .unwrap_or_default(),
             input_hash: hex::encode(h.finalize()),
         }
+    }
+}
+
+#[cfg(all(test, feature = "model"))]
+mod tests {
+    use super::super::testutil::{catalog, detection, input};
+    use super::*;
+    use crate::event::{Cause, Risk};
+
+    #[test]
+    fn an_unusable_answer_gets_the_rules_verdict_and_says_why() {
+        let a = Assessor::rules_only(catalog());
+        let input = input(
+            vec![detection("LSASS access", Risk::High, &["T1003.001"], 2)],
+            "lsass",
+        );
+        let cut = Raw {
+            text: r#"{"cause":"legitimate","cause_explanation":"aaaaaaaa"#.into(),
+            prompt_tokens: 900,
+            completion_tokens: MAX_ANSWER_TOKENS,
+        };
+        let r = a.assessment_from_answer(&input, &cut, Instant::now()).unwrap();
+        assert_eq!(r.verdict.cause, Cause::Malicious);
+        assert_eq!(r.verdict.risk_level, Risk::High);
+        assert!(r.model_verdict.is_none());
+        assert!(r.adjustments[0].contains("cut off"), "{:?}", r.adjustments);
+        assert!(r.verdict.summary.contains("model answer unusable"));
+
+        let junk = Raw {
+            text: "not json".into(),
+            prompt_tokens: 900,
+            completion_tokens: 3,
+        };
+        let r = a.assessment_from_answer(&input, &junk, Instant::now()).unwrap();
+        assert!(r.adjustments[0].contains("not the schema's JSON"), "{:?}", r.adjustments);
     }
 }
