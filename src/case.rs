@@ -16,10 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
 use crate::event::Event;
-use crate::index::{EventIndex, Order, SearchHits};
+use crate::index::{EventIndex, Order, SearchHits, WriteMode};
 use crate::ingest::{self, IngestOptions, Problem};
 use crate::sessions::{self, GroupOptions, Session, Timeline};
-use crate::store::Store;
+use crate::store::{FileState, Store};
 
 /// Events indexed between two commits: bounds memory and the work an interruption loses.
 const COMMIT_EVERY: u64 = 250_000;
@@ -53,6 +53,9 @@ pub struct IngestSummary {
     /// Files already ingested completely (same content), not read again.
     #[serde(skip)]
     pub unchanged_files: u64,
+    /// Events already in the case (e.g. the old part of a log that has grown), not added again.
+    #[serde(skip)]
+    pub duplicates: u64,
     #[serde(skip)]
     pub detections: u64,
     #[serde(skip)]
@@ -170,7 +173,8 @@ impl Case {
                     continue;
                 }
             };
-            if self.store.file_done(&self.name, &digest)? {
+            let state = self.store.file_state(&self.name, &digest)?;
+            if state == FileState::Done {
                 summary.unchanged_files += 1;
                 progress.files_done.fetch_add(1, Ordering::Relaxed);
                 progress.bytes_done.fetch_add(size, Ordering::Relaxed);
@@ -181,6 +185,12 @@ impl Case {
                 self.store
                     .start_run(&self.name, &file.display().to_string(), size, &digest)?;
             let mut tally = FileTally::default();
+            // A file cut short earlier is read again over its own events: replace them.
+            let mode = if state == FileState::Interrupted {
+                WriteMode::Replace
+            } else {
+                WriteMode::SkipExisting
+            };
             let mut write_error = None;
             let file_opts;
             let opts = match file_labels.get(file) {
@@ -200,11 +210,18 @@ impl Case {
                 if ev.host.is_none() {
                     ev.host.clone_from(&file_labels.default_host);
                 }
-                hits.extend(rules.matches(&ev));
-                if let Err(e) = writer.upsert(&ev) {
-                    write_error = Some(e);
-                    return;
+                match writer.add(&ev, mode) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tally.duplicates += 1;
+                        return;
+                    }
+                    Err(e) => {
+                        write_error = Some(e);
+                        return;
+                    }
                 }
+                hits.extend(rules.matches(&ev));
                 tally.events += 1;
                 *tally
                     .formats
@@ -223,6 +240,7 @@ impl Case {
             }
             tally.duration_ms = file_started.elapsed().as_millis() as u64;
             summary.events += tally.events;
+            summary.duplicates += tally.duplicates;
             for (k, v) in &tally.formats {
                 *summary.formats.entry(k.clone()).or_default() += v;
             }
@@ -412,6 +430,8 @@ impl FileLabels {
 #[derive(Default)]
 struct FileTally {
     events: u64,
+    /// Events already in the case (same id), not added again.
+    duplicates: u64,
     skipped: BTreeMap<String, u64>,
     formats: BTreeMap<String, u64>,
     duration_ms: u64,

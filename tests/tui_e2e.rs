@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use lookout::case::Case;
 use lookout::config::Config;
 use lookout::event::{Event, Format};
+use lookout::index::WriteMode;
 use lookout::store::CorrectionKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lookout");
@@ -127,7 +128,7 @@ fn seed(data_dir: &Path) {
         e.src_ip = Some("203.0.113.9".into());
         e.event_id = Some("sshd".into());
         e.message = msg;
-        w.upsert(&e.finish()).unwrap();
+        w.add(&e.finish(), WriteMode::SkipExisting).unwrap();
     };
     for i in 0..12 {
         add(

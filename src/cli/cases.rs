@@ -74,6 +74,12 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     for (f, n) in &summary.formats {
         println!("  {f:<14} {n:>10}");
     }
+    if summary.duplicates > 0 {
+        println!(
+            "{} events were already in the case (same record in an earlier ingest), not added again",
+            summary.duplicates
+        );
+    }
     if !summary.skipped.is_empty() {
         println!("skipped:");
         for (reason, n) in &summary.skipped {

@@ -13,7 +13,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy};
 
 pub use query::{Order, SearchHits};
 pub use scan::EventMeta;
-pub use writer::EventWriter;
+pub use writer::{EventWriter, Mode as WriteMode};
 
 use schema::Fields;
 
@@ -83,7 +83,7 @@ impl EventIndex {
                 path: self.path.display().to_string(),
                 source,
             })?;
-        Ok(EventWriter::new(w, self.fields))
+        Ok(EventWriter::new(w, self.fields, self.reader.searcher()))
     }
 
     /// Sees the latest commit (after an ingest in this or another process).

@@ -1,32 +1,63 @@
-//! The single index writer: upserts events by id so that re-ingesting adds no duplicates.
+//! The single index writer: adds each event once, by id, so that re-ingesting adds no
+//! duplicates.
+
+use std::collections::HashSet;
 
 use tantivy::schema::{OwnedValue, TantivyDocument};
-use tantivy::{DateTime, IndexWriter, Term};
+use tantivy::{DateTime, IndexWriter, Searcher, Term};
 
 use super::Result;
 use super::schema::Fields;
 use crate::event::Event;
 
+/// How an event meets the events already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Delete any stored event with the same id first: for a file whose earlier ingest was
+    /// interrupted, where many of its events are already there.
+    Replace,
+    /// Add the event unless one with the same id is stored or was added in this run: for a
+    /// file never ingested before, which may still overlap others (a log that has grown since
+    /// it was last ingested). Cheaper than `Replace`, whose queued deletes dominate memory.
+    SkipExisting,
+}
+
 pub struct EventWriter {
     writer: IndexWriter,
     fields: Fields,
     pending: u64,
+    /// The committed events when the writer was taken.
+    before: Searcher,
+    /// Keys of the events added by this writer.
+    added: HashSet<u64>,
 }
 
 impl EventWriter {
-    pub(super) fn new(writer: IndexWriter, fields: Fields) -> Self {
+    pub(super) fn new(writer: IndexWriter, fields: Fields, before: Searcher) -> Self {
         EventWriter {
             writer,
             fields,
             pending: 0,
+            before,
+            added: HashSet::new(),
         }
     }
 
-    /// Adds (or replaces) one event. Deleting by id first makes ingest idempotent: a file that
-    /// was half ingested before a crash can simply be ingested again.
-    pub fn upsert(&mut self, ev: &Event) -> Result<()> {
+    /// Adds (or replaces) one event; `Ok(false)` when `SkipExisting` found it already stored.
+    pub fn add(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
         let f = &self.fields;
-        self.writer.delete_term(Term::from_field_text(f.id, &ev.id));
+        let id = Term::from_field_text(f.id, &ev.id);
+        match mode {
+            Mode::Replace => {
+                self.writer.delete_term(id);
+            }
+            Mode::SkipExisting => {
+                if self.added.contains(&ev.key()) || self.before.doc_freq(&id)? > 0 {
+                    return Ok(false);
+                }
+            }
+        }
+        self.added.insert(ev.key());
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &ev.id);
         doc.add_u64(f.key, ev.key());
@@ -67,7 +98,7 @@ impl EventWriter {
         doc.add_bytes(f.doc, &serde_json::to_vec(ev)?);
         self.writer.add_document(doc)?;
         self.pending += 1;
-        Ok(())
+        Ok(true)
     }
 
     /// Events added since the last commit.

@@ -50,6 +50,14 @@ pub struct IngestRun {
     pub complete: bool,
 }
 
+/// How far a file (by content hash) was ingested into a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    New,
+    Interrupted,
+    Done,
+}
+
 impl Store {
     pub fn ensure_case(&self, name: &str) -> Result<()> {
         self.conn.execute(
@@ -75,15 +83,26 @@ impl Store {
 
     /// True when a file with this content hash was already ingested completely into the case.
     pub fn file_done(&self, case: &str, sha256: &str) -> Result<bool> {
-        let found: Option<i64> = self
+        Ok(self.file_state(case, sha256)? == FileState::Done)
+    }
+
+    /// Whether a file with this content was ingested into the case: completely, partly (an
+    /// interrupted run), or never.
+    pub fn file_state(&self, case: &str, sha256: &str) -> Result<FileState> {
+        let complete: Option<bool> = self
             .conn
             .query_row(
-                "SELECT id FROM ingest_runs WHERE case_name = ?1 AND sha256 = ?2 AND complete = 1 LIMIT 1",
+                "SELECT MAX(complete) FROM ingest_runs WHERE case_name = ?1 AND sha256 = ?2",
                 params![case, sha256],
                 |r| r.get(0),
             )
-            .optional()?;
-        Ok(found.is_some())
+            .optional()?
+            .flatten();
+        Ok(match complete {
+            Some(true) => FileState::Done,
+            Some(false) => FileState::Interrupted,
+            None => FileState::New,
+        })
     }
 
     /// Records the start of a file's ingest; returns the run id.
@@ -161,6 +180,8 @@ mod tests {
         assert_eq!(s.cases().unwrap().len(), 1);
         let id = s.start_run("c", "a.log", 10, "abc").unwrap();
         assert!(!s.file_done("c", "abc").unwrap());
+        assert_eq!(s.file_state("c", "abc").unwrap(), FileState::Interrupted);
+        assert_eq!(s.file_state("c", "other").unwrap(), FileState::New);
         let mut skipped = BTreeMap::new();
         skipped.insert("bad_record".to_string(), 2);
         s.finish_run(id, 5, &skipped, &BTreeMap::new(), 7).unwrap();

@@ -12,7 +12,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 pub use assessments::AssessmentKey;
-pub use cases::{CaseRow, IngestRun};
+pub use cases::{CaseRow, FileState, IngestRun};
 pub use corrections::{Correction, CorrectionKind, analyst_name};
 
 #[derive(Debug, thiserror::Error)]
