@@ -174,9 +174,25 @@ pub struct Counts {
     pub reviewed: usize,
 }
 
+/// What filtering and sorting need of one session, computed once when the sessions load so
+/// that a key press does not lowercase, format or scan 100,000 sessions again.
+#[derive(Debug, Default)]
+struct RowKeys {
+    host: String,
+    /// User and actor, lowercased.
+    user: String,
+    /// Everything the free-text filter searches, lowercased; built on first use.
+    haystack: Option<String>,
+    /// Rank of the highest rule level plus one (0 = no rule hit).
+    rule_rank: i32,
+    start: i64,
+}
+
 #[derive(Debug, Default)]
 pub struct SessionsState {
+    /// Ordered by start time, then id.
     pub all: Vec<Session>,
+    keys: Vec<RowKeys>,
     pub loaded: bool,
     pub load_error: Option<String>,
     /// Indices into `all`, filtered and sorted.
@@ -189,14 +205,33 @@ pub struct SessionsState {
     pub reverse: bool,
     pub nav: ListNav,
     pub counts: Counts,
+    /// The session selected before `all` was replaced, selected again by the next rebuild.
+    reselect: Option<String>,
+}
+
+fn risk_rank(r: Option<Risk>) -> i32 {
+    r.map(|r| r.rank() as i32 + 1).unwrap_or(0)
 }
 
 impl SessionsState {
-    pub fn set_sessions(&mut self, sessions: Vec<Session>) {
+    pub fn set_sessions(&mut self, mut sessions: Vec<Session>) {
+        self.reselect = self.selected().map(|s| s.id.clone());
+        self.view.clear();
+        sessions.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.id.cmp(&b.id)));
         self.by_id = sessions
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.keys = sessions
+            .iter()
+            .map(|s| RowKeys {
+                host: s.host.to_lowercase(),
+                user: format!("{} {}", s.user.as_deref().unwrap_or(""), s.actor).to_lowercase(),
+                haystack: None,
+                rule_rank: risk_rank(s.max_rule_level()),
+                start: s.start.timestamp(),
+            })
             .collect();
         self.all = sessions;
         self.loaded = true;
@@ -213,13 +248,26 @@ impl SessionsState {
     }
 
     /// Recomputes the view, keeping the selected session selected when it is still visible.
+    /// One pass over the sessions with their precomputed keys, then a sort of integer keys
+    /// (ties by start time and id, the order of `all`, so the index breaks them).
     pub fn rebuild(&mut self, shown_of: &dyn Fn(&Session) -> Shown, height: usize) {
-        let keep = self.selected().map(|s| s.id.clone());
+        let keep = match self.reselect.take() {
+            // `all` was replaced since the view was built: find the session again by id.
+            Some(id) => self.by_id.get(&id).copied(),
+            None => self.view.get(self.nav.selected).copied(),
+        };
         let terms = parse(&self.filter.text);
+        if !terms.words.is_empty() {
+            for (k, s) in self.keys.iter_mut().zip(&self.all) {
+                if k.haystack.is_none() {
+                    k.haystack = Some(haystack(s));
+                }
+            }
+        }
         let f = &self.filter;
         let mut counts = Counts::default();
-        let mut rows: Vec<(usize, Shown)> = Vec::with_capacity(self.all.len());
-        for (i, s) in self.all.iter().enumerate() {
+        let mut rows: Vec<((i64, i64), usize)> = Vec::with_capacity(self.all.len());
+        for (i, (s, k)) in self.all.iter().zip(&self.keys).enumerate() {
             let sh = shown_of(s);
             if let Some(r) = sh.risk {
                 counts.risk[r.rank() as usize] += 1;
@@ -231,29 +279,27 @@ impl SessionsState {
             if sh.review != ReviewMark::Unreviewed {
                 counts.reviewed += 1;
             }
-            if keeps(s, &sh, f, &terms) {
-                rows.push((i, sh));
+            if keeps(s, k, &sh, f, &terms) {
+                let key = match self.sort {
+                    SortKey::Risk => (
+                        -i64::from(risk_rank(sh.risk)),
+                        -i64::from(k.rule_rank),
+                    ),
+                    SortKey::Priority => (i64::from(sh.priority.unwrap_or(9)), 0),
+                    SortKey::Time => (k.start, 0),
+                    SortKey::Events => (-(s.events.min(i64::MAX as u64) as i64), 0),
+                };
+                rows.push((key, i));
             }
         }
-        let all = &self.all;
-        let rank = |r: Option<Risk>| r.map(|r| r.rank() as i32 + 1).unwrap_or(0);
-        rows.sort_by(|(a, sa), (b, sb)| {
-            let (x, y) = (&all[*a], &all[*b]);
-            let primary = match self.sort {
-                SortKey::Risk => rank(sb.risk)
-                    .cmp(&rank(sa.risk))
-                    .then(rank(y.max_rule_level()).cmp(&rank(x.max_rule_level()))),
-                SortKey::Priority => sa.priority.unwrap_or(9).cmp(&sb.priority.unwrap_or(9)),
-                SortKey::Time => x.start.cmp(&y.start),
-                SortKey::Events => y.events.cmp(&x.events),
-            };
-            let ord = primary.then(x.start.cmp(&y.start)).then(x.id.cmp(&y.id));
-            if self.reverse { ord.reverse() } else { ord }
-        });
-        self.view = rows.into_iter().map(|(i, _)| i).collect();
+        rows.sort_unstable();
+        if self.reverse {
+            rows.reverse();
+        }
+        self.view = rows.into_iter().map(|(_, i)| i).collect();
         self.counts = counts;
-        if let Some(id) = keep
-            && let Some(pos) = self.view.iter().position(|&i| all[i].id == id)
+        if let Some(i) = keep
+            && let Some(pos) = self.view.iter().position(|&v| v == i)
         {
             self.nav.selected = pos;
         }
@@ -261,7 +307,7 @@ impl SessionsState {
     }
 }
 
-fn keeps(s: &Session, sh: &Shown, f: &Filter, t: &Terms) -> bool {
+fn keeps(s: &Session, k: &RowKeys, sh: &Shown, f: &Filter, t: &Terms) -> bool {
     if f.detected_only && s.detections.is_empty() {
         return false;
     }
@@ -289,17 +335,14 @@ fn keeps(s: &Session, sh: &Shown, f: &Filter, t: &Terms) -> bool {
             return false;
         }
     }
-    let host = s.host.to_lowercase();
-    if !t.hosts.iter().all(|h| host.contains(h.as_str())) {
+    if !t.hosts.iter().all(|h| k.host.contains(h.as_str())) {
         return false;
     }
-    let user = format!("{} {}", s.user.as_deref().unwrap_or(""), s.actor).to_lowercase();
-    if !t.users.iter().all(|u| user.contains(u.as_str())) {
+    if !t.users.iter().all(|u| k.user.contains(u.as_str())) {
         return false;
     }
-    if t.words.is_empty() {
-        return true;
+    match &k.haystack {
+        Some(h) => t.words.iter().all(|w| h.contains(w.as_str())),
+        None => t.words.is_empty(),
     }
-    let h = haystack(s);
-    t.words.iter().all(|w| h.contains(w.as_str()))
 }
