@@ -1,7 +1,7 @@
-//! Per-file ground truth of public corpora (`evtx-attack/labels.tsv`,
-//! `security-datasets/labels.tsv`, `slips/labels.tsv`): a TSV with a `file` column relative to
-//! the labels file's folder, techniques in `techniques_v18` (or `techniques`), and optionally a
-//! `label` column (malicious / benign; `mixed` files carry no file-level label).
+//! Per-file ground truth for `ingest --labels FILE`: the shared corpora's `labels.tsv` through
+//! their own reader ([`super::corpora::corpus_labels`]), and any other TSV with a `file` column
+//! relative to the labels file's folder, techniques in `techniques_v18` (or `techniques`), and
+//! optionally a `label` column (malicious / benign; other values carry no file-level label).
 
 use std::path::Path;
 
@@ -13,6 +13,18 @@ use crate::event::{Cause, Label};
 pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
     let text = std::fs::read_to_string(labels_tsv)
         .with_context(|| format!("reading labels {}", labels_tsv.display()))?;
+    let known = text
+        .lines()
+        .next()
+        .and_then(super::corpora::Corpus::from_header)
+        .is_some();
+    if known {
+        let mut out = FileLabels::default();
+        for (path, label) in super::corpora::corpus_labels(labels_tsv)? {
+            out.insert(&path, label);
+        }
+        return Ok(out);
+    }
     let base = labels_tsv.parent().unwrap_or(Path::new("."));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
