@@ -25,7 +25,7 @@ use crate::learn::examples::prior_examples;
 use crate::sessions::Session;
 use crate::store::Store;
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
     /// Labels TSV (path glob, session id, or host + time range; cause; techniques; risk);
     /// default: the labels attached at ingest.
@@ -74,17 +74,38 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let report = report(g, &a, None)?;
+    let md = report.to_markdown();
+    if let Some(path) = &a.md {
+        std::fs::write(path, &md).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("lookout: Markdown report written to {}", path.display());
+    }
+    if a.json {
+        println!("{}", report.to_json());
+    } else if a.md.is_none() {
+        print!("{md}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scores the methods of `a` on the labelled sessions of `g.case` (only those of `hosts` when
+/// given, as [`host_key`]s: `train` evaluates on the hosts it held out).
+pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Result<Report> {
     let methods = parse_methods(&a.methods).map_err(anyhow::Error::msg)?;
     let prevalences = parse_prevalences(&a.prevalence).map_err(anyhow::Error::msg)?;
     let case = Case::open(&g.data_dir, &g.case)?;
     let sessions = case.sessions()?;
     let table = a.labels.as_deref().map(LabelTable::read).transpose()?;
-    let (truths, sources) =
+    let (mut truths, sources) =
         truths_for_sessions(&sessions, table.as_ref(), |s| session_sources(&case, s));
+    if let Some(hosts) = hosts {
+        truths.retain(|t| hosts.contains(&host_key(&t.host)));
+    }
     anyhow::ensure!(
         !truths.is_empty(),
-        "case `{}` has no labelled sessions: ingest with --label/--labels or pass --labels FILE",
-        case.name
+        "case `{}` has no labelled sessions{}: ingest with --label/--labels or pass --labels FILE",
+        case.name,
+        if hosts.is_some() { " on the held-out hosts" } else { "" }
     );
     let truths = sample(truths, a.sample, a.seed);
     let by_id: BTreeMap<&str, &Session> = sessions.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -179,7 +200,7 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
             "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
             "model" | "combined" => {
                 let (model, combined) =
-                    model_predictions(g, &a, &case, &truths, &by_id, &prior_of)?;
+                    model_predictions(g, a, &case, &truths, &by_id, &prior_of)?;
                 opts.splits.insert("combined".into(), split.clone());
                 opts.notes.insert(
                     "model".into(),
@@ -212,18 +233,7 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
     }
     // Report order follows --methods.
     results.sort_by_key(|(n, _)| methods.iter().position(|m| m == n));
-    let report = evaluate(&truths, &results, &opts);
-    let md = report.to_markdown();
-    if let Some(path) = &a.md {
-        std::fs::write(path, &md).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("lookout: Markdown report written to {}", path.display());
-    }
-    if a.json {
-        println!("{}", report.to_json());
-    } else if a.md.is_none() {
-        print!("{md}");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(evaluate(&truths, &results, &opts))
 }
 
 /// The source files of a session's events (for `path` rows of a labels file).

@@ -158,6 +158,10 @@ pub struct TrainArgs {
     /// Replace a registered model of the same name.
     #[arg(long)]
     pub replace: bool,
+    /// Labelled sessions of the held-out hosts to evaluate the base and the tuned model on
+    /// (a stratified sample; 0 = no evaluation).
+    #[arg(long, default_value_t = 24)]
+    pub eval_sample: usize,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -220,9 +224,25 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
         r.entry.val_loss_before,
         r.entry.val_loss
     );
-    println!(
-        "compare: lookout eval --model {} --json > after.json; lookout eval --compare before.json after.json",
-        r.entry.name
-    );
+    if a.eval_sample > 0 {
+        let mut cases = a.include_case.clone();
+        if cases.is_empty() {
+            cases.push(case.name.clone());
+        }
+        super::train_eval::before_after(
+            g,
+            &cases,
+            &dataset,
+            &base,
+            &r.entry.path,
+            &work,
+            a.eval_sample,
+        )?;
+    } else {
+        println!(
+            "compare: lookout eval --model {} --json > after.json; lookout eval --compare before.json after.json",
+            r.entry.name
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ mod eval;
 mod learn;
 mod output;
 mod sessions;
+mod train_eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
