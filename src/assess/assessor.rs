@@ -323,10 +323,11 @@ impl Assessor {
             }
         };
         let mut c = rules_only(input, &self.catalog);
-        c.verdict.summary = c
-            .verdict
-            .summary
-            .replacen("Rules only (no model).", "Rules only (model answer unusable).", 1);
+        c.verdict.summary = c.verdict.summary.replacen(
+            "Rules only (no model).",
+            "Rules only (model answer unusable).",
+            1,
+        );
         c.adjustments.insert(
             0,
             format!("model answer unusable: {reason}; the verdict is the rules' and the prior's"),
@@ -401,7 +402,9 @@ mod tests {
             prompt_tokens: 900,
             completion_tokens: MAX_ANSWER_TOKENS,
         };
-        let r = a.assessment_from_answer(&input, &cut, Instant::now()).unwrap();
+        let r = a
+            .assessment_from_answer(&input, &cut, Instant::now())
+            .unwrap();
         assert_eq!(r.verdict.cause, Cause::Malicious);
         assert_eq!(r.verdict.risk_level, Risk::High);
         assert!(r.model_verdict.is_none());
@@ -413,7 +416,13 @@ mod tests {
             prompt_tokens: 900,
             completion_tokens: 3,
         };
-        let r = a.assessment_from_answer(&input, &junk, Instant::now()).unwrap();
-        assert!(r.adjustments[0].contains("not the schema's JSON"), "{:?}", r.adjustments);
+        let r = a
+            .assessment_from_answer(&input, &junk, Instant::now())
+            .unwrap();
+        assert!(
+            r.adjustments[0].contains("not the schema's JSON"),
+            "{:?}",
+            r.adjustments
+        );
     }
 }

@@ -105,7 +105,11 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
         !truths.is_empty(),
         "case `{}` has no labelled sessions{}: ingest with --label/--labels or pass --labels FILE",
         case.name,
-        if hosts.is_some() { " on the held-out hosts" } else { "" }
+        if hosts.is_some() {
+            " on the held-out hosts"
+        } else {
+            ""
+        }
     );
     let truths = sample(truths, a.sample, a.seed);
     let by_id: BTreeMap<&str, &Session> = sessions.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -199,8 +203,7 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
             }
             "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
             "model" | "combined" => {
-                let (model, combined) =
-                    model_predictions(g, a, &case, &truths, &by_id, &prior_of)?;
+                let (model, combined) = model_predictions(g, a, &case, &truths, &by_id, &prior_of)?;
                 opts.splits.insert("combined".into(), split.clone());
                 opts.notes.insert(
                     "model".into(),

@@ -281,10 +281,7 @@ impl SessionsState {
             }
             if keeps(s, k, &sh, f, &terms) {
                 let key = match self.sort {
-                    SortKey::Risk => (
-                        -i64::from(risk_rank(sh.risk)),
-                        -i64::from(k.rule_rank),
-                    ),
+                    SortKey::Risk => (-i64::from(risk_rank(sh.risk)), -i64::from(k.rule_rank)),
                     SortKey::Priority => (i64::from(sh.priority.unwrap_or(9)), 0),
                     SortKey::Time => (k.start, 0),
                     SortKey::Events => (-(s.events.min(i64::MAX as u64) as i64), 0),
