@@ -60,6 +60,15 @@ pub struct EvalArgs {
     pub sample: usize,
 }
 
+impl EvalArgs {
+    /// The arguments `lookout eval` gets with no options: clap's defaults, stated once above.
+    pub fn defaults() -> EvalArgs {
+        use clap::{Command, FromArgMatches};
+        let matches = EvalArgs::augment_args(Command::new("eval")).get_matches_from(["eval"]);
+        EvalArgs::from_arg_matches(&matches).expect("the defaults parse")
+    }
+}
+
 pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
     if let Some(files) = &a.compare {
         let read = |p: &PathBuf| -> Result<Report> {
@@ -368,4 +377,18 @@ fn tactic_map() -> Option<TacticMap> {
             .map(|t| (t.id.clone(), t.tactics.clone()))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EvalArgs;
+
+    #[test]
+    fn defaults_are_the_command_lines() {
+        let d = EvalArgs::defaults();
+        assert_eq!(d.methods, "rules,learned,model,combined");
+        assert_eq!(d.prevalence, "0.01,0.1,0.5");
+        assert_eq!((d.folds, d.seed, d.sample), (5, 42, 0));
+        assert!(d.labels.is_none() && d.model.is_none() && !d.json);
+    }
 }

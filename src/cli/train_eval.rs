@@ -34,16 +34,10 @@ pub fn before_after(
             config: g.config.clone(),
         };
         let args = |model: &Path| EvalArgs {
-            labels: None,
             methods: "model,combined".into(),
-            prevalence: "0.01,0.1,0.5".into(),
             model: Some(model.display().to_string()),
-            json: false,
-            md: None,
-            compare: None,
-            folds: 5,
-            seed: 42,
             sample,
+            ..EvalArgs::defaults()
         };
         eprintln!(
             "lookout: evaluating the base model on `{name}` ({} held-out hosts)",

@@ -77,6 +77,16 @@ pub fn corpus_labels(labels: &Path) -> Result<Vec<(PathBuf, Label)>, LabelsError
         path: path.clone(),
         source,
     })?;
+    parse_corpus_labels(&text, &path, &root)
+}
+
+/// [`corpus_labels`] on the text of `path` (already read), file names relative to `root`.
+pub fn parse_corpus_labels(
+    text: &str,
+    path: &Path,
+    root: &Path,
+) -> Result<Vec<(PathBuf, Label)>, LabelsError> {
+    let path = path.to_path_buf();
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header = lines.next().unwrap_or("");
     let corpus = Corpus::from_header(header).ok_or_else(|| LabelsError::Format {

@@ -13,6 +13,7 @@ use crate::event::{Cause, Label};
 pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
     let text = std::fs::read_to_string(labels_tsv)
         .with_context(|| format!("reading labels {}", labels_tsv.display()))?;
+    let base = labels_tsv.parent().unwrap_or(Path::new("."));
     let known = text
         .lines()
         .next()
@@ -20,12 +21,11 @@ pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
         .is_some();
     if known {
         let mut out = FileLabels::default();
-        for (path, label) in super::corpora::corpus_labels(labels_tsv)? {
+        for (path, label) in super::corpora::parse_corpus_labels(&text, labels_tsv, base)? {
             out.insert(&path, label);
         }
         return Ok(out);
     }
-    let base = labels_tsv.parent().unwrap_or(Path::new("."));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| h.trim() == name);

@@ -47,20 +47,21 @@ impl EventWriter {
     pub fn add(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
         let f = &self.fields;
         let id = Term::from_field_text(f.id, &ev.id);
+        let key = ev.key();
         match mode {
             Mode::Replace => {
                 self.writer.delete_term(id);
             }
             Mode::SkipExisting => {
-                if self.added.contains(&ev.key()) || self.before.doc_freq(&id)? > 0 {
+                if self.added.contains(&key) || self.before.doc_freq(&id)? > 0 {
                     return Ok(false);
                 }
             }
         }
-        self.added.insert(ev.key());
+        self.added.insert(key);
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &ev.id);
-        doc.add_u64(f.key, ev.key());
+        doc.add_u64(f.key, key);
         if let Some(ts) = ev.timestamp {
             doc.add_date(f.ts, DateTime::from_timestamp_micros(ts.timestamp_micros()));
         }

@@ -185,7 +185,6 @@ struct RowKeys {
     haystack: Option<String>,
     /// Rank of the highest rule level plus one (0 = no rule hit).
     rule_rank: i32,
-    start: i64,
 }
 
 #[derive(Debug, Default)]
@@ -230,7 +229,6 @@ impl SessionsState {
                 user: format!("{} {}", s.user.as_deref().unwrap_or(""), s.actor).to_lowercase(),
                 haystack: None,
                 rule_rank: risk_rank(s.max_rule_level()),
-                start: s.start.timestamp(),
             })
             .collect();
         self.all = sessions;
@@ -283,7 +281,7 @@ impl SessionsState {
                 let key = match self.sort {
                     SortKey::Risk => (-i64::from(risk_rank(sh.risk)), -i64::from(k.rule_rank)),
                     SortKey::Priority => (i64::from(sh.priority.unwrap_or(9)), 0),
-                    SortKey::Time => (k.start, 0),
+                    SortKey::Time => (s.start.timestamp(), 0),
                     SortKey::Events => (-(s.events.min(i64::MAX as u64) as i64), 0),
                 };
                 rows.push((key, i));
