@@ -67,7 +67,6 @@ fn real_sessions_get_schema_valid_answers_with_valid_techniques() {
 }
 
 #[test]
-#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn answers_are_deterministic_and_cached() {
     let Some(a) = assessor() else { return };
     let input = fixtures::lsass_dump();
@@ -91,7 +90,6 @@ fn answers_are_deterministic_and_cached() {
 /// Hostile log lines in a session with critical and high rule hits: whatever the model makes
 /// of them, the final verdict is neither legitimate nor below the rules' level.
 #[test]
-#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn injection_corpus_against_the_real_model() {
     let Some(a) = assessor() else { return };
     // Three kinds one by one (a fake full verdict, a forged system turn, a fence break; each
@@ -124,7 +122,6 @@ fn injection_corpus_against_the_real_model() {
 }
 
 #[test]
-#[ignore = "not yet run against the real model on main (session 1): run with --ignored"]
 fn worker_streams_tokens_then_the_assessment() {
     // Held for the whole test: one model at work at a time.
     let Some(_serial) = assessor() else { return };

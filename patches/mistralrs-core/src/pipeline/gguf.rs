@@ -48,7 +48,7 @@ use crate::{
     xlora_models::{XLoraQLlama, XLoraQPhi3},
 };
 use anyhow::{bail, Result};
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use either::Either;
 use hf_hub::{api::sync::ApiBuilder, Repo, RepoType};
 use mistralrs_quant::IsqType;
@@ -443,7 +443,15 @@ impl Loader for GGUFLoader {
         };
 
         let model_config_metadata: ContentConfig = (&model).into();
-        let internal_dtype = mapper.get_min_dtype(dtype)?;
+        // GGUF weights stay quantized and the CPU's quantized matmuls take f32 activations, so
+        // on a CPU the activations and the KV cache are f32, as in llama.cpp: half-precision
+        // activations there only add conversions (and the CPU attention would convert the whole
+        // KV cache on every layer and token).
+        let internal_dtype = if device.is_cpu() {
+            DType::F32
+        } else {
+            mapper.get_min_dtype(dtype)?
+        };
 
         let model_config = {
             // Base config (quantization only):

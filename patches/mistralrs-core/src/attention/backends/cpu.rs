@@ -104,7 +104,31 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+/// `y += a * x` over two `f32` rows of equal length (fused multiply-adds when the build has FMA).
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[inline(always)]
+fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
+    use std::arch::x86_64::*;
+    let n = y.len().min(x.len());
+    let chunks = n / LANES;
+    // SAFETY: AVX2 and FMA are guaranteed by the `cfg`; every access is below
+    // `chunks * LANES <= n`, inside both slices.
+    unsafe {
+        let av = _mm256_set1_ps(a);
+        let (py, px) = (y.as_mut_ptr(), x.as_ptr());
+        for i in 0..chunks {
+            let o = i * LANES;
+            let r = _mm256_fmadd_ps(av, _mm256_loadu_ps(px.add(o)), _mm256_loadu_ps(py.add(o)));
+            _mm256_storeu_ps(py.add(o), r);
+        }
+    }
+    for j in chunks * LANES..n {
+        y[j] += a * x[j];
+    }
+}
+
 /// `y += a * x` over two `f32` rows of equal length.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
 #[inline(always)]
 fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
@@ -112,26 +136,215 @@ fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
     }
 }
 
-/// Rows `0..len` of one head of a (B, S, H, D) tensor with contiguous D, as `f32` rows of
-/// `width` in `dst` (resized to fit).
-fn head_rows_to_f32<T: UpcastF32>(
-    data: &[T],
-    base: usize,
-    row_stride: usize,
-    len: usize,
-    width: usize,
-    dst: &mut Vec<f32>,
-) {
-    dst.resize(len * width, 0.0);
-    for (pos, out) in dst.chunks_exact_mut(width).enumerate() {
-        let start = base + pos * row_stride;
-        T::slice_to_f32(&data[start..start + width], out);
+/// `row[i] = exp(row[i] - max)` for every element; returns their sum. Below `exp(-87.3)`
+/// (and for masked `-inf` scores) the weight is exactly 0.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+fn exp_sub_sum(row: &mut [f32], max: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let chunks = row.len() / LANES;
+    // SAFETY: AVX2 and FMA are guaranteed by the `cfg`; every access is below
+    // `chunks * LANES <= row.len()`.
+    let mut sum = unsafe {
+        let p = row.as_mut_ptr();
+        let mv = _mm256_set1_ps(max);
+        let mut acc = _mm256_setzero_ps();
+        for i in 0..chunks {
+            let o = i * LANES;
+            let e = exp256(_mm256_sub_ps(_mm256_loadu_ps(p.add(o)), mv));
+            _mm256_storeu_ps(p.add(o), e);
+            acc = _mm256_add_ps(acc, e);
+        }
+        let s = _mm_add_ps(_mm256_extractf128_ps(acc, 1), _mm256_castps256_ps128(acc));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        _mm_cvtss_f32(s)
+    };
+    for x in &mut row[chunks * LANES..] {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    sum
+}
+
+/// Eight `exp(x)` for `x <= 0` (softmax arguments): range reduction by ln 2 and a degree-6
+/// polynomial (relative error ~2e-7, like the usual SIMD expf); 0 below -87.3.
+#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[inline(always)]
+unsafe fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
+    use std::arch::x86_64::*;
+    let min = _mm256_set1_ps(-87.3);
+    let zero_mask = _mm256_cmp_ps(x, min, _CMP_LT_OQ);
+    let x = _mm256_max_ps(x, min);
+    let n = _mm256_round_ps(
+        _mm256_mul_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC,
+    );
+    // r = x - n ln2, with ln2 split in two for precision.
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_145_75), x);
+    let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428_606_8e-6), r);
+    let mut p = _mm256_set1_ps(1.987_569_1e-4);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.398_199_9e-3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.333_452e-3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.166_579_6e-2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.166_666_66));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0)));
+    // 2^n through the exponent bits.
+    let pow2 = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n),
+        _mm256_set1_epi32(127),
+    )));
+    _mm256_andnot_ps(zero_mask, _mm256_mul_ps(p, pow2))
+}
+
+/// `row[i] = exp(row[i] - max)` for every element; returns their sum.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
+fn exp_sub_sum(row: &mut [f32], max: f32) -> f32 {
+    let mut sum = 0f32;
+    for x in row.iter_mut() {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    sum
+}
+
+/// `len` rows of `width` floats, `stride` apart: one head's rows of a (B, S, H, D) tensor.
+/// Borrowed when the tensor is already `f32` (no copy per layer and token: the KV cache of
+/// an `f32` model is read in place), converted once otherwise.
+enum HeadRows<'a> {
+    Borrowed(&'a [f32], usize),
+    Owned(Vec<f32>, usize),
+}
+
+impl HeadRows<'_> {
+    fn new<'a, T: UpcastF32>(
+        data: &'a [T],
+        base: usize,
+        row_stride: usize,
+        len: usize,
+        width: usize,
+    ) -> HeadRows<'a> {
+        if len == 0 {
+            return HeadRows::Owned(Vec::new(), width);
+        }
+        if let Some(f) = T::as_f32_slice(data) {
+            let end = base + (len - 1) * row_stride + width;
+            return HeadRows::Borrowed(&f[base..end], row_stride);
+        }
+        let mut dst = vec![0f32; len * width];
+        for (pos, out) in dst.chunks_exact_mut(width).enumerate() {
+            let start = base + pos * row_stride;
+            T::slice_to_f32(&data[start..start + width], out);
+        }
+        HeadRows::Owned(dst, width)
+    }
+
+    #[inline(always)]
+    fn data(&self) -> &[f32] {
+        match self {
+            HeadRows::Borrowed(d, _) => d,
+            HeadRows::Owned(d, _) => d,
+        }
+    }
+
+    #[inline(always)]
+    fn stride(&self) -> usize {
+        match self {
+            HeadRows::Borrowed(_, s) | HeadRows::Owned(_, s) => *s,
+        }
+    }
+
+    #[inline(always)]
+    fn row(&self, i: usize, width: usize) -> &[f32] {
+        let start = i * self.stride();
+        &self.data()[start..start + width]
     }
 }
 
-/// Query rows per task of the prefill kernel: the task converts its keys and values to `f32`
-/// once for all of them.
+/// Query rows per task of the prefill kernel: the task reads (or converts) its keys and
+/// values once for all of them.
 const Q_BLOCK: usize = 32;
+/// From this many query rows a task computes its scores and outputs as two small matrix
+/// products (the `gemm` crate's blocked kernels); fewer rows (decode) use dot products.
+const GEMM_MIN_ROWS: usize = 4;
+
+/// `dst (m x n, row-major) = a (m x k, rows `a_rs` apart) * b^T`, where `b` holds the `n`
+/// rows of length `k`, `b_rs` apart, times `scale`.
+fn matmul_abt(
+    dst: &mut [f32],
+    a: &[f32],
+    a_rs: usize,
+    b: &[f32],
+    b_rs: usize,
+    (m, n, k): (usize, usize, usize),
+    scale: f32,
+) {
+    assert!(dst.len() >= m * n);
+    assert!(m == 0 || a.len() >= (m - 1) * a_rs + k);
+    assert!(n == 0 || b.len() >= (n - 1) * b_rs + k);
+    // SAFETY: the asserts keep every element gemm reads or writes inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            a_rs as isize,
+            b.as_ptr(),
+            b_rs as isize,
+            1,
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// `dst (m x n, row-major) = a (m x k, row-major) * b`, where `b` holds `k` rows of length
+/// `n`, `b_rs` apart.
+fn matmul_ab(
+    dst: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    b_rs: usize,
+    (m, n, k): (usize, usize, usize),
+) {
+    assert!(dst.len() >= m * n);
+    assert!(a.len() >= m * k);
+    assert!(k == 0 || b.len() >= (k - 1) * b_rs + n);
+    // SAFETY: the asserts keep every element gemm reads or writes inside the slices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            b_rs as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
 
 #[inline]
 fn clamp_index(idx: usize, dim: usize) -> usize {
@@ -301,6 +514,12 @@ impl DowncastF32 for bf16 {
 pub trait UpcastF32: Sized + Copy {
     fn to_f32(self) -> f32;
 
+    /// The same slice as `f32`, when `Self` is `f32` (the kernels then read it in place).
+    #[inline]
+    fn as_f32_slice(_src: &[Self]) -> Option<&[f32]> {
+        None
+    }
+
     /// Converts `src` into `dst` (equal lengths); the half types use `half`'s SIMD routines.
     #[inline]
     fn slice_to_f32(src: &[Self], dst: &mut [f32]) {
@@ -314,6 +533,11 @@ impl UpcastF32 for f32 {
     #[inline(always)]
     fn to_f32(self) -> f32 {
         self
+    }
+
+    #[inline]
+    fn as_f32_slice(src: &[Self]) -> Option<&[f32]> {
+        Some(src)
     }
 
     #[inline]
@@ -380,27 +604,27 @@ where
     } else {
         return Err(candle_core::Error::Msg("Expected CPU storage for v".into()));
     };
-    let mut mask_buffer: Option<Vec<f32>> = None;
+    // The mask as f32: read in place when it already is (and contiguous), converted otherwise.
+    let mask_guard = mask.map(|m| (m.storage_and_layout(), m.is_contiguous()));
+    let mut mask_owned: Option<Vec<f32>> = None;
+    let mut mask_borrowed: Option<&[f32]> = None;
     let mut mask_dims: Option<Vec<usize>> = None;
-    if let Some(mask_tensor) = mask {
+    if let (Some(mask_tensor), Some(((guard, layout), contiguous))) = (mask, &mask_guard) {
         mask_dims = Some(mask_tensor.shape().dims().to_vec());
-        let buffer = {
-            let (guard, layout) = mask_tensor.storage_and_layout();
-            if let Storage::Cpu(cpu) = &*guard {
-                let data = cpu
-                    .as_slice::<T>()
-                    .context("Expected CPU storage for mask")?;
-                data[layout.start_offset()..]
-                    .iter()
-                    .map(|v| (*v).to_f32())
-                    .collect::<Vec<f32>>()
-            } else {
-                return Err(candle_core::Error::Msg(
-                    "Expected CPU storage for mask".into(),
-                ));
+        if let Storage::Cpu(cpu) = &**guard {
+            let data = cpu
+                .as_slice::<T>()
+                .context("Expected CPU storage for mask")?;
+            let data = &data[layout.start_offset()..];
+            match T::as_f32_slice(data) {
+                Some(f) if *contiguous => mask_borrowed = Some(f),
+                _ => mask_owned = Some(data.iter().map(|v| (*v).to_f32()).collect()),
             }
-        };
-        mask_buffer = Some(buffer);
+        } else {
+            return Err(candle_core::Error::Msg(
+                "Expected CPU storage for mask".into(),
+            ));
+        }
     }
     // q_guard, k_guard, v_guard, and m_guard (if any) are kept in scope to hold storage alive
 
@@ -409,7 +633,7 @@ where
     let v_stride = v.stride();
 
     let mask_dims_ref = mask_dims.as_deref();
-    let mask_slice = mask_buffer.as_deref();
+    let mask_slice = mask_borrowed.or(mask_owned.as_deref());
 
     // One kernel for prefill and decode (q_len == 1): see `flash_attn_cpu`.
     flash_attn_cpu(
@@ -453,14 +677,14 @@ fn mask_row<'a>(
 /// Main CPU attention routine, prefill and decode alike. Shapes follow Candle convention:
 /// q (B, S, H, D), k/v (B, KV, H_kv, D); output (B, H, S, D).
 ///
-/// Work is split into tasks of one head and a block of up to [`Q_BLOCK`] query rows; a task
-/// converts the keys and values its rows attend to into `f32` once (SIMD conversion for the
-/// half types), then takes each row in three passes: scores over the key positions its mask
-/// allows (the fully masked tail of a causal mask is skipped, not scanned), one softmax, and a
-/// weighted sum of the value rows, on eight-lane `f32` accumulators that the compiler keeps in
-/// SIMD registers. The previous kernel ran a per-position online softmax on scalar sums,
-/// converted every element from f16/bf16 inside the quadratic loop and looked the mask up
-/// position by position.
+/// Work is split into tasks of one head and a block of up to [`Q_BLOCK`] query rows. A task
+/// reads the keys and values its rows attend to in place when they are `f32` (converted once
+/// for the half types), stopping at the causal end (the fully masked tail is skipped, not
+/// scanned). With several rows (prefill) its scores and outputs are two small matrix products
+/// on the `gemm` crate's blocked kernels; one row (decode) uses SIMD dot products. Softmax in
+/// between uses a vectorised `exp`. The previous kernel ran a per-position online softmax on
+/// scalar sums, converted every element from f16/bf16 inside the quadratic loop and looked
+/// the mask up position by position.
 #[allow(clippy::too_many_arguments)]
 fn flash_attn_cpu<T>(
     q_data: &[T],
@@ -506,9 +730,41 @@ where
         scale
     };
 
+    // Where each query row's attended keys end: a causal row ends in masked positions,
+    // which are skipped rather than scanned. Computed once per row when the mask is the same
+    // for every head and batch entry (the usual causal mask), else per task.
+    let shared_mask = mask_info
+        .as_ref()
+        .is_some_and(|m| m.dims.len() <= 2 || m.dims[..m.dims.len() - 2].iter().all(|&x| x == 1));
+    let row_end = |mask_row: Option<&[f32]>, bias_at: &dyn Fn(usize) -> f32| -> usize {
+        match mask_row {
+            Some(row) => row
+                .iter()
+                .rposition(|&v| v != f32::NEG_INFINITY)
+                .map_or(0, |p| p + 1),
+            None => {
+                let mut end = kv_len;
+                while end > 0 && bias_at(end - 1) == f32::NEG_INFINITY {
+                    end -= 1;
+                }
+                end
+            }
+        }
+    };
+    let shared_ends: Option<Vec<usize>> = match (&mask_info, shared_mask) {
+        (Some(m), true) => Some(
+            (0..q_len)
+                .map(|q_pos| {
+                    row_end(mask_row(m, 0, 0, q_pos, kv_len), &|kv| m.value(0, 0, q_pos, kv))
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
+
     let mut out = vec![T::cast(0.0); b * h * q_len * dv];
     // Tasks: one head of one batch entry and a block of its query rows (their outputs are
-    // contiguous). Each converts the keys and values its rows attend to, once.
+    // contiguous). Each reads (or converts) the keys and values its rows attend to, once.
     let block = Q_BLOCK.min(q_len.max(1));
     FLASH_ATTN_POOL.install(|| {
         out.par_chunks_mut(dv * q_len)
@@ -541,80 +797,118 @@ where
                                 (None, None) => 0.0,
                             }
                         };
-                        // A causal row ends in masked positions: each row stops before them,
-                        // and the block needs keys up to its longest row only.
-                        let ends: Vec<usize> = (0..rows)
-                            .map(|r| {
-                                let mut end = kv_len;
-                                while end > 0 && bias(r, end - 1) == f32::NEG_INFINITY {
-                                    end -= 1;
-                                }
-                                end
-                            })
-                            .collect();
+                        let ends: Vec<usize> = match (&shared_ends, &mask_info) {
+                            (Some(e), _) => e[q0..q0 + rows].to_vec(),
+                            (None, Some(_)) => (0..rows)
+                                .map(|r| row_end(mask_rows[r], &|kv| bias(r, kv)))
+                                .collect(),
+                            (None, None) => vec![kv_len; rows],
+                        };
                         let need = ends.iter().copied().max().unwrap_or(0);
-                        let (mut keys, mut values) = (Vec::new(), Vec::new());
-                        head_rows_to_f32(
+                        let keys = HeadRows::new(
                             k_data,
                             b_i * kstride[0] + (h_i / rk2) * kstride[2],
                             kstride[1],
                             need,
                             d,
-                            &mut keys,
                         );
-                        head_rows_to_f32(
+                        let values = HeadRows::new(
                             v_data,
                             b_i * vstride[0] + (h_i / rv2) * vstride[2],
                             vstride[1],
                             need,
                             dv,
-                            &mut values,
                         );
-                        let mut q_row = vec![0f32; d];
-                        let mut scores: Vec<f32> = Vec::with_capacity(need);
-                        let mut acc = vec![0f32; dv];
-                        for (r, out_row) in block_out.chunks_exact_mut(dv).enumerate() {
-                            let q_base = b_i * qstride[0] + (q0 + r) * qstride[1] + h_i * qstride[2];
-                            T::slice_to_f32(&q_data[q_base..q_base + d], &mut q_row);
-
-                            // Pass 1: scores and their maximum.
-                            scores.clear();
-                            scores.resize(ends[r], f32::NEG_INFINITY);
-                            let mut max = f32::NEG_INFINITY;
-                            for (kv_pos, (score, k_row)) in
-                                scores.iter_mut().zip(keys.chunks_exact(d)).enumerate()
-                            {
-                                let mv = bias(r, kv_pos);
-                                if mv == f32::NEG_INFINITY {
-                                    continue;
+                        let queries = HeadRows::new(
+                            q_data,
+                            b_i * qstride[0] + q0 * qstride[1] + h_i * qstride[2],
+                            qstride[1],
+                            rows,
+                            d,
+                        );
+                        // Scores of every row against keys 0..need, scaled.
+                        let mut scores = vec![0f32; rows * need];
+                        if rows >= GEMM_MIN_ROWS {
+                            matmul_abt(
+                                &mut scores,
+                                queries.data(),
+                                queries.stride(),
+                                keys.data(),
+                                keys.stride(),
+                                (rows, need, d),
+                                score_scale,
+                            );
+                        } else {
+                            for (r, row) in scores.chunks_exact_mut(need.max(1)).enumerate() {
+                                let q_row = queries.row(r, d);
+                                for (kv_pos, s) in row[..ends[r]].iter_mut().enumerate() {
+                                    *s = dot_f32(q_row, keys.row(kv_pos, d)) * score_scale;
                                 }
-                                let mut s = dot_f32(&q_row, k_row) * score_scale;
-                                if logit_softcap != 0.0 {
-                                    s = logit_softcap * s.tanh();
-                                }
-                                s += mv;
-                                *score = s;
-                                max = max.max(s);
                             }
+                        }
+                        // Softcap, mask and softmax per row; positions past a row's end weigh 0.
+                        let mut sums = vec![0f32; rows];
+                        for r in 0..rows {
+                            let row = &mut scores[r * need..(r + 1) * need];
+                            let (live, dead) = row.split_at_mut(ends[r]);
+                            dead.fill(0.0);
+                            if logit_softcap != 0.0 {
+                                for s in live.iter_mut() {
+                                    *s = logit_softcap * s.tanh();
+                                }
+                            }
+                            match (mask_rows[r], &mask_info) {
+                                (Some(m), _) if slope == 1.0 => {
+                                    for (s, mv) in live.iter_mut().zip(m) {
+                                        *s += mv;
+                                    }
+                                }
+                                (Some(m), _) => {
+                                    for (s, mv) in live.iter_mut().zip(m) {
+                                        *s += slope * mv;
+                                    }
+                                }
+                                (None, Some(_)) => {
+                                    for (kv_pos, s) in live.iter_mut().enumerate() {
+                                        *s += bias(r, kv_pos);
+                                    }
+                                }
+                                (None, None) => {}
+                            }
+                            let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                             if max == f32::NEG_INFINITY {
                                 // Nothing attended (a fully masked row): zeros, not NaN.
-                                out_row.fill(T::cast(0.0));
+                                live.fill(0.0);
                                 continue;
                             }
-                            // Pass 2: softmax weights. Pass 3: the weighted sum of values.
-                            let mut sum = 0f32;
-                            for s in scores.iter_mut() {
-                                *s = (*s - max).exp();
-                                sum += *s;
-                            }
-                            acc.fill(0.0);
-                            for (&p, v_row) in scores.iter().zip(values.chunks_exact(dv)) {
-                                if p != 0.0 {
-                                    axpy_f32(&mut acc, p, v_row);
+                            sums[r] = exp_sub_sum(live, max);
+                        }
+                        // The weighted sums of the value rows.
+                        let mut acc = vec![0f32; rows * dv];
+                        if rows >= GEMM_MIN_ROWS {
+                            matmul_ab(
+                                &mut acc,
+                                &scores,
+                                values.data(),
+                                values.stride(),
+                                (rows, dv, need),
+                            );
+                        } else {
+                            for r in 0..rows {
+                                let acc_row = &mut acc[r * dv..(r + 1) * dv];
+                                for (kv_pos, &p) in scores[r * need..r * need + ends[r]]
+                                    .iter()
+                                    .enumerate()
+                                {
+                                    if p != 0.0 {
+                                        axpy_f32(acc_row, p, values.row(kv_pos, dv));
+                                    }
                                 }
                             }
-                            let inv_sum = 1.0 / sum;
-                            for (o, v) in out_row.iter_mut().zip(acc.iter()) {
+                        }
+                        for (r, out_row) in block_out.chunks_exact_mut(dv).enumerate() {
+                            let inv_sum = if sums[r] > 0.0 { 1.0 / sums[r] } else { 0.0 };
+                            for (o, v) in out_row.iter_mut().zip(&acc[r * dv..(r + 1) * dv]) {
                                 *o = T::cast(*v * inv_sum);
                             }
                         }
