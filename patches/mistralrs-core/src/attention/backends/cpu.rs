@@ -5,8 +5,10 @@ use candle_core::{Context, Device, Result, Storage, Tensor, WithDType};
 use half::bf16;
 use half::f16;
 use rayon::prelude::*;
+#[cfg(target_os = "macos")]
 use rayon::ThreadPool;
 
+#[cfg(target_os = "macos")]
 use std::sync::LazyLock;
 use std::{f32, iter::Sum};
 
@@ -22,14 +24,9 @@ unsafe fn set_thread_affinity() {
     pthread_set_qos_class_self_np(QOS_CLASS_USER_INTERACTIVE, 0);
 }
 
-#[cfg(not(target_os = "macos"))]
-#[inline(always)]
-unsafe fn set_thread_affinity() {
-    // On non‑macOS platforms we currently leave affinity untouched.
-}
-
-/// Rayon pool used by the flash‑attention CPU kernels, with a per‑thread
+/// Rayon pool used by the flash‑attention CPU kernels on macOS, with a per‑thread
 /// start handler that applies our affinity hint exactly once.
+#[cfg(target_os = "macos")]
 static FLASH_ATTN_POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
     rayon::ThreadPoolBuilder::new()
         .start_handler(|_| unsafe {
@@ -39,12 +36,32 @@ static FLASH_ATTN_POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
         .expect("Failed to build custom Rayon thread‑pool for flash‑attention")
 });
 
+/// Runs the attention's parallel work: on macOS in its own pool (whose threads ask for
+/// performance cores), elsewhere in rayon's global pool. A second pool with a thread per core
+/// beside the global one (where candle's matmuls run) makes the two fight for the cores: each
+/// pool's idle threads spin and yield while the other works, ~30 % of a decode step in kernel
+/// scheduling on a 2-core machine.
+fn in_attn_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    #[cfg(target_os = "macos")]
+    {
+        FLASH_ATTN_POOL.install(work)
+    }
+    #[cfg(not(target_os = "macos"))]
+    {
+        work()
+    }
+}
+
 /// Accumulator lanes of the dot product: eight independent partial sums, which the compiler
 /// keeps in one SIMD register (a single running sum makes every add wait for the last).
 const LANES: usize = 8;
 
 /// Dot product of two `f32` rows of equal length (AVX2 + FMA when the build targets them).
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
 #[inline(always)]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     use std::arch::x86_64::*;
@@ -84,7 +101,11 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Dot product of two `f32` rows of equal length.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+)))]
 #[inline(always)]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
@@ -105,7 +126,11 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `y += a * x` over two `f32` rows of equal length (fused multiply-adds when the build has FMA).
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
 #[inline(always)]
 fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
     use std::arch::x86_64::*;
@@ -128,7 +153,11 @@ fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
 }
 
 /// `y += a * x` over two `f32` rows of equal length.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+)))]
 #[inline(always)]
 fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
@@ -138,7 +167,11 @@ fn axpy_f32(y: &mut [f32], a: f32, x: &[f32]) {
 
 /// `row[i] = exp(row[i] - max)` for every element; returns their sum. Below `exp(-87.3)`
 /// (and for masked `-inf` scores) the weight is exactly 0.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
 fn exp_sub_sum(row: &mut [f32], max: f32) -> f32 {
     use std::arch::x86_64::*;
     let chunks = row.len() / LANES;
@@ -168,7 +201,11 @@ fn exp_sub_sum(row: &mut [f32], max: f32) -> f32 {
 
 /// Eight `exp(x)` for `x <= 0` (softmax arguments): range reduction by ln 2 and a degree-6
 /// polynomial (relative error ~2e-7, like the usual SIMD expf); 0 below -87.3.
-#[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
 #[inline(always)]
 unsafe fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
     use std::arch::x86_64::*;
@@ -188,7 +225,11 @@ unsafe fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.166_579_6e-2));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.166_666_66));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0)));
+    p = _mm256_fmadd_ps(
+        p,
+        _mm256_mul_ps(r, r),
+        _mm256_add_ps(r, _mm256_set1_ps(1.0)),
+    );
     // 2^n through the exponent bits.
     let pow2 = _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(
         _mm256_cvtps_epi32(n),
@@ -198,7 +239,11 @@ unsafe fn exp256(x: std::arch::x86_64::__m256) -> std::arch::x86_64::__m256 {
 }
 
 /// `row[i] = exp(row[i] - max)` for every element; returns their sum.
-#[cfg(not(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")))]
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+)))]
 fn exp_sub_sum(row: &mut [f32], max: f32) -> f32 {
     let mut sum = 0f32;
     for x in row.iter_mut() {
@@ -310,13 +355,7 @@ fn matmul_abt(
 
 /// `dst (m x n, row-major) = a (m x k, row-major) * b`, where `b` holds `k` rows of length
 /// `n`, `b_rs` apart.
-fn matmul_ab(
-    dst: &mut [f32],
-    a: &[f32],
-    b: &[f32],
-    b_rs: usize,
-    (m, n, k): (usize, usize, usize),
-) {
+fn matmul_ab(dst: &mut [f32], a: &[f32], b: &[f32], b_rs: usize, (m, n, k): (usize, usize, usize)) {
     assert!(dst.len() >= m * n);
     assert!(a.len() >= m * k);
     assert!(k == 0 || b.len() >= (k - 1) * b_rs + n);
@@ -674,6 +713,157 @@ fn mask_row<'a>(
     mask.data.get(first..=last)
 }
 
+/// One decode step (a single query row per head) of grouped-query attention: a task per KV
+/// head and chunk of key positions computes the partial softmax of all the query heads that
+/// share the KV head, so each key and value row is read once for the group instead of once
+/// per query head; the chunks' partials are then merged.
+struct GroupedDecode<'a, T> {
+    q_data: &'a [T],
+    k_data: &'a [T],
+    v_data: &'a [T],
+    qstride: &'a [usize],
+    kstride: &'a [usize],
+    vstride: &'a [usize],
+    /// The (shared) mask row of the query, over the key positions.
+    mask: Option<&'a [f32]>,
+    /// Query heads per KV head.
+    heads: usize,
+    kv_heads: usize,
+    /// Keys attended: the mask's causal end.
+    end: usize,
+    d: usize,
+    dv: usize,
+    score_scale: f32,
+    logit_softcap: f32,
+}
+
+/// Keys per decode task: the KV range of a group is split into chunks of this many
+/// positions so that both cores stay busy with few KV heads (flash-decoding).
+const DECODE_CHUNK: usize = 256;
+
+/// A chunk's partial softmax for each query head of its group: running maximum, sum of
+/// weights and weighted sum of values (relative to that maximum).
+struct Partial {
+    max: Vec<f32>,
+    sum: Vec<f32>,
+    acc: Vec<f32>,
+}
+
+impl<T: UpcastF32 + DowncastF32 + Copy + Send + Sync> GroupedDecode<'_, T> {
+    fn run(&self, b: usize) -> Vec<T> {
+        let (heads, end, dv) = (self.heads, self.end, self.dv);
+        let chunks = end.div_ceil(DECODE_CHUNK).max(1);
+        let tasks = b * self.kv_heads * chunks;
+        let partials: Vec<Partial> = in_attn_pool(|| {
+            (0..tasks)
+                .into_par_iter()
+                .map(|task| {
+                    let (bg, c) = (task / chunks, task % chunks);
+                    let (b_i, g) = (bg / self.kv_heads, bg % self.kv_heads);
+                    self.chunk(b_i, g, c * DECODE_CHUNK..((c + 1) * DECODE_CHUNK).min(end))
+                })
+                .collect()
+        });
+        let mut out = vec![T::cast(0.0); b * self.kv_heads * heads * dv];
+        for (bg, group_out) in out.chunks_exact_mut(heads * dv).enumerate() {
+            let parts = &partials[bg * chunks..(bg + 1) * chunks];
+            for (r, out_row) in group_out.chunks_exact_mut(dv).enumerate() {
+                let max = parts
+                    .iter()
+                    .map(|p| p.max[r])
+                    .fold(f32::NEG_INFINITY, f32::max);
+                if max == f32::NEG_INFINITY {
+                    continue; // nothing attended: zeros
+                }
+                let mut sum = 0f32;
+                let mut acc = vec![0f32; dv];
+                for p in parts.iter().filter(|p| p.max[r] != f32::NEG_INFINITY) {
+                    let w = (p.max[r] - max).exp();
+                    sum += w * p.sum[r];
+                    axpy_f32(&mut acc, w, &p.acc[r * dv..(r + 1) * dv]);
+                }
+                let inv_sum = if sum > 0.0 { 1.0 / sum } else { 0.0 };
+                for (o, v) in out_row.iter_mut().zip(&acc) {
+                    *o = T::cast(*v * inv_sum);
+                }
+            }
+        }
+        out
+    }
+
+    /// The partial softmax of every query head of group `g` over the keys `range`.
+    fn chunk(&self, b_i: usize, g: usize, range: std::ops::Range<usize>) -> Partial {
+        let (heads, d, dv) = (self.heads, self.d, self.dv);
+        let (qs, ks, vs) = (self.qstride, self.kstride, self.vstride);
+        let n = range.len();
+        let keys = HeadRows::new(
+            self.k_data,
+            b_i * ks[0] + g * ks[2] + range.start * ks[1],
+            ks[1],
+            n,
+            d,
+        );
+        let values = HeadRows::new(
+            self.v_data,
+            b_i * vs[0] + g * vs[2] + range.start * vs[1],
+            vs[1],
+            n,
+            dv,
+        );
+        let queries = HeadRows::new(
+            self.q_data,
+            b_i * qs[0] + g * heads * qs[2],
+            qs[2],
+            heads,
+            d,
+        );
+        let mut scores = vec![0f32; heads * n];
+        for kv in 0..n {
+            let k_row = keys.row(kv, d);
+            for r in 0..heads {
+                scores[r * n + kv] = dot_f32(queries.row(r, d), k_row) * self.score_scale;
+            }
+        }
+        let mut part = Partial {
+            max: vec![f32::NEG_INFINITY; heads],
+            sum: vec![0f32; heads],
+            acc: vec![0f32; heads * dv],
+        };
+        for (r, row) in scores.chunks_exact_mut(n.max(1)).enumerate().take(heads) {
+            if n == 0 {
+                break;
+            }
+            if self.logit_softcap != 0.0 {
+                for s in row.iter_mut() {
+                    *s = self.logit_softcap * s.tanh();
+                }
+            }
+            if let Some(m) = self.mask {
+                for (s, mv) in row.iter_mut().zip(&m[range.clone()]) {
+                    *s += mv;
+                }
+            }
+            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            if max == f32::NEG_INFINITY {
+                row.fill(0.0);
+                continue;
+            }
+            part.max[r] = max;
+            part.sum[r] = exp_sub_sum(row, max);
+        }
+        for kv in 0..n {
+            let v_row = values.row(kv, dv);
+            for r in 0..heads {
+                let p = scores[r * n + kv];
+                if p != 0.0 {
+                    axpy_f32(&mut part.acc[r * dv..(r + 1) * dv], p, v_row);
+                }
+            }
+        }
+        part
+    }
+}
+
 /// Main CPU attention routine, prefill and decode alike. Shapes follow Candle convention:
 /// q (B, S, H, D), k/v (B, KV, H_kv, D); output (B, H, S, D).
 ///
@@ -755,18 +945,54 @@ where
         (Some(m), true) => Some(
             (0..q_len)
                 .map(|q_pos| {
-                    row_end(mask_row(m, 0, 0, q_pos, kv_len), &|kv| m.value(0, 0, q_pos, kv))
+                    row_end(mask_row(m, 0, 0, q_pos, kv_len), &|kv| {
+                        m.value(0, 0, q_pos, kv)
+                    })
                 })
                 .collect(),
         ),
         _ => None,
     };
 
+    // Decode with grouped-query attention: one task per KV head takes all the query heads
+    // that share it, so each key and value row is read once for the group.
+    let group_end = match (&mask_info, &shared_ends) {
+        (None, _) => Some(kv_len),
+        (Some(_), Some(e)) => e.first().copied(),
+        (Some(_), None) => None,
+    };
+    let grouped = rk2 == rv2 && rk2 > 1 && k_h * rk2 == h && max_bias <= 0.0;
+    if let (1, Some(end), true) = (q_len, group_end, grouped) {
+        let mask0 = mask_info
+            .as_ref()
+            .and_then(|m| mask_row(m, 0, 0, 0, kv_len));
+        if mask_info.is_none() || mask0.is_some() {
+            let group = GroupedDecode {
+                q_data,
+                k_data,
+                v_data,
+                qstride,
+                kstride,
+                vstride,
+                mask: mask0,
+                heads: rk2,
+                kv_heads: k_h,
+                end,
+                d,
+                dv,
+                score_scale,
+                logit_softcap,
+            };
+            let out = group.run(b);
+            return Tensor::from_vec(out, (b, h, q_len, dv), &Device::Cpu);
+        }
+    }
+
     let mut out = vec![T::cast(0.0); b * h * q_len * dv];
     // Tasks: one head of one batch entry and a block of its query rows (their outputs are
     // contiguous). Each reads (or converts) the keys and values its rows attend to, once.
     let block = Q_BLOCK.min(q_len.max(1));
-    FLASH_ATTN_POOL.install(|| {
+    in_attn_pool(|| {
         out.par_chunks_mut(dv * q_len)
             .enumerate()
             .for_each(|(bh, head_out)| {
@@ -896,9 +1122,8 @@ where
                         } else {
                             for r in 0..rows {
                                 let acc_row = &mut acc[r * dv..(r + 1) * dv];
-                                for (kv_pos, &p) in scores[r * need..r * need + ends[r]]
-                                    .iter()
-                                    .enumerate()
+                                for (kv_pos, &p) in
+                                    scores[r * need..r * need + ends[r]].iter().enumerate()
                                 {
                                     if p != 0.0 {
                                         axpy_f32(acc_row, p, values.row(kv_pos, dv));
