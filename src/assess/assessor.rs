@@ -219,6 +219,44 @@ impl Assessor {
         }
     }
 
+    /// Prefill speed on one fresh prompt of about `tokens` tokens: synthetic auth.log lines
+    /// under a system prompt no earlier request had (so the prefix cache serves none of it),
+    /// answered with a single token. Aims at `tokens` with shorter probes of the characters
+    /// per token. Returns the prompt tokens the engine counted and the prompt tokens per
+    /// second of wall time; `None` without a model.
+    pub fn prefill_probe(&self, tokens: usize) -> Result<Option<(usize, f64)>, AssessError> {
+        match &self.backend {
+            #[cfg(feature = "model")]
+            Backend::Model(engine) => {
+                let mut ignore = |_: &str| ControlFlow::Continue(());
+                let mut run = |chars: usize, round: u32| {
+                    let prompt = probe_prompt(chars, round);
+                    engine.generate(&prompt, verdict_schema(), 1, &mut ignore)
+                };
+                // Characters for `tokens`: two probes, then a secant step if still off by
+                // more than 2 % (the system prompt is a constant share of the count).
+                let (c1, g1) = (tokens, run(tokens, 0)?);
+                let c2 = (c1 as f64 * tokens as f64 / g1.prompt_tokens.max(1) as f64) as usize;
+                let mut g = run(c2, 1)?;
+                let off = g.prompt_tokens.abs_diff(tokens) as f64 / tokens as f64;
+                if off > 0.02 && g.prompt_tokens != g1.prompt_tokens {
+                    let slope = (c2 as f64 - c1 as f64)
+                        / (g.prompt_tokens as f64 - g1.prompt_tokens as f64);
+                    let c3 = c2 as f64 + (tokens as f64 - g.prompt_tokens as f64) * slope;
+                    g = run(c3.max(1.0) as usize, 2)?;
+                }
+                // Wall time of the request (tokenising, one answer token included): the
+                // engine's own prefill figure is not reported for one-token answers.
+                let secs = (g.wall_ms as f64 / 1000.0).max(1e-3);
+                Ok(Some((g.prompt_tokens, g.prompt_tokens as f64 / secs)))
+            }
+            Backend::RulesOnly => {
+                let _ = tokens;
+                Ok(None)
+            }
+        }
+    }
+
     /// Assesses one session (from the cache when it holds the same question).
     pub fn assess(&self, input: &AssessInput) -> Result<Assessment, AssessError> {
         let mut ignore = |_: &str| ControlFlow::Continue(());
@@ -424,5 +462,37 @@ mod tests {
             "{:?}",
             r.adjustments
         );
+    }
+}
+
+/// A prompt of about `chars` characters of auth.log lines for [`Assessor::prefill_probe`]; the
+/// time and `round` make its first tokens differ from every cached prefix.
+#[cfg(feature = "model")]
+fn probe_prompt(chars: usize, round: u32) -> Prompt {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut user = String::with_capacity(chars + 128);
+    let mut i = 0u32;
+    while user.len() < chars {
+        let _ = std::fmt::Write::write_fmt(
+            &mut user,
+            format_args!(
+                "Mar  2 10:{:02}:{:02} web01 sshd[{}]: Failed password for invalid user u{} from 10.0.{}.{} port {} ssh2\n",
+                (i / 60) % 60,
+                i % 60,
+                2000 + i * 7 % 900,
+                i * 13 % 997,
+                i % 7,
+                i * 31 % 254 + 1,
+                40000 + i * 17 % 20000
+            ),
+        );
+        i += 1;
+    }
+    Prompt {
+        system: format!("Prefill probe {nonce}-{round}.\n{}", super::prompt::SYSTEM),
+        user,
     }
 }

@@ -24,8 +24,10 @@ pub struct BenchReport {
     /// Prompt tokens per second of prefill (all sessions' tokens over their prefill time).
     pub prompt_tok_per_s: f64,
     pub gen_tok_per_s: f64,
-    /// `VmHWM` of this process after the run, in MiB.
+    /// `VmHWM` of this process after the sessions (before the prefill probe), in MiB.
     pub peak_rss_mib: Option<f64>,
+    /// Prefill of one fresh prompt (nothing from the prefix cache): its tokens and tokens/s.
+    pub prefill_probe: Option<(usize, f64)>,
     /// llama.cpp's `llama-bench` output for the same model and token counts, when asked.
     pub llama_bench: Option<String>,
 }
@@ -43,6 +45,12 @@ impl std::fmt::Display for BenchReport {
         )?;
         writeln!(f, "prefill          {:.1} tok/s", self.prompt_tok_per_s)?;
         writeln!(f, "generation       {:.1} tok/s", self.gen_tok_per_s)?;
+        if let Some((tokens, speed)) = self.prefill_probe {
+            writeln!(
+                f,
+                "prefill @{tokens:<7} {speed:.1} tok/s (one fresh prompt, wall time)"
+            )?;
+        }
         match self.peak_rss_mib {
             Some(m) => writeln!(f, "peak RSS         {m:.0} MiB")?,
             None => writeln!(f, "peak RSS         (unknown)")?,
@@ -60,6 +68,8 @@ pub struct BenchOptions {
     pub threads: usize,
     /// Path of llama.cpp's `llama-bench` binary to compare with.
     pub compare_llama: Option<PathBuf>,
+    /// Prompt length of the fresh-prompt prefill figure (0: not measured).
+    pub prefill_tokens: usize,
 }
 
 /// Loads the model, assesses every input once (no cache), and reports the figures.
@@ -88,11 +98,19 @@ pub fn bench(
     }
     let n = inputs.len().max(1) as f64;
     let stats = assessor.stats();
+    // Peak memory of the sessions' work, before the long probe prompt adds its own.
+    let peak_rss_mib = peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0));
+    let prefill_probe = match opts.prefill_tokens {
+        0 => None,
+        tokens => assessor.prefill_probe(tokens)?,
+    };
+    let mut prompts = vec![(ptok as f64 / n).round() as usize];
+    prompts.extend(prefill_probe.map(|(tokens, _)| tokens));
     let llama_bench = match &opts.compare_llama {
         Some(bin) => Some(llama_bench(
             bin,
             &assessor_model_path(opts)?,
-            (ptok as f64 / n).round() as usize,
+            &prompts,
             (ctok as f64 / n).round() as usize,
             opts.threads,
         )),
@@ -108,7 +126,8 @@ pub fn bench(
         mean_completion_tokens: ctok as f64 / n,
         prompt_tok_per_s: stats.prompt_tok_per_s(),
         gen_tok_per_s: stats.gen_tok_per_s(),
-        peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0)),
+        peak_rss_mib,
+        prefill_probe,
         llama_bench,
     })
 }
@@ -136,18 +155,19 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Runs `llama-bench -m MODEL -p PROMPT -n GEN -t THREADS` and returns its table (or the
-/// error, as text: a comparison that cannot run should not fail the benchmark).
+/// Runs `llama-bench -m MODEL -p PROMPT,... -n GEN -t THREADS` and returns its table (or
+/// the error, as text: a comparison that cannot run should not fail the benchmark).
 pub fn llama_bench(
     bin: &Path,
     model: &Path,
-    prompt: usize,
+    prompts: &[usize],
     gen_tokens: usize,
     threads: usize,
 ) -> String {
     let mut cmd = Command::new(bin);
     cmd.arg("-m").arg(model);
-    cmd.arg("-p").arg(prompt.max(1).to_string());
+    let prompts: Vec<String> = prompts.iter().map(|p| p.max(&1).to_string()).collect();
+    cmd.arg("-p").arg(prompts.join(","));
     cmd.arg("-n").arg(gen_tokens.max(1).to_string());
     if threads > 0 {
         cmd.arg("-t").arg(threads.to_string());

@@ -203,6 +203,7 @@ pub fn run_bench_cli(
     model: Option<PathBuf>,
     compare_llama: Option<PathBuf>,
     limit: usize,
+    prefill_tokens: usize,
     out: &mut dyn Write,
 ) -> Result<BenchReport> {
     let opts = AssessCliOptions {
@@ -223,6 +224,7 @@ pub fn run_bench_cli(
             model: model_path(&model, config),
             threads: config.model.threads,
             compare_llama,
+            prefill_tokens,
         },
     )?;
     write!(out, "{report}")?;

@@ -45,6 +45,9 @@ pub enum BenchWhat {
         /// Sessions to assess.
         #[arg(long, default_value_t = 10)]
         sessions: usize,
+        /// Also measure prefill on one fresh prompt of about this many tokens (0: skip).
+        #[arg(long, default_value_t = 2048)]
+        prefill_tokens: usize,
     },
     /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
     /// press -> redrawn frame latency while an assessment streams.
@@ -77,6 +80,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             model,
             compare_llama,
             sessions,
+            prefill_tokens,
         } => {
             let case = crate::case::Case::open(&g.data_dir, &g.case)?;
             let model = model
@@ -90,6 +94,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 model,
                 compare_llama,
                 sessions,
+                prefill_tokens,
                 &mut stdout.lock(),
             )?;
         }
