@@ -313,20 +313,19 @@ const Q_BLOCK: usize = 32;
 /// products (the `gemm` crate's blocked kernels); fewer rows (decode) use dot products.
 const GEMM_MIN_ROWS: usize = 4;
 
-/// `dst (m x n, row-major) = a (m x k, rows `a_rs` apart) * b^T`, where `b` holds the `n`
-/// rows of length `k`, `b_rs` apart, times `scale`.
-fn matmul_abt(
+/// `dst (m x n, row-major) = scale * a * b`: `a` is m x k with rows `a_rs` apart, `b` is
+/// k x n with element (i, j) at `i * b_rs + j * b_cs` (so `b_rs = 1` reads a row-major
+/// n x k matrix as its transpose).
+fn matmul(
     dst: &mut [f32],
-    a: &[f32],
-    a_rs: usize,
-    b: &[f32],
-    b_rs: usize,
+    (a, a_rs): (&[f32], usize),
+    (b, b_rs, b_cs): (&[f32], usize, usize),
     (m, n, k): (usize, usize, usize),
     scale: f32,
 ) {
     assert!(dst.len() >= m * n);
-    assert!(m == 0 || a.len() >= (m - 1) * a_rs + k);
-    assert!(n == 0 || b.len() >= (n - 1) * b_rs + k);
+    assert!(m == 0 || k == 0 || a.len() >= (m - 1) * a_rs + k);
+    assert!(n == 0 || k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
     // SAFETY: the asserts keep every element gemm reads or writes inside the slices.
     unsafe {
         gemm::gemm(
@@ -341,8 +340,8 @@ fn matmul_abt(
             1,
             a_rs as isize,
             b.as_ptr(),
+            b_cs as isize,
             b_rs as isize,
-            1,
             0.0,
             scale,
             false,
@@ -353,36 +352,31 @@ fn matmul_abt(
     }
 }
 
-/// `dst (m x n, row-major) = a (m x k, row-major) * b`, where `b` holds `k` rows of length
-/// `n`, `b_rs` apart.
-fn matmul_ab(dst: &mut [f32], a: &[f32], b: &[f32], b_rs: usize, (m, n, k): (usize, usize, usize)) {
-    assert!(dst.len() >= m * n);
-    assert!(a.len() >= m * k);
-    assert!(k == 0 || b.len() >= (k - 1) * b_rs + n);
-    // SAFETY: the asserts keep every element gemm reads or writes inside the slices.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            b_rs as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
+/// `s = cap * tanh(s)` over a row of scores, when a soft-cap is set.
+fn softcap_row(row: &mut [f32], cap: f32) {
+    if cap != 0.0 {
+        for s in row.iter_mut() {
+            *s = cap * s.tanh();
+        }
     }
+}
+
+/// Adds the mask row, times the ALiBi `slope` (1 without ALiBi), to a row of scores.
+fn add_mask_row(row: &mut [f32], mask: &[f32], slope: f32) {
+    for (s, mv) in row.iter_mut().zip(mask) {
+        *s += slope * mv;
+    }
+}
+
+/// Softmax weights in place, not normalised: returns the row's maximum and the weights' sum,
+/// or `None` (and zeros) for a row where nothing is attended, so it gives zeros, not NaN.
+fn softmax_row(row: &mut [f32]) -> Option<(f32, f32)> {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        row.fill(0.0);
+        return None;
+    }
+    Some((max, exp_sub_sum(row, max)))
 }
 
 #[inline]
@@ -833,23 +827,14 @@ impl<T: UpcastF32 + DowncastF32 + Copy + Send + Sync> GroupedDecode<'_, T> {
             if n == 0 {
                 break;
             }
-            if self.logit_softcap != 0.0 {
-                for s in row.iter_mut() {
-                    *s = self.logit_softcap * s.tanh();
-                }
-            }
+            softcap_row(row, self.logit_softcap);
             if let Some(m) = self.mask {
-                for (s, mv) in row.iter_mut().zip(&m[range.clone()]) {
-                    *s += mv;
-                }
+                add_mask_row(row, &m[range.clone()], 1.0);
             }
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            if max == f32::NEG_INFINITY {
-                row.fill(0.0);
-                continue;
+            if let Some((max, sum)) = softmax_row(row) {
+                part.max[r] = max;
+                part.sum[r] = sum;
             }
-            part.max[r] = max;
-            part.sum[r] = exp_sub_sum(row, max);
         }
         for kv in 0..n {
             let v_row = values.row(kv, dv);
@@ -1055,12 +1040,10 @@ where
                         // Scores of every row against keys 0..need, scaled.
                         let mut scores = vec![0f32; rows * need];
                         if rows >= GEMM_MIN_ROWS {
-                            matmul_abt(
+                            matmul(
                                 &mut scores,
-                                queries.data(),
-                                queries.stride(),
-                                keys.data(),
-                                keys.stride(),
+                                (queries.data(), queries.stride()),
+                                (keys.data(), 1, keys.stride()),
                                 (rows, need, d),
                                 score_scale,
                             );
@@ -1078,22 +1061,9 @@ where
                             let row = &mut scores[r * need..(r + 1) * need];
                             let (live, dead) = row.split_at_mut(ends[r]);
                             dead.fill(0.0);
-                            if logit_softcap != 0.0 {
-                                for s in live.iter_mut() {
-                                    *s = logit_softcap * s.tanh();
-                                }
-                            }
+                            softcap_row(live, logit_softcap);
                             match (mask_rows[r], &mask_info) {
-                                (Some(m), _) if slope == 1.0 => {
-                                    for (s, mv) in live.iter_mut().zip(m) {
-                                        *s += mv;
-                                    }
-                                }
-                                (Some(m), _) => {
-                                    for (s, mv) in live.iter_mut().zip(m) {
-                                        *s += slope * mv;
-                                    }
-                                }
+                                (Some(m), _) => add_mask_row(live, m, slope),
                                 (None, Some(_)) => {
                                     for (kv_pos, s) in live.iter_mut().enumerate() {
                                         *s += bias(r, kv_pos);
@@ -1101,23 +1071,17 @@ where
                                 }
                                 (None, None) => {}
                             }
-                            let max = live.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                            if max == f32::NEG_INFINITY {
-                                // Nothing attended (a fully masked row): zeros, not NaN.
-                                live.fill(0.0);
-                                continue;
-                            }
-                            sums[r] = exp_sub_sum(live, max);
+                            sums[r] = softmax_row(live).map_or(0.0, |(_, sum)| sum);
                         }
                         // The weighted sums of the value rows.
                         let mut acc = vec![0f32; rows * dv];
                         if rows >= GEMM_MIN_ROWS {
-                            matmul_ab(
+                            matmul(
                                 &mut acc,
-                                &scores,
-                                values.data(),
-                                values.stride(),
+                                (&scores, need),
+                                (values.data(), values.stride(), 1),
                                 (rows, dv, need),
+                                1.0,
                             );
                         } else {
                             for r in 0..rows {
