@@ -97,5 +97,8 @@ fn an_interrupted_ingest_completes_without_duplicates() {
     let again = ingest(&mut case, &[log.to_path_buf()]);
     assert_eq!(again.events, events.len() as u64);
     assert_eq!(case.index.num_events(), events.len() as u64);
-    assert!(case.store.file_done("cut", &digest).unwrap());
+    assert_eq!(
+        case.store.file_state("cut", &digest).unwrap(),
+        lookout::store::FileState::Done
+    );
 }

@@ -360,12 +360,8 @@ impl Assessor {
                 other => other.to_string(),
             }
         };
-        let mut c = rules_only(input, &self.catalog);
-        c.verdict.summary = c.verdict.summary.replacen(
-            "Rules only (no model).",
-            "Rules only (model answer unusable).",
-            1,
-        );
+        let mut c =
+            super::combine::rules_only_because(input, &self.catalog, "model answer unusable");
         c.adjustments.insert(
             0,
             format!("model answer unusable: {reason}; the verdict is the rules' and the prior's"),
@@ -422,6 +418,38 @@ impl Assessor {
     }
 }
 
+/// A prompt of about `chars` characters of auth.log lines for [`Assessor::prefill_probe`]; the
+/// time and `round` make its first tokens differ from every cached prefix.
+#[cfg(feature = "model")]
+fn probe_prompt(chars: usize, round: u32) -> Prompt {
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut user = String::with_capacity(chars + 128);
+    let mut i = 0u32;
+    while user.len() < chars {
+        let _ = std::fmt::Write::write_fmt(
+            &mut user,
+            format_args!(
+                "Mar  2 10:{:02}:{:02} web01 sshd[{}]: Failed password for invalid user u{} from 10.0.{}.{} port {} ssh2\n",
+                (i / 60) % 60,
+                i % 60,
+                2000 + i * 7 % 900,
+                i * 13 % 997,
+                i % 7,
+                i * 31 % 254 + 1,
+                40000 + i * 17 % 20000
+            ),
+        );
+        i += 1;
+    }
+    Prompt {
+        system: format!("Prefill probe {nonce}-{round}.\n{}", super::prompt::SYSTEM),
+        user,
+    }
+}
+
 #[cfg(all(test, feature = "model"))]
 mod tests {
     use super::super::testutil::{catalog, detection, input};
@@ -462,37 +490,5 @@ mod tests {
             "{:?}",
             r.adjustments
         );
-    }
-}
-
-/// A prompt of about `chars` characters of auth.log lines for [`Assessor::prefill_probe`]; the
-/// time and `round` make its first tokens differ from every cached prefix.
-#[cfg(feature = "model")]
-fn probe_prompt(chars: usize, round: u32) -> Prompt {
-    let nonce = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let mut user = String::with_capacity(chars + 128);
-    let mut i = 0u32;
-    while user.len() < chars {
-        let _ = std::fmt::Write::write_fmt(
-            &mut user,
-            format_args!(
-                "Mar  2 10:{:02}:{:02} web01 sshd[{}]: Failed password for invalid user u{} from 10.0.{}.{} port {} ssh2\n",
-                (i / 60) % 60,
-                i % 60,
-                2000 + i * 7 % 900,
-                i * 13 % 997,
-                i % 7,
-                i * 31 % 254 + 1,
-                40000 + i * 17 % 20000
-            ),
-        );
-        i += 1;
-    }
-    Prompt {
-        system: format!("Prefill probe {nonce}-{round}.\n{}", super::prompt::SYSTEM),
-        user,
     }
 }

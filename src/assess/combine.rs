@@ -177,6 +177,11 @@ pub fn combine(model: &Verdict, input: &AssessInput, catalog: &Catalog) -> Combi
 /// low ones) legitimate, unless the prior strongly says otherwise (a high rule still cannot
 /// be legitimate).
 pub fn rules_only(input: &AssessInput, catalog: &Catalog) -> Combined {
+    rules_only_because(input, catalog, "no model")
+}
+
+/// [`rules_only`], its summary naming why the model's answer is not part of it.
+pub fn rules_only_because(input: &AssessInput, catalog: &Catalog, why: &str) -> Combined {
     let detections = input.detections();
     let floor = detections.iter().map(|d| d.level).max();
     let cause = match floor {
@@ -213,7 +218,7 @@ pub fn rules_only(input: &AssessInput, catalog: &Catalog) -> Combined {
         // Ranked here already, so that the combination notes only what the prior changes.
         techniques: rank_techniques(&detections, input.prior.as_ref(), &[], catalog).0,
         anomalous_patterns: Vec::new(),
-        summary: format!("Rules only (no model). {explanation}"),
+        summary: format!("Rules only ({why}). {explanation}"),
         remediation: Vec::new(),
         evidence: Vec::new(),
     };

@@ -81,11 +81,6 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// True when a file with this content hash was already ingested completely into the case.
-    pub fn file_done(&self, case: &str, sha256: &str) -> Result<bool> {
-        Ok(self.file_state(case, sha256)? == FileState::Done)
-    }
-
     /// Whether a file with this content was ingested into the case: completely, partly (an
     /// interrupted run), or never.
     pub fn file_state(&self, case: &str, sha256: &str) -> Result<FileState> {
@@ -179,13 +174,12 @@ mod tests {
         s.ensure_case("c").unwrap();
         assert_eq!(s.cases().unwrap().len(), 1);
         let id = s.start_run("c", "a.log", 10, "abc").unwrap();
-        assert!(!s.file_done("c", "abc").unwrap());
         assert_eq!(s.file_state("c", "abc").unwrap(), FileState::Interrupted);
         assert_eq!(s.file_state("c", "other").unwrap(), FileState::New);
         let mut skipped = BTreeMap::new();
         skipped.insert("bad_record".to_string(), 2);
         s.finish_run(id, 5, &skipped, &BTreeMap::new(), 7).unwrap();
-        assert!(s.file_done("c", "abc").unwrap());
+        assert_eq!(s.file_state("c", "abc").unwrap(), FileState::Done);
         let runs = s.runs("c").unwrap();
         assert_eq!(runs[0].events, 5);
         assert_eq!(runs[0].skipped["bad_record"], 2);
