@@ -24,6 +24,9 @@ use crate::store::{FileState, Store};
 /// Events indexed between two commits: bounds memory and the work an interruption loses.
 const COMMIT_EVERY: u64 = 250_000;
 
+/// Rule hits held in memory during an ingest before they go to the store.
+const HITS_IN_MEMORY: usize = 20_000;
+
 pub struct Case {
     pub name: String,
     pub data_dir: PathBuf,
@@ -203,14 +206,20 @@ impl Case {
                 }
                 None => opts,
             };
+            let record_labels = file_labels.records(file);
+            let (store, name) = (&mut self.store, self.name.as_str());
+            let mut store_error = None;
             let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
-                if write_error.is_some() {
+                if write_error.is_some() || store_error.is_some() {
                     return;
                 }
                 if ev.host.is_none() {
                     ev.host.clone_from(&file_labels.default_host);
                 }
-                match writer.add(&ev, mode) {
+                if let Some(labels) = record_labels {
+                    ev.label = labels.get(&ev.record).cloned();
+                }
+                match writer.admit(&ev, mode) {
                     Ok(true) => {}
                     Ok(false) => {
                         tally.duplicates += 1;
@@ -222,15 +231,33 @@ impl Case {
                     }
                 }
                 hits.extend(rules.matches(&ev));
+                // Rule-heavy files would otherwise hold every hit in memory until the file
+                // ends. Hits stored before the index commits are harmless: a file not
+                // finished is read again, and storing a hit twice keeps one row.
+                if hits.len() >= HITS_IN_MEMORY {
+                    if let Err(e) = store.add_hits(name, &hits) {
+                        store_error = Some(e);
+                    }
+                    hits.clear();
+                }
                 tally.events += 1;
-                *tally
-                    .formats
-                    .entry(ev.format.as_str().to_string())
-                    .or_default() += 1;
+                match tally.formats.get_mut(ev.format.as_str()) {
+                    Some(n) => *n += 1,
+                    None => {
+                        tally.formats.insert(ev.format.as_str().to_string(), 1);
+                    }
+                }
+                if let Err(e) = writer.add(ev) {
+                    write_error = Some(e);
+                    return;
+                }
                 progress.events.fetch_add(1, Ordering::Relaxed);
             });
             if let Some(e) = write_error {
                 return Err(e).context(format!("indexing {}", file.display()));
+            }
+            if let Some(e) = store_error {
+                return Err(e).context(format!("storing rule hits of {}", file.display()));
             }
             for r in reports {
                 for (reason, n) in r.skipped {
@@ -256,8 +283,9 @@ impl Case {
         }
         self.commit(&mut writer, &mut pending_runs, &mut hits)?;
         writer.finish()?;
+        release_freed_memory();
         self.index.reload()?;
-        summary.detections = self.store.hits(&self.name)?.len() as u64;
+        summary.detections = self.store.hit_count(&self.name)?;
         self.refresh_sessions(config)?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
@@ -325,13 +353,8 @@ impl Case {
 
     /// Rule hits on the session's events.
     pub fn session_hits(&self, events: &[Event]) -> Result<Vec<Hit>> {
-        let ids: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
-        Ok(self
-            .store
-            .hits(&self.name)?
-            .into_iter()
-            .filter(|h| ids.contains(h.event_id.as_str()))
-            .collect())
+        let ids: std::collections::BTreeSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        Ok(self.store.hits_on(&self.name, ids)?)
     }
 
     /// The condensed (or full) timeline of a session.
@@ -400,6 +423,10 @@ impl Case {
 #[derive(Debug, Clone, Default)]
 pub struct FileLabels {
     by_path: std::collections::HashMap<PathBuf, crate::event::Label>,
+    /// Files labelled record by record (record number -> label); their records without an
+    /// entry stay unlabelled whatever the file's own label.
+    by_record:
+        std::collections::HashMap<PathBuf, std::collections::HashMap<u64, crate::event::Label>>,
     /// Host for records that name none (e.g. a web access log): `ingest --host`.
     pub default_host: Option<String>,
 }
@@ -408,6 +435,27 @@ impl FileLabels {
     pub fn insert(&mut self, path: &Path, label: crate::event::Label) {
         let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         self.by_path.insert(key, label);
+    }
+
+    pub fn insert_records(
+        &mut self,
+        path: &Path,
+        labels: std::collections::HashMap<u64, crate::event::Label>,
+    ) {
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_record.insert(key, labels);
+    }
+
+    /// The per-record labels of `path`, when it has them.
+    pub fn records(
+        &self,
+        path: &Path,
+    ) -> Option<&std::collections::HashMap<u64, crate::event::Label>> {
+        if self.by_record.is_empty() {
+            return None;
+        }
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.by_record.get(&key)
     }
 
     pub fn get(&self, path: &Path) -> Option<&crate::event::Label> {
@@ -435,6 +483,18 @@ struct FileTally {
     skipped: BTreeMap<String, u64>,
     formats: BTreeMap<String, u64>,
     duration_ms: u64,
+}
+
+/// Returns memory freed by the index writer to the system. glibc keeps freed blocks of its
+/// per-thread arenas, so building sessions right after a large ingest would otherwise stack
+/// on top of the writer's high-water mark.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's allocator; it has no
+    // preconditions and is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {

@@ -88,7 +88,8 @@ fn an_interrupted_ingest_completes_without_duplicates() {
             .unwrap();
         let mut w = case.index.writer(1, 50 << 20).unwrap();
         for ev in &events[..events.len() / 3] {
-            assert!(w.add(ev, WriteMode::SkipExisting).unwrap());
+            assert!(w.admit(ev, WriteMode::SkipExisting).unwrap());
+            w.add(ev.clone()).unwrap();
         }
         w.finish().unwrap();
     }

@@ -128,7 +128,9 @@ fn seed(data_dir: &Path) {
         e.src_ip = Some("203.0.113.9".into());
         e.event_id = Some("sshd".into());
         e.message = msg;
-        w.add(&e.finish(), WriteMode::SkipExisting).unwrap();
+        let e = e.finish();
+        assert!(w.admit(&e, WriteMode::SkipExisting).unwrap());
+        w.add(e).unwrap();
     };
     for i in 0..12 {
         add(

@@ -1,6 +1,7 @@
 //! Index: the per-case tantivy index of events (schema, the single writer, queries).
 //! The only module that imports tantivy; the rest of the crate sees `Event`s and `EventMeta`s.
 
+mod codec;
 mod query;
 mod scan;
 mod schema;
@@ -33,8 +34,10 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("query `{query}`: {reason}")]
     Query { query: String, reason: String },
-    #[error("stored event: {0}")]
-    Stored(#[from] serde_json::Error),
+    #[error("index at {path} was not made by lookout: {reason}")]
+    Schema { path: String, reason: String },
+    #[error("{0}")]
+    Stored(#[from] codec::CodecError),
 }
 
 pub type Result<T> = std::result::Result<T, IndexError>;
@@ -56,10 +59,19 @@ impl EventIndex {
         };
         std::fs::create_dir_all(dir)
             .map_err(|e| open_err(tantivy::TantivyError::IoError(std::sync::Arc::new(e))))?;
-        let (schema, fields) = schema::build();
         let mmap =
             MmapDirectory::open(dir).map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
-        let index = Index::open_or_create(mmap, schema).map_err(open_err)?;
+        // An existing index keeps the schema it was made with (earlier versions had more
+        // fields); a new one gets the current schema.
+        let index = if Index::exists(&mmap).map_err(|e| open_err(e.into()))? {
+            Index::open(mmap).map_err(open_err)?
+        } else {
+            Index::create(mmap, schema::build().0, Default::default()).map_err(open_err)?
+        };
+        let fields = Fields::of(&index.schema()).map_err(|reason| IndexError::Schema {
+            path: dir.display().to_string(),
+            reason,
+        })?;
         schema::register_tokenizers(&index);
         let reader = index
             .reader_builder()
@@ -94,5 +106,73 @@ impl EventIndex {
 
     pub fn num_events(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::schema::{STORED, STRING, TantivyDocument};
+
+    use super::*;
+    use crate::event::{Event, Format};
+
+    /// An index as lookout 0.1 wrote it: the current fields plus an indexed text `id`, and
+    /// each event stored as JSON.
+    fn write_old_index(dir: &Path, ev: &Event) {
+        let (current, _) = schema::build();
+        let mut sb = tantivy::schema::Schema::builder();
+        let id = sb.add_text_field("id", STRING | STORED);
+        for (_, entry) in current.fields() {
+            sb.add_field(entry.clone());
+        }
+        let schema = sb.build();
+        let index = Index::create_in_dir(dir, schema.clone()).unwrap();
+        schema::register_tokenizers(&index);
+        let f = |n: &str| schema.get_field(n).unwrap();
+        let mut doc = TantivyDocument::default();
+        doc.add_text(id, &ev.id);
+        doc.add_u64(f("key"), ev.key());
+        doc.add_text(f("host"), ev.host.as_deref().unwrap());
+        doc.add_text(f("message"), &ev.message);
+        doc.add_bytes(f("doc"), &serde_json::to_vec(ev).unwrap());
+        let mut w: tantivy::IndexWriter = index.writer_with_num_threads(1, 20 << 20).unwrap();
+        w.add_document(doc).unwrap();
+        w.commit().unwrap();
+    }
+
+    fn event(line: &str, record: u64) -> Event {
+        let mut ev = Event::new(Format::Text, "old.log", record, line);
+        ev.host = Some("WS01".into());
+        ev.finish()
+    }
+
+    #[test]
+    fn an_index_of_the_previous_version_still_opens_reads_and_takes_new_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = event("failed password for bob", 1);
+        write_old_index(dir.path(), &old);
+
+        let index = EventIndex::open(dir.path()).unwrap();
+        assert_eq!(index.num_events(), 1);
+        assert_eq!(index.event(&old.id).unwrap(), Some(old.clone()));
+        assert_eq!(
+            index
+                .search("host:ws01", 5, Order::NewestFirst)
+                .unwrap()
+                .total,
+            1
+        );
+
+        // The old event is recognised as stored; a new one is added in the new stored form.
+        let new = event("accepted password for bob", 2);
+        let mut w = index.writer(1, 20 << 20).unwrap();
+        assert!(!w.admit(&old, WriteMode::SkipExisting).unwrap());
+        assert!(w.admit(&new, WriteMode::SkipExisting).unwrap());
+        w.add(new.clone()).unwrap();
+        w.finish().unwrap();
+        index.reload().unwrap();
+        assert_eq!(index.num_events(), 2);
+        assert_eq!(index.event(&new.id).unwrap(), Some(new));
+        assert_eq!(index.scan_meta().unwrap().len(), 2);
     }
 }

@@ -75,18 +75,20 @@ impl EventIndex {
         Ok(events)
     }
 
-    /// One event by its full id.
+    /// One event by its full id (found by its key, then checked).
     pub fn event(&self, id: &str) -> Result<Option<Event>> {
         let q = tantivy::query::TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
+            Term::from_field_u64(self.fields.key, crate::event::key_of_id(id)),
             tantivy::schema::IndexRecordOption::Basic,
         );
         let searcher = self.reader.searcher();
-        let hits = searcher.search(&q, &TopDocs::with_limit(1))?;
-        match hits.first() {
-            Some((_, addr)) => Ok(Some(self.load(&searcher, *addr)?)),
-            None => Ok(None),
+        for (_, addr) in searcher.search(&q, &TopDocs::with_limit(4))? {
+            let ev = self.load(&searcher, addr)?;
+            if ev.id == id {
+                return Ok(Some(ev));
+            }
         }
+        Ok(None)
     }
 
     /// Calls `f` for every stored event (any order). Used to re-run rules over a case.
@@ -120,7 +122,7 @@ impl EventIndex {
 
     fn decode(&self, d: &TantivyDocument) -> Result<Option<Event>> {
         match d.get_first(self.fields.doc).and_then(|v| v.as_bytes()) {
-            Some(bytes) => Ok(Some(serde_json::from_slice(bytes)?)),
+            Some(bytes) => Ok(Some(super::codec::decode(bytes)?)),
             None => Ok(None),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tantivy::columnar::StrColumn;
 
-use super::{EventIndex, Result};
+use super::{EventIndex, IndexError, Result};
 
 /// What sessionization needs of an event. Strings are interned (`Arc<str>`) because a case
 /// repeats a few hosts and users over millions of events.
@@ -25,37 +25,32 @@ pub struct EventMeta {
     pub label: Option<Arc<str>>,
 }
 
-/// Reads one string column with an ord -> string cache.
+/// Reads one string column through its whole dictionary, read once in order: looking terms
+/// up one ordinal at a time decompresses a dictionary block per lookup.
 struct StrReader {
     col: Option<StrColumn>,
-    cache: Vec<Option<Arc<str>>>,
-    buf: String,
+    terms: Vec<Arc<str>>,
 }
 
 impl StrReader {
-    fn new(col: Option<StrColumn>) -> Self {
-        let n = col.as_ref().map(|c| c.num_terms()).unwrap_or(0);
-        StrReader {
-            col,
-            cache: vec![None; n],
-            buf: String::new(),
+    fn new(col: Option<StrColumn>) -> Result<Self> {
+        let mut terms = Vec::new();
+        if let Some(c) = &col {
+            terms.reserve(c.num_terms());
+            let mut stream = c
+                .dictionary()
+                .stream()
+                .map_err(|e| IndexError::Tantivy(e.into()))?;
+            while stream.advance() {
+                terms.push(Arc::from(String::from_utf8_lossy(stream.key()).as_ref()));
+            }
         }
+        Ok(StrReader { col, terms })
     }
 
-    fn get(&mut self, doc: u32) -> Option<Arc<str>> {
-        let col = self.col.as_ref()?;
-        let ord = col.ords().first(doc)?;
-        let slot = self.cache.get_mut(ord as usize)?;
-        if let Some(s) = slot {
-            return Some(s.clone());
-        }
-        self.buf.clear();
-        if !col.ord_to_str(ord, &mut self.buf).ok()? {
-            return None;
-        }
-        let s: Arc<str> = Arc::from(self.buf.as_str());
-        *slot = Some(s.clone());
-        Some(s)
+    fn get(&self, doc: u32) -> Option<Arc<str>> {
+        let ord = self.col.as_ref()?.ords().first(doc)?;
+        self.terms.get(usize::try_from(ord).ok()?).cloned()
     }
 }
 
@@ -69,15 +64,15 @@ impl EventIndex {
             let key = ff.u64("key")?;
             let ts = ff.date("ts")?;
             let pid = ff.u64("pid")?;
-            let col = |name: &str| -> Result<StrReader> { Ok(StrReader::new(ff.str(name)?)) };
-            let mut host = col("host")?;
-            let mut user = col("user")?;
-            let mut process = col("process")?;
-            let mut src_ip = col("src_ip")?;
-            let mut dst_ip = col("dst_ip")?;
-            let mut format = col("format")?;
-            let mut event_id = col("event_id")?;
-            let mut label = col("label")?;
+            let col = |name: &str| -> Result<StrReader> { StrReader::new(ff.str(name)?) };
+            let host = col("host")?;
+            let user = col("user")?;
+            let process = col("process")?;
+            let src_ip = col("src_ip")?;
+            let dst_ip = col("dst_ip")?;
+            let format = col("format")?;
+            let event_id = col("event_id")?;
+            let label = col("label")?;
             let alive = segment.alive_bitset();
             for doc in 0..segment.max_doc() {
                 if alive.is_some_and(|a| !a.is_alive(doc)) {

@@ -1,9 +1,12 @@
 //! The tantivy schema of a case index: keyword fields (lower-cased for search, original case
 //! in fast columns), full-text message and original fields, time, and the stored event.
+//!
+//! Events are found by `key` (the low 64 bits of their id). Indexes made before version 0.2
+//! also index the full text `id`; they are still opened and written, with their own schema.
 
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions,
-    STORED, STRING, Schema, TEXT, TextFieldIndexing, TextOptions,
+    STORED, Schema, TEXT, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer};
 
@@ -13,7 +16,9 @@ pub const KEYWORD_TOKENIZER: &str = "keyword_lower";
 
 #[derive(Clone, Copy)]
 pub struct Fields {
-    pub id: Field,
+    /// Only in indexes made by earlier versions (a unique 32-byte term per event was the most
+    /// expensive part of building the term dictionary).
+    pub id: Option<Field>,
     pub key: Field,
     pub ts: Field,
     pub host: Field,
@@ -41,7 +46,6 @@ pub fn build() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::Basic),
         )
         .set_fast(None);
-    let id = sb.add_text_field("id", STRING | STORED);
     let key = sb.add_u64_field("key", INDEXED | FAST);
     let ts = sb.add_date_field(
         "ts",
@@ -73,7 +77,7 @@ pub fn build() -> (Schema, Fields) {
     );
     let doc = sb.add_bytes_field("doc", STORED);
     let f = Fields {
-        id,
+        id: None,
         key,
         ts,
         host,
@@ -92,6 +96,36 @@ pub fn build() -> (Schema, Fields) {
         doc,
     };
     (sb.build(), f)
+}
+
+impl Fields {
+    /// The fields of an existing index, by name: its own schema, whichever version made it.
+    pub fn of(schema: &Schema) -> Result<Fields, String> {
+        let get = |name: &str| {
+            schema
+                .get_field(name)
+                .map_err(|_| format!("the index has no `{name}` field"))
+        };
+        Ok(Fields {
+            id: schema.get_field("id").ok(),
+            key: get("key")?,
+            ts: get("ts")?,
+            host: get("host")?,
+            user: get("user")?,
+            process: get("process")?,
+            pid: get("pid")?,
+            format: get("format")?,
+            event_id: get("event_id")?,
+            channel: get("channel")?,
+            src_ip: get("src_ip")?,
+            dst_ip: get("dst_ip")?,
+            label: get("label")?,
+            source: get("source")?,
+            message: get("message")?,
+            fields: get("fields")?,
+            doc: get("doc")?,
+        })
+    }
 }
 
 pub fn register_tokenizers(index: &tantivy::Index) {

@@ -1,5 +1,5 @@
-//! The single index writer: adds each event once, by id, so that re-ingesting adds no
-//! duplicates.
+//! The single index writer: adds each event once, by key (the low 64 bits of its content
+//! hash), so that re-ingesting adds no duplicates.
 
 use std::collections::HashSet;
 
@@ -30,6 +30,8 @@ pub struct EventWriter {
     before: Searcher,
     /// Keys of the events added by this writer.
     added: HashSet<u64>,
+    /// Reused buffer for the stored form of an event.
+    stored: Vec<u8>,
 }
 
 impl EventWriter {
@@ -40,28 +42,39 @@ impl EventWriter {
             pending: 0,
             before,
             added: HashSet::new(),
+            stored: Vec::new(),
         }
     }
 
-    /// Adds (or replaces) one event; `Ok(false)` when `SkipExisting` found it already stored.
-    pub fn add(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
-        let f = &self.fields;
-        let id = Term::from_field_text(f.id, &ev.id);
+    /// Whether `ev` is to be written: always for `Replace` (its stored copy is deleted now),
+    /// and for `SkipExisting` unless an event with its key is stored or was admitted in this
+    /// run. Call [`EventWriter::add`] with every admitted event.
+    pub fn admit(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
         let key = ev.key();
+        let key_term = Term::from_field_u64(self.fields.key, key);
         match mode {
             Mode::Replace => {
-                self.writer.delete_term(id);
+                self.writer.delete_term(key_term);
             }
             Mode::SkipExisting => {
-                if self.added.contains(&key) || self.before.doc_freq(&id)? > 0 {
+                if self.added.contains(&key) || self.before.doc_freq(&key_term)? > 0 {
                     return Ok(false);
                 }
             }
         }
         self.added.insert(key);
+        Ok(true)
+    }
+
+    /// Indexes an admitted event. Takes it by value so that its original fields move into
+    /// the document instead of being copied.
+    pub fn add(&mut self, ev: Event) -> Result<()> {
+        let f = &self.fields;
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.id, &ev.id);
-        doc.add_u64(f.key, key);
+        if let Some(id) = f.id {
+            doc.add_text(id, &ev.id);
+        }
+        doc.add_u64(f.key, ev.key());
         if let Some(ts) = ev.timestamp {
             doc.add_date(f.ts, DateTime::from_timestamp_micros(ts.timestamp_micros()));
         }
@@ -88,18 +101,20 @@ impl EventWriter {
             doc.add_u64(f.pid, u64::from(pid));
         }
         doc.add_text(f.message, &ev.message);
+        self.stored.clear();
+        super::codec::encode(&ev, &mut self.stored);
+        doc.add_bytes(f.doc, &self.stored);
         if !ev.fields.is_empty() {
             let obj = ev
                 .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), OwnedValue::Str(v.clone())))
+                .into_iter()
+                .map(|(k, v)| (k, OwnedValue::Str(v)))
                 .collect();
             doc.add_field_value(f.fields, &OwnedValue::Object(obj));
         }
-        doc.add_bytes(f.doc, &serde_json::to_vec(ev)?);
         self.writer.add_document(doc)?;
         self.pending += 1;
-        Ok(true)
+        Ok(())
     }
 
     /// Events added since the last commit.

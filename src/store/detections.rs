@@ -43,6 +43,36 @@ impl Store {
         Ok(())
     }
 
+    /// How many hits the case has.
+    pub fn hit_count(&self, case: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM detections WHERE case_name = ?1",
+            params![case],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// The hits on these events (a session's), through the primary key: a session view must
+    /// not read every hit of a large case.
+    pub fn hits_on<'a>(
+        &self,
+        case: &str,
+        event_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Hit>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT json FROM detections WHERE case_name = ?1 AND event_id = ?2")?;
+        let mut out = Vec::new();
+        for id in event_ids {
+            let rows = stmt.query_map(params![case, id], |r| r.get::<_, String>(0))?;
+            for json in rows {
+                out.push(serde_json::from_str(&json?)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub fn hits(&self, case: &str) -> Result<Vec<Hit>> {
         let mut stmt = self
             .conn
