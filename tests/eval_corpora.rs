@@ -228,3 +228,54 @@ fn sample_logs_labels_parse_cleanly() {
         (Cause::Legitimate, Some(lookout::Risk::Low))
     );
 }
+
+#[test]
+fn per_flow_labels_reach_each_record_at_ingest() {
+    use lookout::case::{Case, IngestProgress};
+    let Some(d) = datasets() else { return };
+    let file =
+        d.join("slips/dataset/test18-malicious-ctu-sme-11-win/zeek-labeled/conn.log.labeled");
+    let labels = lookout::eval::corpus::file_labels(&d.join("slips/labels.tsv")).unwrap();
+    // Independent count: the `label` column is the second to last of each record.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let count = |word: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && l.split('\t').rev().nth(1) == Some(word))
+            .count()
+    };
+    let (benign, malicious) = (count("Benign"), count("Malicious"));
+    assert!(benign > 0 && malicious > benign);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut case = Case::open(dir.path(), "flows").unwrap();
+    let (rules, _) = lookout::detect::RuleSet::load(&[], true);
+    case.ingest(
+        std::slice::from_ref(&file),
+        &lookout::ingest::IngestOptions::default(),
+        &labels,
+        &rules,
+        &lookout::config::Config::default(),
+        &IngestProgress::default(),
+    )
+    .unwrap();
+    let meta = case.index.scan_meta().unwrap();
+    let with = |prefix: &str| {
+        meta.iter()
+            .filter(|m| m.label.as_deref().is_some_and(|l| l.starts_with(prefix)))
+            .count()
+    };
+    assert_eq!(with("legitimate"), benign);
+    assert_eq!(with("malicious"), malicious);
+    // `Unknown` records carry no label, whatever the file's majority.
+    assert_eq!(
+        meta.iter().filter(|m| m.label.is_none()).count(),
+        meta.len() - benign - malicious
+    );
+    // And the benign flows make benign sessions.
+    let sessions = case.sessions().unwrap();
+    assert!(sessions.iter().any(|s| {
+        s.label
+            .as_ref()
+            .is_some_and(|l| l.cause == Cause::Legitimate)
+    }));
+}

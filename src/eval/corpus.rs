@@ -2,6 +2,7 @@
 //! their own reader ([`super::corpora::corpus_labels`]), and any other TSV with a `file` column
 //! relative to the labels file's folder, techniques in `techniques_v18` (or `techniques`), and
 //! optionally a `label` column (malicious / benign; other values carry no file-level label).
+//! Stratosphere's per-flow `.labeled` Zeek logs also get a label per record.
 
 use std::path::Path;
 
@@ -22,6 +23,12 @@ pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
     if known {
         let mut out = FileLabels::default();
         for (path, label) in super::corpora::parse_corpus_labels(&text, labels_tsv, base)? {
+            // Stratosphere's `.labeled` Zeek logs label every record: keep those labels, so
+            // that their benign flows make benign sessions.
+            if path.extension().is_some_and(|e| e == "labeled") {
+                let flows = super::zeek::ZeekLabeled::read(&path)?;
+                out.insert_records(&path, flows.record_labels());
+            }
             out.insert(&path, label);
         }
         return Ok(out);

@@ -1,7 +1,7 @@
 //! Per-connection labels of Zeek logs labelled by Stratosphere's netflowlabeler (the Slips
 //! `test18-*/zeek-labeled/*.labeled` files: `label` and `detailedlabel` columns).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -109,6 +109,15 @@ impl ZeekLabeled {
     /// malicious, the costlier one to miss), with the techniques of its malicious records.
     pub fn file_label(&self) -> Option<Label> {
         majority(self.flows.iter())
+    }
+
+    /// Each labelled record's own label, by 1-based line number (the record number ingest
+    /// gives a Zeek TSV line); `Unknown` records have none.
+    pub fn record_labels(&self) -> HashMap<u64, Label> {
+        self.flows
+            .iter()
+            .filter_map(|f| Some((f.line as u64, majority(std::iter::once(f))?)))
+            .collect()
     }
 
     /// The label of the records between two hosts, in either direction.
