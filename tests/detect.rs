@@ -663,3 +663,60 @@ proptest! {
         }
     }
 }
+
+/// The loghub samples (Apache error log, Linux syslog, an OpenSSH server under brute force):
+/// the default rules' hits per sample, compared with independent line counts of what each
+/// rule looks for.
+#[test]
+fn builtin_rules_on_loghub_samples() {
+    let Some(shared) = shared() else { return };
+    let (rs, _) = RuleSet::builtin();
+    let mut report = Vec::new();
+    for name in ["Apache", "Linux", "OpenSSH"] {
+        let path = shared.join(format!("datasets/loghub/{name}/{name}_2k.log"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (events, _) = lookout::ingest::read_file_to_vec(&path, &Default::default());
+        assert_eq!(events.len(), 2000, "{name}");
+        let mut by_rule = std::collections::BTreeMap::<String, usize>::new();
+        for ev in &events {
+            for h in rs.matches(ev) {
+                *by_rule.entry(h.title).or_default() += 1;
+            }
+        }
+        report.push(format!("{name}: {by_rule:?}"));
+        let lines_with = |needles: &[&str]| {
+            text.lines()
+                .filter(|l| needles.iter().any(|n| l.contains(n)))
+                .count()
+        };
+        match name {
+            // sshd(pam_unix) `authentication failure` lines, and `Failed password` from sshd.
+            "Linux" | "OpenSSH" => {
+                let failures = lines_with(&[
+                    "Failed password for",
+                    "authentication failure",
+                    "Failed publickey for",
+                    "maximum authentication attempts exceeded",
+                ]);
+                let sshd_failures = text
+                    .lines()
+                    .filter(|l| l.contains(" sshd"))
+                    .filter(|l| {
+                        ["Failed password for", "authentication failure"]
+                            .iter()
+                            .any(|n| l.contains(n))
+                    })
+                    .count();
+                assert!(sshd_failures > 300, "{name}: {sshd_failures}");
+                let hits = by_rule.get("SSH Failed Password").copied().unwrap_or(0);
+                assert!(
+                    hits >= sshd_failures && hits <= failures,
+                    "{name}: {hits} hits, {sshd_failures} sshd failure lines"
+                );
+            }
+            // An Apache error log of a healthy server: nothing for the default rules.
+            _ => assert!(by_rule.is_empty(), "{name}: {by_rule:?}"),
+        }
+    }
+    println!("{}", report.join("\n"));
+}

@@ -256,9 +256,10 @@ fn alt_accepts(alt: &Alt, f: &Facts<'_>) -> bool {
         Alt::Program(names) => {
             matches!(f.source, Source::AuthLog | Source::Syslog)
                 && f.program.is_some_and(|p| {
-                    // `sshd(pam_unix)[42]` is sshd: compare the name before any `(` or `[`.
+                    // `sshd(pam_unix)[42]` is sshd, and so is the auth.log parser's event id
+                    // `sshd:failed_password`: compare the name before any `(`, `[` or `:`.
                     let p = p.trim();
-                    let name = p.split(['(', '[']).next().unwrap_or(p);
+                    let name = p.split(['(', '[', ':']).next().unwrap_or(p);
                     names.iter().any(|n| name.eq_ignore_ascii_case(n))
                 })
         }
