@@ -432,9 +432,13 @@ pub struct FileLabels {
 }
 
 impl FileLabels {
+    /// Files are known by their canonical path, however the command line named them.
+    fn key(path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
     pub fn insert(&mut self, path: &Path, label: crate::event::Label) {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.by_path.insert(key, label);
+        self.by_path.insert(Self::key(path), label);
     }
 
     pub fn insert_records(
@@ -442,8 +446,7 @@ impl FileLabels {
         path: &Path,
         labels: std::collections::HashMap<u64, crate::event::Label>,
     ) {
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.by_record.insert(key, labels);
+        self.by_record.insert(Self::key(path), labels);
     }
 
     /// The per-record labels of `path`, when it has them.
@@ -454,16 +457,14 @@ impl FileLabels {
         if self.by_record.is_empty() {
             return None;
         }
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.by_record.get(&key)
+        self.by_record.get(&Self::key(path))
     }
 
     pub fn get(&self, path: &Path) -> Option<&crate::event::Label> {
         if self.by_path.is_empty() {
             return None;
         }
-        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        self.by_path.get(&key)
+        self.by_path.get(&Self::key(path))
     }
 
     pub fn len(&self) -> usize {

@@ -77,11 +77,15 @@ impl<'a> Facts<'a> {
             .or_else(|| ev.fields.get("EventID").map(String::as_str));
         let eid = event_id.and_then(|s| s.trim().parse::<u32>().ok());
         let program = match ev.format {
-            Format::AuthLog | Format::Syslog => event_id.or_else(|| {
-                ["program", "app", "ident", "process"]
-                    .iter()
-                    .find_map(|k| ev.fields.get(*k).map(String::as_str))
-            }),
+            // The auth.log parser's event ids name the program and the kind of line
+            // (`sshd:failed_password`): the program is the part before the `:`.
+            Format::AuthLog | Format::Syslog => event_id
+                .map(|e| e.split(':').next().unwrap_or(e))
+                .or_else(|| {
+                    ["program", "app", "ident", "process"]
+                        .iter()
+                        .find_map(|k| ev.fields.get(*k).map(String::as_str))
+                }),
             _ => None,
         };
         let source = classify(ev, channel);
@@ -256,10 +260,9 @@ fn alt_accepts(alt: &Alt, f: &Facts<'_>) -> bool {
         Alt::Program(names) => {
             matches!(f.source, Source::AuthLog | Source::Syslog)
                 && f.program.is_some_and(|p| {
-                    // `sshd(pam_unix)[42]` is sshd, and so is the auth.log parser's event id
-                    // `sshd:failed_password`: compare the name before any `(`, `[` or `:`.
+                    // `sshd(pam_unix)[42]` is sshd: compare the name before any `(` or `[`.
                     let p = p.trim();
-                    let name = p.split(['(', '[', ':']).next().unwrap_or(p);
+                    let name = p.split(['(', '[']).next().unwrap_or(p);
                     names.iter().any(|n| name.eq_ignore_ascii_case(n))
                 })
         }

@@ -66,7 +66,7 @@ impl EventIndex {
         let index = if Index::exists(&mmap).map_err(|e| open_err(e.into()))? {
             Index::open(mmap).map_err(open_err)?
         } else {
-            Index::create(mmap, schema::build().0, Default::default()).map_err(open_err)?
+            Index::create(mmap, schema::build(), Default::default()).map_err(open_err)?
         };
         let fields = Fields::of(&index.schema()).map_err(|reason| IndexError::Schema {
             path: dir.display().to_string(),
@@ -119,7 +119,7 @@ mod tests {
     /// An index as lookout 0.1 wrote it: the current fields plus an indexed text `id`, and
     /// each event stored as JSON.
     fn write_old_index(dir: &Path, ev: &Event) {
-        let (current, _) = schema::build();
+        let current = schema::build();
         let mut sb = tantivy::schema::Schema::builder();
         let id = sb.add_text_field("id", STRING | STORED);
         for (_, entry) in current.fields() {

@@ -37,7 +37,9 @@ pub struct Fields {
     pub doc: Field,
 }
 
-pub fn build() -> (Schema, Fields) {
+/// The schema of a new case index; [`Fields::of`] resolves its fields (and those of an
+/// existing index) by name.
+pub fn build() -> Schema {
     let mut sb = Schema::builder();
     let keyword = TextOptions::default()
         .set_indexing_options(
@@ -46,28 +48,23 @@ pub fn build() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::Basic),
         )
         .set_fast(None);
-    let key = sb.add_u64_field("key", INDEXED | FAST);
-    let ts = sb.add_date_field(
+    sb.add_u64_field("key", INDEXED | FAST);
+    sb.add_date_field(
         "ts",
         DateOptions::default()
             .set_indexed()
             .set_fast()
             .set_precision(DateTimePrecision::Microseconds),
     );
-    let mut keyword_field = |name: &str| sb.add_text_field(name, keyword.clone());
-    let host = keyword_field("host");
-    let user = keyword_field("user");
-    let process = keyword_field("process");
-    let format = keyword_field("format");
-    let event_id = keyword_field("event_id");
-    let channel = keyword_field("channel");
-    let src_ip = keyword_field("src_ip");
-    let dst_ip = keyword_field("dst_ip");
-    let label = keyword_field("label");
-    let source = keyword_field("source");
-    let pid = sb.add_u64_field("pid", INDEXED | FAST);
-    let message = sb.add_text_field("message", TEXT);
-    let fields = sb.add_json_field(
+    for name in [
+        "host", "user", "process", "format", "event_id", "channel", "src_ip", "dst_ip", "label",
+        "source",
+    ] {
+        sb.add_text_field(name, keyword.clone());
+    }
+    sb.add_u64_field("pid", INDEXED | FAST);
+    sb.add_text_field("message", TEXT);
+    sb.add_json_field(
         "fields",
         JsonObjectOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -75,27 +72,8 @@ pub fn build() -> (Schema, Fields) {
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions),
         ),
     );
-    let doc = sb.add_bytes_field("doc", STORED);
-    let f = Fields {
-        id: None,
-        key,
-        ts,
-        host,
-        user,
-        process,
-        pid,
-        format,
-        event_id,
-        channel,
-        src_ip,
-        dst_ip,
-        label,
-        source,
-        message,
-        fields,
-        doc,
-    };
-    (sb.build(), f)
+    sb.add_bytes_field("doc", STORED);
+    sb.build()
 }
 
 impl Fields {
