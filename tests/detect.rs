@@ -680,7 +680,7 @@ fn builtin_rules_on_loghub_samples() {
         let mut by_rule = std::collections::BTreeMap::<String, usize>::new();
         for ev in &events {
             for h in rs.matches(ev) {
-                *by_rule.entry(h.title).or_default() += 1;
+                *by_rule.entry(h.title.to_string()).or_default() += 1;
             }
         }
         report.push(format!("{name}: {by_rule:?}"));

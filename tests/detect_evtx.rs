@@ -104,7 +104,7 @@ fn default_rules_fire_on_evtx_attack_samples() {
         let mut techniques: Vec<String> = Vec::new();
         for ev in &events {
             for h in rs.matches(ev) {
-                techniques.extend(h.techniques);
+                techniques.extend(h.techniques.iter().cloned());
             }
         }
         techniques.sort();
@@ -263,7 +263,7 @@ fn through_ingest() {
             &IngestOptions::default(),
             &mut |ev: Event| {
                 for h in rs.matches(&ev) {
-                    techniques.extend(h.techniques);
+                    techniques.extend(h.techniques.iter().cloned());
                 }
             },
         )

@@ -93,7 +93,7 @@ impl AssessInput {
         let mut out = self.session.detections.clone();
         if out.is_empty() {
             for h in &self.hits {
-                match out.iter_mut().find(|d| d.rule_id == h.rule_id) {
+                match out.iter_mut().find(|d| *d.rule_id == *h.rule_id) {
                     Some(d) => {
                         d.count += 1;
                         if d.event_ids.len() < 5 && !d.event_ids.contains(&h.event_id) {
@@ -101,10 +101,10 @@ impl AssessInput {
                         }
                     }
                     None => out.push(crate::sessions::SessionDetection {
-                        rule_id: h.rule_id.clone(),
-                        title: h.title.clone(),
+                        rule_id: h.rule_id.to_string(),
+                        title: h.title.to_string(),
                         level: h.level,
-                        techniques: h.techniques.clone(),
+                        techniques: h.techniques.to_vec(),
                         count: 1,
                         event_ids: vec![h.event_id.clone()],
                     }),

@@ -183,11 +183,11 @@ fn scan_burst(src: &str, burst: &[Entry<'_>], cfg: &DetectorConfig, hits: &mut V
 /// `attack`: technique ids and the tactic they serve here.
 fn hit(id: &str, title: String, level: Risk, attack: (&[&str], &str), ev: &Event) -> Hit {
     Hit {
-        rule_id: id.to_string(),
-        title,
+        rule_id: id.into(),
+        title: title.into(),
         level,
         techniques: attack.0.iter().map(|t| t.to_string()).collect(),
-        tactics: vec![attack.1.to_string()],
+        tactics: [attack.1.to_string()].into(),
         event_id: ev.id.clone(),
     }
 }
@@ -294,7 +294,7 @@ mod tests {
             "Accepted password for u3 from 173.234.31.186 port 2 ssh2",
         ));
         let hits = detectors(&events);
-        let ids: Vec<&str> = hits.iter().map(|h| h.rule_id.as_str()).collect();
+        let ids: Vec<&str> = hits.iter().map(|h| &*h.rule_id).collect();
         assert!(ids.contains(&"lookout-detector-brute-force"), "{ids:?}");
         assert!(ids.contains(&"lookout-detector-password-spray"), "{ids:?}");
         assert!(
@@ -304,7 +304,7 @@ mod tests {
         // The brute-force hit points at the event that crossed the threshold.
         let bf = hits
             .iter()
-            .find(|h| h.rule_id == "lookout-detector-brute-force")
+            .find(|h| &*h.rule_id == "lookout-detector-brute-force")
             .unwrap();
         assert_eq!(bf.event_id, events[9].id);
     }
@@ -337,6 +337,6 @@ mod tests {
             .collect();
         let hits = detectors(&events);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].techniques, vec!["T1046"]);
+        assert_eq!(hits[0].techniques.to_vec(), vec!["T1046"]);
     }
 }

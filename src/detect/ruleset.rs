@@ -21,6 +21,8 @@ struct Group {
 /// route accepts it. Immutable once built, so `Send + Sync` and shareable across threads.
 pub struct RuleSet {
     rules: Vec<RuleInfo>,
+    /// Each rule's hit without its event, in `rules` order: a match only adds the event id.
+    templates: Vec<Hit>,
     groups: Vec<Group>,
 }
 
@@ -65,9 +67,22 @@ impl RuleSet {
                 Group { route, engine }
             })
             .collect();
+        let templates = b
+            .rules
+            .iter()
+            .map(|r| Hit {
+                rule_id: r.id.as_str().into(),
+                title: r.title.as_str().into(),
+                level: r.level,
+                techniques: r.techniques.as_slice().into(),
+                tactics: r.tactics.as_slice().into(),
+                event_id: String::new(),
+            })
+            .collect();
         (
             RuleSet {
                 rules: b.rules,
+                templates,
                 groups,
             },
             b.report,
@@ -101,20 +116,16 @@ impl RuleSet {
 
     /// Like [`RuleSet::matches`], appending to `out` (reuse one buffer across events).
     pub fn matches_into(&self, ev: &Event, out: &mut Vec<Hit>) {
-        self.for_each_match(ev, |rule| {
-            out.push(Hit {
-                rule_id: rule.id.clone(),
-                title: rule.title.clone(),
-                level: rule.level,
-                techniques: rule.techniques.clone(),
-                tactics: rule.tactics.clone(),
-                event_id: ev.id.clone(),
-            })
-        });
+        self.for_each_match_index(ev, |i| out.push(self.templates[i].on(&ev.id)));
     }
 
     /// Calls `f` with each rule that matches `ev`; allocates nothing per rule that misses.
     pub fn for_each_match<'s>(&'s self, ev: &Event, mut f: impl FnMut(&'s RuleInfo)) {
+        self.for_each_match_index(ev, |i| f(&self.rules[i]));
+    }
+
+    /// Calls `f` with the index (in `rules`) of each rule that matches `ev`.
+    fn for_each_match_index(&self, ev: &Event, mut f: impl FnMut(usize)) {
         let facts = Facts::of(ev);
         let view = SigmaView::new(ev);
         for group in &self.groups {
@@ -128,9 +139,9 @@ impl RuleSet {
                     .rule_id
                     .as_deref()
                     .and_then(|i| i.parse::<usize>().ok())
-                    .and_then(|i| self.rules.get(i));
-                if let Some(rule) = rule {
-                    f(rule);
+                    .filter(|&i| i < self.rules.len());
+                if let Some(i) = rule {
+                    f(i);
                 }
             }
         }

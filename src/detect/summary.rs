@@ -30,16 +30,16 @@ impl DetectSummary {
     pub fn add(&mut self, hit: &Hit) {
         self.hits += 1;
         self.by_rule
-            .entry(hit.rule_id.clone())
+            .entry(hit.rule_id.to_string())
             .or_insert_with(|| RuleCount {
-                title: hit.title.clone(),
+                title: hit.title.to_string(),
                 level: hit.level,
-                techniques: hit.techniques.clone(),
+                techniques: hit.techniques.to_vec(),
                 count: 0,
             })
             .count += 1;
         *self.by_level.entry(hit.level).or_default() += 1;
-        for t in &hit.techniques {
+        for t in hit.techniques.iter() {
             *self.by_technique.entry(t.clone()).or_default() += 1;
         }
     }
@@ -80,10 +80,10 @@ mod tests {
     fn hit(rule: &str, level: Risk, tech: &[&str]) -> Hit {
         Hit {
             rule_id: rule.into(),
-            title: format!("title {rule}"),
+            title: format!("title {rule}").into(),
             level,
             techniques: tech.iter().map(|t| t.to_string()).collect(),
-            tactics: vec![],
+            tactics: [].into(),
             event_id: "e".into(),
         }
     }

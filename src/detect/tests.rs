@@ -381,10 +381,10 @@ fn hit_carries_rule_metadata() {
     let hits = rs.matches(&ev);
     assert_eq!(hits.len(), 1);
     let h = &hits[0];
-    assert_eq!(h.rule_id, "00000000-0000-0000-0000-000000000001");
+    assert_eq!(&*h.rule_id, "00000000-0000-0000-0000-000000000001");
     assert_eq!(h.level, crate::event::Risk::High);
-    assert_eq!(h.techniques, vec!["T1059.001"]);
-    assert_eq!(h.tactics, vec!["execution"]);
+    assert_eq!(h.techniques.to_vec(), vec!["T1059.001"]);
+    assert_eq!(h.tactics.to_vec(), vec!["execution"]);
     assert_eq!(h.event_id, ev.id);
 }
 

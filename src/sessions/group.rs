@@ -276,12 +276,12 @@ fn describe(
         }
         for h in hits_by_key.get(&m.key).into_iter().flatten() {
             let d = detections
-                .entry(h.rule_id.clone())
+                .entry(h.rule_id.to_string())
                 .or_insert_with(|| SessionDetection {
-                    rule_id: h.rule_id.clone(),
-                    title: h.title.clone(),
+                    rule_id: h.rule_id.to_string(),
+                    title: h.title.to_string(),
                     level: h.level,
-                    techniques: h.techniques.clone(),
+                    techniques: h.techniques.to_vec(),
                     count: 0,
                     event_ids: Vec::new(),
                 });

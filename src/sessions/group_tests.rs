@@ -125,8 +125,8 @@ fn detections_labels_and_ids() {
         rule_id: "r1".into(),
         title: "LSASS access".into(),
         level: Risk::High,
-        techniques: vec!["T1003.001".into()],
-        tactics: vec![],
+        techniques: ["T1003.001".to_string()].into(),
+        tactics: [].into(),
         event_id: format!("{:032x}", 0x11u64),
     };
     let out = sessionize(&[a, b, c], &[hit], &GroupOptions::with_gap_minutes(5));

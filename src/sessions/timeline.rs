@@ -183,8 +183,8 @@ fn rules_by_event(hits: &[Hit]) -> HashMap<&str, Vec<String>> {
     let mut m: HashMap<&str, Vec<String>> = HashMap::new();
     for h in hits {
         let titles = m.entry(h.event_id.as_str()).or_default();
-        if !titles.contains(&h.title) {
-            titles.push(h.title.clone());
+        if !titles.iter().any(|t| **t == *h.title) {
+            titles.push(h.title.to_string());
         }
     }
     m
@@ -252,8 +252,8 @@ mod tests {
             rule_id: "r".into(),
             title: "Suspicious thing".into(),
             level: Risk::High,
-            techniques: vec![],
-            tactics: vec![],
+            techniques: [].into(),
+            tactics: [].into(),
             event_id: e.id.clone(),
         }
     }

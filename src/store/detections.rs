@@ -1,35 +1,75 @@
-//! Stored rule hits: one row per (event, rule), written at ingest, read by sessions and `detect`.
+//! Stored rule hits: one small row per (event, rule), written at ingest, read by sessions and
+//! `detect`; each rule's title, level and ATT&CK tags once per case beside them.
 
-use rusqlite::params;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
 
 use super::{Result, Store};
 use crate::detect::Hit;
+use crate::event::Risk;
 
 pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS detections (
+CREATE TABLE IF NOT EXISTS rule_hits (
     case_name TEXT NOT NULL,
     event_id TEXT NOT NULL,
     rule_id TEXT NOT NULL,
-    json TEXT NOT NULL,
     PRIMARY KEY (case_name, event_id, rule_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hit_rules (
+    case_name TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    json TEXT NOT NULL,
+    PRIMARY KEY (case_name, rule_id)
 );
 ";
+
+/// Stores before 0.2 kept a JSON copy of the whole hit in every row (`detections`): 300 bytes
+/// a hit, and as much memory again when a million of them were read back. Their rows move
+/// into the two tables above, once, when such a store is opened.
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let old: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'detections')",
+        [],
+        |r| r.get(0),
+    )?;
+    if old {
+        conn.execute_batch(
+            "BEGIN;
+             INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id)
+                 SELECT case_name, event_id, rule_id FROM detections;
+             INSERT OR IGNORE INTO hit_rules(case_name, rule_id, json)
+                 SELECT case_name, rule_id, json FROM detections;
+             DROP TABLE detections;
+             COMMIT;",
+        )?;
+    }
+    Ok(())
+}
 
 impl Store {
     /// Adds hits (idempotent: the same rule on the same event is stored once).
     pub fn add_hits(&mut self, case: &str, hits: &[Hit]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare(
-                "INSERT OR REPLACE INTO detections(case_name, event_id, rule_id, json) VALUES (?1, ?2, ?3, ?4)",
+            let mut row = tx.prepare_cached(
+                "INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id) VALUES (?1, ?2, ?3)",
             )?;
+            let mut rule = tx.prepare_cached(
+                "INSERT OR REPLACE INTO hit_rules(case_name, rule_id, json) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut seen: HashSet<&str> = HashSet::new();
             for h in hits {
-                stmt.execute(params![
-                    case,
-                    h.event_id,
-                    h.rule_id,
-                    serde_json::to_string(h)?
-                ])?;
+                row.execute(params![case, h.event_id, &*h.rule_id])?;
+                if seen.insert(&h.rule_id) {
+                    // The rule's parts; the event id is each row's.
+                    rule.execute(params![
+                        case,
+                        &*h.rule_id,
+                        serde_json::to_string(&h.on(""))?
+                    ])?;
+                }
             }
         }
         tx.commit()?;
@@ -39,14 +79,16 @@ impl Store {
     /// Drops every stored hit of the case (before `detect` re-runs the rules).
     pub fn clear_hits(&self, case: &str) -> Result<()> {
         self.conn
-            .execute("DELETE FROM detections WHERE case_name = ?1", params![case])?;
+            .execute("DELETE FROM rule_hits WHERE case_name = ?1", params![case])?;
+        self.conn
+            .execute("DELETE FROM hit_rules WHERE case_name = ?1", params![case])?;
         Ok(())
     }
 
     /// How many hits the case has.
     pub fn hit_count(&self, case: &str) -> Result<u64> {
         let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM detections WHERE case_name = ?1",
+            "SELECT COUNT(*) FROM rule_hits WHERE case_name = ?1",
             params![case],
             |r| r.get(0),
         )?;
@@ -60,28 +102,140 @@ impl Store {
         case: &str,
         event_ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<Hit>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT json FROM detections WHERE case_name = ?1 AND event_id = ?2")?;
+        let rules = self.hit_rules(case)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT rule_id FROM rule_hits WHERE case_name = ?1 AND event_id = ?2",
+        )?;
         let mut out = Vec::new();
         for id in event_ids {
             let rows = stmt.query_map(params![case, id], |r| r.get::<_, String>(0))?;
-            for json in rows {
-                out.push(serde_json::from_str(&json?)?);
+            for rule_id in rows {
+                out.push(hit_of(&rules, &rule_id?, id));
             }
         }
         Ok(out)
     }
 
+    /// Every hit of the case, in event id order.
     pub fn hits(&self, case: &str) -> Result<Vec<Hit>> {
+        let rules = self.hit_rules(case)?;
         let mut stmt = self
             .conn
-            .prepare("SELECT json FROM detections WHERE case_name = ?1")?;
-        let rows = stmt.query_map(params![case], |r| r.get::<_, String>(0))?;
+            .prepare("SELECT event_id, rule_id FROM rule_hits WHERE case_name = ?1")?;
+        let mut rows = stmt.query(params![case])?;
         let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        while let Some(r) = rows.next()? {
+            // Borrowed from the row: no String per column and hit.
+            let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
+            out.push(hit_of(&rules, text(1)?, text(0)?));
         }
         Ok(out)
+    }
+
+    /// The case's rules that have hits, by id, as hits without an event.
+    fn hit_rules(&self, case: &str) -> Result<HashMap<String, Hit>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT rule_id, json FROM hit_rules WHERE case_name = ?1")?;
+        let rows = stmt.query_map(params![case], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, json) = row?;
+            out.insert(id, serde_json::from_str(&json)?);
+        }
+        Ok(out)
+    }
+}
+
+/// `rule_id`'s hit on `event_id`. Both tables are written in one transaction, so the rule is
+/// there; should a hand-edited store lack it, the hit keeps its id and the lowest level.
+fn hit_of(rules: &HashMap<String, Hit>, rule_id: &str, event_id: &str) -> Hit {
+    match rules.get(rule_id) {
+        Some(rule) => rule.on(event_id),
+        None => Hit {
+            rule_id: rule_id.into(),
+            title: rule_id.into(),
+            level: Risk::Low,
+            techniques: Arc::from([]),
+            tactics: Arc::from([]),
+            event_id: event_id.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(rule: &str, event: &str, level: Risk) -> Hit {
+        Hit {
+            rule_id: rule.into(),
+            title: format!("title of {rule}").into(),
+            level,
+            techniques: ["T1110.001".to_string()].into(),
+            tactics: ["credential-access".to_string()].into(),
+            event_id: event.into(),
+        }
+    }
+
+    #[test]
+    fn hits_round_trip_once_each_and_clear_per_case() {
+        let mut s = Store::in_memory().unwrap();
+        let hits = vec![
+            hit("r1", "e1", Risk::Low),
+            hit("r2", "e1", Risk::High),
+            hit("r1", "e2", Risk::Low),
+        ];
+        s.add_hits("a", &hits).unwrap();
+        s.add_hits("a", &hits[..1]).unwrap();
+        s.add_hits("b", &hits[2..]).unwrap();
+        assert_eq!(s.hit_count("a").unwrap(), 3);
+        let mut back = s.hits("a").unwrap();
+        back.sort_by(|x, y| (&x.event_id, &x.rule_id).cmp(&(&y.event_id, &y.rule_id)));
+        assert_eq!(back, hits);
+        assert_eq!(s.hits_on("a", ["e2", "e9"]).unwrap(), vec![hits[2].clone()]);
+        s.clear_hits("a").unwrap();
+        assert_eq!(s.hit_count("a").unwrap(), 0);
+        assert_eq!(s.hits("b").unwrap(), vec![hits[2].clone()]);
+    }
+
+    #[test]
+    fn a_store_with_json_rows_moves_them_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lookout.db");
+        let hits = [hit("r1", "e1", Risk::Medium), hit("r1", "e2", Risk::Medium)];
+        {
+            // The 0.1 layout: the whole hit as JSON in each row.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE detections (case_name TEXT NOT NULL, event_id TEXT NOT NULL,
+                 rule_id TEXT NOT NULL, json TEXT NOT NULL,
+                 PRIMARY KEY (case_name, event_id, rule_id));",
+            )
+            .unwrap();
+            for h in &hits {
+                conn.execute(
+                    "INSERT INTO detections VALUES ('old', ?1, ?2, ?3)",
+                    params![h.event_id, &*h.rule_id, serde_json::to_string(h).unwrap()],
+                )
+                .unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.hits("old").unwrap(), hits);
+        let left: i64 = s
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'detections'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+        drop(s);
+        // Opening again finds nothing more to move.
+        assert_eq!(Store::open(&path).unwrap().hit_count("old").unwrap(), 2);
     }
 }

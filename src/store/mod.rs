@@ -62,6 +62,7 @@ impl Store {
         for sql in SCHEMA {
             conn.execute_batch(sql).map_err(err)?;
         }
+        detections::migrate(&conn).map_err(err)?;
         Ok(Store { conn })
     }
 

@@ -195,8 +195,8 @@ pub fn hits(events: &[Event]) -> Vec<Hit> {
             rule_id: "brute_force_logon".into(),
             title: "Brute force logon".into(),
             level: Risk::High,
-            techniques: vec!["T1110.001".into()],
-            tactics: vec!["credential-access".into()],
+            techniques: ["T1110.001".to_string()].into(),
+            tactics: ["credential-access".to_string()].into(),
             event_id: e.id.clone(),
         })
         .collect()
