@@ -12,9 +12,10 @@ use crate::assess::PROMPT_VERSION;
 use crate::attack::Catalog;
 use crate::case::Case;
 use crate::learn::anonymize::{Anonymizer, case_key};
-use crate::learn::examples::{ExportSelection, export_items};
-use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, write};
+use crate::learn::examples::{ExportSelection, export_items, label_items};
+use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, cap_balanced, write};
 use crate::learn::train::{Method, TrainOptions, train};
+use crate::sessions::Session;
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -146,6 +147,10 @@ pub struct TrainArgs {
     /// Name to register the tuned model under (`--model NAME` then uses it).
     #[arg(long, default_value = "tuned")]
     pub out: String,
+    /// Train on at most N examples (train + validation), shared out evenly between the causes
+    /// (seed 42); 0 = all.
+    #[arg(long, default_value_t = 0)]
+    pub max_examples: usize,
     /// An export folder to train on; default: export this case's corrections now.
     #[arg(long)]
     pub dataset: Option<PathBuf>,
@@ -172,11 +177,29 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
         Some(d) => d,
         None => {
             let mut items = export_items(&case, &g.config, &catalog, &ExportSelection::default())?;
+            // The analyst's corrections always go in; labelled sessions fill the rest of the
+            // cap, chosen before their prompts are built (a corpus has thousands).
+            let mut labelled = Vec::new();
             for name in &a.include_case {
                 let other = Case::open(&g.data_dir, name)?;
-                items.extend(crate::learn::examples::label_items(
-                    &other, &g.config, &catalog,
-                )?);
+                for s in other.sessions()? {
+                    if let Some(cause) = s.label.as_ref().map(|l| l.cause) {
+                        labelled.push((other.name.clone(), cause, s));
+                    }
+                }
+            }
+            if a.max_examples > 0 {
+                let room = a.max_examples.saturating_sub(items.len());
+                labelled = cap_balanced(labelled, room, 42, |(_, cause, _)| *cause);
+            }
+            for name in &a.include_case {
+                let other = Case::open(&g.data_dir, name)?;
+                let mine: Vec<Session> = labelled
+                    .iter()
+                    .filter(|(c, _, _)| c == name)
+                    .map(|(_, _, s)| s.clone())
+                    .collect();
+                items.extend(label_items(&other, &mine, &g.config, &catalog)?);
             }
             anyhow::ensure!(
                 !items.is_empty(),

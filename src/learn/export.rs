@@ -113,6 +113,36 @@ pub fn split_by_host(
     (train, val)
 }
 
+/// At most `n` items, shared out between the causes as evenly as their counts allow (a cause
+/// with fewer than its share gives the rest to the others), each cause sampled with `seed`.
+/// A tuning set capped this way keeps its rare causes: corpora are mostly one cause, and a model
+/// tuned on a proportional sample learns to answer that cause whatever it reads.
+pub fn cap_balanced<T>(items: Vec<T>, n: usize, seed: u64, cause: impl Fn(&T) -> Cause) -> Vec<T> {
+    if items.len() <= n {
+        return items;
+    }
+    let mut by_cause: BTreeMap<Cause, Vec<T>> = BTreeMap::new();
+    for it in items {
+        by_cause.entry(cause(&it)).or_default().push(it);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut groups: Vec<Vec<T>> = by_cause.into_values().collect();
+    for g in &mut groups {
+        g.shuffle(&mut rng);
+    }
+    // Smallest first: each takes min(count, an even share of what is left).
+    groups.sort_by_key(|g| g.len());
+    let (mut left, mut out) = (n, Vec::with_capacity(n));
+    let count = groups.len();
+    for (i, g) in groups.into_iter().enumerate() {
+        let share = left / (count - i);
+        let take = g.len().min(share);
+        left -= take;
+        out.extend(g.into_iter().take(take));
+    }
+    out
+}
+
 fn record(item: &ExportItem, format: ExportFormat) -> Option<serde_json::Value> {
     Some(match format {
         ExportFormat::Chat => json!({"messages": [
@@ -242,6 +272,33 @@ mod tests {
             risk: Risk::Medium,
             techniques: vec!["T1110".into()],
         }
+    }
+
+    #[test]
+    fn cap_shares_out_evenly_and_keeps_rare_causes() {
+        let mut items: Vec<ExportItem> = (0..100)
+            .map(|i| item(i, &format!("h{}", i % 7), Cause::Malicious))
+            .collect();
+        items.extend((100..110).map(|i| item(i, "b", Cause::Legitimate)));
+        items.extend((110..113).map(|i| item(i, "c", Cause::Misconfiguration)));
+        let count = |v: &[ExportItem], c: Cause| v.iter().filter(|i| i.cause == c).count();
+        let cap = |v: Vec<ExportItem>, n| cap_balanced(v, n, 1, |i: &ExportItem| i.cause);
+        // 30 shared out: 3 misconfiguration (all), 10 legitimate (all), 17 malicious.
+        let capped = cap(items.clone(), 30);
+        assert_eq!(capped.len(), 30);
+        assert_eq!(count(&capped, Cause::Misconfiguration), 3);
+        assert_eq!(count(&capped, Cause::Legitimate), 10);
+        assert_eq!(count(&capped, Cause::Malicious), 17);
+        // 12 shared out: 3 + 4 + 5 (the remainder goes to the most common cause).
+        let small = cap(items.clone(), 12);
+        assert_eq!(count(&small, Cause::Misconfiguration), 3);
+        assert_eq!(count(&small, Cause::Legitimate), 4);
+        assert_eq!(count(&small, Cause::Malicious), 5);
+        // Same seed, same sample; no item twice; under the cap, everything as it was.
+        let ids = |v: &[ExportItem]| v.iter().map(|i| i.session_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&small), ids(&cap(items.clone(), 12)));
+        assert_eq!(ids(&small).iter().collect::<BTreeSet<_>>().len(), 12);
+        assert_eq!(cap(items.clone(), 500).len(), 113);
     }
 
     #[test]
