@@ -120,6 +120,16 @@ pub enum Cause {
 
 impl Cause {
     pub const ALL: [Cause; 3] = [Cause::Malicious, Cause::Legitimate, Cause::Misconfiguration];
+
+    /// The risk a label of this cause implies when it names none.
+    pub fn typical_risk(self) -> Risk {
+        match self {
+            Cause::Malicious => Risk::High,
+            Cause::Misconfiguration => Risk::Medium,
+            Cause::Legitimate => Risk::Low,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Malicious => "malicious",

@@ -18,6 +18,19 @@ pub struct AssessInput {
     /// The rule hits of the session's events.
     pub hits: Vec<Hit>,
     pub prior: Option<PriorEvidence>,
+    /// Worked examples: labelled or corrected sessions like this one (of other hosts), shown
+    /// before it in the prompt (`model.fewshot`; none by default).
+    #[serde(default)]
+    pub examples: Vec<FewShotExample>,
+}
+
+/// A session an analyst already judged, and the verdict, as a worked example in the prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FewShotExample {
+    pub session: Session,
+    pub cause: Cause,
+    pub risk: Risk,
+    pub techniques: Vec<String>,
 }
 
 /// The learned prior's scores for one session, as plain data (filled from

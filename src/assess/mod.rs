@@ -28,7 +28,7 @@ mod testutil;
 
 pub use assessor::{AssessError, AssessOptions, Assessor};
 pub use combine::{Combined, combine, rules_only};
-pub use input::{AssessInput, PriorEvidence};
+pub use input::{AssessInput, FewShotExample, PriorEvidence};
 pub use prompt::{PROMPT_VERSION, Prompt, build_prompt};
 pub use run::{AssessCliOptions, run_assess_cli, run_bench_cli, shown_assessment};
 pub use schema::ModelAnswer;

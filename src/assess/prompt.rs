@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::{AssessInput, PriorEvidence};
+use super::input::{AssessInput, FewShotExample, PriorEvidence};
 use crate::attack::Catalog;
 use crate::sessions::SessionDetection;
 use crate::text::one_line;
@@ -51,7 +51,10 @@ Answer fields, in order: cause, cause_explanation, risk_level, risk_justificatio
 /// The prompt for one session. Pure: the same input and catalog give the same bytes.
 pub fn build_prompt(input: &AssessInput, catalog: &Catalog) -> Prompt {
     let mut u = String::new();
-    metadata(&mut u, input);
+    if !input.examples.is_empty() {
+        examples(&mut u, &input.examples, catalog);
+    }
+    metadata(&mut u, &input.session);
     rules(&mut u, &input.detections(), catalog);
     if let Some(p) = &input.prior {
         prior(&mut u, p, catalog);
@@ -64,8 +67,30 @@ pub fn build_prompt(input: &AssessInput, catalog: &Catalog) -> Prompt {
     }
 }
 
-fn metadata(u: &mut String, input: &AssessInput) {
-    let s = &input.session;
+/// Worked examples before the session: each one's metadata and rule hits, and the verdict an
+/// analyst gave it (cause, risk, techniques: the fields the label or correction holds).
+fn examples(u: &mut String, examples: &[FewShotExample], catalog: &Catalog) {
+    u.push_str("Worked examples: similar sessions (other hosts) with an analyst's verdict.\n");
+    for (i, e) in examples.iter().enumerate() {
+        let _ = writeln!(u, "\nExample {}:", i + 1);
+        metadata(u, &e.session);
+        rules(u, &e.session.detections, catalog);
+        let techniques: Vec<String> = e
+            .techniques
+            .iter()
+            .filter_map(|t| catalog.current(t))
+            .collect();
+        let verdict = serde_json::json!({
+            "cause": e.cause,
+            "risk_level": e.risk,
+            "techniques": techniques,
+        });
+        let _ = writeln!(u, "Analyst's verdict: {verdict}");
+    }
+    u.push_str("\nThe session to assess (judge it on its own evidence):\n");
+}
+
+fn metadata(u: &mut String, s: &crate::sessions::Session) {
     let field = |v: &str| fence_safe(&one_line(v, 120));
     let _ = writeln!(u, "Session {}", field(&s.id));
     let _ = writeln!(u, "Host: {}", field(&s.host));

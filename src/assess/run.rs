@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::assessor::{AssessOptions, Assessor};
 use super::bench::{BenchOptions, BenchReport, bench};
-use super::input::{AssessInput, PriorEvidence};
+use super::input::{AssessInput, FewShotExample, PriorEvidence};
 use super::verdict::Assessment;
 use crate::attack::Catalog;
 use crate::case::Case;
@@ -47,15 +47,45 @@ pub fn input_for(
     config: &Config,
     prior: Option<&Prior>,
 ) -> Result<AssessInput> {
+    input_with_examples(case, session, config, prior, config.model.fewshot)
+}
+
+/// [`input_for`] with `fewshot` worked examples: the prior's nearest labelled or corrected
+/// sessions, most similar first (the prior never offers the session itself, and `eval` gives
+/// it a prior without the evaluated hosts).
+pub fn input_with_examples(
+    case: &Case,
+    session: &Session,
+    config: &Config,
+    prior: Option<&Prior>,
+    fewshot: usize,
+) -> Result<AssessInput> {
     let (timeline, events) = case.timeline(session, config.sessions.timeline_tokens, false)?;
     let hits = case.session_hits(&events)?;
+    let verdict = prior.and_then(|p| p.predict(session));
+    let mut examples = Vec::new();
+    if let (Some(p), Some(v)) = (prior, &verdict) {
+        for n in v.neighbours.iter().take(fewshot) {
+            let Some(e) = p.example(&n.session_id) else {
+                continue;
+            };
+            let Ok(s) = case.session(&n.session_id) else {
+                continue; // a correction of a session no longer in the case
+            };
+            examples.push(FewShotExample {
+                session: s,
+                cause: e.cause,
+                risk: e.risk.unwrap_or(e.cause.typical_risk()),
+                techniques: e.techniques.clone(),
+            });
+        }
+    }
     Ok(AssessInput {
         session: session.clone(),
         timeline_text: timeline.render(),
         hits,
-        prior: prior
-            .and_then(|p| p.predict(session))
-            .map(|p| PriorEvidence::from_prior(&p)),
+        prior: verdict.as_ref().map(PriorEvidence::from_prior),
+        examples,
     })
 }
 

@@ -81,6 +81,7 @@ pub fn input(detections: Vec<SessionDetection>, timeline: &str) -> AssessInput {
         timeline_text: timeline.into(),
         hits: vec![],
         prior: None,
+        examples: Vec::new(),
     }
 }
 

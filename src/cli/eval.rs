@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::Globals;
-use crate::assess::run::{input_for, load_assessor};
+use crate::assess::run::{input_with_examples, load_assessor};
 use crate::case::Case;
 use crate::eval::split::host_key;
 use crate::eval::{
@@ -212,7 +212,15 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
             }
             "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
             "model" | "combined" => {
-                let (model, combined) = model_predictions(g, a, &case, &truths, &by_id, &prior_of)?;
+                let (model, combined) = model_predictions(
+                    g,
+                    a,
+                    &case,
+                    &truths,
+                    &by_id,
+                    &prior_of,
+                    g.config.model.fewshot,
+                )?;
                 opts.splits.insert("combined".into(), split.clone());
                 opts.notes.insert(
                     "model".into(),
@@ -231,14 +239,22 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
                 }
             }
             "model+fewshot" => {
+                let n = if g.config.model.fewshot > 0 {
+                    g.config.model.fewshot
+                } else {
+                    FEWSHOT_EXAMPLES
+                };
+                opts.splits.insert(m.clone(), split.clone());
                 opts.notes.insert(
                     m.clone(),
-                    "not built: with the default 135M model worked examples in the prompt make \
-                     it copy the last one (issue 8), so no few-shot prompt exists yet; scored \
-                     as no predictions"
-                        .into(),
+                    format!(
+                        "the model's own answer with the {n} nearest labelled or corrected \
+                         sessions of the fold (other hosts) and their verdicts as worked examples \
+                         in the prompt"
+                    ),
                 );
-                results.push((m.clone(), Vec::new()));
+                let (model, _) = model_predictions(g, a, &case, &truths, &by_id, &prior_of, n)?;
+                results.push((m.clone(), model));
             }
             _ => {}
         }
@@ -312,8 +328,11 @@ fn learned_prediction(prior: &Prior, s: &Session) -> Prediction {
 
 type Preds = Vec<Prediction>;
 
-/// Runs the assessor once per session (prompt with the fold's prior): the model's own answer
-/// and the combined verdict.
+/// Worked examples `model+fewshot` puts in the prompt when `model.fewshot` is 0.
+const FEWSHOT_EXAMPLES: usize = 2;
+
+/// Runs the assessor once per session (prompt with the fold's prior, and `fewshot` of its
+/// nearest examples): the model's own answer and the combined verdict.
 fn model_predictions<'a>(
     g: &Globals,
     a: &EvalArgs,
@@ -321,6 +340,7 @@ fn model_predictions<'a>(
     truths: &[Truth],
     by_id: &BTreeMap<&str, &Session>,
     prior_of: &dyn Fn(&str) -> Option<&'a Prior>,
+    fewshot: usize,
 ) -> Result<(Preds, Preds)> {
     let model = a
         .model
@@ -339,7 +359,7 @@ fn model_predictions<'a>(
         let Some(s) = by_id.get(t.session_id.as_str()) else {
             continue;
         };
-        let input = input_for(case, s, &g.config, prior_of(&s.id))?;
+        let input = input_with_examples(case, s, &g.config, prior_of(&s.id), fewshot)?;
         match assessor.assess(&input) {
             Ok(asm) => {
                 let latency = asm.latency_ms as f64;

@@ -118,23 +118,24 @@ pub fn export_items(
 
 /// One fine-tuning item per labelled session of a case (a labelled corpus): the assessor's
 /// prompt without a prior (the label would leak into it) and the label as the answer.
-pub fn label_items(case: &Case, config: &Config, catalog: &Catalog) -> Result<Vec<ExportItem>> {
+pub fn label_items(
+    case: &Case,
+    sessions: &[Session],
+    config: &Config,
+    catalog: &Catalog,
+) -> Result<Vec<ExportItem>> {
     let mut items = Vec::new();
-    for session in case.sessions()? {
+    for session in sessions {
         let Some(label) = session.label.clone() else {
             continue;
         };
-        let input = input_for(case, &session, config, None)?;
+        let input = input_for(case, session, config, None)?;
         let prompt = build_prompt(&input, catalog);
         // The label's risk, else the rules' level, else what the cause implies.
         let risk = label
             .risk
             .or_else(|| session.max_rule_level())
-            .unwrap_or(match label.cause {
-                Cause::Malicious => Risk::High,
-                Cause::Misconfiguration => Risk::Medium,
-                Cause::Legitimate => Risk::Low,
-            });
+            .unwrap_or(label.cause.typical_risk());
         let c = Correction {
             id: 0,
             case_name: case.name.clone(),

@@ -140,6 +140,11 @@ impl Prior {
         &self.version
     }
 
+    /// The example (label or correction) of this session, if the prior holds one.
+    pub fn example(&self, session_id: &str) -> Option<&Example> {
+        self.examples.iter().find(|e| e.session_id == session_id)
+    }
+
     /// The prior for `session`, or `None` when no example is similar enough. Examples of the
     /// session itself are skipped (no leakage of its own label).
     pub fn predict(&self, session: &Session) -> Option<PriorVerdict> {

@@ -173,6 +173,7 @@ pub fn ssh_brute_force() -> AssessInput {
         timeline_text: timeline,
         hits: vec![],
         prior: None,
+        examples: Vec::new(),
     }
 }
 
@@ -220,6 +221,7 @@ pub fn lsass_dump() -> AssessInput {
         timeline_text: timeline.into(),
         hits: vec![],
         prior: None,
+        examples: Vec::new(),
     }
 }
 
@@ -245,6 +247,7 @@ pub fn linux_routine() -> AssessInput {
         timeline_text: timeline,
         hits: vec![],
         prior: None,
+        examples: Vec::new(),
     }
 }
 
