@@ -57,6 +57,12 @@ pub enum BenchWhat {
         sessions: usize,
         #[arg(long, default_value_t = 500)]
         keys: usize,
+        /// Assess with the real model meanwhile (instead of a fake token stream).
+        #[arg(long)]
+        live: bool,
+        /// With --live: a GGUF file (or a registered model name) instead of the default model.
+        #[arg(long, requires = "live")]
+        model: Option<String>,
     },
 }
 
@@ -98,10 +104,23 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 &mut stdout.lock(),
             )?;
         }
-        BenchWhat::Tui { sessions, keys } => {
+        BenchWhat::Tui {
+            sessions,
+            keys,
+            live,
+            model,
+        } => {
             let mut opts = crate::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
             opts.synthetic_sessions = sessions;
             opts.keys = keys;
+            opts.config = g.config.clone();
+            if live {
+                let model = model
+                    .as_deref()
+                    .map(|m| super::assess::resolve_model(g, m))
+                    .transpose()?;
+                opts.live = Some(model);
+            }
             print!("{}", crate::tui::bench_frames(&opts)?);
         }
     }

@@ -1,5 +1,7 @@
 //! `lookout bench tui`: the first frame on a big case, and key-press -> redrawn-frame latency
-//! while a fake assessment streams tokens. Figures are printed by the caller, never asserted.
+//! while an assessment streams tokens: a fake one (the UI's own cost), or the real model on the
+//! case's sessions (`--live`: the UI sharing the CPU with inference, as an analyst's laptop
+//! does). Figures are printed by the caller, never asserted.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -15,6 +17,7 @@ use super::app::App;
 use super::backend::{AssessBackend, AssessSink};
 use super::fake::{FakeAssess, FakeTechniques};
 use super::keymap::Keymap;
+use super::live::LiveAssess;
 use super::msg::{Loaded, Msg};
 use super::theme::Theme;
 use super::update::update;
@@ -35,6 +38,9 @@ pub struct BenchFramesOptions {
     /// Time between two streamed tokens of the fake assessment.
     pub token_interval: Duration,
     pub size: (u16, u16),
+    /// Assess with the real model (this GGUF, or the configured one) instead of the fake.
+    pub live: Option<Option<PathBuf>>,
+    pub config: Config,
 }
 
 impl BenchFramesOptions {
@@ -47,6 +53,8 @@ impl BenchFramesOptions {
             key_interval: Duration::from_millis(20),
             token_interval: Duration::from_millis(5),
             size: (160, 48),
+            live: None,
+            config: Config::default(),
         }
     }
 }
@@ -62,6 +70,10 @@ pub struct BenchFramesReport {
     pub keys: usize,
     pub frames: u64,
     pub tokens: u64,
+    /// Which assessment ran: the fake stream or the model.
+    pub assessing: String,
+    /// Assessments finished during the key presses.
+    pub assessed: u64,
     pub key_p50: Duration,
     pub key_p99: Duration,
     pub key_max: Duration,
@@ -79,13 +91,17 @@ impl std::fmt::Display for BenchFramesReport {
         )?;
         writeln!(
             f,
-            "  key -> frame     p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} keys, {} frames, {} tokens streamed)",
+            "  key -> frame     p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} keys, {} frames)",
             ms(self.key_p50),
             ms(self.key_p99),
             ms(self.key_max),
             self.keys,
             self.frames,
-            self.tokens
+        )?;
+        writeln!(
+            f,
+            "  meanwhile        {}: {} tokens streamed, {} assessments finished",
+            self.assessing, self.tokens, self.assessed
         )
     }
 }
@@ -194,16 +210,38 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         .enable_all()
         .build()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let backend = Arc::new(FakeAssess::new(opts.token_interval, usize::MAX / 2));
+    let (backend, assessing): (Arc<dyn AssessBackend>, String) = match &opts.live {
+        None => (
+            Arc::new(FakeAssess::new(opts.token_interval, usize::MAX / 2)),
+            format!(
+                "fake assessment, a token every {} ms",
+                opts.token_interval.as_millis()
+            ),
+        ),
+        Some(model) => (
+            Arc::new(LiveAssess::start(
+                opts.data_dir.clone(),
+                opts.case.clone(),
+                opts.config.clone(),
+                model.clone(),
+            )),
+            format!(
+                "the model ({})",
+                model
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| opts.config.model.path.clone())
+            ),
+        ),
+    };
     let sink_tx = tx.clone();
-    super::backend::AssessBackend::connect(
-        &*backend,
-        AssessSink::from_fn(move |u| sink_tx.send(Msg::Assess(u)).is_ok()),
-    );
+    backend.connect(AssessSink::from_fn(move |u| {
+        sink_tx.send(Msg::Assess(u)).is_ok()
+    }));
     let w = workers::Workers::spawn(
         opts.data_dir.clone(),
         opts.case.clone(),
-        Config::default(),
+        opts.config.clone(),
         backend.clone(),
         tx.clone(),
     );
@@ -221,8 +259,11 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         tokio::spawn(async move {
             for i in 0..keys {
                 tokio::time::sleep(interval).await;
+                // Every 50 keys the selected session is (re)assessed too, so that a real
+                // model, seconds per session, keeps generating while keys arrive.
                 let code = match i % 50 {
-                    0..=29 => KeyCode::Char('j'),
+                    0 => KeyCode::Char('a'),
+                    1..=29 => KeyCode::Char('j'),
                     30..=39 => KeyCode::Char('k'),
                     40 => KeyCode::Char('s'),
                     _ => KeyCode::Char('j'),
@@ -276,6 +317,11 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         tokens: backend
             .progress()
             .tokens
+            .load(std::sync::atomic::Ordering::Relaxed),
+        assessing,
+        assessed: backend
+            .progress()
+            .done
             .load(std::sync::atomic::Ordering::Relaxed),
         key_p50: pct(0.50),
         key_p99: pct(0.99),

@@ -42,6 +42,24 @@ fn queue_puts_disagreement_first() {
 }
 
 #[test]
+fn a_session_without_a_verdict_cannot_be_accepted() {
+    let mut app = app((80, 24));
+    send(&mut app, [key('R'), key('n')]);
+    // Second in the queue: S3, neither assessed nor reviewed.
+    let pos = app.review.as_ref().unwrap().pos;
+    assert_eq!(queue(&app)[pos].0, S3);
+    let cmds = send(&mut app, [key('y')]);
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(app.review.as_ref().unwrap().pos, pos, "still on S3");
+    assert!(!app.reviews.contains_key(S3));
+    assert!(
+        matches!(&app.status, Some(crate::tui::app::Status::Info(t)) if t.contains("no verdict")),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
 fn accept_skip_and_undo() {
     let mut app = app((80, 24));
     send(&mut app, [key('R')]);

@@ -50,12 +50,12 @@ pub fn prefill(app: &App, session_id: &str) -> Option<CorrectionForm> {
         );
         f.priority = v.investigation_priority.clamp(1, 4);
     } else {
-        if !s.detections.is_empty() {
-            f.cause = crate::event::Cause::Malicious;
-        }
-        f.risk = s.max_rule_level().unwrap_or(crate::event::Risk::Low);
+        // No verdict yet: start from the rules' baseline (the `rules` method of `eval`).
+        let p = crate::eval::rules_prediction(s);
+        f.cause = p.cause;
+        f.risk = p.risk.unwrap_or(crate::event::Risk::Low);
         f.priority = priority_of(f.risk);
-        f.techniques = s.rule_techniques();
+        f.techniques = p.techniques;
     }
     Some(f)
 }

@@ -82,8 +82,18 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
     }
 }
 
-/// Stores a confirmation of the verdict shown (as the form would pre-fill it).
+/// Stores a confirmation of the verdict shown (as the form would pre-fill it). A session with
+/// no verdict yet (neither assessed nor reviewed) has nothing to confirm: accepting would
+/// store a cause the reviewer was never shown.
 fn accept(app: &mut App, session_id: &str) -> Vec<Command> {
+    let assessed = app
+        .assess
+        .get(session_id)
+        .is_some_and(|e| e.assessment.is_some());
+    if !assessed && !app.reviews.contains_key(session_id) {
+        app.info("no verdict to accept yet: a assesses the session, c sets the verdict");
+        return Vec::new();
+    }
     let Some(form) = super::form::prefill(app, session_id) else {
         return Vec::new();
     };
