@@ -11,7 +11,10 @@ fn f2(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.2}"))
 }
 
-/// Methods with a value, best first; ties keep the input order.
+/// Below this many sessions of either class, one session moves every figure a lot.
+const MIN_CLASS_SUPPORT: u64 = 10;
+
+/// Methods with a value, best first; ties go to the better MCC, then keep the input order.
 fn ranked(
     methods: &[MethodReport],
     key: impl Fn(&MethodReport) -> Option<f64>,
@@ -20,8 +23,26 @@ fn ranked(
         .iter()
         .filter_map(|m| key(m).map(|k| (m, k)))
         .collect();
-    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal));
+    let mcc = |m: &MethodReport| m.binary.mcc.unwrap_or(f64::NEG_INFINITY);
+    v.sort_by(|a, b| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| mcc(b.0).partial_cmp(&mcc(a.0)).unwrap_or(Ordering::Equal))
+    });
     v
+}
+
+/// A warning when the labelled sessions hold too few of either class to rank methods on.
+fn support_warning(methods: &[MethodReport]) -> Option<String> {
+    let c = &methods.first()?.binary.counts;
+    let (malicious, other) = (c.tp + c.fn_, c.fp + c.tn);
+    (malicious < MIN_CLASS_SUPPORT || other < MIN_CLASS_SUPPORT).then(|| {
+        format!(
+            " Caution: these figures rest on {malicious} malicious and {other} other sessions; \
+             with fewer than {MIN_CLASS_SUPPORT} of either, one session changes them a lot, so \
+             label more before choosing a default on them."
+        )
+    })
 }
 
 fn point(m: &MethodReport, prevalence: f64) -> Option<&PrevalencePoint> {
@@ -42,6 +63,12 @@ pub fn paragraph(methods: &[MethodReport], prevalences: &[f64]) -> String {
     if methods.is_empty() {
         return "No method was evaluated.".to_string();
     }
+    let mut out = ranking(methods, prevalences);
+    out.extend(support_warning(methods));
+    out
+}
+
+fn ranking(methods: &[MethodReport], prevalences: &[f64]) -> String {
     let by_mcc = ranked(methods, |m| m.binary.mcc);
     let Some(&(best, best_mcc)) = by_mcc.first() else {
         return "MCC is undefined for every method (the labelled sessions lack either \

@@ -319,4 +319,42 @@ fn choice_states_the_trade_off_when_no_method_leads() {
         "{}",
         r.choice
     );
+    // Two attacks and four benign sessions are too few to choose on.
+    assert!(
+        r.choice
+            .contains("Caution: these figures rest on 2 malicious and 4 other sessions"),
+        "{}",
+        r.choice
+    );
+}
+
+#[test]
+fn ties_go_to_the_better_mcc() {
+    use Cause::*;
+    // Both flag every attack (recall 1); "all" also flags every benign session (MCC n/a),
+    // "exact" flags only the attacks (MCC 1): the recall tie goes to "exact".
+    let truths = truths();
+    let flag = |all: bool| -> Vec<Prediction> {
+        truths
+            .iter()
+            .map(|t| {
+                let c = if all || t.cause == Malicious {
+                    Malicious
+                } else {
+                    Legitimate
+                };
+                pred(&t.session_id, c, None, &[], 1.0)
+            })
+            .collect()
+    };
+    let methods = vec![
+        ("all".to_string(), flag(true)),
+        ("exact".to_string(), flag(false)),
+    ];
+    let r = evaluate(&truths, &methods, &opts());
+    assert!(
+        r.choice.contains("exact has the highest recall (1.00)"),
+        "{}",
+        r.choice
+    );
 }
