@@ -69,8 +69,9 @@ pub fn input_with_examples(
             let Some(e) = p.example(&n.session_id) else {
                 continue;
             };
-            let Ok(s) = case.session(&n.session_id) else {
-                continue; // a correction of a session no longer in the case
+            // A correction may be of another case's session, or of one re-sessionized away.
+            let Some(s) = case.store.session(&case.name, &n.session_id)? else {
+                continue;
             };
             examples.push(FewShotExample {
                 session: s,

@@ -228,9 +228,11 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
             format!(
                 "the model ({})",
                 model
-                    .as_deref()
+                    .clone()
+                    .or_else(|| crate::assess::run::model_path(&None, &opts.config))
+                    .or_else(|| crate::assess::model_file::resolve_model(None).ok())
                     .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| opts.config.model.path.clone())
+                    .unwrap_or_else(|| "none set up".into())
             ),
         ),
     };
