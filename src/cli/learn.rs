@@ -160,6 +160,9 @@ pub struct TrainArgs {
     /// Stop after N optimizer steps.
     #[arg(long)]
     pub steps: Option<usize>,
+    /// Train only the top N transformer layers (0 = all, about 3x slower); default 8.
+    #[arg(long)]
+    pub train_layers: Option<usize>,
     /// Replace a registered model of the same name.
     #[arg(long)]
     pub replace: bool,
@@ -235,6 +238,9 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     opts.method = a.method;
     opts.epochs = a.epochs;
     opts.steps = a.steps;
+    if let Some(n) = a.train_layers {
+        opts.train_layers = n;
+    }
     opts.replace = a.replace;
     let r = train(&opts)?;
     println!(
