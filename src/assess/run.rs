@@ -140,12 +140,14 @@ fn pick_sessions(case: &Case, opts: &AssessCliOptions) -> Result<Vec<Session>> {
     Ok(all)
 }
 
-/// The order `assess --all` works in: highest rule level, then the most recent end.
+/// The order `assess --all` works in: highest rule level, then the most recent end, then id
+/// (so that `--limit N` picks the same sessions whatever order the store returned).
 pub fn most_severe_first(sessions: &mut [Session]) {
     sessions.sort_by(|a, b| {
         b.max_rule_level()
             .cmp(&a.max_rule_level())
             .then(b.end.cmp(&a.end))
+            .then(a.id.cmp(&b.id))
     });
 }
 

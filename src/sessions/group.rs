@@ -81,14 +81,18 @@ fn host_key(m: &EventMeta, unknown: &Arc<str>) -> ActorKey {
 }
 
 /// Addresses that belong to a host, learned from host records that name their own address
-/// (Sysmon network connections: `SourceIp` is the local end).
-fn learn_host_ips(events: &[EventMeta], opts: &GroupOptions) -> HashMap<String, Arc<str>> {
+/// (Sysmon network connections: `SourceIp` is the local end); the earliest record wins.
+fn learn_host_ips(
+    events: &[EventMeta],
+    in_time_order: &[usize],
+    opts: &GroupOptions,
+) -> HashMap<String, Arc<str>> {
     let mut map: HashMap<String, Arc<str>> = opts
         .host_ips
         .iter()
         .map(|(ip, h)| (ip.clone(), Arc::from(h.as_str())))
         .collect();
-    for m in events {
+    for m in in_time_order.iter().map(|&i| &events[i]) {
         if is_network(m.format.as_deref()) {
             continue;
         }
@@ -101,31 +105,41 @@ fn learn_host_ips(events: &[EventMeta], opts: &GroupOptions) -> HashMap<String, 
 }
 
 /// Groups `events` into sessions. Returns each session with its member event keys.
+///
+/// The result depends on the events, not on their order (the index returns them in segment
+/// order, which differs between two ingests of the same files), nor on HashMap order: every
+/// choice below is made in (time, key) order.
 pub fn sessionize(
     events: &[EventMeta],
     hits: &[Hit],
     opts: &GroupOptions,
 ) -> Vec<(Session, Vec<u64>)> {
     let unknown: Arc<str> = Arc::from(UNKNOWN_HOST);
-    let host_ips = learn_host_ips(events, opts);
+    let ts = |i: usize| events[i].ts.unwrap_or(i64::MIN);
+    let mut in_time_order: Vec<usize> = (0..events.len()).collect();
+    in_time_order.sort_by_key(|&i| (ts(i), events[i].key));
+    let host_ips = learn_host_ips(events, &in_time_order, opts);
     let gap = opts.gap_micros.max(1);
 
     // 1. Host activity by actor; network records aside. Undated events sort first (ts None).
     let mut by_actor: HashMap<ActorKey, Vec<usize>> = HashMap::new();
     let mut network: Vec<usize> = Vec::new();
-    for (i, m) in events.iter().enumerate() {
+    for &i in &in_time_order {
+        let m = &events[i];
         if is_network(m.format.as_deref()) {
             network.push(i);
         } else {
             by_actor.entry(host_key(m, &unknown)).or_default().push(i);
         }
     }
-    let ts = |i: usize| events[i].ts.unwrap_or(i64::MIN);
     let mut groups: Vec<(ActorKey, Vec<usize>)> = Vec::new();
-    for (key, mut idx) in by_actor {
-        idx.sort_by_key(|&i| (ts(i), events[i].key));
-        split_at_gaps(&key, idx, gap, &ts, &mut groups);
+    for (key, idx) in by_actor {
+        split_at_gaps(&key, idx, gap, &ts, &mut groups); // idx is in time order already
     }
+    // HashMap order is random per run: without this, a network record inside the windows of
+    // two sessions of its host joined whichever came first, and the same logs gave other
+    // sessions (and session ids) on every ingest. Earliest first event first, then its key.
+    groups.sort_by_key(|(_, idx)| (ts(idx[0]), events[idx[0]].key));
 
     // 2. Network records join the host session active at their time, else group by source:
     // one session per originator (a scanner, a beaconing host) rather than one per
@@ -136,6 +150,14 @@ pub fn sessionize(
             by_host.entry(key.host.clone()).or_default().push(g);
         }
     }
+    // A host session's window is its own activity: records joined to it do not stretch it.
+    let windows: Vec<(i64, i64)> = groups
+        .iter()
+        .map(|(_, idx)| match (idx.first(), idx.last()) {
+            (Some(&a), Some(&b)) => (ts(a), ts(b)),
+            _ => (i64::MAX, i64::MIN),
+        })
+        .collect();
     let mut pairs: HashMap<ActorKey, Vec<usize>> = HashMap::new();
     for i in network {
         let m = &events[i];
@@ -146,9 +168,8 @@ pub fn sessionize(
             .find_map(|host| {
                 let t = m.ts?;
                 by_host.get(host)?.iter().copied().find(|&g| {
-                    let idx = &groups[g].1;
-                    let (first, last) = (ts(idx[0]), ts(idx[idx.len() - 1]));
-                    first - gap <= t && t <= last + gap
+                    let (first, last) = windows[g];
+                    first.saturating_sub(gap) <= t && t <= last.saturating_add(gap)
                 })
             });
         match joined {

@@ -144,3 +144,43 @@ fn detections_labels_and_ids() {
     assert!(again.is_empty());
     assert_eq!(s.id.len(), 16);
 }
+
+#[test]
+fn the_same_events_always_give_the_same_sessions() {
+    // Two actors on WS01 active at once; network records of WS01's address fall inside both
+    // session windows. Each call builds fresh HashMaps (new random order) and gets the events
+    // in another order (as the index returns them by segment): every record must still land
+    // in the same session.
+    let mut sysmon3 = ev(1, 0, "WS01", Some("alice"), "win_json");
+    sysmon3.event_id = Some(Arc::from("3"));
+    sysmon3.src_ip = Some(Arc::from("10.0.2.21"));
+    let mut events = vec![sysmon3];
+    for m in 0..4 {
+        events.push(ev(10 + m, m as i64 * 2, "WS01", Some("alice"), "win_json"));
+        events.push(ev(
+            20 + m,
+            m as i64 * 2 + 1,
+            "WS01",
+            Some("bob"),
+            "win_json",
+        ));
+        events.push(net(30 + m, m as i64 * 2, "10.0.2.21", "198.51.100.7"));
+    }
+    let shape = |events: &[EventMeta]| {
+        let mut v: Vec<(String, Vec<u64>)> =
+            sessionize(events, &[], &GroupOptions::with_gap_minutes(5))
+                .into_iter()
+                .map(|(s, keys)| (s.id, keys))
+                .collect();
+        v.sort();
+        v
+    };
+    let first = shape(&events);
+    for round in 0..50 {
+        events.rotate_left(round % 5 + 1);
+        if round % 2 == 1 {
+            events.reverse();
+        }
+        assert_eq!(shape(&events), first, "round {round}");
+    }
+}
