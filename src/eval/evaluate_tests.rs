@@ -276,24 +276,26 @@ fn cli_lists_parse() {
     );
 }
 
+/// Malicious for the truths `flag` picks, legitimate for the rest.
+fn flagged(truths: &[Truth], flag: impl Fn(&Truth) -> bool) -> Vec<Prediction> {
+    truths
+        .iter()
+        .map(|t| {
+            let c = if flag(t) {
+                Cause::Malicious
+            } else {
+                Cause::Legitimate
+            };
+            pred(&t.session_id, c, None, &[], 1.0)
+        })
+        .collect()
+}
+
 #[test]
 fn choice_states_the_trade_off_when_no_method_leads() {
-    use Cause::*;
     // rules flags s1, s3 (attacks) and s5 (benign): recall 1, precision 2/3, MCC 0.707.
     // model flags s1 only: recall 0.5, precision 1, MCC 0.632.
-    let flag = |ids: &[&str]| -> Vec<Prediction> {
-        truths()[..6]
-            .iter()
-            .map(|t| {
-                let c = if ids.contains(&t.session_id.as_str()) {
-                    Malicious
-                } else {
-                    Legitimate
-                };
-                pred(&t.session_id, c, None, &[], 1.0)
-            })
-            .collect()
-    };
+    let flag = |ids: &[&str]| flagged(&truths()[..6], |t| ids.contains(&t.session_id.as_str()));
     let methods = vec![
         ("rules".to_string(), flag(&["s1", "s3", "s5"])),
         ("model".to_string(), flag(&["s1"])),
@@ -334,19 +336,7 @@ fn ties_go_to_the_better_mcc() {
     // Both flag every attack (recall 1); "all" also flags every benign session (MCC n/a),
     // "exact" flags only the attacks (MCC 1): the recall tie goes to "exact".
     let truths = truths();
-    let flag = |all: bool| -> Vec<Prediction> {
-        truths
-            .iter()
-            .map(|t| {
-                let c = if all || t.cause == Malicious {
-                    Malicious
-                } else {
-                    Legitimate
-                };
-                pred(&t.session_id, c, None, &[], 1.0)
-            })
-            .collect()
-    };
+    let flag = |all: bool| flagged(&truths, |t| all || t.cause == Malicious);
     let methods = vec![
         ("all".to_string(), flag(true)),
         ("exact".to_string(), flag(false)),
