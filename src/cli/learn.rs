@@ -182,12 +182,17 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
             let mut items = export_items(&case, &g.config, &catalog, &ExportSelection::default())?;
             // The analyst's corrections always go in; labelled sessions fill the rest of the
             // cap, chosen before their prompts are built (a corpus has thousands).
+            let others = a
+                .include_case
+                .iter()
+                .map(|name| Case::open(&g.data_dir, name))
+                .collect::<Result<Vec<Case>>>()?;
+            // (index in `others`, cause, session) of every labelled session.
             let mut labelled = Vec::new();
-            for name in &a.include_case {
-                let other = Case::open(&g.data_dir, name)?;
+            for (i, other) in others.iter().enumerate() {
                 for s in other.sessions()? {
                     if let Some(cause) = s.label.as_ref().map(|l| l.cause) {
-                        labelled.push((other.name.clone(), cause, s));
+                        labelled.push((i, cause, s));
                     }
                 }
             }
@@ -195,14 +200,12 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 let room = a.max_examples.saturating_sub(items.len());
                 labelled = cap_balanced(labelled, room, 42, |(_, cause, _)| *cause);
             }
-            for name in &a.include_case {
-                let other = Case::open(&g.data_dir, name)?;
-                let mine: Vec<Session> = labelled
-                    .iter()
-                    .filter(|(c, _, _)| c == name)
-                    .map(|(_, _, s)| s.clone())
-                    .collect();
-                items.extend(label_items(&other, &mine, &g.config, &catalog)?);
+            let mut by_case: Vec<Vec<Session>> = vec![Vec::new(); others.len()];
+            for (i, _, s) in labelled {
+                by_case[i].push(s);
+            }
+            for (other, sessions) in others.iter().zip(&by_case) {
+                items.extend(label_items(other, sessions, &g.config, &catalog)?);
             }
             anyhow::ensure!(
                 !items.is_empty(),

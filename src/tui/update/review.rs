@@ -86,11 +86,9 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
 /// no verdict yet (neither assessed nor reviewed) has nothing to confirm: accepting would
 /// store a cause the reviewer was never shown.
 fn accept(app: &mut App, session_id: &str) -> Vec<Command> {
-    let assessed = app
-        .assess
-        .get(session_id)
-        .is_some_and(|e| e.assessment.is_some());
-    if !assessed && !app.reviews.contains_key(session_id) {
+    // Exactly when the row shows "no verdict".
+    let shown = app.sessions.get(session_id).map(|s| app.shown(s).cause);
+    if shown == Some(None) {
         app.info("no verdict to accept yet: a assesses the session, c sets the verdict");
         return Vec::new();
     }
