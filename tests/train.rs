@@ -1,11 +1,15 @@
 //! End-to-end `lookout train` on a tiny chat set (tests/fixtures/train): three optimizer steps,
-//! conversion to a Q8_0 GGUF, registration. Needs the training venv (scripts/setup-train.sh, ~3 GB)
+//! conversion to a Q8_0 GGUF, registration, and the tuned GGUF assessing a real session through
+//! mistral.rs. Needs the training venv (scripts/setup-train.sh, ~3 GB)
 //! and the default model (scripts/setup-model.sh); without either it prints why and passes, so
 //! that CI does not download gigabytes. The venv is `$LOOKOUT_TRAIN_VENV`, else the default data
 //! dir's `train-venv`; the base model is `$LOOKOUT_BASE_GGUF`, else models/ in the source tree.
 
+mod assess_support;
+
 use std::path::PathBuf;
 
+use lookout::assess::{AssessOptions, Assessor};
 use lookout::learn::train::{
     self, Method, TrainOptions, default_venv, gguf_architecture, load_registry, resolve_model,
     venv_ready,
@@ -64,6 +68,22 @@ fn trains_three_steps_converts_and_registers() {
     assert_eq!(reg[0].name, "tiny-test");
     assert_eq!(reg[0].method, Method::Lora);
     assert!(reg[0].dataset_sha256.contains_key("train.jsonl"));
+
+    // What `assess --model tiny-test` does: mistral.rs loads the tuned GGUF, and the answer it
+    // gives a real session is a verdict within the schema (three steps teach it nothing more).
+    let a = Assessor::new(
+        Some(&gguf),
+        assess_support::catalog(),
+        AssessOptions::default(),
+    )
+    .expect("mistral.rs loads the tuned GGUF");
+    let r = a
+        .assess(&assess_support::ssh_brute_force())
+        .expect("an assessment by the tuned model");
+    let answer = r.model_verdict.expect("the tuned model answered");
+    assert!((1..=4).contains(&answer.investigation_priority));
+    assert!(r.completion_tokens > 0);
+    drop(a);
 
     // The same name again is refused before any training.
     assert!(train::train(&opts).is_err());

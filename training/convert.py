@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+import gguf_raw
+
 # Tokenizer keys that must be equal in the base model and its fine-tuned copy.
 TOKENIZER_KEYS = [
     "tokenizer.ggml.model",
@@ -49,81 +51,17 @@ def default_converter() -> Path:
     return Path(sys.prefix) / "llama.cpp" / "convert_hf_to_gguf.py"
 
 
-def field_value(reader, key: str):
-    """A GGUF metadata value as plain Python (strings decoded, arrays as lists), or None."""
-    from gguf import GGUFValueType
-
-    f = reader.fields.get(key)
-    if f is None:
-        return None
-    types = list(f.types)
-    if not types:
-        return None
-    if types[0] == GGUFValueType.ARRAY:
-        sub = types[1] if len(types) > 1 else None
-        vals = [f.parts[i] for i in f.data]
-        if sub == GGUFValueType.STRING:
-            return [bytes(v).decode("utf-8", errors="replace") for v in vals]
-        return [v.tolist() for v in vals]
-    v = f.parts[f.data[0]]
-    if types[0] == GGUFValueType.STRING:
-        return bytes(v).decode("utf-8", errors="replace")
-    return v.tolist()
-
-
-def read_header(path: Path, gguf_py: Path | None):
-    if gguf_py is not None and gguf_py.is_dir() and str(gguf_py) not in sys.path:
-        sys.path.insert(0, str(gguf_py))
-    from gguf import GGUFReader
-
-    return GGUFReader(str(path), "r")
-
-
-def copy_tokenizer_from(src: Path, base_path: Path, dest: Path, gguf_py: Path | None) -> None:
+def copy_tokenizer_from(src: Path, base_path: Path, dest: Path) -> None:
     """Writes `dest`: `src` with every tokenizer.* key taken from `base_path` instead."""
-    out = read_header(src, gguf_py)
-    base = read_header_cached(base_path, gguf_py)
-    import gguf  # after read_header: the converter's own gguf-py comes first on the path
-
-    arch = field_value(out, "general.architecture")
-    writer = gguf.GGUFWriter(str(dest), arch=arch, endianess=out.endianess)
-
-    def copy(field) -> None:
-        vt = field.types[0]
-        sub = field.types[-1] if vt == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(field.name, field.contents(), vt, sub_type=sub)
-
-    for field in out.fields.values():
-        if field.name == "general.architecture" or field.name.startswith("GGUF.") or field.name.startswith("tokenizer."):
-            continue
-        copy(field)
-    for field in base.fields.values():
-        if field.name.startswith("tokenizer."):
-            copy(field)
-    for t in out.tensors:
-        writer.add_tensor_info(t.name, t.data.shape, t.data.dtype, t.data.nbytes, t.tensor_type)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for t in out.tensors:
-        writer.write_tensor_data(t.data, tensor_endianess=out.endianess)
-    writer.close()
+    base = gguf_raw.read(base_path)
+    tok = {k: v for k, v in base.kv.items() if k.startswith("tokenizer.")}
+    gguf_raw.write_with(src, dest, tok, "tokenizer.")
 
 
-def tokenizer_mismatches(path: Path, base_path: Path, gguf_py: Path | None) -> list[str]:
-    out, base = read_header(path, gguf_py), read_header_cached(base_path, gguf_py)
-    return [k for k in TOKENIZER_KEYS if field_value(base, k) != field_value(out, k)]
-
-
-_HEADERS: dict = {}
-
-
-def read_header_cached(path: Path, gguf_py: Path | None):
-    """The base GGUF is read three times (compare, copy, check): its header is parsed once."""
-    key = str(path.resolve())
-    if key not in _HEADERS:
-        _HEADERS[key] = read_header(path, gguf_py)
-    return _HEADERS[key]
+def tokenizer_mismatches(path: Path, base_path: Path) -> list[str]:
+    """The tokenizer keys whose encoded values differ between the two files."""
+    out, base = gguf_raw.read(path), gguf_raw.read(base_path)
+    return [k for k in TOKENIZER_KEYS if base.kv.get(k) != out.kv.get(k)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,23 +95,22 @@ def main(argv: list[str] | None = None) -> int:
         tmp.unlink(missing_ok=True)
         raise SystemExit(f"convert: convert_hf_to_gguf.py failed (exit {r.returncode})")
     log(f"converted in {time.monotonic() - t:.1f}s")
-    gguf_py = conv.parent / "gguf-py"
     mismatches: list[str] = []
     if a.base is not None and not a.keep_tokenizer:
-        differ = tokenizer_mismatches(tmp, a.base, gguf_py)
+        differ = tokenizer_mismatches(tmp, a.base)
         if differ:
             log(f"taking the tokenizer metadata from {a.base.name} (the converter wrote other {', '.join(differ)})")
             tmp2 = a.out.with_name(a.out.name + ".tok.part")
-            copy_tokenizer_from(tmp, a.base, tmp2, gguf_py)
+            copy_tokenizer_from(tmp, a.base, tmp2)
             os.replace(tmp2, tmp)
             log(f"tokenizer metadata copied ({time.monotonic() - t:.1f}s)")
     os.replace(tmp, a.out)
     seconds = time.monotonic() - t
 
-    out = read_header(a.out, gguf_py)
-    arch = field_value(out, "general.architecture")
+    out = gguf_raw.read(a.out)
+    arch = out.string("general.architecture")
     if a.base is not None:
-        mismatches = tokenizer_mismatches(a.out, a.base, gguf_py)
+        mismatches = tokenizer_mismatches(a.out, a.base)
         if mismatches:
             log(f"WARNING: tokenizer metadata differs from the base model's: {', '.join(mismatches)}")
     report = {
@@ -182,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(seconds, 2),
         "size_mb": round(a.out.stat().st_size / 1e6, 1),
         "architecture": arch,
-        "tensors": len(out.tensors),
+        "tensors": out.tensor_count,
         "tokenizer_matches_base": (not mismatches) if a.base is not None else None,
         "mismatches": mismatches,
     }
