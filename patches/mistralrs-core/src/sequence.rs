@@ -513,6 +513,9 @@ pub struct Sequence {
 
     // Prefix caching
     prefill_prompt_toks: Option<Vec<u32>>,
+    /// Tokens at the end of `tokens` that constrained decoding forced after the last sampled
+    /// one (llguidance fast-forward): not in the KV cache yet, run with it in the next step.
+    ff_pending: usize,
     /// Number of tokens at the start of the prompt that are cached (KV already computed).
     /// These tokens should be skipped during prefill.
     prefix_cache_len: usize,
@@ -631,6 +634,7 @@ impl Sequence {
             creation_time,
             recognizer,
             prefill_prompt_toks: None,
+            ff_pending: 0,
             prefix_cache_len: 0,
             suffix,
             prefix,
@@ -773,6 +777,15 @@ impl Sequence {
 
     pub fn token_offset(&self) -> usize {
         self.token_offset
+    }
+
+    /// Forced tokens appended after the last sampled one, not yet in the KV cache.
+    pub fn ff_pending(&self) -> usize {
+        self.ff_pending
+    }
+
+    pub fn set_ff_pending(&mut self, n: usize) {
+        self.ff_pending = n;
     }
 
     /// Get the number of prefix tokens that are cached (KV already computed).

@@ -837,7 +837,19 @@ impl Pipeline for GGUFPipeline {
         disable_eos_stop: bool,
         rng: Arc<std::sync::Mutex<Isaac64Rng>>,
     ) -> Result<(), candle_core::Error> {
-        sample_and_add_toks(self, seqs, logits, prefix_cacher, disable_eos_stop, rng).await
+        // Grammar-forced tokens join the next step's input (fast-forward), except with paged
+        // attention, whose slot mapping assumes one new token per step.
+        let fast_forward = self.metadata.cache_config.is_none();
+        sample_and_add_toks(
+            self,
+            seqs,
+            logits,
+            prefix_cacher,
+            disable_eos_stop,
+            rng,
+            fast_forward,
+        )
+        .await
     }
     fn category(&self) -> ModelCategory {
         ModelCategory::Text

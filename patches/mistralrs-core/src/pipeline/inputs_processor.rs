@@ -602,10 +602,13 @@ pub mod text_models_inputs_processor {
         let mut seqlens_q = if flash_attn { vec![0] } else { Vec::new() };
         let mut seqlens_k = if flash_attn { vec![0] } else { Vec::new() };
         for (seq, ctxt) in input_seqs.iter().zip(toks) {
-            let start_pos = ctxt.len().saturating_sub(1);
+            // The tokens the KV cache lacks: the last sampled one and any that constrained
+            // decoding forced after it (`Sequence::ff_pending`, never set with paged attention);
+            // the logits wanted are the last position's.
+            let start_pos = ctxt.len().saturating_sub(1 + seq.ff_pending());
             let ctxt = ctxt[start_pos..].to_vec();
             seqlen_offsets.push(start_pos);
-            context_lens.push((0, 1));
+            context_lens.push((ctxt.len().saturating_sub(1), 1));
             position_ids.push(seq.len());
 
             if flash_attn {

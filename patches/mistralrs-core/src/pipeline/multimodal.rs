@@ -1117,7 +1117,7 @@ impl Pipeline for MultimodalPipeline {
         disable_eos_stop: bool,
         rng: Arc<std::sync::Mutex<Isaac64Rng>>,
     ) -> Result<(), candle_core::Error> {
-        sample_and_add_toks(self, seqs, logits, prefix_cacher, disable_eos_stop, rng).await
+        sample_and_add_toks(self, seqs, logits, prefix_cacher, disable_eos_stop, rng, false).await
     }
     fn category(&self) -> ModelCategory {
         ModelCategory::Multimodal {

@@ -405,6 +405,12 @@ pub(crate) async fn finish_or_add_toks_to_seq(
     Ok(())
 }
 
+/// Samples each sequence's next token and adds it. With `fast_forward`, the tokens that the
+/// sequence's grammar then forces (JSON keys and punctuation under a JSON schema) are added
+/// too, without sampling: the next step runs them through the model in one chunk with the
+/// sampled token (`Sequence::ff_pending`), instead of one decode step each. Only for
+/// pipelines whose completion inputs come from `make_completion_chunk` without paged attention.
+#[allow(clippy::too_many_arguments)]
 pub async fn sample_and_add_toks(
     this: &dyn Pipeline,
     seqs: &mut [&mut Sequence],
@@ -412,6 +418,7 @@ pub async fn sample_and_add_toks(
     prefix_cacher: &mut PrefixCacheManagerV2,
     disable_eos_stop: bool,
     rng: Arc<std::sync::Mutex<Isaac64Rng>>,
+    fast_forward: bool,
 ) -> Result<()> {
     let seqs_len = seqs.len();
     debug_assert_eq!(logits_seq.len(), seqs_len);
@@ -444,9 +451,46 @@ pub async fn sample_and_add_toks(
             Some(&metadata.eos_tok[..])
         };
 
+        // This step's forward pass has put every pending token into the KV cache.
+        seq.set_ff_pending(0);
         finish_or_add_toks_to_seq(this, prefix_cacher, seq, next_token, eos_tok, true).await?;
+        if fast_forward {
+            add_forced_toks(this, prefix_cacher, seq, eos_tok).await?;
+        }
     }
 
+    Ok(())
+}
+
+/// Adds the tokens the grammar forces after the last one, as if sampled (log-probability 0).
+/// A sequence that ends on one of them is not offered to the prefix cache: its KV cache lacks
+/// the pending tokens.
+async fn add_forced_toks(
+    this: &dyn Pipeline,
+    prefix_cacher: &mut PrefixCacheManagerV2,
+    seq: &mut Sequence,
+    eos_tok: Option<&[u32]>,
+) -> Result<()> {
+    if matches!(seq.getstate(), crate::sequence::SequenceState::Done(_)) {
+        return Ok(());
+    }
+    let forced = match &mut seq.recognizer {
+        SequenceRecognizer::Llguidance(llg) if !llg.is_stopped() => llg.consume_ff_tokens(),
+        _ => return Ok(()),
+    };
+    for token in forced {
+        let logprobs = Logprobs {
+            token,
+            logprob: 0.0,
+            bytes: None,
+            top_logprobs: None,
+        };
+        finish_or_add_toks_to_seq(this, prefix_cacher, seq, logprobs, eos_tok, false).await?;
+        seq.set_ff_pending(seq.ff_pending() + 1);
+        if matches!(seq.getstate(), crate::sequence::SequenceState::Done(_)) {
+            break;
+        }
+    }
     Ok(())
 }
 

@@ -68,9 +68,10 @@ pub trait BucketingManager<Backer: FcfsBacker>: Send + Sync {
     ) -> BucketedSeqs<Backer>;
 }
 
-// (cache length, (has_imgs && is_prompt), sequence offset)
-// Bucket by that metric for images because if we are not a prompt, then this doesn't apply
-type BucketKey = (usize, bool, usize);
+// (cache length, (has_imgs && is_prompt), sequence offset, forced tokens pending)
+// Bucket by that metric for images because if we are not a prompt, then this doesn't apply.
+// Sequences with different numbers of forced tokens pending run different input lengths.
+type BucketKey = (usize, bool, usize, usize);
 
 struct FixedBucketingManager;
 
@@ -93,6 +94,7 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
                 len,
                 seq.images().is_some() && seq.is_prompt(),
                 seq.token_offset(),
+                seq.ff_pending(),
             )) {
                 Some(bucket) => {
                     if !discrete {
@@ -101,6 +103,7 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
                                 len,
                                 seq.images().is_some() && seq.is_prompt(),
                                 seq.token_offset(),
+                                seq.ff_pending(),
                             ))
                             .unwrap() += seq.compute_priority();
                     }
@@ -113,6 +116,7 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
                                 len,
                                 seq.images().is_some() && seq.is_prompt(),
                                 seq.token_offset(),
+                                seq.ff_pending(),
                             ),
                             seq.compute_priority(),
                         );
@@ -122,6 +126,7 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
                             len,
                             seq.images().is_some() && seq.is_prompt(),
                             seq.token_offset(),
+                            seq.ff_pending(),
                         ),
                         vec![seq],
                     );
@@ -140,7 +145,7 @@ impl<Backer: FcfsBacker> BucketingManager<Backer> for FixedBucketingManager {
             // Allow the min seqs to catch up.
             let min = *seq_buckets
                 .keys()
-                .min_by_key(|(x, _, _)| *x)
+                .min_by_key(|(x, _, _, _)| *x)
                 .expect("No sequence buckets.");
             let len = if !discrete {
                 seq_priorities
