@@ -176,17 +176,59 @@ impl Store {
     }
 }
 
-/// The OS user name of whoever runs lookout, for provenance.
+/// The OS user name of whoever runs lookout, for provenance: the login environment's, else
+/// the account of the process's user id (containers, cron and services often set no `USER`).
 pub fn analyst_name() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .or_else(account_name)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The name of the account the process runs as, from the user database.
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: `passwd` is plain data that getpwuid_r fills in; its strings point into `buf`,
+    // which outlives the reads below; a null `result` means no entry.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut result = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        );
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        let name = std::ffi::CStr::from_ptr(pwd.pw_name).to_str().ok()?;
+        (!name.is_empty()).then(|| name.to_owned())
+    }
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_account_name_comes_from_the_user_database() {
+        let name = account_name().expect("the process's account has an entry");
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .expect("running id -un");
+        assert_eq!(name, String::from_utf8_lossy(&id.stdout).trim());
+    }
 
     fn correction(session: &str, cause: Cause) -> Correction {
         Correction {
