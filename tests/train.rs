@@ -1,8 +1,8 @@
 //! End-to-end `lookout train` on a tiny chat set (tests/fixtures/train): three optimizer steps,
 //! conversion to a Q8_0 GGUF, registration, and the tuned GGUF assessing a real session through
-//! mistral.rs. Needs the training venv (scripts/setup-train.sh, ~3 GB)
-//! and the default model (scripts/setup-model.sh); without either it prints why and passes, so
-//! that CI does not download gigabytes. The venv is `$LOOKOUT_TRAIN_VENV`, else the default data
+//! mistral.rs. Needs the training venv (scripts/setup-train.sh, ~3 GB) and the default model
+//! (scripts/setup-model.sh); without either it prints why and passes, so that CI does not
+//! download gigabytes. The venv is `$LOOKOUT_TRAIN_VENV`, else the default data
 //! dir's `train-venv`; the base model is `$LOOKOUT_BASE_GGUF`, else models/ in the source tree.
 
 mod assess_support;

@@ -40,9 +40,6 @@ class Header:
         (n,) = struct.unpack_from("<Q", raw, 4)
         return raw[12 : 12 + n].decode("utf-8", errors="replace")
 
-    def alignment(self) -> int:
-        return alignment(self.kv)
-
 
 def alignment(kv: dict[str, bytes]) -> int:
     """`general.alignment` (an unsigned integer of any width), else GGUF's default of 32."""

@@ -471,7 +471,8 @@ async fn add_forced_toks(
     seq: &mut Sequence,
     eos_tok: Option<&[u32]>,
 ) -> Result<()> {
-    if matches!(seq.getstate(), crate::sequence::SequenceState::Done(_)) {
+    let done = |seq: &Sequence| matches!(seq.getstate(), SequenceState::Done(_));
+    if done(seq) {
         return Ok(());
     }
     let forced = match &mut seq.recognizer {
@@ -487,7 +488,7 @@ async fn add_forced_toks(
         };
         finish_or_add_toks_to_seq(this, prefix_cacher, seq, logprobs, eos_tok, false).await?;
         seq.set_ff_pending(seq.ff_pending() + 1);
-        if matches!(seq.getstate(), crate::sequence::SequenceState::Done(_)) {
+        if done(seq) {
             break;
         }
     }
