@@ -27,6 +27,11 @@ const COMMIT_EVERY: u64 = 250_000;
 /// Rule hits held in memory during an ingest before they go to the store.
 const HITS_IN_MEMORY: usize = 20_000;
 
+/// Indexing threads and memory budget of the ingest writer (the bench's index-only figure uses
+/// the same).
+pub const INGEST_WRITER_THREADS: usize = 2;
+pub const INGEST_WRITER_MEMORY: usize = 256 << 20;
+
 pub struct Case {
     pub name: String,
     pub data_dir: PathBuf,
@@ -159,7 +164,9 @@ impl Case {
             .bytes_total
             .store(sizes.iter().sum(), Ordering::Relaxed);
 
-        let mut writer = self.index.writer(2, 256 << 20)?;
+        let mut writer = self
+            .index
+            .writer(INGEST_WRITER_THREADS, INGEST_WRITER_MEMORY)?;
         let mut pending_runs: Vec<(i64, FileTally)> = Vec::new();
         let mut hits: Vec<Hit> = Vec::new();
         for (file, size) in files.iter().zip(sizes) {
@@ -489,7 +496,7 @@ struct FileTally {
 /// Returns memory freed by the index writer to the system. glibc keeps freed blocks of its
 /// per-thread arenas, so building sessions right after a large ingest would otherwise stack
 /// on top of the writer's high-water mark.
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of glibc's allocator; it has no
     // preconditions and is thread-safe.

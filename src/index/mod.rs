@@ -147,6 +147,55 @@ mod tests {
     }
 
     #[test]
+    fn time_ranges_select_by_timestamp_and_combine_with_terms() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = EventIndex::open(dir.path()).unwrap();
+        let mut w = index.writer(1, 20 << 20).unwrap();
+        for (i, at) in [
+            "2026-03-01T23:59:59.999999Z",
+            "2026-03-02T00:00:00Z",
+            "2026-03-02T12:30:00.5Z",
+            "2026-03-03T00:00:00Z",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut ev = Event::new(Format::Text, "t.log", i as u64 + 1, "logon failure");
+            ev.host = Some(if i == 2 { "WS02" } else { "WS01" }.into());
+            ev.timestamp = Some(at.parse().unwrap());
+            let ev = ev.finish();
+            assert!(w.admit(&ev, WriteMode::SkipExisting).unwrap());
+            w.add(ev).unwrap();
+        }
+        w.finish().unwrap();
+        index.reload().unwrap();
+        let count = |q: &str| index.search(q, 10, Order::OldestFirst).unwrap().total;
+        // Inclusive bounds, microsecond precision at the edges.
+        assert_eq!(
+            count("ts:[2026-03-02T00:00:00Z TO 2026-03-03T00:00:00Z]"),
+            3
+        );
+        assert_eq!(
+            count("ts:[2026-03-02T00:00:00Z TO 2026-03-03T00:00:00Z}"),
+            2
+        );
+        assert_eq!(count("ts:[2026-03-01T23:59:59.999999Z TO *]"), 4);
+        assert_eq!(
+            count("ts:[2026-03-02T00:00:00Z TO 2026-03-03T00:00:00Z] AND host:ws01"),
+            2
+        );
+        let hits = index
+            .search(
+                "failure AND ts:{2026-03-02T00:00:00Z TO 2026-03-03T00:00:00Z}",
+                10,
+                Order::OldestFirst,
+            )
+            .unwrap();
+        assert_eq!(hits.total, 1);
+        assert_eq!(hits.events[0].host.as_deref(), Some("WS02"));
+    }
+
+    #[test]
     fn an_index_of_the_previous_version_still_opens_reads_and_takes_new_events() {
         let dir = tempfile::tempdir().unwrap();
         let old = event("failed password for bob", 1);
