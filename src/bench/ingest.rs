@@ -1,6 +1,7 @@
 //! `lookout bench ingest`: synthetic JSONL and syslog corpora (1M events each by default) and
-//! the shared EVTX corpus ingested into throw-away cases; then sessionization and Sigma
-//! matching speed on the result. Prints events/s, MB/s and peak RSS per phase.
+//! the shared EVTX corpus ingested into throw-away cases; the parser and the index writer of
+//! the synthetic corpora on their own; then sessionization and Sigma matching speed on the
+//! result. Prints events/s, MB/s and peak RSS per phase.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

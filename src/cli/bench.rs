@@ -17,8 +17,8 @@ pub struct BenchArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchWhat {
-    /// Ingest 1M synthetic JSONL and 1M syslog events and the shared EVTX corpus; then
-    /// sessionize and Sigma-match the result.
+    /// Ingest 1M synthetic JSONL and 1M syslog events and the shared EVTX corpus, time the
+    /// parser and the index writer alone; then sessionize and Sigma-match the result.
     Ingest {
         /// Events per synthetic corpus.
         #[arg(long, default_value_t = 1_000_000)]
