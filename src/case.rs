@@ -122,6 +122,15 @@ impl Case {
         })
     }
 
+    /// The read-only view of this case that the stages above `sessions` take.
+    pub fn view(&self) -> sessions::CaseView<'_> {
+        sessions::CaseView {
+            name: &self.name,
+            index: &self.index,
+            store: &self.store,
+        }
+    }
+
     /// Names of the cases in the data dir.
     pub fn names(data_dir: &Path) -> Result<Vec<String>> {
         if !store_path(data_dir).exists() {

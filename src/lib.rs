@@ -16,6 +16,7 @@ pub mod event;
 pub mod index;
 pub mod ingest;
 pub mod learn;
+pub mod model;
 pub mod sessions;
 pub mod store;
 pub mod text;

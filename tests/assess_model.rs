@@ -147,7 +147,7 @@ fn worker_streams_tokens_then_the_assessment() {
     let done = done.expect("done");
     assert!(started);
     // The streamed text is the model's JSON answer.
-    let streamed: lookout::assess::ModelAnswer = serde_json::from_str(&tokens).unwrap();
+    let streamed = lookout::assess::schema::parse_answer(&tokens).unwrap();
     assert_eq!(streamed.cause, done.model_verdict.as_ref().unwrap().cause);
 
     // Cancelling a running job ends it with Cancelled.

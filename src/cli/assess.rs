@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use super::Globals;
 use crate::assess::{AssessCliOptions, run_assess_cli};
 use crate::case::Case;
+use crate::model::PriorSource;
 
 #[derive(Args, Debug)]
 pub struct AssessArgs {
@@ -40,7 +41,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let prior = if a.no_prior {
         None
     } else {
-        Some(crate::learn::examples::case_prior(&case)?)
+        Some(crate::learn::examples::case_prior(&case.view())?)
     };
     let (sessions, all) = match a.limit {
         Some(n) if a.all => (most_severe(&case, n)?, false),
@@ -55,7 +56,13 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let s = run_assess_cli(&case, &g.config, &opts, prior.as_ref(), &mut out)?;
+    let s = run_assess_cli(
+        &case,
+        &g.config,
+        &opts,
+        prior.as_ref().map(|p| p as &dyn PriorSource),
+        &mut out,
+    )?;
     out.flush()?;
     eprintln!(
         "lookout: {} assessed ({} from cache), {} failed{}",

@@ -51,7 +51,7 @@ pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
     let sel = ExportSelection {
         include_confirmed: a.include_confirmed,
     };
-    let items = export_items(&case, &g.config, &catalog, &sel)?;
+    let items = export_items(&case.view(), &g.config, &catalog, &sel)?;
     if items.is_empty() {
         anyhow::bail!(
             "case `{}` has no corrections to export{} (correct sessions with `lookout correct` \
@@ -179,7 +179,12 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     let dataset = match a.dataset {
         Some(d) => d,
         None => {
-            let mut items = export_items(&case, &g.config, &catalog, &ExportSelection::default())?;
+            let mut items = export_items(
+                &case.view(),
+                &g.config,
+                &catalog,
+                &ExportSelection::default(),
+            )?;
             // The analyst's corrections always go in; labelled sessions fill the rest of the
             // cap, chosen before their prompts are built (a corpus has thousands).
             let others = a
@@ -205,7 +210,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 by_case[i].push(s);
             }
             for (other, sessions) in others.iter().zip(&by_case) {
-                items.extend(label_items(other, sessions, &g.config, &catalog)?);
+                items.extend(label_items(&other.view(), sessions, &g.config, &catalog)?);
             }
             anyhow::ensure!(
                 !items.is_empty(),
