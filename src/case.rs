@@ -2,7 +2,6 @@
 //! detections and sessions together. The CLI and the workbench both work through it.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,11 +10,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
 use crate::event::Event;
+use crate::fsutil::{sha256_file, validate_name};
 use crate::index::{EventIndex, Order, SearchHits, WriteMode};
 use crate::ingest::{self, IngestOptions, Problem};
 use crate::sessions::{self, GroupOptions, Session, Timeline};
@@ -91,24 +90,9 @@ pub fn index_dir(data_dir: &Path, case: &str) -> PathBuf {
     data_dir.join("cases").join(case).join("index")
 }
 
-/// Case names become folder names: keep them to a safe alphabet.
-pub fn validate_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && !name.starts_with('.');
-    anyhow::ensure!(
-        ok,
-        "invalid case name `{name}`: use letters, digits, '-', '_' and '.'"
-    );
-    Ok(())
-}
-
 impl Case {
     pub fn open(data_dir: &Path, name: &str) -> Result<Case> {
-        validate_name(name)?;
+        validate_name("case", name)?;
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let store = Store::open(&store_path(data_dir))?;
@@ -503,20 +487,6 @@ pub(crate) fn release_freed_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
-}
-
-fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
 }
 
 /// Shared handle type for workers.
