@@ -19,6 +19,7 @@ pub mod config;
 pub mod detect;
 pub mod eval;
 pub mod event;
+pub mod fsutil;
 pub mod index;
 pub mod ingest;
 pub mod learn;

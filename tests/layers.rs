@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("text", 0),
     ("config", 0),
+    ("fsutil", 0),
     ("event", 1),
     ("model", 2),
     ("attack", 2),

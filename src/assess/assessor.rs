@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::combine::combine;
 use super::combine::rules_only;
 use super::input::AssessInput;
-use super::model_file::{ModelFile, ModelFileError, resolve_model};
+use super::model_file::{ModelFile, ModelFileError, default_model};
 use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
 #[cfg(feature = "model")]
 use super::schema::{AnswerError, known_techniques, parse_answer};
@@ -123,7 +123,7 @@ impl Assessor {
         catalog: Catalog,
         opts: AssessOptions,
     ) -> Result<Assessor, AssessError> {
-        let path = resolve_model(model_path)?;
+        let path = default_model(model_path)?;
         let file = ModelFile::open(&path)?;
         Self::with_model_file(file, catalog, opts)
     }

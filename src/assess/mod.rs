@@ -16,6 +16,7 @@ pub mod injection;
 pub mod input;
 pub mod model_file;
 pub mod prompt;
+pub mod registry;
 pub mod run;
 pub mod schema;
 

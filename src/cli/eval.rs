@@ -343,11 +343,7 @@ fn model_predictions<'a>(
     prior_of: &dyn Fn(&str) -> Option<&'a Prior>,
     fewshot: usize,
 ) -> Result<(Preds, Preds)> {
-    let model = a
-        .model
-        .as_deref()
-        .map(|m| super::assess::resolve_model(g, m))
-        .transpose()?;
+    let model = super::assess::model_arg(g, a.model.as_deref())?;
     let store = Store::open(&crate::case::store_path(&case.data_dir))?;
     let assessor = load_assessor(&g.config, &model, false)?.with_store(store);
     anyhow::ensure!(

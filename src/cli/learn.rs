@@ -238,9 +238,11 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     };
     let base = match a.base {
         Some(b) => b,
-        None => crate::assess::model_file::resolve_model(Some(std::path::Path::new(
-            &g.config.model.path,
-        )))?,
+        None => crate::assess::model_file::resolve_model(
+            &g.data_dir,
+            None,
+            Some(std::path::Path::new(&g.config.model.path)),
+        )?,
     };
     let mut opts = TrainOptions::new(&a.out, &g.data_dir, &dataset, &base);
     opts.method = a.method;
