@@ -127,3 +127,94 @@ mod tests {
         assert!(move_file(&d.path().join("missing"), &to).is_err());
     }
 }
+
+/// Makes `dir` (created if missing) readable by its owner only (0700): a case holds evidence
+/// from compromised machines and the analysts' corrections. Returns the old mode when an
+/// existing folder had to be tightened, so the caller can say so.
+pub fn private_dir(dir: &Path) -> io::Result<Option<u32>> {
+    let existed = dir.exists();
+    fs::create_dir_all(dir)?;
+    let old = restrict(dir, 0o700)?;
+    Ok(old.filter(|_| existed))
+}
+
+/// Makes an existing file readable and writable by its owner only (0600); returns the old mode
+/// when it was wider.
+pub fn private_file(path: &Path) -> io::Result<Option<u32>> {
+    restrict(path, 0o600)
+}
+
+/// Creates (or truncates) a file that only its owner can read: exports of case data.
+pub fn create_private(path: &Path) -> io::Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let f = o.open(path)?;
+    // The mode above only applies to a new file; an existing one keeps its own.
+    restrict(path, 0o600)?;
+    Ok(f)
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> io::Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    let old = fs::metadata(path)?.permissions().mode() & 0o777;
+    if old & !mode == 0 {
+        return Ok(None);
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    Ok(Some(old))
+}
+
+/// Elsewhere the platform's defaults (per-user profile folders) stand.
+#[cfg(not(unix))]
+fn restrict(_path: &Path, _mode: u32) -> io::Result<Option<u32>> {
+    Ok(None)
+}
+
+#[cfg(all(test, unix))]
+mod perm_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn folders_and_files_are_tightened_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(private_dir(&dir).unwrap(), Some(0o755));
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(
+            private_dir(&dir).unwrap(),
+            None,
+            "already private: no notice"
+        );
+        let new = tmp.path().join("new/nested");
+        assert_eq!(private_dir(&new).unwrap(), None, "a new folder is no news");
+        assert_eq!(mode(&new), 0o700);
+        let f = dir.join("lookout.db");
+        fs::write(&f, b"x").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(private_file(&f).unwrap(), Some(0o644));
+        assert_eq!(mode(&f), 0o600);
+        let export = dir.join("train.jsonl");
+        fs::write(&export, b"old").unwrap();
+        fs::set_permissions(&export, fs::Permissions::from_mode(0o664)).unwrap();
+        drop(create_private(&export).unwrap());
+        assert_eq!(mode(&export), 0o600);
+        assert_eq!(fs::read(&export).unwrap(), b"", "truncated");
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(
+            private_file(&f).unwrap(),
+            None,
+            "narrower modes are left alone"
+        );
+    }
+}

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
 use crate::event::Event;
-use crate::fsutil::validate_name;
+use crate::fsutil::{self, validate_name};
 use crate::index::{EventIndex, Order, SearchHits};
 use crate::sessions::{self, GroupOptions, Session, Timeline};
 use crate::store::Store;
@@ -56,12 +56,28 @@ pub fn index_dir(data_dir: &Path, case: &str) -> PathBuf {
     data_dir.join("cases").join(case).join("index")
 }
 
+/// Says on stderr that an existing file or folder was readable by others and is not any more.
+fn notice_tightened(path: &Path, old_mode: Option<u32>) {
+    if let Some(old) = old_mode {
+        eprintln!(
+            "lookout: {} was mode {old:o}, readable by other users; now owner-only",
+            path.display()
+        );
+    }
+}
+
 impl Case {
     pub fn open(data_dir: &Path, name: &str) -> Result<Case> {
         validate_name("case", name)?;
-        std::fs::create_dir_all(data_dir)
+        let tightened = fsutil::private_dir(data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
-        let store = Store::open(&store_path(data_dir))?;
+        notice_tightened(data_dir, tightened);
+        let db = store_path(data_dir);
+        let store = Store::open(&db)?;
+        // SQLite gives its -wal and -shm files the database file's mode.
+        let tightened =
+            fsutil::private_file(&db).with_context(|| format!("restricting {}", db.display()))?;
+        notice_tightened(&db, tightened);
         store.ensure_case(name)?;
         let index = EventIndex::open(&index_dir(data_dir, name))?;
         Ok(Case {
