@@ -5,6 +5,9 @@
 //! feeds the index, the rules and the store from one pass over the files, is in `ingest`.
 
 mod ingest;
+mod verdicts;
+
+pub use verdicts::InstantVerdicts;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -105,6 +108,14 @@ impl Case {
         opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
         let sessions = sessions::sessionize(&meta, &hits, &opts);
         self.store.replace_sessions(&self.name, &sessions)?;
+        match crate::attack::Catalog::load_default() {
+            Ok(catalog) => {
+                self.instant_verdicts(&catalog)?;
+            }
+            Err(e) => eprintln!(
+                "lookout: sessions without instant verdicts: {e} (`make setup` installs the ATT&CK catalog)"
+            ),
+        }
         Ok(sessions.len())
     }
 
