@@ -14,6 +14,8 @@ set -euo pipefail
 LCP_VERSION="0.3.36"
 LCP_SDIST="llama_cpp_python-${LCP_VERSION}.tar.gz"
 LCP_SHA256="832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
+# The pip requirement. The stamp below appends more to it; pip must get this alone.
+LCP_SPEC="llama-cpp-python==${LCP_VERSION}"
 # Bumped whenever what this script installs changes without the requirements changing.
 LAYOUT=2
 
@@ -35,7 +37,7 @@ py="$venv/bin/python"
 llama="$venv/llama.cpp"
 convert="$llama/convert_hf_to_gguf.py"
 stamp="$venv/.lookout-train-stamp"
-want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) llama-cpp-python==$LCP_VERSION layout $LAYOUT"
+want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) $LCP_SPEC layout $LAYOUT"
 
 if [[ -x "$py" && -f "$convert" && -d "$llama/conversion" && -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
   say "venv $venv is up to date"
@@ -53,10 +55,10 @@ else
   dl="$venv/cache"
   mkdir -p "$dl"
   if [[ ! -f "$dl/$LCP_SDIST" || "$(sha "$dl/$LCP_SDIST")" != "$LCP_SHA256" ]]; then
-    say "downloading llama-cpp-python==$LCP_VERSION (sdist) from PyPI"
+    say "downloading $LCP_SPEC (sdist) from PyPI"
     rm -f "$dl/$LCP_SDIST"
     "$py" -m pip download --quiet --disable-pip-version-check --no-deps \
-      --no-binary llama-cpp-python "llama-cpp-python==$LCP_VERSION layout $LAYOUT" -d "$dl" >&2
+      --no-binary llama-cpp-python "$LCP_SPEC" -d "$dl" >&2
   fi
   got="$(sha "$dl/$LCP_SDIST")"
   if [[ "$got" != "$LCP_SHA256" ]]; then
