@@ -7,23 +7,13 @@
 //! the merge, `through_ingest` (compiled out with `cfg(any())` until then) runs the same
 //! expectations through the real parser; enable it by deleting the `cfg`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use lookout::detect::RuleSet;
 use lookout::event::{Event, Format};
 use serde_json::Value;
-
-fn shared() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LOOKOUT_SHARED").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")),
-        Some(PathBuf::from("/work/shared")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("datasets").is_dir())
-}
 
 /// `(file under evtx-attack/, technique a default rule must report on it)`.
 const EXPECTED: &[(&str, &str)] = &[
@@ -91,11 +81,9 @@ const EXPECTED: &[(&str, &str)] = &[
 
 #[test]
 fn default_rules_fire_on_evtx_attack_samples() {
-    let Some(shared) = shared() else {
-        eprintln!("shared datasets not found; skipping");
+    let Some(root) = common::dataset("evtx-attack") else {
         return;
     };
-    let root = shared.join("datasets/evtx-attack");
     let (rs, _) = RuleSet::builtin();
     let mut failures = Vec::new();
     for (file, technique) in EXPECTED {
@@ -124,8 +112,9 @@ fn default_rules_fire_on_evtx_attack_samples() {
 /// the per-file expectations above are the contract).
 #[test]
 fn default_rules_coverage_of_evtx_attack() {
-    let Some(shared) = shared() else { return };
-    let root = shared.join("datasets/evtx-attack");
+    let Some(root) = common::dataset("evtx-attack") else {
+        return;
+    };
     let (rs, _) = RuleSet::builtin();
     let mut files = 0;
     let mut flagged = 0;
@@ -253,8 +242,9 @@ fn to_event(source: &str, record: u64, data: &Value) -> Event {
 #[test]
 fn through_ingest() {
     use lookout::ingest::{IngestOptions, read_file};
-    let Some(shared) = shared() else { return };
-    let root = shared.join("datasets/evtx-attack");
+    let Some(root) = common::dataset("evtx-attack") else {
+        return;
+    };
     let (rs, _) = RuleSet::builtin();
     for (file, technique) in EXPECTED {
         let mut techniques: Vec<String> = Vec::new();
