@@ -3,7 +3,8 @@
 # (training/requirements.txt: torch, transformers, ... about 3 GB of wheels, 6 GB installed) and
 # llama.cpp's HF -> GGUF converter (convert_hf_to_gguf.py + gguf-py), unpacked from the pinned,
 # sha256-checked llama-cpp-python sdist on PyPI. Idempotent: a venv whose stamp matches the
-# requirements is kept as it is. Run by `lookout train` on first use, never by `make setup`.
+# requirements is kept as it is. Run by `lookout train` on first use and by `make test` (for
+# tests/train.rs, through scripts/setup-test.sh), never by `make setup`.
 #
 # Usage: scripts/setup-train.sh [VENV_DIR]
 #   VENV_DIR defaults to $LOOKOUT_TRAIN_VENV, else ${LOOKOUT_DATA_DIR:-~/.local/share/lookout}/train-venv.
@@ -22,7 +23,7 @@ LAYOUT=2
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 reqs="$here/../training/requirements.txt"
 case "${1:-}" in
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 esac
 data_dir="${LOOKOUT_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/lookout}"
 venv="${1:-${LOOKOUT_TRAIN_VENV:-$data_dir/train-venv}}"
