@@ -2,6 +2,7 @@
 //! (and must come with a new `PROMPT_VERSION`).
 
 mod assess_support;
+mod common;
 use assess_support as fixtures;
 
 use lookout::assess::{PROMPT_VERSION, build_prompt};

@@ -6,6 +6,8 @@
 //! assessor runs rules-only here (no model needed), so the change can only come from the
 //! learned prior that the correction feeds.
 
+mod common;
+
 use std::path::Path;
 
 use lookout::assess::input;
@@ -58,8 +60,7 @@ fn verdict(case: &Case, s: &Session, catalog: &Catalog) -> lookout::assess::Asse
 
 #[test]
 fn a_correction_changes_the_next_similar_verdict_and_is_named() {
-    let Ok(catalog) = Catalog::load_default() else {
-        eprintln!("no ATT&CK catalog (run `make setup`); skipping");
+    let Some(catalog) = common::catalog() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -139,8 +140,7 @@ fn correct(case: &Case, s: &Session, cause: Cause, risk: Risk, catalog: &Catalog
 
 #[test]
 fn corrections_export_in_every_format_with_the_assessors_prompt() {
-    let Ok(catalog) = Catalog::load_default() else {
-        eprintln!("no ATT&CK catalog (run `make setup`); skipping");
+    let Some(catalog) = common::catalog() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
