@@ -93,16 +93,15 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 .as_deref()
                 .map(|m| super::assess::resolve_model(g, m))
                 .transpose()?;
-            let stdout = std::io::stdout();
-            crate::assess::run_bench_cli(
+            let report = bench::assess::run(
                 &case,
                 &g.config,
                 model,
                 compare_llama,
                 sessions,
                 prefill_tokens,
-                &mut stdout.lock(),
             )?;
+            print!("{report}");
         }
         BenchWhat::Tui {
             sessions,
