@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use lookout::detect::{DetectSummary, RuleSet, bench_detail};
+use lookout::bench::detect::bench_detail;
+use lookout::detect::{DetectSummary, RuleSet};
 use lookout::event::{Event, Format, Risk};
 use proptest::prelude::*;
 

@@ -5,6 +5,7 @@
 //! above `case` and `tui`, and nothing below imports it.
 
 pub mod assess;
+pub mod detect;
 pub mod ingest;
 pub mod synth;
 
