@@ -8,6 +8,7 @@ pub mod assess;
 pub mod detect;
 pub mod ingest;
 pub mod synth;
+pub mod tui;
 
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<u64> {

@@ -109,7 +109,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             live,
             model,
         } => {
-            let mut opts = crate::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
+            let mut opts = bench::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
             opts.synthetic_sessions = sessions;
             opts.keys = keys;
             opts.config = g.config.clone();
@@ -120,7 +120,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                     .transpose()?;
                 opts.live = Some(model);
             }
-            print!("{}", crate::tui::bench_frames(&opts)?);
+            print!("{}", bench::tui::bench_frames(&opts)?);
         }
     }
     Ok(ExitCode::SUCCESS)
