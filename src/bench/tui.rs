@@ -221,7 +221,9 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         ),
     };
     // Start streaming on the selected session, then move around the table.
-    let keys = std::iter::once('a').chain((0..opts.keys).map(key_at)).collect();
+    let keys = std::iter::once('a')
+        .chain((0..opts.keys).map(key_at))
+        .collect();
     let times = workbench.run_keys(
         HeadlessCase {
             data_dir: opts.data_dir.clone(),

@@ -49,7 +49,11 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     };
     let (sessions, all) = match a.limit {
         Some(n) if a.all => (
-            most_severe(&case)?.into_iter().take(n).map(|s| s.id).collect(),
+            most_severe(&case)?
+                .into_iter()
+                .take(n)
+                .map(|s| s.id)
+                .collect(),
             false,
         ),
         _ => (a.sessions, a.all),
