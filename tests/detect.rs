@@ -3,7 +3,8 @@
 
 mod common;
 
-use lookout::detect::{DetectSummary, RuleSet, bench_detail};
+use lookout::bench::detect::bench_detail;
+use lookout::detect::{DetectSummary, RuleSet};
 use lookout::event::{Event, Format, Risk};
 use proptest::prelude::*;
 

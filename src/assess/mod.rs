@@ -7,7 +7,6 @@
 //! builds and is tested without the `model` feature, and [`rules_only`] needs no model at all.
 
 pub mod assessor;
-pub mod bench;
 pub mod combine;
 #[cfg(feature = "model")]
 pub mod engine;
@@ -19,13 +18,12 @@ pub mod prompt;
 pub mod registry;
 pub mod run;
 pub mod schema;
-
 pub mod worker;
 
 #[cfg(test)]
 mod combine_tests;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use crate::model::verdict::*;
 pub use crate::model::{FewShotExample, PriorEvidence};
@@ -33,5 +31,4 @@ pub use assessor::{AssessError, AssessOptions, Assessor};
 pub use combine::{Combined, combine, rules_only};
 pub use input::AssessInput;
 pub use prompt::{PROMPT_VERSION, Prompt, build_prompt};
-pub use run::{AssessCliOptions, run_assess_cli, run_bench_cli, shown_assessment};
 pub use worker::{AssessWorker, JobHandle, JobId, Progress};

@@ -90,16 +90,15 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
         } => {
             let case = crate::case::Case::open(&g.data_dir, &g.case)?;
             let model = super::assess::model_arg(g, model.as_deref())?;
-            let stdout = std::io::stdout();
-            crate::assess::run_bench_cli(
+            let report = bench::assess::run(
                 &case,
                 &g.config,
                 model,
                 compare_llama,
                 sessions,
                 prefill_tokens,
-                &mut stdout.lock(),
             )?;
+            print!("{report}");
         }
         BenchWhat::Tui {
             sessions,
@@ -107,7 +106,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             live,
             model,
         } => {
-            let mut opts = crate::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
+            let mut opts = bench::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
             opts.synthetic_sessions = sessions;
             opts.keys = keys;
             opts.config = g.config.clone();
@@ -115,7 +114,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 let model = super::assess::model_arg(g, model.as_deref())?;
                 opts.live = Some(model);
             }
-            print!("{}", crate::tui::bench_frames(&opts)?);
+            print!("{}", bench::tui::bench_frames(&opts)?);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,10 +2,9 @@
 //!
 //! `load` parses and compiles rules (rsigma), `logsource` routes them to the events they are
 //! written for, `fields` maps Sigma field names onto our `Event`, `ruleset` matches, and
-//! `detectors` counts across events (brute force, scans), `summary`/`bench` serve
-//! `lookout detect` and `lookout bench`.
+//! `detectors` counts across events (brute force, scans), `summary` serves `lookout detect`
+//! (the matching benchmark belongs to `lookout bench`).
 
-mod bench;
 mod builtin;
 mod detectors;
 mod fields;
@@ -17,7 +16,6 @@ mod summary;
 mod tags;
 
 pub use crate::model::Hit;
-pub use bench::{BenchResult, bench, bench_detail};
 pub use detectors::{DetectorConfig, detectors, detectors_with};
 pub use load::{LoadReport, RuleInfo};
 pub use ruleset::RuleSet;

@@ -5,6 +5,7 @@
 //! [`evaluate`] turns both into a [`Report`] (JSON via serde, Markdown via
 //! [`Report::to_markdown`]); [`compare`] diffs two reports. The `rules` baseline is
 //! [`rules_prediction`]; learning methods get leakage-free folds from [`kfold_by_host`].
+//! [`run::report`] builds every method's predictions over a case's labelled sessions.
 
 mod chart;
 mod choice;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod report;
 pub mod resample;
 pub mod rules;
+pub mod run;
 pub mod split;
 pub mod techniques;
 pub mod truth;

@@ -8,10 +8,10 @@
 pub mod action;
 pub mod app;
 pub mod backend;
-pub mod bench;
 pub mod fake;
 mod fmt;
 pub mod fuzzy;
+pub mod headless;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
@@ -36,7 +36,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 pub use backend::{AssessBackend, AssessPriority, AssessSink, AssessUpdate, TechniqueLookup};
-pub use bench::{BenchFramesOptions, BenchFramesReport, bench_frames};
 
 use crate::case::IngestProgress;
 use crate::config::{Config, user_config_dir};
