@@ -7,7 +7,7 @@
 //! each other: sessions, hits, verdicts, assessments, prior evidence), `attack` (the ATT&CK
 //! catalog) -> `ingest` -> `index` (tantivy) / `store` (SQLite) -> `detect` (Sigma rules, run
 //! during ingest) -> `sessions` (grouping on the hits, timelines, a read-only view of a case) ->
-//! `assess` -> `learn` / `eval` / `synth`, which close the loop -> `case` (the orchestrator for
+//! `assess` -> `learn` / `synth` -> `eval` (which measures them all) -> `case` (the orchestrator for
 //! one case, called by the edges, never by a stage) -> `tui` -> `bench` -> `cli`.
 
 pub mod assess;
