@@ -1,4 +1,4 @@
-//! File helpers below every stage: content hashes, moves that may cross file systems, and the
+//! File helpers below every stage: content hashes (read in chunks), moves that may cross file systems, and the
 //! rule for names that become file or folder names (cases, tuned models).
 
 use std::fs;
@@ -43,17 +43,22 @@ pub fn validate_name(what: &'static str, name: &str) -> Result<(), NameError> {
 
 /// sha256 of a file's content, hex: what identifies an ingested file and a training set.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut f = fs::File::open(path)?;
     let mut h = Sha256::new();
+    for_each_chunk(path, |chunk| h.update(chunk))?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Reads a file from start to end in chunks of 1 MiB: what a content hash consumes.
+pub fn for_each_chunk(path: &Path, mut f: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut file = fs::File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf)?;
+        let n = file.read(&mut buf)?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        h.update(&buf[..n]);
+        f(&buf[..n]);
     }
-    Ok(hex::encode(h.finalize()))
 }
 
 /// Moves a file. A rename cannot cross file systems (a work dir on tmpfs, the data dir on

@@ -2,7 +2,6 @@
 //! and the defaults), what it is (GGUF header), and its content hash (part of the assessment
 //! cache key and of every stored verdict's provenance).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::gguf::{GgufError, GgufInfo, check_supported};
@@ -119,16 +118,8 @@ pub fn default_model(configured: Option<&Path>) -> Result<PathBuf, ModelFileErro
 /// xxh3-128 of a file's content (~0.1 s for the default model): fast enough to run at every
 /// start, unlike sha256.
 pub fn file_hash(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    crate::fsutil::for_each_chunk(path, |chunk| h.update(chunk))?;
     Ok(format!("{:032x}", h.digest128()))
 }
 
@@ -158,5 +149,16 @@ mod tests {
             resolve_model(d.path(), None, Some(&configured)).unwrap(),
             configured
         );
+    }
+
+    #[test]
+    fn file_hash_is_the_xxh3_of_the_whole_content() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("m.gguf");
+        // Over two read chunks, so that chunks are joined as one stream.
+        let content: Vec<u8> = (0..(2 << 20) + 7).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &content).unwrap();
+        let want = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&content));
+        assert_eq!(file_hash(&p).unwrap(), want);
     }
 }
