@@ -76,11 +76,13 @@ impl Case {
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         notice_tightened(data_dir, tightened);
         let db = store_path(data_dir);
+        let existed = db.exists();
         let store = Store::open(&db)?;
         // SQLite gives its -wal and -shm files the database file's mode.
         let tightened =
             fsutil::private_file(&db).with_context(|| format!("restricting {}", db.display()))?;
-        notice_tightened(&db, tightened);
+        // A database just created with the process's umask is no news.
+        notice_tightened(&db, tightened.filter(|_| existed));
         store.ensure_case(name)?;
         let index = EventIndex::open(&index_dir(data_dir, name))?;
         Ok(Case {
