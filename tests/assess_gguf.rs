@@ -1,7 +1,7 @@
 //! The GGUF header reader on arbitrary bytes: errors, never panics; and on the real model.
 
 use lookout::assess::gguf::{SUPPORTED_ARCHITECTURES, check_supported, read_info};
-use lookout::assess::model_file::resolve_model;
+use lookout::assess::model_file::default_model;
 use proptest::prelude::*;
 
 proptest! {
@@ -21,7 +21,7 @@ proptest! {
 
 #[test]
 fn the_default_model_header() {
-    let Ok(path) = resolve_model(None) else {
+    let Ok(path) = default_model(None) else {
         eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
         return;
     };

@@ -10,7 +10,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use lookout::assess::gguf::GgufError;
 use lookout::assess::injection::INJECTION_LINES;
-use lookout::assess::model_file::{ModelFile, ModelFileError, resolve_model};
+use lookout::assess::model_file::{ModelFile, ModelFileError, default_model};
 use lookout::assess::{AssessError, AssessOptions, AssessWorker, Assessor, Progress};
 use lookout::event::{Cause, Risk};
 use lookout::store::Store;
@@ -19,7 +19,7 @@ use lookout::store::Store;
 fn assessor() -> Option<MutexGuard<'static, Assessor>> {
     static A: OnceLock<Option<Mutex<Assessor>>> = OnceLock::new();
     let a = A.get_or_init(|| {
-        if resolve_model(None).is_err() {
+        if default_model(None).is_err() {
             eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
             return None;
         }
@@ -147,7 +147,7 @@ fn worker_streams_tokens_then_the_assessment() {
     let done = done.expect("done");
     assert!(started);
     // The streamed text is the model's JSON answer.
-    let streamed: lookout::assess::ModelAnswer = serde_json::from_str(&tokens).unwrap();
+    let streamed = lookout::assess::schema::parse_answer(&tokens).unwrap();
     assert_eq!(streamed.cause, done.model_verdict.as_ref().unwrap().cause);
 
     // Cancelling a running job ends it with Cancelled.
@@ -196,7 +196,7 @@ fn unsupported_or_broken_model_files_are_clear_errors() {
 
     // A truncated copy of the real model: the header is cut -> corrupt; the tensors are cut ->
     // the engine's load error (or its panic, caught), never a crash.
-    let Ok(real) = resolve_model(None) else {
+    let Ok(real) = default_model(None) else {
         return;
     };
     let bytes = std::fs::read(&real).unwrap();

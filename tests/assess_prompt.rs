@@ -4,9 +4,9 @@
 mod assess_support;
 use assess_support as fixtures;
 
-use lookout::assess::input::PriorEvidence;
 use lookout::assess::{PROMPT_VERSION, build_prompt};
 use lookout::event::{Cause, Risk};
+use lookout::model::PriorEvidence;
 
 #[test]
 fn prompt_snapshot_for_a_fixed_session() {

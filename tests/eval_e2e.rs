@@ -40,7 +40,7 @@ fn eval_scores_every_method_on_the_corpora_and_writes_both_reports() {
         eprintln!("skipped: no ../shared/datasets");
         return;
     };
-    if lookout::assess::model_file::resolve_model(None).is_err() {
+    if lookout::assess::model_file::default_model(None).is_err() {
         eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
         return;
     }

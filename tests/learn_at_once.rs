@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use lookout::assess::run::input_for;
+use lookout::assess::input;
 use lookout::assess::{Assessor, build_prompt};
 use lookout::attack::Catalog;
 use lookout::case::{Case, FileLabels, IngestProgress};
@@ -49,8 +49,8 @@ fn svc_backup_on(case: &Case, host: &str) -> Session {
 }
 
 fn verdict(case: &Case, s: &Session, catalog: &Catalog) -> lookout::assess::Assessment {
-    let prior = case_prior(case).unwrap();
-    let input = input_for(case, s, &Config::default(), Some(&prior)).unwrap();
+    let prior = case_prior(&case.view()).unwrap();
+    let input = input::build(&case.view(), s, &Config::default(), Some(&prior), 0).unwrap();
     Assessor::rules_only(catalog.clone())
         .assess(&input)
         .unwrap()
@@ -106,13 +106,8 @@ fn a_correction_changes_the_next_similar_verdict_and_is_named() {
         notes.contains(&dc.id) && notes.contains("corrected"),
         "the verdict should name the corrected session: {notes}"
     );
-    let input = input_for(
-        &case,
-        &fs,
-        &Config::default(),
-        Some(&case_prior(&case).unwrap()),
-    )
-    .unwrap();
+    let prior = case_prior(&case.view()).unwrap();
+    let input = input::build(&case.view(), &fs, &Config::default(), Some(&prior), 0).unwrap();
     let prior = input.prior.as_ref().unwrap();
     assert_eq!(prior.correction_ids, vec![id.to_string()]);
 }
@@ -168,11 +163,11 @@ fn corrections_export_in_every_format_with_the_assessors_prompt() {
         correct(&case, s, cause, Risk::Medium, &catalog);
     }
     let config = Config::default();
-    let items = export_items(&case, &config, &catalog, &ExportSelection::default()).unwrap();
+    let items = export_items(&case.view(), &config, &catalog, &ExportSelection::default()).unwrap();
     assert_eq!(items.len(), 3);
     // The prompt is exactly what the assessor builds for that session, with the prior of the
     // other examples (its own correction would hand it the answer).
-    let examples = prior_examples(&case).unwrap();
+    let examples = prior_examples(&case.view()).unwrap();
     for it in &items {
         let s = picked.iter().find(|s| s.id == it.session_id).unwrap();
         let others: Vec<Example> = examples
@@ -180,7 +175,8 @@ fn corrections_export_in_every_format_with_the_assessors_prompt() {
             .filter(|e| e.session_id != s.id)
             .cloned()
             .collect();
-        let input = input_for(&case, s, &config, Some(&Prior::train(others))).unwrap();
+        let prior = Prior::train(others);
+        let input = input::build(&case.view(), s, &config, Some(&prior), 0).unwrap();
         let prompt = build_prompt(&input, &catalog);
         assert_eq!((&it.system, &it.user), (&prompt.system, &prompt.user));
         let answer: serde_json::Value = serde_json::from_str(&it.answer).unwrap();

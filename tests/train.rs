@@ -9,11 +9,10 @@ mod assess_support;
 
 use std::path::PathBuf;
 
+use lookout::assess::model_file::resolve_model;
+use lookout::assess::registry::load_registry;
 use lookout::assess::{AssessOptions, Assessor};
-use lookout::learn::train::{
-    self, Method, TrainOptions, default_venv, gguf_architecture, load_registry, resolve_model,
-    venv_ready,
-};
+use lookout::learn::train::{self, Method, TrainOptions, default_venv, venv_ready};
 
 fn base_model() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("LOOKOUT_BASE_GGUF") {
@@ -56,11 +55,15 @@ fn trains_three_steps_converts_and_registers() {
     assert!(report.train.val_loss.is_some_and(f64::is_finite));
     assert!(report.train.peak_rss_mb > 0.0);
 
-    let gguf = resolve_model(data.path(), "tiny-test").expect("the registered model resolves");
+    let gguf =
+        resolve_model(data.path(), Some("tiny-test"), None).expect("the registered model resolves");
     assert_eq!(gguf, data.path().join("models/tiny-test.gguf"));
     let head = std::fs::read(&gguf).expect("reading the GGUF");
     assert_eq!(&head[..4], b"GGUF");
-    assert_eq!(gguf_architecture(&gguf).expect("GGUF header"), "llama");
+    assert_eq!(
+        lookout::assess::gguf::architecture(&gguf).expect("GGUF header"),
+        "llama"
+    );
     assert_eq!(report.convert.tokenizer_matches_base, Some(true));
 
     let reg = load_registry(data.path()).expect("registry");

@@ -9,13 +9,17 @@ use std::time::Instant;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::combine::{combine, rules_only};
+#[cfg(feature = "model")]
+use super::combine::combine;
+use super::combine::rules_only;
 use super::input::AssessInput;
-use super::model_file::{ModelFile, ModelFileError, resolve_model};
+use super::model_file::{ModelFile, ModelFileError, default_model};
 use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
-use super::schema::{AnswerError, MAX_ANSWER_TOKENS, ModelAnswer, verdict_schema};
-use super::verdict::Assessment;
+#[cfg(feature = "model")]
+use super::schema::{AnswerError, known_techniques, parse_answer};
+use super::schema::{MAX_ANSWER_TOKENS, verdict_schema};
 use crate::attack::Catalog;
+use crate::model::Assessment;
 use crate::store::{AssessmentKey, Store, StoreError};
 
 #[cfg(feature = "model")]
@@ -119,7 +123,7 @@ impl Assessor {
         catalog: Catalog,
         opts: AssessOptions,
     ) -> Result<Assessor, AssessError> {
-        let path = resolve_model(model_path)?;
+        let path = default_model(model_path)?;
         let file = ModelFile::open(&path)?;
         Self::with_model_file(file, catalog, opts)
     }
@@ -323,13 +327,13 @@ impl Assessor {
         raw: &Raw,
         start: Instant,
     ) -> Result<Assessment, AssessError> {
-        let answer = match ModelAnswer::parse(&raw.text) {
+        let answer = match parse_answer(&raw.text) {
             Ok(a) => a,
             // A cut-off or malformed answer must not lose the session: it gets the verdict of
             // the rules and the prior, says why, and keeps the raw answer in the cache.
             Err(e) => return Ok(self.unusable_answer(input, raw, &e, start)),
         };
-        let (model_verdict, dropped) = answer.into_verdict(&self.catalog);
+        let (model_verdict, dropped) = known_techniques(answer, &self.catalog);
         let c = combine(&model_verdict, input, &self.catalog);
         Ok(self.assessment(
             input,

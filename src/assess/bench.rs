@@ -139,7 +139,7 @@ pub fn bench(
 }
 
 fn assessor_model_path(opts: &BenchOptions) -> Result<PathBuf, AssessError> {
-    Ok(super::model_file::resolve_model(opts.model.as_deref())?)
+    Ok(super::model_file::default_model(opts.model.as_deref())?)
 }
 
 /// The `p`th percentile (nearest rank) of `values`, 0 when empty.

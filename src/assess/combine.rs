@@ -22,11 +22,12 @@
 //!
 //! Every change is written as one note in `adjustments`; the model's own verdict is kept.
 
-use super::input::{AssessInput, PriorEvidence};
+use super::input::AssessInput;
 use super::schema::MAX_TECHNIQUES;
-use super::verdict::Verdict;
 use crate::attack::Catalog;
 use crate::event::{Cause, Risk};
+use crate::model::PriorEvidence;
+use crate::model::Verdict;
 use crate::sessions::SessionDetection;
 
 /// At most this many event ids are kept as evidence.

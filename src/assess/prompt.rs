@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::{AssessInput, FewShotExample, PriorEvidence};
+use super::input::AssessInput;
 use crate::attack::Catalog;
+use crate::model::{FewShotExample, PriorEvidence};
 use crate::sessions::SessionDetection;
 use crate::text::one_line;
 

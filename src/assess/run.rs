@@ -10,12 +10,12 @@ use serde_json::{Map, Value, json};
 
 use super::assessor::{AssessOptions, Assessor};
 use super::bench::{BenchOptions, BenchReport, bench};
-use super::input::{AssessInput, FewShotExample, PriorEvidence};
-use super::verdict::Assessment;
+use super::input::{AssessInput, build};
 use crate::attack::Catalog;
 use crate::case::Case;
 use crate::config::Config;
-use crate::learn::Prior;
+use crate::model::Assessment;
+use crate::model::PriorSource;
 use crate::sessions::Session;
 use crate::store::Store;
 
@@ -38,56 +38,6 @@ pub struct AssessRunSummary {
     pub from_cache: usize,
     pub failed: usize,
     pub rules_only: bool,
-}
-
-/// The inputs of one session: its condensed timeline, hits and (when given) the prior.
-pub fn input_for(
-    case: &Case,
-    session: &Session,
-    config: &Config,
-    prior: Option<&Prior>,
-) -> Result<AssessInput> {
-    input_with_examples(case, session, config, prior, config.model.fewshot)
-}
-
-/// [`input_for`] with `fewshot` worked examples: the prior's nearest labelled or corrected
-/// sessions, most similar first (the prior never offers the session itself, and `eval` gives
-/// it a prior without the evaluated hosts).
-pub fn input_with_examples(
-    case: &Case,
-    session: &Session,
-    config: &Config,
-    prior: Option<&Prior>,
-    fewshot: usize,
-) -> Result<AssessInput> {
-    let (timeline, events) = case.timeline(session, config.sessions.timeline_tokens, false)?;
-    let hits = case.session_hits(&events)?;
-    let verdict = prior.and_then(|p| p.predict(session));
-    let mut examples = Vec::new();
-    if let (Some(p), Some(v)) = (prior, &verdict) {
-        for n in v.neighbours.iter().take(fewshot) {
-            let Some(e) = p.example(&n.session_id) else {
-                continue;
-            };
-            // A correction may be of another case's session, or of one re-sessionized away.
-            let Some(s) = case.store.session(&case.name, &n.session_id)? else {
-                continue;
-            };
-            examples.push(FewShotExample {
-                session: s,
-                cause: e.cause,
-                risk: e.risk.unwrap_or(e.cause.typical_risk()),
-                techniques: e.techniques.clone(),
-            });
-        }
-    }
-    Ok(AssessInput {
-        session: session.clone(),
-        timeline_text: timeline.render(),
-        hits,
-        prior: verdict.as_ref().map(PriorEvidence::from_prior),
-        examples,
-    })
 }
 
 /// The assessment the workbench shows for a session: the latest stored one.
@@ -156,7 +106,7 @@ pub fn run_assess_cli(
     case: &Case,
     config: &Config,
     opts: &AssessCliOptions,
-    prior: Option<&Prior>,
+    prior: Option<&dyn PriorSource>,
     out: &mut dyn Write,
 ) -> Result<AssessRunSummary> {
     let sessions = pick_sessions(case, opts)?;
@@ -167,7 +117,9 @@ pub fn run_assess_cli(
         ..Default::default()
     };
     for s in &sessions {
-        let result = input_for(case, s, config, prior).and_then(|i| Ok(assessor.assess(&i)?));
+        let result = build(&case.view(), s, config, prior, config.model.fewshot)
+            .map_err(anyhow::Error::from)
+            .and_then(|i| Ok(assessor.assess(&i)?));
         match result {
             Ok(a) => {
                 summary.assessed += 1;
@@ -247,7 +199,7 @@ pub fn run_bench_cli(
     let inputs: Vec<AssessInput> = sessions
         .iter()
         .take(limit.max(1))
-        .map(|s| input_for(case, s, config, None))
+        .map(|s| Ok(build(&case.view(), s, config, None, config.model.fewshot)?))
         .collect::<Result<_>>()?;
     let catalog = Catalog::load_default().context("loading the ATT&CK catalog")?;
     let report = bench(

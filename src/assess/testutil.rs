@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
 
-use super::input::{AssessInput, PriorEvidence};
-use super::verdict::Verdict;
+use super::input::AssessInput;
 use crate::attack::{Catalog, Technique};
 use crate::event::{Cause, Risk};
+use crate::model::PriorEvidence;
+use crate::model::Verdict;
 use crate::sessions::{ActorKind, Session, SessionDetection};
 
 pub fn catalog() -> Catalog {

@@ -9,8 +9,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use super::Globals;
+use crate::assess::model_file::resolve_model;
 use crate::assess::{AssessCliOptions, run_assess_cli};
 use crate::case::Case;
+use crate::model::PriorSource;
 
 #[derive(Args, Debug)]
 pub struct AssessArgs {
@@ -40,7 +42,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let prior = if a.no_prior {
         None
     } else {
-        Some(crate::learn::examples::case_prior(&case)?)
+        Some(crate::learn::examples::case_prior(&case.view())?)
     };
     let (sessions, all) = match a.limit {
         Some(n) if a.all => (most_severe(&case, n)?, false),
@@ -49,13 +51,19 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let opts = AssessCliOptions {
         sessions,
         all,
-        model: a.model.map(|m| resolve_model(g, &m)).transpose()?,
+        model: model_arg(g, a.model.as_deref())?,
         json: a.json,
         rules_only: a.rules_only,
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let s = run_assess_cli(&case, &g.config, &opts, prior.as_ref(), &mut out)?;
+    let s = run_assess_cli(
+        &case,
+        &g.config,
+        &opts,
+        prior.as_ref().map(|p| p as &dyn PriorSource),
+        &mut out,
+    )?;
     out.flush()?;
     eprintln!(
         "lookout: {} assessed ({} from cache), {} failed{}",
@@ -78,10 +86,13 @@ fn most_severe(case: &Case, n: usize) -> Result<Vec<String>> {
     Ok(all.into_iter().take(n).map(|s| s.id).collect())
 }
 
-/// `--model NAME|PATH`: a registered model name or a file.
-pub fn resolve_model(g: &Globals, m: &str) -> Result<PathBuf> {
-    crate::learn::train::resolve_model(&g.data_dir, m)
-        .with_context(|| format!("no model file or registered model named `{m}`"))
+/// `--model NAME|PATH` (a registered model name or a file), resolved now so that a wrong name
+/// fails before any work; `None` when not given, which leaves the configured or default model
+/// to the assessor (that falls back to rules only when it is not set up).
+pub fn model_arg(g: &Globals, m: Option<&str>) -> Result<Option<PathBuf>> {
+    m.map(|m| resolve_model(&g.data_dir, Some(m), None))
+        .transpose()
+        .map_err(Into::into)
 }
 
 #[derive(Args, Debug)]

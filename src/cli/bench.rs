@@ -89,10 +89,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             prefill_tokens,
         } => {
             let case = crate::case::Case::open(&g.data_dir, &g.case)?;
-            let model = model
-                .as_deref()
-                .map(|m| super::assess::resolve_model(g, m))
-                .transpose()?;
+            let model = super::assess::model_arg(g, model.as_deref())?;
             let stdout = std::io::stdout();
             crate::assess::run_bench_cli(
                 &case,
@@ -115,10 +112,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             opts.keys = keys;
             opts.config = g.config.clone();
             if live {
-                let model = model
-                    .as_deref()
-                    .map(|m| super::assess::resolve_model(g, m))
-                    .transpose()?;
+                let model = super::assess::model_arg(g, model.as_deref())?;
                 opts.live = Some(model);
             }
             print!("{}", crate::tui::bench_frames(&opts)?);

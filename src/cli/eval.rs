@@ -12,7 +12,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::Globals;
-use crate::assess::run::{input_with_examples, load_assessor};
+use crate::assess::input;
+use crate::assess::run::load_assessor;
 use crate::case::Case;
 use crate::eval::split::host_key;
 use crate::eval::{
@@ -159,7 +160,7 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
     };
     let mut results: Vec<(String, Vec<Prediction>)> = Vec::new();
     // The fold priors are shared by `learned` and `combined`.
-    let examples = prior_examples(&case)?;
+    let examples = prior_examples(&case.view())?;
     let fold_priors: Vec<(BTreeSet<String>, Prior)> = folds
         .iter()
         .map(|(_, test)| {
@@ -342,11 +343,7 @@ fn model_predictions<'a>(
     prior_of: &dyn Fn(&str) -> Option<&'a Prior>,
     fewshot: usize,
 ) -> Result<(Preds, Preds)> {
-    let model = a
-        .model
-        .as_deref()
-        .map(|m| super::assess::resolve_model(g, m))
-        .transpose()?;
+    let model = super::assess::model_arg(g, a.model.as_deref())?;
     let store = Store::open(&crate::case::store_path(&case.data_dir))?;
     let assessor = load_assessor(&g.config, &model, false)?.with_store(store);
     anyhow::ensure!(
@@ -359,7 +356,8 @@ fn model_predictions<'a>(
         let Some(s) = by_id.get(t.session_id.as_str()) else {
             continue;
         };
-        let input = input_with_examples(case, s, &g.config, prior_of(&s.id), fewshot)?;
+        let prior = prior_of(&s.id).map(|p| p as &dyn crate::model::PriorSource);
+        let input = input::build(&case.view(), s, &g.config, prior, fewshot)?;
         match assessor.assess(&input) {
             Ok(asm) => {
                 let latency = asm.latency_ms as f64;

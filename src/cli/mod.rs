@@ -84,11 +84,7 @@ pub struct TuiArgs {
 /// The workbench with the real engines: the assess worker and the ATT&CK catalog.
 fn tui_options(g: Globals, a: TuiArgs) -> anyhow::Result<crate::tui::TuiOptions> {
     use crate::tui::live::{CatalogLookup, LiveAssess};
-    let model = a
-        .model
-        .as_deref()
-        .map(|m| assess::resolve_model(&g, m))
-        .transpose()?;
+    let model = assess::model_arg(&g, a.model.as_deref())?;
     let mut o = crate::tui::TuiOptions::new(g.data_dir.clone(), g.case.clone(), g.config.clone());
     o.theme = a.theme;
     o.assess = std::sync::Arc::new(LiveAssess::start(g.data_dir, g.case, g.config, model));

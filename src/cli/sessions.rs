@@ -73,16 +73,29 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
     }
     if a.json {
         for s in &list {
-            json_line(&session_json(s))?;
+            let mut v = session_json(s);
+            if let (Some(o), Some(a)) = (v.as_object_mut(), case.store.latest_assessment(&s.id)?) {
+                o.insert(
+                    "verdict".into(),
+                    json!({"cause": a.verdict.cause, "risk_level": a.verdict.risk_level,
+                           "model": a.model_id, "summary": a.verdict.summary}),
+                );
+            }
+            json_line(&v)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} rules",
-        "id", "start", "duration", "host", "actor", "events", "level"
+        "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {:<22} rules",
+        "id", "start", "duration", "host", "actor", "events", "level", "verdict"
     );
     for s in &list {
         let level = s.max_rule_level().map(|l| l.as_str()).unwrap_or("-");
+        // The latest stored verdict: the model's, else the instant one of rules and prior.
+        let verdict = match case.store.latest_assessment(&s.id)? {
+            Some(a) => format!("{} {}", a.verdict.cause, a.verdict.risk_level),
+            None => "-".into(),
+        };
         let rules: Vec<&str> = s
             .detections
             .iter()
@@ -90,7 +103,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
             .map(|d| d.title.as_str())
             .collect();
         println!(
-            "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {}",
+            "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {:<22} {}",
             s.id,
             short_time(&s.start),
             format!("{}s", s.duration_s),
@@ -98,6 +111,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
             one_line(&s.actor, 22),
             s.events,
             level,
+            verdict,
             one_line(&rules.join("; "), 60)
         );
     }

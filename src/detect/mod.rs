@@ -10,16 +10,15 @@ mod builtin;
 mod detectors;
 mod fields;
 mod fixups;
-pub mod hit;
 mod load;
 mod logsource;
 mod ruleset;
 mod summary;
 mod tags;
 
+pub use crate::model::Hit;
 pub use bench::{BenchResult, bench, bench_detail};
 pub use detectors::{DetectorConfig, detectors, detectors_with};
-pub use hit::Hit;
 pub use load::{LoadReport, RuleInfo};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};

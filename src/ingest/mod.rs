@@ -6,6 +6,8 @@
 //! source) and [`detect_format`]. Nothing here panics on input or stops on a bad record:
 //! problems are counted by [`SkipReason`] and the first ones kept with their offsets.
 //!
+//! [`FileLabels`] is the ground truth attached to input files (`ingest --labels`).
+//!
 //! Layout: `source` opens and unwraps inputs, `reader` handles bytes (lines, encodings),
 //! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), and one file
 //! per format: `evtx`, `winjson` (+ `windows`, `wintable` shared with EVTX), `zeek`,
@@ -22,6 +24,7 @@ mod detect;
 mod evtx;
 mod json;
 mod jsonflat;
+mod labels;
 mod lines;
 mod parser;
 mod paths;
@@ -42,6 +45,7 @@ mod zeek;
 use std::path::Path;
 
 pub use detect::detect_format;
+pub use labels::FileLabels;
 pub use paths::expand_paths;
 pub use report::{FileReport, MAX_PROBLEMS_PER_FILE, Problem, SkipReason};
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::session_features;
 use crate::event::{Cause, Risk};
-use crate::sessions::Session;
+use crate::model::{ExampleRef, PriorEvidence, PriorSource, Session};
 
 /// Where a training example's answer came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,4 +267,51 @@ fn dot(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
         .iter()
         .filter_map(|(k, x)| large.get(k).map(|y| x * y))
         .sum()
+}
+
+impl PriorVerdict {
+    /// The prior's answer as the plain evidence an assessment reads.
+    pub fn evidence(&self) -> PriorEvidence {
+        PriorEvidence {
+            cause_scores: self.cause_scores.clone(),
+            confidence: self.confidence,
+            risk: self.risk,
+            techniques: self.techniques.iter().map(|(t, _)| t.clone()).collect(),
+            reason: self.reason.clone(),
+            correction_ids: self
+                .neighbours
+                .iter()
+                .filter_map(|n| match n.source {
+                    ExampleSource::Correction { id } => Some(id.to_string()),
+                    ExampleSource::Label => None,
+                })
+                .collect(),
+            version: self.version.clone(),
+        }
+    }
+}
+
+/// The assess stage asks the prior through this seam: the evidence, and the first `examples`
+/// neighbours (those still among the training examples) as worked examples.
+impl PriorSource for Prior {
+    fn evidence(
+        &self,
+        session: &Session,
+        examples: usize,
+    ) -> Option<(PriorEvidence, Vec<ExampleRef>)> {
+        let v = self.predict(session)?;
+        let refs = v
+            .neighbours
+            .iter()
+            .take(examples)
+            .filter_map(|n| self.example(&n.session_id))
+            .map(|e| ExampleRef {
+                session_id: e.session_id.clone(),
+                cause: e.cause,
+                risk: e.risk.unwrap_or(e.cause.typical_risk()),
+                techniques: e.techniques.clone(),
+            })
+            .collect();
+        Some((v.evidence(), refs))
+    }
 }

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
 
-use super::model::{ActorKind, Session, SessionDetection};
-use crate::detect::Hit;
 use crate::event::{Cause, Label};
 use crate::index::EventMeta;
+use crate::model::Hit;
+use crate::model::{ActorKind, Session, SessionDetection};
 
 /// Events newer than `gap` after the previous event of the same actor start a new session.
 #[derive(Debug, Clone)]

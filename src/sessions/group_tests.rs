@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use super::group::{GroupOptions, sessionize};
-use super::model::ActorKind;
-use crate::detect::Hit;
 use crate::event::Risk;
 use crate::index::EventMeta;
+use crate::model::ActorKind;
+use crate::model::Hit;
 
 const MIN: i64 = 60 * 1_000_000;
 /// Monday 2026-03-02 09:00:00 UTC.

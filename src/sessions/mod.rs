@@ -2,12 +2,15 @@
 
 mod drain;
 pub mod group;
-pub mod model;
 pub mod timeline;
+mod view;
 
 pub use drain::Miner;
 pub use group::{GroupOptions, sessionize};
-pub use model::*;
+pub use view::{CaseView, ViewError};
+
+/// The session types live in [`crate::model`], below every stage; re-exported here.
+pub use crate::model::session::*;
 
 #[cfg(test)]
 mod group_tests;

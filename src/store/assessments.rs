@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
-use crate::assess::Assessment;
+use crate::model::Assessment;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS assessments (
@@ -130,8 +130,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::assess::Verdict;
     use crate::event::{Cause, Risk};
+    use crate::model::Verdict;
 
     fn assessment(session: &str, secs: i64) -> Assessment {
         Assessment {

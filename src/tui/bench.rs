@@ -227,12 +227,14 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
             )),
             format!(
                 "the model ({})",
-                model
-                    .clone()
-                    .or_else(|| crate::assess::run::model_path(&None, &opts.config))
-                    .or_else(|| crate::assess::model_file::resolve_model(None).ok())
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "none set up".into())
+                crate::assess::model_file::resolve_model(
+                    &opts.data_dir,
+                    None,
+                    crate::assess::run::model_path(model, &opts.config).as_deref(),
+                )
+                .ok()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "none set up".into())
             ),
         ),
     };

@@ -106,7 +106,7 @@ fn run_app(opts: TuiOptions, review: bool) -> anyhow::Result<()> {
         std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
         "the workbench needs a terminal (for scripts use `lookout sessions`, `show`, `search`)"
     );
-    crate::case::validate_name(&opts.case)?;
+    crate::fsutil::validate_name("case", &opts.case)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
