@@ -12,11 +12,12 @@
 //! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), and one file
 //! per format: `evtx`, `winjson` (+ `windows`, `wintable` shared with EVTX), `zeek`,
 //! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `auditd` (+
-//! `auditd_record`), `web`, `apache_error`, `csv`, `text`.
+//! `auditd_record`, `auditd_syscalls`), `web`, `apache_error`, `csv`, `text`.
 
 mod apache_error;
 mod auditd;
 mod auditd_record;
+mod auditd_syscalls;
 mod authlog;
 mod binetflow;
 mod csv;
