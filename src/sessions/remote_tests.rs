@@ -229,3 +229,25 @@ fn a_network_logon_from_a_known_host_links_the_two_hosts_sessions() {
     assert_eq!(fs01.linked, vec![ws01.id.clone()]);
     assert!(find("WS01.corp.local", "bob").linked.is_empty());
 }
+
+#[test]
+fn source_sessions_and_links_do_not_depend_on_event_order() {
+    let mut events = brute_force();
+    let shape = |events: &[EventMeta]| {
+        let mut v: Vec<(String, Vec<u64>, Vec<String>)> =
+            sessionize(events, &[], &GroupOptions::with_gap_minutes(5))
+                .into_iter()
+                .map(|(s, keys)| (s.id, keys, s.linked))
+                .collect();
+        v.sort();
+        v
+    };
+    let first = shape(&events);
+    for round in 0..50 {
+        events.rotate_left(round % 7 + 1);
+        if round % 2 == 1 {
+            events.reverse();
+        }
+        assert_eq!(shape(&events), first, "round {round}");
+    }
+}
