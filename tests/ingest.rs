@@ -110,7 +110,7 @@ fn security_datasets_json_members_have_one_event_per_line() {
         "compound/GoldenSAMLADFSMailAccess/Microsoft365DefenderEvents.Zip",
         "compound/Log4Shell/securityauditing_log4shell_cve2021_44228_java_serialized_object.zip",
         "compound/LSASS_campaign_01/metasploit_logonpasswords_lsass_memory_dump_zeek_logs.zip",
-        "atomic/linux/discovery/host/sh_arp_cache.zip",
+        // (Linux audit members merge the records of one audit event: see ingest_auditd.rs.)
         "atomic/windows/defense_evasion/host/cmd_stop_event_logging_controlset_minint_key.zip",
     ];
     for z in zips {
@@ -227,12 +227,16 @@ fn security_datasets_other_members() {
     assert_eq!(events[0].event_id.as_deref(), Some("ListObjects"));
     assert_eq!(events[0].src_ip.as_deref(), Some("177.131.167.145"));
     assert_eq!(events[0].timestamp, Some(utc("2022-02-18T17:34:57Z")));
-    // Linux audit records as text with their key=value pairs.
+    // Linux audit: 12 records, two process starts (SYSCALL, EXECVE, CWD, 2 PATH, PROCTITLE).
     let (events, reports) = read(&base.join("atomic/linux/discovery/host/sh_arp_cache.zip"));
-    assert_eq!(reports[0].format, Some(Format::Text));
-    assert_eq!(events[0].event_id.as_deref(), Some("SYSCALL"));
+    assert_eq!(
+        (reports[0].format, reports[0].events, reports[0].lost()),
+        (Some(Format::Auditd), 2, 0)
+    );
+    assert_eq!(events[0].event_id.as_deref(), Some("EXECVE"));
     assert_eq!(events[0].process.as_deref(), Some("/usr/sbin/arp"));
-    assert_eq!(events[1].command_line.as_deref(), Some("arp -a"));
+    assert_eq!(events[0].command_line.as_deref(), Some("arp -a"));
+    assert_eq!(events[1].command_line.as_deref(), Some("grep -v ^?"));
     // Packet captures are binary: reported, not read.
     let (events, reports) = read(
         &base.join("atomic/windows/lateral_movement/network/empire_psexec_dcerpc_tcp_svcctl.zip"),

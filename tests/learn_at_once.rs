@@ -45,7 +45,14 @@ fn svc_backup_on(case: &Case, host: &str) -> Session {
     case.sessions()
         .unwrap()
         .into_iter()
-        .filter(|s| s.host.starts_with(host) && s.actor.eq_ignore_ascii_case("svc_backup"))
+        // The failures come from BACKUP01's address: the session's actor is that address,
+        // its user the one account tried.
+        .filter(|s| {
+            s.host.starts_with(host)
+                && s.user
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case("svc_backup"))
+        })
         .max_by_key(|s| s.events)
         .unwrap_or_else(|| panic!("no svc_backup session on {host}"))
 }

@@ -76,6 +76,8 @@ pub fn input(detections: Vec<SessionDetection>, timeline: &str) -> AssessInput {
         event_ids: BTreeMap::from([("4624".to_string(), 3u64), ("4688".to_string(), 37)]),
         processes: vec!["powershell.exe".into()],
         remote_ips: vec![],
+        accounts: Default::default(),
+        linked: Vec::new(),
     };
     AssessInput {
         session,

@@ -167,6 +167,8 @@ fn synthetic(
         event_ids: Default::default(),
         processes: Vec::new(),
         remote_ips: Vec::new(),
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 

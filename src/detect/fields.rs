@@ -7,11 +7,12 @@
 //! 4688 names, other formats and records whose parser only filled the normalised fields.
 
 use std::borrow::Cow;
+use std::ops::Bound;
 
 use rsigma_eval::EventValue;
 use serde_json::{Map, Value};
 
-use crate::event::Event;
+use crate::event::{Event, Format};
 
 /// A borrowed view of one event for rule evaluation.
 pub(crate) struct SigmaView<'a> {
@@ -60,6 +61,9 @@ impl<'a> SigmaView<'a> {
                 .norm(&ev.parent_process)
                 .or_else(|| self.first(&["ParentProcessName"])),
             "ProcessId" | "pid" | "process.pid" => Self::num(ev.pid),
+            // Linux audit names (Sysmon for Linux has these under the Sigma names already).
+            "ParentProcessId" | "process.parent.pid" => self.first(&["ppid"]),
+            "CurrentDirectory" | "process.working_directory" => self.first(&["cwd"]),
             "User" | "user" | "UserName" | "user.name" => self.norm(&ev.user),
             "Computer" | "ComputerName" | "Hostname" | "host" | "host.name" => self.norm(&ev.host),
             "EventID" | "event_id" => self.norm(&ev.event_id),
@@ -128,8 +132,48 @@ impl<'a> SigmaView<'a> {
     }
 }
 
+impl<'a> SigmaView<'a> {
+    /// Audit fields an event holds once per record: `type` (an event merges SYSCALL, EXECVE,
+    /// PATH… records; a rule for any of them sees its type) and the PATH records' fields,
+    /// kept as `path.<item>.<name>`. Any member matching counts, as for a JSON array.
+    fn audit_multi(&self, path: &str) -> Option<EventValue<'a>> {
+        let f = &self.ev.fields;
+        if path == "type" {
+            let types = f.get("audit_types")?;
+            return Some(EventValue::Array(types.split(' ').map(text).collect()));
+        }
+        if !matches!(
+            path,
+            "name"
+                | "nametype"
+                | "inode"
+                | "dev"
+                | "mode"
+                | "ouid"
+                | "ogid"
+                | "rdev"
+                | "objtype"
+                | "OUID"
+                | "OGID"
+        ) {
+            return None;
+        }
+        let values: Vec<EventValue<'a>> = f
+            .range::<str, _>((Bound::Included("path."), Bound::Excluded("path/")))
+            .filter(|(k, _)| k.rsplit_once('.').is_some_and(|(_, name)| name == path))
+            .map(|(_, v)| text(v.as_str()))
+            .collect();
+        (!values.is_empty()).then_some(EventValue::Array(values))
+    }
+}
+
 impl rsigma_eval::Event for SigmaView<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if self.ev.format == Format::Auditd
+            && let Some(v) = self.audit_multi(path)
+        {
+            return Some(v);
+        }
         if let Some(v) = self.ev.fields.get(path) {
             return Some(text(v.as_str()));
         }

@@ -13,7 +13,7 @@ use rsigma_eval::{CompiledRule, compile_rule};
 use rsigma_parser::{LogSource, SigmaRule, parse_sigma_yaml};
 use serde::Serialize;
 
-use super::fixups::fix_base64offset;
+use super::fixups::{fix_base64offset, fix_keyword_all};
 use super::logsource::Route;
 use super::tags::attack_tags;
 use crate::event::Risk;
@@ -116,6 +116,7 @@ impl Builder {
             ));
         }
         fix_base64offset(&mut rule);
+        fix_keyword_all(&mut rule);
         let mut compiled = compile_rule(&rule).map_err(|e| format!("does not compile: {e}"))?;
         let index = self.rules.len();
         compiled.id = Some(index.to_string());

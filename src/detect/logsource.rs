@@ -24,6 +24,8 @@ pub(crate) enum Source {
     LinuxSysmon,
     AuthLog,
     Syslog,
+    /// Linux audit events (`audit.log`), the records of one event merged.
+    Auditd,
     WebAccess,
     WebError,
     Zeek,
@@ -104,6 +106,7 @@ fn classify(ev: &Event, channel: Option<&str>) -> Source {
     match ev.format {
         Format::AuthLog => return Source::AuthLog,
         Format::Syslog => return Source::Syslog,
+        Format::Auditd => return Source::Auditd,
         Format::WebAccess => return Source::WebAccess,
         Format::ApacheError => return Source::WebError,
         Format::ZeekJson | Format::ZeekTsv => return Source::Zeek,
@@ -230,7 +233,7 @@ impl Route {
                 Product::Linux => {
                     matches!(
                         f.source,
-                        Source::AuthLog | Source::Syslog | Source::LinuxSysmon
+                        Source::AuthLog | Source::Syslog | Source::LinuxSysmon | Source::Auditd
                     )
                 }
                 Product::Zeek => f.source == Source::Zeek,
@@ -305,7 +308,10 @@ fn category_alts(product: Option<Product>, cat: &str) -> Option<Vec<Alt>> {
     let windows = !linux;
     let alts = match cat {
         // 4688 carries the same facts as Sysmon 1 under other field names; fields.rs maps them.
-        "process_creation" if linux => vec![lsysmon(&[1])],
+        // On Linux, audit's merged execve events carry them too (image, command line, ppid).
+        "process_creation" if linux => {
+            vec![lsysmon(&[1]), Alt::Kind(S::Auditd, "EXECVE".into())]
+        }
         "process_creation" => vec![sysmon(&[1]), Alt::Src(S::Security, &[4688])],
         "network_connection" if linux => vec![lsysmon(&[3])],
         "network_connection" => vec![sysmon(&[3])],
@@ -365,7 +371,8 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
                 ])]
             }
             "sysmon" => src(S::LinuxSysmon),
-            // auditd, clamav, …: no parser produces those records.
+            "auditd" => src(S::Auditd),
+            // clamav, vsftpd, …: no parser produces those records.
             _ => return None,
         },
         Some(Product::Zeek) => vec![Alt::Kind(S::Zeek, svc.to_string())],

@@ -224,6 +224,28 @@ fn keyword_lists_match_message_and_raw() {
     assert!(!fires(&rs, &miss));
 }
 
+/// Regression: field-less `'|all'` keywords (12 SigmaHQ rules, e.g. auditd binary padding)
+/// compiled to whole-value equality and never fired.
+#[test]
+fn keywords_with_all_need_every_word_somewhere() {
+    let rs = rule(
+        "    product: linux\n    service: auth",
+        "    kw:\n        '|all':\n            - 'dd'\n            - 'if='\n    condition: kw",
+    );
+    let hit = line(
+        Format::AuthLog,
+        None,
+        "Mar 3 h sudo: bob : COMMAND=/bin/dd if=/dev/zero",
+    );
+    assert!(fires(&rs, &hit));
+    let miss = line(
+        Format::AuthLog,
+        None,
+        "Mar 3 h sudo: bob : COMMAND=/bin/dd of=/tmp/x",
+    );
+    assert!(!fires(&rs, &miss));
+}
+
 #[test]
 fn selection_as_list_of_maps_is_or() {
     let rs = proc_rule(

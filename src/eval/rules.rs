@@ -80,6 +80,8 @@ mod tests {
             event_ids: Default::default(),
             processes: vec![],
             remote_ips: vec![],
+            accounts: Default::default(),
+            linked: Vec::new(),
         }
     }
 

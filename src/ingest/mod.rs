@@ -11,10 +11,13 @@
 //! Layout: `source` opens and unwraps inputs, `reader` handles bytes (lines, encodings),
 //! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), and one file
 //! per format: `evtx`, `winjson` (+ `windows`, `wintable` shared with EVTX), `zeek`,
-//! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `web`, `apache_error`,
-//! `csv`, `text`.
+//! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `auditd` (+
+//! `auditd_record`, `auditd_syscalls`), `web`, `apache_error`, `csv`, `text`.
 
 mod apache_error;
+mod auditd;
+mod auditd_record;
+mod auditd_syscalls;
 mod authlog;
 mod binetflow;
 mod csv;

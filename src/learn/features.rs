@@ -41,6 +41,7 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
         ActorKind::Process => "process",
         ActorKind::Network => "network",
         ActorKind::Host => "host",
+        ActorKind::Source => "source",
     };
     f.push((format!("actor:{kind}"), 0.5));
     if let Some(u) = &s.user {

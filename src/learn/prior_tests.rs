@@ -48,6 +48,8 @@ fn session(
         event_ids: event_ids.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         processes: vec![],
         remote_ips: vec!["10.0.2.40".into()],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 

@@ -12,5 +12,5 @@ pub use prior::{
     ExampleRef, FewShotExample, PriorEvidence, PriorSource, STRONG_PRIOR_CONFIDENCE,
     STRONG_PRIOR_SCORE,
 };
-pub use session::{ActorKind, Session, SessionDetection, Timeline, TimelineLine};
+pub use session::{AccountTries, ActorKind, Session, SessionDetection, Timeline, TimelineLine};
 pub use verdict::{AssessState, Assessment, Verdict};

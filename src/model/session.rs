@@ -18,6 +18,9 @@ pub enum ActorKind {
     Network,
     /// Nothing better than the host itself.
     Host,
+    /// A remote address authenticating to the host (sshd, Windows network logons): its tries
+    /// on every account, and a logon that worked, are one session (see `Session::accounts`).
+    Source,
 }
 
 /// A rule that fired inside the session, aggregated over its events.
@@ -68,6 +71,21 @@ pub struct Session {
     /// Distinct remote addresses seen (source/destination IPs other than the host's), at most 10.
     #[serde(default)]
     pub remote_ips: Vec<String>,
+    /// For a remote source (`actor_kind` `source`): the accounts it authenticated as, lower
+    /// case, with the failed and accepted authentication records of each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, AccountTries>,
+    /// Ids of sessions in the same story, both ways: the source's later logon and what the
+    /// account then did; the session on the host a network logon came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked: Vec<String>,
+}
+
+/// Authentication records of one account from one source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountTries {
+    pub failed: u64,
+    pub accepted: u64,
 }
 
 impl Session {

@@ -1,7 +1,9 @@
 //! Sessions: group events into per-actor sessions with metadata and a condensed timeline.
 
+mod describe;
 mod drain;
 pub mod group;
+mod remote;
 pub mod timeline;
 mod view;
 
@@ -14,3 +16,5 @@ pub use crate::model::session::*;
 
 #[cfg(test)]
 mod group_tests;
+#[cfg(test)]
+mod remote_tests;

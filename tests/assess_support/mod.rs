@@ -110,6 +110,8 @@ pub fn session(
         event_ids: BTreeMap::new(),
         processes: vec![],
         remote_ips: vec![],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 

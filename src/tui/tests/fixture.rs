@@ -74,6 +74,8 @@ fn session(
         event_ids: Default::default(),
         processes: vec!["powershell.exe".into()],
         remote_ips: vec!["10.0.0.7".into()],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 
