@@ -17,8 +17,9 @@ use crate::assess::run::load_assessor;
 use crate::case::Case;
 use crate::eval::split::host_key;
 use crate::eval::{
-    EvalOptions, LabelTable, Prediction, Report, Split, TacticMap, Truth, evaluate, kfold_by_host,
-    parse_methods, parse_prevalences, rules_note, rules_prediction, truths_for_sessions,
+    EvalOptions, LabelTable, Prediction, Report, SameTechnique, Split, TacticMap, Truth, evaluate,
+    kfold_by_host, parse_methods, parse_prevalences, rules_note, rules_prediction,
+    truths_for_sessions,
 };
 use crate::event::{Cause, Risk};
 use crate::learn::Prior;
@@ -135,6 +136,7 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
             seed: a.seed,
         }
     };
+    let (tactics, same_technique) = technique_lookup();
     let mut opts = EvalOptions {
         prevalences,
         seed: a.seed,
@@ -155,7 +157,8 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
                 String::new()
             }
         )),
-        tactics: tactic_map(),
+        tactics,
+        same_technique,
         ..Default::default()
     };
     let mut results: Vec<(String, Vec<Prediction>)> = Vec::new();
@@ -391,14 +394,17 @@ fn model_predictions<'a>(
     Ok((model_preds, combined))
 }
 
-/// Technique -> tactics from the ATT&CK catalog, for the tactic-level match.
-fn tactic_map() -> Option<TacticMap> {
-    let cat = crate::attack::Catalog::load_default().ok()?;
-    Some(
-        cat.iter()
-            .map(|t| (t.id.clone(), t.tactics.clone()))
-            .collect(),
-    )
+/// Technique -> tactics from the ATT&CK catalog, for the tactic-level match, and the ids
+/// that name one technique across ATT&CK versions (a v19 rule tag and a v18 label).
+fn technique_lookup() -> (Option<TacticMap>, SameTechnique) {
+    let Ok(cat) = crate::attack::Catalog::load_default() else {
+        return (None, SameTechnique::new());
+    };
+    let tactics = cat
+        .iter()
+        .map(|t| (t.id.clone(), t.tactics.clone()))
+        .collect();
+    (Some(tactics), cat.equivalent_ids())
 }
 
 #[cfg(test)]
