@@ -88,13 +88,16 @@ pub fn parse_answer(text: &str) -> Result<Verdict, AnswerError> {
 }
 
 /// The model's verdict with only the technique ids the catalog knows (active ones, first
-/// occurrence, at most [`MAX_TECHNIQUES`]); the unknown ones are returned apart.
+/// occurrence of a technique under any ATT&CK version's id, at most [`MAX_TECHNIQUES`]); the
+/// unknown ones are returned apart.
 pub fn known_techniques(mut v: Verdict, catalog: &Catalog) -> (Verdict, Vec<String>) {
     let mut techniques: Vec<String> = Vec::new();
     let mut dropped = Vec::new();
     for t in &v.techniques {
         match catalog.normalize(t) {
-            Some(id) if !techniques.contains(&id) => techniques.push(id),
+            Some(id) if !techniques.iter().any(|k| catalog.same_technique(k, &id)) => {
+                techniques.push(id)
+            }
             Some(_) => {}
             None => dropped.push(t.clone()),
         }
@@ -143,6 +146,26 @@ mod tests {
         assert_eq!(v.techniques, vec!["T1110", "T1110.001"]);
         assert_eq!(dropped, vec!["T9999"]);
         assert_eq!(v.risk_level, Risk::High);
+    }
+
+    /// A v19 id the crosswalk knows is a real answer; its v18 twin is the same technique.
+    #[test]
+    fn v19_ids_are_known_and_not_listed_twice() {
+        let t = |id: &str| Technique {
+            id: id.into(),
+            name: id.into(),
+            tactics: vec![],
+            platforms: vec![],
+            deprecated: false,
+            revoked: false,
+            replaced_by: None,
+        };
+        let cat = Catalog::from_techniques(vec![t("T1070.001")], None, PathBuf::new());
+        let mut a = parse_answer(ANSWER).unwrap();
+        a.techniques = vec!["T1685.005".into(), "T1070.001".into(), "T9999".into()];
+        let (v, dropped) = known_techniques(a, &cat);
+        assert_eq!(v.techniques, ["T1685.005"]);
+        assert_eq!(dropped, ["T9999"]);
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub fn catalog() -> Catalog {
             t("T1110.001", "Password Guessing", "credential-access"),
             t("T1021.004", "SSH", "lateral-movement"),
             t("T1078", "Valid Accounts", "defense-evasion"),
+            // The v18 ids of the v19 crosswalk's T1685.005 (attack::crosswalk).
+            t("T1070", "Indicator Removal", "defense-evasion"),
+            t("T1070.001", "Clear Windows Event Logs", "defense-evasion"),
             revoked,
         ],
         Some("18.1".into()),

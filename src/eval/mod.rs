@@ -38,7 +38,7 @@ pub use labels::{LabelRow, LabelTable, LabelsError, Selector, SessionRef};
 pub use report::{MethodReport, Report};
 pub use rules::{DEFAULT_RULE_THRESHOLD, rules_note, rules_prediction, rules_prediction_at};
 pub use split::{Split, kfold_by_host};
-pub use techniques::TacticMap;
+pub use techniques::{SameTechnique, TacticMap};
 pub use truth::{TruthSources, truths_for_sessions};
 pub use types::{Prediction, Truth};
 pub use zeek::ZeekLabeled;

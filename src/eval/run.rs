@@ -15,8 +15,8 @@ use rand::seq::SliceRandom;
 
 use super::split::host_key;
 use super::{
-    EvalOptions, LabelTable, Prediction, Report, Split, TacticMap, Truth, evaluate, kfold_by_host,
-    rules_note, rules_prediction, truths_for_sessions,
+    EvalOptions, LabelTable, Prediction, Report, SameTechnique, Split, TacticMap, Truth, evaluate,
+    kfold_by_host, rules_note, rules_prediction, truths_for_sessions,
 };
 use crate::assess::{AssessInput, Assessor};
 use crate::event::{Cause, Event, Risk};
@@ -101,6 +101,7 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
             seed: opts.seed,
         }
     };
+    let (tactics, same_technique) = technique_lookup();
     let mut eval_opts = EvalOptions {
         prevalences: opts.prevalences.clone(),
         seed: opts.seed,
@@ -121,7 +122,8 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
                 String::new()
             }
         )),
-        tactics: tactic_map(),
+        tactics,
+        same_technique,
         ..Default::default()
     };
     let mut results: Vec<(String, Vec<Prediction>)> = Vec::new();
@@ -352,14 +354,17 @@ impl Labelled<'_, '_> {
     }
 }
 
-/// Technique -> tactics from the ATT&CK catalog, for the tactic-level match.
-fn tactic_map() -> Option<TacticMap> {
-    let cat = crate::attack::Catalog::load_default().ok()?;
-    Some(
-        cat.iter()
-            .map(|t| (t.id.clone(), t.tactics.clone()))
-            .collect(),
-    )
+/// Technique -> tactics from the ATT&CK catalog, for the tactic-level match, and the ids
+/// that name one technique across ATT&CK versions (a v19 rule tag and a v18 label).
+fn technique_lookup() -> (Option<TacticMap>, SameTechnique) {
+    let Ok(cat) = crate::attack::Catalog::load_default() else {
+        return (None, SameTechnique::new());
+    };
+    let tactics = cat
+        .iter()
+        .map(|t| (t.id.clone(), t.tactics.clone()))
+        .collect();
+    (Some(tactics), cat.equivalent_ids())
 }
 
 #[cfg(test)]

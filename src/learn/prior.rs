@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::features::session_features;
+use crate::attack::builtin_key;
 use crate::event::{Cause, Risk};
 use crate::model::{ExampleRef, PriorEvidence, PriorSource, Session};
 
@@ -168,7 +169,10 @@ impl Prior {
         }
         let mut votes: BTreeMap<Cause, f64> = BTreeMap::new();
         let mut risk_votes: BTreeMap<Risk, f64> = BTreeMap::new();
-        let mut tech_votes: BTreeMap<String, f64> = BTreeMap::new();
+        // Keyed by the id a technique counts as across ATT&CK versions, so that neighbours
+        // labelled `T1070.001` and tagged `T1685.005` vote for one technique; each member id
+        // keeps its own weight to name the group by its most voted id.
+        let mut tech_votes: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let mut total = 0.0;
         for (i, sim) in &scored {
             let e = &self.examples[*i];
@@ -184,7 +188,11 @@ impl Prior {
                 *risk_votes.entry(r).or_default() += w;
             }
             for t in &e.techniques {
-                *tech_votes.entry(t.clone()).or_default() += w;
+                *tech_votes
+                    .entry(builtin_key(t))
+                    .or_default()
+                    .entry(t.clone())
+                    .or_default() += w;
             }
         }
         let cause_scores: BTreeMap<Cause, f64> = Cause::ALL
@@ -202,8 +210,15 @@ impl Prior {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(r, _)| *r);
         let mut techniques: Vec<(String, f64)> = tech_votes
-            .into_iter()
-            .map(|(t, v)| (t, v / total))
+            .into_values()
+            .filter_map(|ids| {
+                let sum: f64 = ids.values().sum();
+                // Most voted member; ties go to the first id in order.
+                let best = ids
+                    .into_iter()
+                    .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
+                Some((best.0, sum / total))
+            })
             .collect();
         techniques.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         techniques.truncate(5);
