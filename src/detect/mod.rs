@@ -12,6 +12,7 @@ mod fields;
 mod fixups;
 mod load;
 mod logsource;
+mod refusal;
 mod ruleset;
 mod summary;
 mod tags;
@@ -20,6 +21,7 @@ pub use crate::model::Hit;
 pub use bench::{BenchResult, bench, bench_detail};
 pub use detectors::{DetectorConfig, detectors, detectors_with};
 pub use load::{LoadReport, RuleInfo};
+pub use refusal::{ReasonGroup, Refusal, RefusalKind, by_reason};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 
