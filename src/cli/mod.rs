@@ -7,6 +7,7 @@ mod correct;
 mod eval;
 mod learn;
 mod output;
+mod rules;
 mod sessions;
 mod train_eval;
 
@@ -51,6 +52,8 @@ pub enum Command {
     Show(sessions::ShowArgs),
     /// Run Sigma rules over the case and summarise hits.
     Detect(sessions::DetectArgs),
+    /// List the Sigma rules that load and the refused ones by reason (no case needed).
+    Rules(rules::RulesArgs),
     /// Benchmarks that print figures (ingest, sessions, Sigma).
     Bench(bench::BenchArgs),
     /// Assess sessions with the local model (rules and the learned prior as evidence).
@@ -127,6 +130,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sessions(a)) => sessions::sessions(&g, a),
         Some(Command::Show(a)) => sessions::show(&g, a),
         Some(Command::Detect(a)) => sessions::detect(&g, a),
+        Some(Command::Rules(a)) => rules::rules(&g, a),
         Some(Command::Bench(a)) => bench::bench(&g, a),
         Some(Command::Assess(a)) => assess::assess(&g, a),
         Some(Command::Correct(a)) => correct::correct(&g, a),

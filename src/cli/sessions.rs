@@ -181,6 +181,10 @@ pub struct DetectArgs {
     pub no_builtin: bool,
     #[arg(long)]
     pub json: bool,
+    /// With --json: every hit as `[rule id, event id]` under `pairs` (for comparing with
+    /// another Sigma engine, see scripts/sigma-agreement.py).
+    #[arg(long, requires = "json")]
+    pub pairs: bool,
 }
 
 pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
@@ -196,9 +200,14 @@ pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
     if a.json {
         json_line(&json!({
             "rules_loaded": report.loaded,
-            "unsupported": report.unsupported.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
+            "unsupported": report.unsupported.iter().map(|r| json!({"file": r.file, "kind": r.kind, "reason": r.to_string()})).collect::<Vec<_>>(),
             "hits": hits.len(),
             "summary": summary,
+            "pairs": if a.pairs {
+                hits.iter().map(|h| json!([h.rule_id, h.event_id])).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            },
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -207,8 +216,8 @@ pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
         report.loaded,
         report.unsupported.len()
     );
-    for (file, reason) in &report.unsupported {
-        println!("  unsupported: {file}: {}", sanitize(reason));
+    for r in &report.unsupported {
+        println!("  unsupported: {}: {}", r.file, sanitize(&r.to_string()));
     }
     println!("{} hits", hits.len());
     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -11,6 +11,7 @@ mod fields;
 mod fixups;
 mod load;
 mod logsource;
+mod refusal;
 mod ruleset;
 mod summary;
 mod tags;
@@ -18,6 +19,7 @@ mod tags;
 pub use crate::model::Hit;
 pub use detectors::{DetectorConfig, detectors, detectors_with};
 pub use load::{LoadReport, RuleInfo};
+pub use refusal::{ReasonGroup, Refusal, RefusalKind, by_reason};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 

@@ -1,7 +1,7 @@
 //! Unit tests of the matcher: one test per modifier and condition form (match and non-match),
 //! logsource routing and field mapping, on hand-made events.
 
-use super::RuleSet;
+use super::{RefusalKind, RuleSet};
 use crate::event::{Event, Format};
 
 /// A Sysmon event with the given id and original fields.
@@ -432,7 +432,7 @@ fn unsupported_rules_are_reported_with_reasons() {
     ]);
     assert_eq!(rs.len(), 0);
     assert_eq!(report.loaded, 0);
-    let files: Vec<&str> = report.unsupported.iter().map(|(f, _)| f.as_str()).collect();
+    let files: Vec<&str> = report.unsupported.iter().map(|r| r.file.as_str()).collect();
     for f in [
         "corr.yml", "mod.yml", "agg.yml", "ls.yml", "re.yml", "junk.yml",
     ] {
@@ -446,8 +446,8 @@ fn unsupported_rules_are_reported_with_reasons() {
         report
             .unsupported
             .iter()
-            .find(|(x, _)| x == f)
-            .map(|(_, r)| r.clone())
+            .find(|r| r.file == f)
+            .map(|r| r.to_string())
             .unwrap_or_default()
     };
     assert!(
@@ -470,7 +470,8 @@ fn duplicate_ids_are_reported_once_loaded() {
     let (rs, report) = RuleSet::from_sources([("a.yml", y), ("b.yml", y)]);
     assert_eq!(rs.len(), 1);
     assert_eq!(report.unsupported.len(), 1);
-    assert!(report.unsupported[0].1.contains("duplicate"));
+    assert!(report.unsupported[0].to_string().contains("duplicate"));
+    assert_eq!(report.unsupported[0].kind, RefusalKind::Duplicate);
 }
 
 #[test]
