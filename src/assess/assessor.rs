@@ -74,6 +74,8 @@ pub struct Assessor {
     catalog: Catalog,
     model_id: String,
     model_hash: String,
+    /// Only the model writes an answer; rules-only verdicts have no token limit.
+    #[cfg(feature = "model")]
     max_answer_tokens: usize,
     store: Option<Store>,
     stats: std::sync::Mutex<EngineStats>,
@@ -170,6 +172,7 @@ impl Assessor {
             catalog,
             model_id: RULES_ONLY.into(),
             model_hash: RULES_ONLY.into(),
+            #[cfg(feature = "model")]
             max_answer_tokens: MAX_ANSWER_TOKENS,
             store: None,
             stats: Default::default(),
