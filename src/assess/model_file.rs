@@ -2,12 +2,12 @@
 //! and the defaults), what it is (GGUF header), and its content hash (part of the assessment
 //! cache key and of every stored verdict's provenance).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::gguf::{GgufError, GgufInfo, check_supported};
 use super::registry;
 use crate::attack::paths::models_dirs;
+use crate::fsutil::xxh3_file;
 
 /// Default model files, preferred first: the Q8_0 re-quantization runs faster on CPU.
 pub const DEFAULT_MODEL_FILES: [&str; 2] = [
@@ -47,7 +47,7 @@ impl ModelFile {
     /// Reads the header (refusing unsupported architectures) and hashes the file.
     pub fn open(path: &Path) -> Result<ModelFile, ModelFileError> {
         let info = check_supported(path)?;
-        let hash = file_hash(path).map_err(|source| ModelFileError::Io {
+        let hash = xxh3_file(path).map_err(|source| ModelFileError::Io {
             path: path.into(),
             source,
         })?;
@@ -114,22 +114,6 @@ pub fn default_model(configured: Option<&Path>) -> Result<PathBuf, ModelFileErro
         }
     }
     Err(ModelFileError::NotFound { searched })
-}
-
-/// xxh3-128 of a file's content (~0.1 s for the default model): fast enough to run at every
-/// start, unlike sha256.
-pub fn file_hash(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{:032x}", h.digest128()))
 }
 
 #[cfg(test)]
