@@ -230,8 +230,9 @@ fn failed(cmd: &Command, e: &str) -> Option<Msg> {
 
 fn open_session(c: &Case, config: &Config, id: &str, full: bool) -> anyhow::Result<SessionData> {
     let session = c.session(id)?;
-    let (timeline, events) = c.timeline(&session, config.sessions.timeline_tokens, full)?;
-    let hits = c.session_hits(&events)?;
+    let view = c.view();
+    let (timeline, events) = view.timeline(&session, config.sessions.timeline_tokens, full)?;
+    let hits = view.session_hits(&events)?;
     Ok(SessionData {
         session,
         full,
