@@ -3,7 +3,7 @@
 //! checked by hand, SigmaHQ's `auditd` and Linux `process_creation` rules fire on them, and
 //! hostile input (cut lines, bad hex, runaway serials) is counted, never fatal.
 
-mod ingest_support;
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use lookout::ingest::{IngestOptions, SkipReason, detect_format, read_file_to_vec
 
 fn read(name: &str) -> (Vec<Event>, u64) {
     let (events, reports) = read_file_to_vec(
-        &ingest_support::fixtures().join(name),
+        &common::fixtures("ingest").join(name),
         &IngestOptions::default(),
     );
     assert_eq!(reports.len(), 1);
@@ -32,7 +32,7 @@ fn by_serial<'a>(events: &'a [Event], serial: &str) -> &'a Event {
 #[test]
 fn audit_logs_are_detected_by_content() {
     for name in ["audit.log", "audit-node.log"] {
-        let path = ingest_support::fixtures().join(name);
+        let path = common::fixtures("ingest").join(name);
         let head = std::fs::read(&path).unwrap();
         assert_eq!(
             detect_format("whatever.txt", &head),
@@ -161,8 +161,7 @@ fn raw_records_with_node_names() {
 }
 
 fn sigmahq() -> Option<PathBuf> {
-    let d = ingest_support::datasets()?.join("sigmahq/rules/linux");
-    d.is_dir().then_some(d)
+    common::dataset("sigmahq/rules/linux")
 }
 
 fn fired(rs: &RuleSet, events: &[Event], serial: &str) -> Vec<String> {
@@ -182,10 +181,10 @@ fn sigmahq_auditd_and_process_creation_rules_fire() {
         &[linux.join("auditd"), linux.join("process_creation")],
         false,
     );
-    let auditd_refused: Vec<&(String, String)> = report
+    let auditd_refused: Vec<_> = report
         .unsupported
         .iter()
-        .filter(|(f, _)| f.contains("/auditd/"))
+        .filter(|r| r.file.contains("/auditd/"))
         .collect();
     assert!(auditd_refused.is_empty(), "{auditd_refused:?}");
     let (events, _) = read("audit.log");
@@ -220,7 +219,7 @@ fn sigmahq_auditd_and_process_creation_rules_fire() {
 
 #[test]
 fn security_datasets_audit_captures() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(ds) = common::datasets() else {
         return;
     };
     let host = ds.join("security-datasets/datasets/atomic/linux");

@@ -74,6 +74,8 @@ pub struct Assessor {
     catalog: Catalog,
     model_id: String,
     model_hash: String,
+    /// Only the model writes an answer; rules-only verdicts have no token limit.
+    #[cfg(feature = "model")]
     max_answer_tokens: usize,
     store: Option<Store>,
     stats: std::sync::Mutex<EngineStats>,
@@ -170,6 +172,7 @@ impl Assessor {
             catalog,
             model_id: RULES_ONLY.into(),
             model_hash: RULES_ONLY.into(),
+            #[cfg(feature = "model")]
             max_answer_tokens: MAX_ANSWER_TOKENS,
             store: None,
             stats: Default::default(),
@@ -455,44 +458,5 @@ fn probe_prompt(chars: usize, round: u32) -> Prompt {
 }
 
 #[cfg(all(test, feature = "model"))]
-mod tests {
-    use super::super::testutil::{catalog, detection, input};
-    use super::*;
-    use crate::event::{Cause, Risk};
-
-    #[test]
-    fn an_unusable_answer_gets_the_rules_verdict_and_says_why() {
-        let a = Assessor::rules_only(catalog());
-        let input = input(
-            vec![detection("LSASS access", Risk::High, &["T1003.001"], 2)],
-            "lsass",
-        );
-        let cut = Raw {
-            text: r#"{"cause":"legitimate","cause_explanation":"aaaaaaaa"#.into(),
-            prompt_tokens: 900,
-            completion_tokens: MAX_ANSWER_TOKENS,
-        };
-        let r = a
-            .assessment_from_answer(&input, &cut, Instant::now())
-            .unwrap();
-        assert_eq!(r.verdict.cause, Cause::Malicious);
-        assert_eq!(r.verdict.risk_level, Risk::High);
-        assert!(r.model_verdict.is_none());
-        assert!(r.adjustments[0].contains("cut off"), "{:?}", r.adjustments);
-        assert!(r.verdict.summary.contains("model answer unusable"));
-
-        let junk = Raw {
-            text: "not json".into(),
-            prompt_tokens: 900,
-            completion_tokens: 3,
-        };
-        let r = a
-            .assessment_from_answer(&input, &junk, Instant::now())
-            .unwrap();
-        assert!(
-            r.adjustments[0].contains("not the schema's JSON"),
-            "{:?}",
-            r.adjustments
-        );
-    }
-}
+#[path = "assessor_tests.rs"]
+mod tests;

@@ -18,10 +18,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
-use crate::event::Event;
 use crate::fsutil::{self, validate_name};
 use crate::index::{EventIndex, Order, SearchHits};
-use crate::sessions::{self, GroupOptions, Session, Timeline};
+use crate::sessions::{self, GroupOptions, Session};
 use crate::store::Store;
 
 pub(crate) use self::ingest::release_freed_memory;
@@ -132,7 +131,8 @@ impl Case {
         Ok(hits)
     }
 
-    /// The read-only view of this case that the stages above `sessions` take.
+    /// The read-only view of this case that the stages above `sessions` take; its events,
+    /// hits and timelines are read through it (the facade does not repeat them).
     pub fn view(&self) -> sessions::CaseView<'_> {
         sessions::CaseView {
             name: &self.name,
@@ -148,26 +148,6 @@ impl Case {
     /// A session by id or unique id prefix.
     pub fn session(&self, id: &str) -> Result<Session> {
         Ok(self.view().session(id)?)
-    }
-
-    /// The session's events in time order.
-    pub fn session_events(&self, session: &Session) -> Result<Vec<Event>> {
-        Ok(self.view().session_events(session)?)
-    }
-
-    /// Rule hits on the session's events.
-    pub fn session_hits(&self, events: &[Event]) -> Result<Vec<Hit>> {
-        Ok(self.view().session_hits(events)?)
-    }
-
-    /// The condensed (or full) timeline of a session.
-    pub fn timeline(
-        &self,
-        session: &Session,
-        budget_tokens: usize,
-        full: bool,
-    ) -> Result<(Timeline, Vec<Event>)> {
-        Ok(self.view().timeline(session, budget_tokens, full)?)
     }
 
     pub fn search(&self, query: &str, limit: usize, order: Order) -> Result<SearchHits> {

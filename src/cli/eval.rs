@@ -133,7 +133,7 @@ impl EvalCase for CaseEval<'_> {
     }
 
     fn session_events(&self, session: &Session) -> Result<Vec<Event>> {
-        self.case.session_events(session)
+        Ok(self.case.view().session_events(session)?)
     }
 
     fn prior_examples(&self) -> Result<Vec<Example>> {

@@ -133,7 +133,9 @@ pub struct ShowArgs {
 pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let s = case.session(&a.session)?;
-    let (timeline, _) = case.timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
+    let (timeline, _) = case
+        .view()
+        .timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
     if a.json {
         json_line(&json!({ "session": session_json(&s), "timeline": timeline }))?;
         return Ok(ExitCode::SUCCESS);

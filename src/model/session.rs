@@ -106,6 +106,37 @@ impl Session {
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         v.into_iter().map(|(t, _)| t.to_string()).collect()
     }
+
+    /// A one-event session of the host itself at `start`, nothing detected and no label: the
+    /// base a test fills in with struct update syntax.
+    #[cfg(test)]
+    pub fn blank(id: &str, host: &str, start: DateTime<Utc>) -> Session {
+        use chrono::Timelike;
+        Session {
+            id: id.into(),
+            host: host.into(),
+            user: None,
+            actor_kind: ActorKind::Host,
+            actor: host.into(),
+            start,
+            end: start,
+            duration_s: 0,
+            hour: start.hour(),
+            weekend: false,
+            formats: BTreeMap::new(),
+            events: 1,
+            parsed_events: 1,
+            fallback_events: 0,
+            detections: Vec::new(),
+            label: None,
+            content_hash: String::new(),
+            event_ids: BTreeMap::new(),
+            processes: Vec::new(),
+            remote_ips: Vec::new(),
+            accounts: BTreeMap::new(),
+            linked: Vec::new(),
+        }
+    }
 }
 
 /// One line of a condensed timeline.
