@@ -281,6 +281,14 @@ pub struct Event {
 }
 
 impl Event {
+    /// `((src ip, src port), (dst ip, dst port))` of a network record.
+    pub fn endpoints(&self) -> ((Option<&str>, Option<u16>), (Option<&str>, Option<u16>)) {
+        (
+            (self.src_ip.as_deref(), self.src_port),
+            (self.dst_ip.as_deref(), self.dst_port),
+        )
+    }
+
     /// An empty event of `format` from `source`/`record`; parsers fill in the rest and then
     /// call [`Event::finish`].
     pub fn new(

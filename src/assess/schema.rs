@@ -116,8 +116,8 @@ mod tests {
     use crate::attack::Technique;
     use crate::event::Risk;
 
-    fn catalog() -> Catalog {
-        let t = |id: &str| Technique {
+    fn t(id: &str) -> Technique {
+        Technique {
             id: id.into(),
             name: id.into(),
             tactics: vec![],
@@ -125,7 +125,10 @@ mod tests {
             deprecated: false,
             revoked: false,
             replaced_by: None,
-        };
+        }
+    }
+
+    fn catalog() -> Catalog {
         Catalog::from_techniques(vec![t("T1110"), t("T1110.001")], None, PathBuf::new())
     }
 
@@ -151,15 +154,6 @@ mod tests {
     /// A v19 id the crosswalk knows is a real answer; its v18 twin is the same technique.
     #[test]
     fn v19_ids_are_known_and_not_listed_twice() {
-        let t = |id: &str| Technique {
-            id: id.into(),
-            name: id.into(),
-            tactics: vec![],
-            platforms: vec![],
-            deprecated: false,
-            revoked: false,
-            replaced_by: None,
-        };
         let cat = Catalog::from_techniques(vec![t("T1070.001")], None, PathBuf::new());
         let mut a = parse_answer(ANSWER).unwrap();
         a.techniques = vec!["T1685.005".into(), "T1070.001".into(), "T9999".into()];

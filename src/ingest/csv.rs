@@ -5,7 +5,7 @@
 use std::io::{self, Read};
 
 use super::lines::Emit;
-use super::parser::{Ctx, clean_ip, clean_port, summary};
+use super::parser::{Ctx, clean_ip, clean_port, fallback_message, summary};
 use super::reader::CapLines;
 use super::report::SkipReason;
 use super::time;
@@ -306,16 +306,7 @@ fn record_event(
     ev.command_line = get(cols.command).map(str::to_string);
     ev.message = match get(cols.message) {
         Some(m) => summary(m),
-        None => {
-            let mut m = ev.event_id.clone().unwrap_or_default();
-            if let Some(u) = &ev.user {
-                m.push_str(&format!(" by {u}"));
-            }
-            if let Some(ip) = &ev.src_ip {
-                m.push_str(&format!(" from {ip}"));
-            }
-            summary(m.trim())
-        }
+        None => fallback_message(&ev, false),
     };
     for (i, v) in values.into_iter().enumerate() {
         if v.trim().is_empty() {

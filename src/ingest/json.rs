@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::jsonflat::{Pairs, flatten_object};
-use super::parser::{Ctx, LineParser, fill_endpoints, first, first_owned, parse_pid, summary};
+use super::parser::{
+    Ctx, LineParser, fallback_message, fill_endpoints, first, first_owned, parse_pid, summary,
+};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -198,20 +200,7 @@ pub(crate) fn guess(ev: &mut Event) {
     let f = &ev.fields;
     ev.message = match first(f, &MESSAGE_KEYS) {
         Some(m) => summary(m),
-        None => {
-            let mut m = ev.event_id.clone().unwrap_or_default();
-            if let Some(u) = &ev.user {
-                m.push_str(&format!(" by {u}"));
-            }
-            if let Some(ip) = &ev.src_ip {
-                m.push_str(&format!(" from {ip}"));
-            }
-            if let Some(p) = ev.command_line.as_ref().or(ev.process.as_ref()) {
-                m.push_str(&format!(": {p}"));
-            }
-            // Empty: `Event::finish` falls back to the raw record.
-            summary(m.trim())
-        }
+        None => fallback_message(ev, true),
     };
 }
 

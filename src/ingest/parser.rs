@@ -143,6 +143,23 @@ pub(crate) fn summary(s: &str) -> String {
 
 /// [`summary`] of a string already owned: kept as is when it needs no change (the common case,
 /// and messages are built for every record).
+/// The message of a record that has no message field: `EVENT by USER from IP`, and with
+/// `with_command` the command line (or process) after a colon; summarised like a message.
+/// Empty when the record has none of these (`Event::finish` then falls back to the raw record).
+pub(crate) fn fallback_message(ev: &Event, with_command: bool) -> String {
+    let mut m = ev.event_id.clone().unwrap_or_default();
+    if let Some(u) = &ev.user {
+        m.push_str(&format!(" by {u}"));
+    }
+    if let Some(ip) = &ev.src_ip {
+        m.push_str(&format!(" from {ip}"));
+    }
+    if with_command && let Some(p) = ev.command_line.as_ref().or(ev.process.as_ref()) {
+        m.push_str(&format!(": {p}"));
+    }
+    summary(m.trim())
+}
+
 pub(crate) fn summary_owned(s: String) -> String {
     if is_plain(&s) {
         s

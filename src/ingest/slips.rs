@@ -91,12 +91,11 @@ mod tests {
             "2023-05-01T08:00:00+00:00"
         );
         assert_eq!(
-            (ev.src_ip.as_deref(), ev.src_port),
-            (Some("192.168.1.107"), Some(65164))
-        );
-        assert_eq!(
-            (ev.dst_ip.as_deref(), ev.dst_port),
-            (Some("66.63.168.35"), Some(5888))
+            ev.endpoints(),
+            (
+                (Some("192.168.1.107"), Some(65164)),
+                (Some("66.63.168.35"), Some(5888))
+            )
         );
         assert_eq!(
             ev.message,

@@ -247,12 +247,11 @@ mod tests {
             .unwrap();
         assert_eq!(ev.event_id.as_deref(), Some("conn"));
         assert_eq!(
-            (ev.src_ip.as_deref(), ev.src_port),
-            (Some("192.168.1.107"), Some(65164))
-        );
-        assert_eq!(
-            (ev.dst_ip.as_deref(), ev.dst_port),
-            (Some("66.63.168.35"), Some(5888))
+            ev.endpoints(),
+            (
+                (Some("192.168.1.107"), Some(65164)),
+                (Some("66.63.168.35"), Some(5888))
+            )
         );
         assert_eq!(
             ev.timestamp.unwrap().timestamp_micros(),
