@@ -53,6 +53,14 @@ impl<'a> SigmaView<'a> {
     /// field mapping for Sysmon-taxonomy rules routed to Security 4688, and the same for
     /// `file_access` rules routed to Security 4663 on files (see logsource.rs).
     fn mapped_evtx(&self, path: &str) -> Option<EventValue<'a>> {
+        // The System names the parser always sets; mapped for records built by hand.
+        match path {
+            "EventID" => return self.norm(&self.ev.event_id),
+            "Channel" => return self.norm(&self.ev.channel),
+            "Provider_Name" => return self.norm(&self.ev.provider),
+            "Computer" => return self.norm(&self.ev.host),
+            _ => {}
+        }
         let eid = self.ev.event_id.as_deref()?;
         let security = self
             .ev
