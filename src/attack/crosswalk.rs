@@ -58,7 +58,7 @@ pub enum PairSource {
 impl fmt::Display for PairSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PairSource::SigmaHq => f.write_str("SigmaHQ v19 retagging (built in)"),
+            PairSource::SigmaHq => f.write_str("SigmaHQ v19 retagging, built in"),
             PairSource::File(p) => write!(f, "{}", p.display()),
         }
     }

@@ -183,7 +183,8 @@ pub struct AttackArgs {
 pub enum AttackWhat {
     /// Import MITRE's `enterprise-attack.json` STIX bundle as the catalog.
     Import { file: PathBuf },
-    /// Look a technique up by id or name.
+    /// Look a technique up by id or name, with the ids that name it in other ATT&CK versions
+    /// (the v19 <-> v18 crosswalk, MITRE's revocations).
     Show { query: String },
 }
 
@@ -210,22 +211,51 @@ pub fn attack(a: AttackArgs) -> Result<ExitCode> {
         }
         AttackWhat::Show { query } => {
             let cat = Catalog::load_default()?;
-            for t in cat.search(&query).into_iter().take(20) {
-                println!(
-                    "{:<10} {:<50} {}",
-                    t.id,
-                    crate::text::one_line(&t.name, 50),
-                    cat.tactics_of(&t.id).join(",")
-                );
+            for line in show_lines(&cat, &query, 20) {
+                println!("{line}");
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// `attack show`: each match on a line (id, name, tactics), then its other versions' ids
+/// indented below it. A retired id asked for exactly is shown too, with its successor.
+fn show_lines(cat: &crate::attack::Catalog, query: &str, limit: usize) -> Vec<String> {
+    let mut found = cat.search(query);
+    found.truncate(limit);
+    if found.is_empty()
+        && let Some(t) = cat.get(query)
+    {
+        found.push(t);
+    }
+    let mut out = Vec::new();
+    for t in found {
+        let status = match (t.revoked, t.deprecated) {
+            (true, _) => " (revoked)",
+            (_, true) => " (deprecated)",
+            _ => "",
+        };
+        out.push(format!(
+            "{:<10} {:<50} {}{status}",
+            t.id,
+            crate::text::one_line(&t.name, 50),
+            cat.tactics_of(&t.id).join(",")
+        ));
+        for e in cat.equivalents(&t.id) {
+            let how = if e.newer { "replaced by" } else { "replaces" };
+            out.push(format!("{:<10} {how} {} ({})", "", e.id, e.source));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::attack::{Catalog, Technique};
     use crate::assess::testutil::{benign_answer, catalog, detection, input};
     use crate::event::Risk;
 
@@ -264,5 +294,34 @@ mod tests {
         let rules = json_line(&assessment(false));
         assert!(rules.get("model_verdict").is_none());
         assert!(text_line(&assessment(true)).starts_with("s-1           malicious"));
+    }
+
+    #[test]
+    fn attack_show_lists_the_crosswalk_both_ways() {
+        let t = |id: &str, name: &str| Technique {
+            id: id.into(),
+            name: name.into(),
+            tactics: vec!["defense-evasion".into()],
+            platforms: vec![],
+            deprecated: false,
+            revoked: false,
+            replaced_by: None,
+        };
+        let cat = Catalog::from_techniques(
+            vec![
+                t("T1070", "Indicator Removal"),
+                t("T1070.001", "Clear Windows Event Logs"),
+            ],
+            None,
+            PathBuf::new(),
+        );
+        let lines = show_lines(&cat, "T1685.005", 20);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(lines[0].starts_with("T1685.005  Clear Windows Event Logs"));
+        assert!(lines[0].ends_with("defense-evasion,defense-impairment"));
+        assert!(lines[1].contains("replaces T1070.001 (SigmaHQ v19 retagging, built in)"));
+        let lines = show_lines(&cat, "clear windows", 20);
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        assert!(lines[1].contains("replaced by T1685.005"), "{lines:#?}");
     }
 }
