@@ -343,6 +343,8 @@ def main():
     ap.add_argument("--events", required=True, help="EVTX files or folder to ingest")
     ap.add_argument("--data-dir", help="lookout data dir (default: a fresh temporary one)")
     ap.add_argument("--json", help="write the full comparison here")
+    ap.add_argument("--write-pairs", help="write pySigma's pairs as TSV (rule id, file relative "
+                    "to --events, record id): the fixture tests/detect_sigmahq.rs compares with")
     ap.add_argument("--min", type=float, default=0.99, help="agreement needed for exit 0")
     ap.add_argument("--show", type=int, default=3, help="example events per disagreement")
     a = ap.parse_args()
@@ -400,6 +402,19 @@ def main():
         print("disagreements by rule:")
         describe("lookout only", only_lk)
         describe("pySigma only", only_py)
+    if a.write_pairs:
+        root = Path(a.events).resolve()
+        lines = sorted(
+            f"{r}\t{Path(by_id[e]['source']).resolve().relative_to(root)}\t{by_id[e]['record']}"
+            for r, e in py_pairs)
+        Path(a.write_pairs).write_text(
+            "# pySigma (sqlite backend, windows/sysmon pipelines) hits of the SigmaHQ rules on the\n"
+            "# EVTX corpus: rule id, file under the corpus, EVTX record id. Written by\n"
+            "# scripts/sigma-agreement.py --write-pairs; read by tests/detect_sigmahq.rs.\n"
+            "# `!` lines: rules pySigma cannot evaluate (its SQLite backend has no keyword search).\n"
+            + "".join(f"!\t{r}\t{why}\n" for r, why in sorted(not_evaluated.items())
+                      if "no EVTX event" not in why and "web/network" not in why)
+            + "\n".join(lines) + "\n")
     if a.json:
         Path(a.json).write_text(json.dumps({
             "events": len(events), "rules_evaluated": len(evaluated),
