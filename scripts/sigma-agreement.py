@@ -21,8 +21,8 @@ What each side sees:
   (logsource.rs): Sysmon categories through `sysmon` + `windows-logsources`,
   `process_creation` also through `windows-audit` (Security 4688), services through
   `windows-logsources` (pySigma's channel table), `ps_*` through `windows-logsources`, and
-  the few routes pySigma has no pipeline for (file_access, file_rename, three services
-  its table lacks) through the small pipelines in `extra_pipelines` below.
+  the few routes pySigma has no pipeline for (file_access, file_rename, antivirus, three
+  services its table lacks) through the small pipelines in `extra_pipelines` below.
 
 Agreement is reported on (rule, event) pairs that either side reports, over the rules both
 sides can evaluate (pySigma's SQLite backend cannot convert keyword rules; those are listed).
@@ -193,6 +193,19 @@ def extra_pipelines():
                     {"FileName": "ObjectName", "Image": "ProcessName"}),
                 rule_conditions=[RuleProcessingItemAppliedCondition("fa4663")]),
         ]),
+        # antivirus: Windows Defender's detections, Threat Name/Path read as Signature/Filename.
+        "antivirus": ProcessingPipeline(name="antivirus via Windows Defender", items=[
+            ProcessingItem(
+                identifier="av",
+                transformation=AddConditionTransformation({
+                    "Channel": "Microsoft-Windows-Windows Defender/Operational",
+                    "EventID": [1006, 1015, 1116, 1117]}),
+                rule_conditions=[LogsourceCondition(category="antivirus")]),
+            ProcessingItem(
+                transformation=FieldMappingTransformation(
+                    {"Signature": "Threat Name", "Filename": "Path"}),
+                rule_conditions=[RuleProcessingItemAppliedCondition("av")]),
+        ]),
         "file_rename": ProcessingPipeline(name="file_rename via Kernel-File", items=[
             ProcessingItem(transformation=kernel_file([19, 27]),
                            rule_conditions=[LogsourceCondition(category="file_rename")]),
@@ -218,6 +231,8 @@ def pipelines_for(rule, extra):
     product, category, service = ls.product, ls.category, ls.service
     if product not in (None, "windows"):
         return None, f"product {product}: no EVTX event is routed to it"
+    if product is None and category == "antivirus":
+        return [extra["antivirus"]], None
     if product is None and category is not None and service is None:
         return None, f"category {category} without product: web/network logs only"
     if product is None and service is not None:
@@ -328,6 +343,8 @@ def main():
     ap.add_argument("--events", required=True, help="EVTX files or folder to ingest")
     ap.add_argument("--data-dir", help="lookout data dir (default: a fresh temporary one)")
     ap.add_argument("--json", help="write the full comparison here")
+    ap.add_argument("--write-pairs", help="write pySigma's pairs as TSV (rule id, file relative "
+                    "to --events, record id): the fixture tests/detect_sigmahq.rs compares with")
     ap.add_argument("--min", type=float, default=0.99, help="agreement needed for exit 0")
     ap.add_argument("--show", type=int, default=3, help="example events per disagreement")
     a = ap.parse_args()
@@ -385,6 +402,19 @@ def main():
         print("disagreements by rule:")
         describe("lookout only", only_lk)
         describe("pySigma only", only_py)
+    if a.write_pairs:
+        root = Path(a.events).resolve()
+        lines = sorted(
+            f"{r}\t{Path(by_id[e]['source']).resolve().relative_to(root)}\t{by_id[e]['record']}"
+            for r, e in py_pairs)
+        Path(a.write_pairs).write_text(
+            "# pySigma (sqlite backend, windows/sysmon pipelines) hits of the SigmaHQ rules on the\n"
+            "# EVTX corpus: rule id, file under the corpus, EVTX record id. Written by\n"
+            "# scripts/sigma-agreement.py --write-pairs; read by tests/detect_sigmahq.rs.\n"
+            "# `!` lines: rules pySigma cannot evaluate (its SQLite backend has no keyword search).\n"
+            + "".join(f"!\t{r}\t{why}\n" for r, why in sorted(not_evaluated.items())
+                      if "no EVTX event" not in why and "web/network" not in why)
+            + "\n".join(lines) + "\n")
     if a.json:
         Path(a.json).write_text(json.dumps({
             "events": len(events), "rules_evaluated": len(evaluated),

@@ -18,6 +18,7 @@ use std::ops::Bound;
 use rsigma_eval::EventValue;
 use serde_json::{Map, Value};
 
+use super::logsource::{DEFENDER_CHANNEL, DEFENDER_DETECTIONS};
 use crate::event::{Event, Format};
 
 /// A borrowed view of one event for rule evaluation.
@@ -62,6 +63,9 @@ impl<'a> SigmaView<'a> {
             _ => {}
         }
         let eid = self.ev.event_id.as_deref()?;
+        if let Some(v) = self.antivirus(eid, path) {
+            return Some(v);
+        }
         let security = self
             .ev
             .channel
@@ -78,6 +82,28 @@ impl<'a> SigmaView<'a> {
             ("4663", "Image") if self.is_file_object_access() => self.first(&["ProcessName"]),
             _ => None,
         }
+    }
+}
+
+impl<'a> SigmaView<'a> {
+    /// The `antivirus` category's fields on Windows Defender detections (see logsource.rs).
+    fn antivirus(&self, eid: &str, path: &str) -> Option<EventValue<'a>> {
+        let key = match path {
+            "Signature" => "Threat Name",
+            "Filename" => "Path",
+            _ => return None,
+        };
+        let defender = self
+            .ev
+            .channel
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case(DEFENDER_CHANNEL));
+        let detection = eid
+            .parse::<u32>()
+            .is_ok_and(|e| DEFENDER_DETECTIONS.contains(&e));
+        (defender && detection)
+            .then(|| self.first(&[key]))
+            .flatten()
     }
 }
 
@@ -143,6 +169,9 @@ impl<'a> SigmaView<'a> {
     /// name. Returns `None` for names we do not map; the caller then reports the field absent.
     fn mapped(&self, path: &str) -> Option<EventValue<'a>> {
         let ev = self.ev;
+        if let Some(v) = ev.event_id.as_deref().and_then(|e| self.antivirus(e, path)) {
+            return Some(v);
+        }
         match path {
             // Windows process fields; 4688 spells them NewProcessName / ParentProcessName.
             "Image" | "process" | "process.executable" => self

@@ -196,7 +196,8 @@ enum Alt {
     Src(Source, &'static [u32]),
     /// A Windows channel of our table, compared ignoring case (as pySigma's `Channel`
     /// condition on a table whose columns collate without case, like Zircolite's).
-    ChannelIs(&'static str),
+    /// A source-less channel can be restricted to some event ids, like [`Alt::Src`].
+    ChannelIs(&'static str, &'static [u32]),
     /// A Windows channel not in our table, compared ignoring case and punctuation.
     Channel(String),
     /// A syslog program (`sshd`, `sudo`), ignoring case.
@@ -281,8 +282,10 @@ fn alt_accepts(alt: &Alt, f: &Facts<'_>) -> bool {
         Alt::Src(src, ids) => {
             *src == f.source && (ids.is_empty() || f.eid.is_some_and(|e| ids.contains(&e)))
         }
-        Alt::ChannelIs(wanted) => {
-            f.source.is_windows() && f.channel.is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+        Alt::ChannelIs(wanted, ids) => {
+            f.source.is_windows()
+                && f.channel.is_some_and(|c| c.eq_ignore_ascii_case(wanted))
+                && (ids.is_empty() || f.eid.is_some_and(|e| ids.contains(&e)))
         }
         Alt::Channel(wanted) => {
             f.source.is_windows() && f.channel.is_some_and(|c| loose_contains(c, wanted))
@@ -390,6 +393,10 @@ fn category_alts(product: Option<Product>, cat: &str) -> Option<Vec<Alt>> {
         "ps_classic_provider_start" if windows => vec![Alt::Src(S::PowerShellClassic, &[600])],
         "ps_classic_script" if windows => vec![Alt::Src(S::PowerShellClassic, &[800])],
         "webserver" | "proxy" => vec![Alt::Src(S::WebAccess, &[])],
+        // Generic AV alerts (Signature, Filename): Windows Defender's detections (1006 and
+        // 1116 detected, 1015 suspicious behaviour, 1117 action taken), whose `Threat Name`
+        // and `Path` fields.rs reads as Signature and Filename.
+        "antivirus" => vec![Alt::ChannelIs(DEFENDER_CHANNEL, &DEFENDER_DETECTIONS)],
         "firewall" => vec![Alt::Kind(S::Zeek, "conn".into()), Alt::Src(S::Flow, &[])],
         "dns" => vec![Alt::Kind(S::Zeek, "dns".into())],
         _ => return None,
@@ -414,7 +421,16 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
             }
             "sysmon" => src(S::LinuxSysmon),
             "auditd" => src(S::Auditd),
-            // clamav, vsftpd, …: no parser produces those records.
+            // Daemons that log through syslog under their own program name.
+            "clamav" => vec![Alt::Program(&[
+                "clamd",
+                "freshclam",
+                "clamav",
+                "clamav-daemon",
+            ])],
+            "vsftpd" => vec![Alt::Program(&["vsftpd"])],
+            "guacamole" => vec![Alt::Program(&["guacd", "guacamole"])],
+            // Other services: no parser produces those records.
             _ => return None,
         },
         Some(Product::Zeek) => vec![Alt::Kind(S::Zeek, svc.to_string())],
@@ -434,7 +450,7 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
             "powershell-classic" => src(S::PowerShellClassic),
             other => {
                 let alts: Vec<Alt> = match windows_channels(other) {
-                    Some(channels) => channels.iter().map(|c| Alt::ChannelIs(c)).collect(),
+                    Some(channels) => channels.iter().map(|c| Alt::ChannelIs(c, &[])).collect(),
                     // A service outside the table: its name is usually the channel's
                     // distinctive part (`bits-client` in `Microsoft-Windows-Bits-Client/…`).
                     None => vec![Alt::Channel(squash(other))],
@@ -451,6 +467,10 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
     };
     Some(alts)
 }
+
+/// Windows Defender's channel and its detection events (see the `antivirus` category).
+pub(crate) const DEFENDER_CHANNEL: &str = "Microsoft-Windows-Windows Defender/Operational";
+pub(crate) const DEFENDER_DETECTIONS: [u32; 4] = [1006, 1015, 1116, 1117];
 
 /// The channels of each Windows service, as pySigma's Windows pipelines name them
 /// (`sigma.pipelines.common.windows_logsource_mapping`, the reference Zircolite and sigma-cli
@@ -479,7 +499,7 @@ fn windows_channels(service: &str) -> Option<&'static [&'static str]> {
         "smbclient-security" => &["Microsoft-Windows-SmbClient/Security"],
         "firewall-as" => &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
         "bits-client" => &["Microsoft-Windows-Bits-Client/Operational"],
-        "windefend" => &["Microsoft-Windows-Windows Defender/Operational"],
+        "windefend" => &[DEFENDER_CHANNEL],
         "terminalservices-localsessionmanager" => {
             &["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"]
         }
