@@ -18,6 +18,8 @@ pub mod ingest;
 pub mod learn;
 pub mod sessions;
 pub mod store;
+/// Synthetic labelled sessions from ATT&CK procedures and benign/misconfiguration scenarios.
+pub mod synth;
 pub mod text;
 pub mod tui;
 
