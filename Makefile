@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/lookout-target
 LOOKOUT := $(CARGO_TARGET_DIR)/debug/lookout
 CASE ?= demo
 
-.PHONY: demo build setup test lint bench
+.PHONY: demo build setup test test-tools lint bench
 
 ## Build, set up the default model and ATT&CK catalog, ingest sample_logs/ into case `demo`,
 ## assess the three most severe sessions with the model, then open the workbench (or print the case summary without a terminal).
@@ -27,14 +27,28 @@ build:
 setup:
 	@if [ -f scripts/setup.sh ]; then bash scripts/setup.sh; fi
 
-## The whole test suite (the model tests need `make setup`, which this runs first).
-test: setup
-	cargo build --tests --bins
+## The whole test suite, with everything it needs set up first (tests/common/mod.rs says what
+## each test needs; with LOOKOUT_REQUIRE_DATA=1, as in .ci/run, a missing one fails its test):
+## tmux and python3-venv (test-tools), the model and the ATT&CK catalog (setup), and the
+## training venv for tests/train.rs (scripts/setup-test.sh venv: ~3 GB from PyPI the first time,
+## set up while the tests build; kept afterwards).
+test: export LOOKOUT_TRAIN_VENV ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/lookout/train-venv
+test: test-tools setup
+	@log="$$(mktemp)"; \
+	bash scripts/setup-test.sh venv >"$$log" 2>&1 & venv_pid=$$!; \
+	cargo build --tests --bins; built=$$?; \
+	wait $$venv_pid; venv=$$?; \
+	if [ $$venv -eq 0 ]; then tail -n 2 "$$log" >&2; else cat "$$log" >&2; fi; rm -f "$$log"; \
+	[ $$built -eq 0 ] && [ $$venv -eq 0 ]
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
 		cargo nextest run --no-fail-fast; \
 	else \
 		cargo test --no-fail-fast; \
 	fi
+
+## tmux (the workbench's end-to-end tests) and python3's venv module: apt-get when root.
+test-tools:
+	@bash scripts/setup-test.sh tools
 
 lint:
 	cargo fmt --all -- --check

@@ -3,7 +3,8 @@
 # (training/requirements.txt: torch, transformers, ... about 3 GB of wheels, 6 GB installed) and
 # llama.cpp's HF -> GGUF converter (convert_hf_to_gguf.py + gguf-py), unpacked from the pinned,
 # sha256-checked llama-cpp-python sdist on PyPI. Idempotent: a venv whose stamp matches the
-# requirements is kept as it is. Run by `lookout train` on first use, never by `make setup`.
+# requirements is kept as it is. Run by `lookout train` on first use and by `make test` (for
+# tests/train.rs, through scripts/setup-test.sh), never by `make setup`.
 #
 # Usage: scripts/setup-train.sh [VENV_DIR]
 #   VENV_DIR defaults to $LOOKOUT_TRAIN_VENV, else ${LOOKOUT_DATA_DIR:-~/.local/share/lookout}/train-venv.
@@ -14,13 +15,15 @@ set -euo pipefail
 LCP_VERSION="0.3.36"
 LCP_SDIST="llama_cpp_python-${LCP_VERSION}.tar.gz"
 LCP_SHA256="832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"
+# The pip requirement. The stamp below appends more to it; pip must get this alone.
+LCP_SPEC="llama-cpp-python==${LCP_VERSION}"
 # Bumped whenever what this script installs changes without the requirements changing.
 LAYOUT=2
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 reqs="$here/../training/requirements.txt"
 case "${1:-}" in
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 esac
 data_dir="${LOOKOUT_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/lookout}"
 venv="${1:-${LOOKOUT_TRAIN_VENV:-$data_dir/train-venv}}"
@@ -35,7 +38,7 @@ py="$venv/bin/python"
 llama="$venv/llama.cpp"
 convert="$llama/convert_hf_to_gguf.py"
 stamp="$venv/.lookout-train-stamp"
-want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) llama-cpp-python==$LCP_VERSION layout $LAYOUT"
+want_stamp="$(cat "$reqs" | sha256sum | cut -d' ' -f1) $LCP_SPEC layout $LAYOUT"
 
 if [[ -x "$py" && -f "$convert" && -d "$llama/conversion" && -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]; then
   say "venv $venv is up to date"
@@ -53,10 +56,10 @@ else
   dl="$venv/cache"
   mkdir -p "$dl"
   if [[ ! -f "$dl/$LCP_SDIST" || "$(sha "$dl/$LCP_SDIST")" != "$LCP_SHA256" ]]; then
-    say "downloading llama-cpp-python==$LCP_VERSION (sdist) from PyPI"
+    say "downloading $LCP_SPEC (sdist) from PyPI"
     rm -f "$dl/$LCP_SDIST"
     "$py" -m pip download --quiet --disable-pip-version-check --no-deps \
-      --no-binary llama-cpp-python "llama-cpp-python==$LCP_VERSION layout $LAYOUT" -d "$dl" >&2
+      --no-binary llama-cpp-python "$LCP_SPEC" -d "$dl" >&2
   fi
   got="$(sha "$dl/$LCP_SDIST")"
   if [[ "$got" != "$LCP_SHA256" ]]; then

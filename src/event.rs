@@ -31,10 +31,12 @@ pub enum Format {
     Csv,
     /// One event per line, best-effort timestamp: the fallback when nothing else fits.
     Text,
+    /// Linux audit logs (`/var/log/audit/audit.log`); the records of one audit event merged.
+    Auditd,
 }
 
 impl Format {
-    pub const ALL: [Format; 14] = [
+    pub const ALL: [Format; 15] = [
         Format::Evtx,
         Format::WinJson,
         Format::ZeekJson,
@@ -49,6 +51,8 @@ impl Format {
         Format::ApacheError,
         Format::Csv,
         Format::Text,
+        // Appended: stored events encode their format as the position in this list.
+        Format::Auditd,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Format {
             Format::Json => "json",
             Format::Syslog => "syslog",
             Format::AuthLog => "auth_log",
+            Format::Auditd => "auditd",
             Format::WebAccess => "web_access",
             Format::ApacheError => "apache_error",
             Format::Csv => "csv",

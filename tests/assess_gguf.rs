@@ -1,7 +1,8 @@
 //! The GGUF header reader on arbitrary bytes: errors, never panics; and on the real model.
 
+mod common;
+
 use lookout::assess::gguf::{SUPPORTED_ARCHITECTURES, check_supported, read_info};
-use lookout::assess::model_file::resolve_model;
 use proptest::prelude::*;
 
 proptest! {
@@ -21,8 +22,7 @@ proptest! {
 
 #[test]
 fn the_default_model_header() {
-    let Ok(path) = resolve_model(None) else {
-        eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
+    let Some(path) = common::model_file() else {
         return;
     };
     let info = check_supported(&path).unwrap();

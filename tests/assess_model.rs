@@ -1,34 +1,32 @@
 //! The assess stage with the real default model (SmolLM2-135M-Instruct, set up by
 //! `scripts/setup-model.sh`): schema-valid answers, valid technique ids, determinism, the
-//! cache, streaming through the worker, and the prompt-injection corpus. Skips with a note
-//! when no model is set up, so a machine without set-up still passes.
+//! cache, streaming through the worker, and the prompt-injection corpus. The model comes from
+//! `common`: without it these tests skip with a note, or fail in CI.
 
 mod assess_support;
+mod common;
 use assess_support as fixtures;
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use lookout::assess::gguf::GgufError;
 use lookout::assess::injection::INJECTION_LINES;
-use lookout::assess::model_file::{ModelFile, ModelFileError, resolve_model};
+use lookout::assess::model_file::{ModelFile, ModelFileError};
 use lookout::assess::{AssessError, AssessOptions, AssessWorker, Assessor, Progress};
 use lookout::event::{Cause, Risk};
 use lookout::store::Store;
 
-/// One model instance for all tests of this file (loading costs ~1 s and ~0.3 GB).
+/// One model instance for all tests of this file (loading costs ~1 s and ~0.3 GB); `None`
+/// (with a note, or a failure in CI) without the model.
 fn assessor() -> Option<MutexGuard<'static, Assessor>> {
-    static A: OnceLock<Option<Mutex<Assessor>>> = OnceLock::new();
+    static A: OnceLock<Mutex<Assessor>> = OnceLock::new();
+    let model = common::model()?;
     let a = A.get_or_init(|| {
-        if resolve_model(None).is_err() {
-            eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
-            return None;
-        }
-        let a = Assessor::new(None, fixtures::catalog(), AssessOptions::default())
+        let a = Assessor::new(Some(&model), fixtures::catalog(), AssessOptions::default())
             .unwrap_or_else(|e| panic!("the set-up model must load: {e}"));
-        Some(Mutex::new(a))
+        Mutex::new(a)
     });
-    a.as_ref()
-        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+    Some(a.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 #[test]
@@ -147,7 +145,7 @@ fn worker_streams_tokens_then_the_assessment() {
     let done = done.expect("done");
     assert!(started);
     // The streamed text is the model's JSON answer.
-    let streamed: lookout::assess::ModelAnswer = serde_json::from_str(&tokens).unwrap();
+    let streamed = lookout::assess::schema::parse_answer(&tokens).unwrap();
     assert_eq!(streamed.cause, done.model_verdict.as_ref().unwrap().cause);
 
     // Cancelling a running job ends it with Cancelled.
@@ -196,7 +194,7 @@ fn unsupported_or_broken_model_files_are_clear_errors() {
 
     // A truncated copy of the real model: the header is cut -> corrupt; the tensors are cut ->
     // the engine's load error (or its panic, caught), never a crash.
-    let Ok(real) = resolve_model(None) else {
+    let Some(real) = common::model() else {
         return;
     };
     let bytes = std::fs::read(&real).unwrap();

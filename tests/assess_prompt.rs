@@ -2,11 +2,12 @@
 //! (and must come with a new `PROMPT_VERSION`).
 
 mod assess_support;
+mod common;
 use assess_support as fixtures;
 
-use lookout::assess::input::PriorEvidence;
 use lookout::assess::{PROMPT_VERSION, build_prompt};
 use lookout::event::{Cause, Risk};
+use lookout::model::PriorEvidence;
 
 #[test]
 fn prompt_snapshot_for_a_fixed_session() {

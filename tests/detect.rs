@@ -1,23 +1,12 @@
 //! Detect stage: the default rules fire on hand-made records mirroring real attacks (and stay
 //! quiet on ordinary ones), SigmaHQ rules load, the loader survives garbage, and a benchmark.
 
-use std::path::PathBuf;
+mod common;
 
-use lookout::detect::{DetectSummary, RuleSet, bench_detail};
+use lookout::bench::detect::bench_detail;
+use lookout::detect::{DetectSummary, RuleSet};
 use lookout::event::{Event, Format, Risk};
 use proptest::prelude::*;
-
-fn shared() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LOOKOUT_SHARED").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")),
-        Some(PathBuf::from("/work/shared")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("datasets").is_dir())
-}
 
 fn win(channel: &str, eid: u32, fields: &[(&str, &str)]) -> Event {
     let mut ev = Event::new(Format::Evtx, "handmade.evtx", 1, "");
@@ -517,19 +506,20 @@ fn credential_dumping_is_critical_and_summary_counts() {
 
 #[test]
 fn sigmahq_rules_load_and_compile() {
-    let Some(shared) = shared() else {
-        eprintln!("shared datasets not found; skipping");
+    let (Some(dir), Some(index)) = (
+        common::dataset("sigma/rules"),
+        common::dataset("sigma/rules_index.tsv"),
+    ) else {
         return;
     };
-    let dir = shared.join("datasets/sigma/rules");
     let (rs, report) = RuleSet::load(&[dir], false);
     println!(
         "SigmaHQ: {} loaded, {} not:",
         report.loaded,
         report.unsupported.len()
     );
-    for (file, reason) in &report.unsupported {
-        println!("  {file}: {reason}");
+    for r in &report.unsupported {
+        println!("  {}: {r}", r.file);
     }
     assert!(
         report.loaded >= 95,
@@ -537,7 +527,7 @@ fn sigmahq_rules_load_and_compile() {
         report.loaded
     );
     // Tags parse to the techniques the index lists for each rule.
-    let index = std::fs::read_to_string(shared.join("datasets/sigma/rules_index.tsv")).unwrap();
+    let index = std::fs::read_to_string(index).unwrap();
     let mut checked = 0;
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -553,8 +543,10 @@ fn sigmahq_rules_load_and_compile() {
 
 #[test]
 fn sigmahq_rules_fire_on_matching_process_creation() {
-    let Some(shared) = shared() else { return };
-    let (rs, _) = RuleSet::load(&[shared.join("datasets/sigma/rules")], false);
+    let Some(rules) = common::dataset("sigma/rules") else {
+        return;
+    };
+    let (rs, _) = RuleSet::load(&[rules], false);
     // proc_creation_win_esentutl_params: a command line holding both `esentutl` and ` /p`
     // (T1003.003), as when a dumped ntds.dit is repaired before offline cracking.
     let ev = proc(
@@ -611,8 +603,8 @@ fn benchmark_matching_throughput() {
         "builtin ({} rules): {:.0} events/s on one thread, {} hits",
         r.rules, r.events_per_s, r.hits
     );
-    if let Some(shared) = shared() {
-        let (both, _) = RuleSet::load(&[shared.join("datasets/sigma/rules")], true);
+    if let Some(rules) = common::dataset("sigma/rules") {
+        let (both, _) = RuleSet::load(&[rules], true);
         let r = bench_detail(&both, &events, false);
         println!(
             "builtin + SigmaHQ ({} rules): {:.0} events/s on one thread",
@@ -669,11 +661,13 @@ proptest! {
 /// rule looks for.
 #[test]
 fn builtin_rules_on_loghub_samples() {
-    let Some(shared) = shared() else { return };
+    let Some(loghub) = common::dataset("loghub") else {
+        return;
+    };
     let (rs, _) = RuleSet::builtin();
     let mut report = Vec::new();
     for name in ["Apache", "Linux", "OpenSSH"] {
-        let path = shared.join(format!("datasets/loghub/{name}/{name}_2k.log"));
+        let path = loghub.join(format!("{name}/{name}_2k.log"));
         let text = std::fs::read_to_string(&path).unwrap();
         let (events, _) = lookout::ingest::read_file_to_vec(&path, &Default::default());
         assert_eq!(events.len(), 2000, "{name}");

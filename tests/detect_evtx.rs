@@ -1,29 +1,17 @@
 //! Detect on real attack recordings (EVTX-ATTACK-SAMPLES): named files must produce hits with
 //! the technique the attack is known for.
 //!
-//! The project's EVTX parser (`lookout::ingest::read_file`) lives in another branch until the
-//! merge, so `read_events` below converts records with the `evtx` crate directly, the way the
-//! ingest stage will (original EventData names in `fields`, normalised fields filled in). After
-//! the merge, `through_ingest` (compiled out with `cfg(any())` until then) runs the same
-//! expectations through the real parser; enable it by deleting the `cfg`.
+//! `read_events` below converts records with the `evtx` crate directly (original EventData
+//! names in `fields`, normalised fields filled in), independently of the ingest stage;
+//! `through_ingest` runs the same expectations through the project's own EVTX parser.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use lookout::detect::RuleSet;
 use lookout::event::{Event, Format};
 use serde_json::Value;
-
-fn shared() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("LOOKOUT_SHARED").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared")),
-        Some(PathBuf::from("/work/shared")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("datasets").is_dir())
-}
 
 /// `(file under evtx-attack/, technique a default rule must report on it)`.
 const EXPECTED: &[(&str, &str)] = &[
@@ -91,11 +79,9 @@ const EXPECTED: &[(&str, &str)] = &[
 
 #[test]
 fn default_rules_fire_on_evtx_attack_samples() {
-    let Some(shared) = shared() else {
-        eprintln!("shared datasets not found; skipping");
+    let Some(root) = common::dataset("evtx-attack") else {
         return;
     };
-    let root = shared.join("datasets/evtx-attack");
     let (rs, _) = RuleSet::builtin();
     let mut failures = Vec::new();
     for (file, technique) in EXPECTED {
@@ -124,8 +110,9 @@ fn default_rules_fire_on_evtx_attack_samples() {
 /// the per-file expectations above are the contract).
 #[test]
 fn default_rules_coverage_of_evtx_attack() {
-    let Some(shared) = shared() else { return };
-    let root = shared.join("datasets/evtx-attack");
+    let Some(root) = common::dataset("evtx-attack") else {
+        return;
+    };
     let (rs, _) = RuleSet::builtin();
     let mut files = 0;
     let mut flagged = 0;
@@ -247,18 +234,17 @@ fn to_event(source: &str, record: u64, data: &Value) -> Event {
     ev.finish()
 }
 
-// Enable after the ingest branch is merged (delete this `cfg`): the same expectations through
-// the project's own EVTX parser.
-#[cfg(any())]
+/// The same expectations through the project's own EVTX parser (`lookout::ingest::read_file`).
 #[test]
 fn through_ingest() {
     use lookout::ingest::{IngestOptions, read_file};
-    let Some(shared) = shared() else { return };
-    let root = shared.join("datasets/evtx-attack");
+    let Some(root) = common::dataset("evtx-attack") else {
+        return;
+    };
     let (rs, _) = RuleSet::builtin();
     for (file, technique) in EXPECTED {
         let mut techniques: Vec<String> = Vec::new();
-        read_file(
+        let reports = read_file(
             &root.join(file),
             &IngestOptions::default(),
             &mut |ev: Event| {
@@ -266,8 +252,11 @@ fn through_ingest() {
                     techniques.extend(h.techniques.iter().cloned());
                 }
             },
-        )
-        .unwrap();
+        );
+        assert!(
+            reports.iter().all(|r| r.lost() == 0 && r.events > 0),
+            "{file}: {reports:?}"
+        );
         assert!(
             techniques.iter().any(|t| t == technique),
             "{file}: {techniques:?}"

@@ -1,5 +1,7 @@
 //! Label readers on the real shared corpora (`../shared/datasets`): row counts and spot checks
-//! of values read independently from the files (awk/grep). Skipped when the corpora are absent.
+//! of values read independently from the files (awk/grep). The corpora come from `common`.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,24 +9,6 @@ use std::path::{Path, PathBuf};
 use lookout::Cause;
 use lookout::eval::techniques::tactics_of;
 use lookout::eval::{LabelTable, Selector, TacticMap, ZeekLabeled, corpus_labels};
-
-/// The shared datasets folder beside the repo (or beside the worktree folder), or
-/// `$LOOKOUT_DATASETS`.
-fn datasets() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = [
-        std::env::var_os("LOOKOUT_DATASETS").map(PathBuf::from),
-        Some(manifest.join("../shared/datasets")),
-        Some(manifest.join("../../shared/datasets")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.join("evtx-attack/labels.tsv").is_file());
-    if found.is_none() {
-        eprintln!("shared datasets not found: skipping");
-    }
-    found
-}
 
 fn techniques_of(labels: &[(PathBuf, lookout::Label)], root: &Path, file: &str) -> Vec<String> {
     let path = root.join(file);
@@ -37,8 +21,9 @@ fn techniques_of(labels: &[(PathBuf, lookout::Label)], root: &Path, file: &str) 
 
 #[test]
 fn evtx_attack_labels() {
-    let Some(d) = datasets() else { return };
-    let root = d.join("evtx-attack");
+    let Some(root) = common::dataset("evtx-attack") else {
+        return;
+    };
     let labels = corpus_labels(&root).unwrap();
     // 249 lines = header + 248 files; 13 files have no technique keyword.
     assert_eq!(labels.len(), 248);
@@ -70,8 +55,9 @@ fn evtx_attack_labels() {
 
 #[test]
 fn security_datasets_labels() {
-    let Some(d) = datasets() else { return };
-    let root = d.join("security-datasets");
+    let Some(root) = common::dataset("security-datasets") else {
+        return;
+    };
     let labels = corpus_labels(&root).unwrap();
     // 109 lines = header + 108 archives; the two ADFS archives only had the invalid T0000.
     assert_eq!(labels.len(), 108);
@@ -102,8 +88,10 @@ fn security_datasets_labels() {
 
 #[test]
 fn slips_per_connection_labels() {
-    let Some(d) = datasets() else { return };
-    let dir = d.join("slips/dataset/test18-malicious-ctu-sme-11-win/zeek-labeled");
+    let Some(dir) = common::dataset("slips/dataset/test18-malicious-ctu-sme-11-win/zeek-labeled")
+    else {
+        return;
+    };
     let conn = ZeekLabeled::read(&dir.join("conn.log.labeled")).unwrap();
     assert_eq!(conn.log, "conn");
     // awk over the data lines: 719 Malicious, 44 Benign, 3 Unknown.
@@ -126,8 +114,9 @@ fn slips_per_connection_labels() {
 
 #[test]
 fn slips_file_labels() {
-    let Some(d) = datasets() else { return };
-    let root = d.join("slips");
+    let Some(root) = common::dataset("slips") else {
+        return;
+    };
     let labels = corpus_labels(&root).unwrap();
     // labels.tsv: 16 malicious files by name, 27 mixed (left out), 7 per-flow files of which
     // notice and telemetry hold no labelled record: 16 + 5.
@@ -169,7 +158,9 @@ fn slips_file_labels() {
 
 #[test]
 fn corpus_techniques_resolve_to_tactics_through_a_catalog_map() {
-    let Some(d) = datasets() else { return };
+    let Some(d) = common::datasets() else {
+        return;
+    };
     // The map the lead builds from the ATT&CK catalog, here straight from its TSV.
     let text = std::fs::read_to_string(d.join("attack/techniques.tsv")).unwrap();
     let map: TacticMap = text
@@ -197,15 +188,13 @@ fn corpus_techniques_resolve_to_tactics_through_a_catalog_map() {
     }
 }
 
-/// The project's demo labels (`sample_logs/labels.tsv`, when the branch has it) read without a
+/// The project's demo labels (`sample_logs/labels.tsv`) read without a
 /// single bad row, every data line a rule, the background catch-all last.
 #[test]
 fn sample_logs_labels_parse_cleanly() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs/labels.tsv");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("{} not found: skipping", path.display());
-        return;
-    };
+    // In the repo since the demo landed: absent is a failure, not a skip.
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let table = LabelTable::read(&path).unwrap();
     assert!(table.problems.is_empty(), "{:?}", table.problems);
     let data_lines = text
@@ -232,7 +221,9 @@ fn sample_logs_labels_parse_cleanly() {
 #[test]
 fn per_flow_labels_reach_each_record_at_ingest() {
     use lookout::case::{Case, IngestProgress};
-    let Some(d) = datasets() else { return };
+    let Some(d) = common::datasets() else {
+        return;
+    };
     let file =
         d.join("slips/dataset/test18-malicious-ctu-sme-11-win/zeek-labeled/conn.log.labeled");
     let labels = lookout::eval::corpus::file_labels(&d.join("slips/labels.tsv")).unwrap();

@@ -1,18 +1,15 @@
 //! `lookout eval` end to end on the shared labelled corpora, with every method and the real
 //! default model: EVTX attack samples (file labels with techniques) and a Stratosphere capture
 //! with per-flow labels (benign and malicious flows), ingested by the binary with their labels
-//! files, then scored into both reports. Skips with a note without the corpora or the model.
+//! files, then scored into both reports. Needs the corpora and the model (`common`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lookout");
 const METHODS: [&str; 5] = ["rules", "learned", "model", "combined", "model+fewshot"];
-
-fn datasets() -> Option<PathBuf> {
-    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets");
-    d.is_dir().then_some(d)
-}
 
 fn lookout(data: &Path, args: &[&str]) -> std::process::Output {
     let out = Command::new(BIN)
@@ -36,14 +33,9 @@ fn lookout(data: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn eval_scores_every_method_on_the_corpora_and_writes_both_reports() {
-    let Some(d) = datasets() else {
-        eprintln!("skipped: no ../shared/datasets");
+    let (Some(d), Some(_)) = (common::datasets(), common::model()) else {
         return;
     };
-    if lookout::assess::model_file::resolve_model(None).is_err() {
-        eprintln!("skipped: no model set up (run scripts/setup-model.sh)");
-        return;
-    }
     let dir = tempfile::tempdir().expect("temp dir");
     let path = |p: &str| d.join(p).display().to_string();
     lookout(

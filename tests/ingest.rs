@@ -1,8 +1,8 @@
 //! Ingest on the real shared corpora, with counts checked against independent counts
 //! (labels.tsv record counts, line counts, loghub's own structured parse) and fields checked
-//! on records inspected by hand. Skips with a note when the datasets are absent.
+//! on records inspected by hand. The datasets come from `common` (a failure in CI when absent).
 
-mod ingest_support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
@@ -54,10 +54,9 @@ fn member_line_counts(zip_path: &Path) -> BTreeMap<String, (u64, u64)> {
 
 #[test]
 fn evtx_record_counts_match_labels_tsv() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(root) = common::dataset("evtx-attack") else {
         return;
     };
-    let root = ds.join("evtx-attack");
     let labels = std::fs::read_to_string(root.join("labels.tsv")).unwrap();
     let mut lines = labels.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
@@ -100,10 +99,9 @@ fn evtx_record_counts_match_labels_tsv() {
 
 #[test]
 fn security_datasets_json_members_have_one_event_per_line() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(base) = common::dataset("security-datasets/datasets") else {
         return;
     };
-    let base = ds.join("security-datasets/datasets");
     let zips = [
         "atomic/windows/execution/host/empire_launcher_vbs.zip",
         "atomic/windows/other/aptsimulator_cobaltstrike.zip",
@@ -112,7 +110,7 @@ fn security_datasets_json_members_have_one_event_per_line() {
         "compound/GoldenSAMLADFSMailAccess/Microsoft365DefenderEvents.Zip",
         "compound/Log4Shell/securityauditing_log4shell_cve2021_44228_java_serialized_object.zip",
         "compound/LSASS_campaign_01/metasploit_logonpasswords_lsass_memory_dump_zeek_logs.zip",
-        "atomic/linux/discovery/host/sh_arp_cache.zip",
+        // (Linux audit members merge the records of one audit event: see ingest_auditd.rs.)
         "atomic/windows/defense_evasion/host/cmd_stop_event_logging_controlset_minint_key.zip",
     ];
     for z in zips {
@@ -135,10 +133,9 @@ fn security_datasets_json_members_have_one_event_per_line() {
 
 #[test]
 fn security_datasets_windows_fields() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(base) = common::dataset("security-datasets/datasets") else {
         return;
     };
-    let base = ds.join("security-datasets/datasets");
     // nxlog shape; the record was read with python: EventTime is local (UTC-4, from
     // EventReceivedTime 16:09:56 against @timestamp 20:09:57.054Z).
     let (events, reports) =
@@ -205,10 +202,9 @@ fn security_datasets_windows_fields() {
 
 #[test]
 fn security_datasets_other_members() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(base) = common::dataset("security-datasets/datasets") else {
         return;
     };
-    let base = ds.join("security-datasets/datasets");
     // CloudTrail as generic JSON.
     let (events, reports) = read(&base.join("atomic/aws/collection/ec2_proxy_s3_exfiltration.zip"));
     assert_eq!(reports[0].format, Some(Format::Json));
@@ -231,12 +227,16 @@ fn security_datasets_other_members() {
     assert_eq!(events[0].event_id.as_deref(), Some("ListObjects"));
     assert_eq!(events[0].src_ip.as_deref(), Some("177.131.167.145"));
     assert_eq!(events[0].timestamp, Some(utc("2022-02-18T17:34:57Z")));
-    // Linux audit records as text with their key=value pairs.
+    // Linux audit: 12 records, two process starts (SYSCALL, EXECVE, CWD, 2 PATH, PROCTITLE).
     let (events, reports) = read(&base.join("atomic/linux/discovery/host/sh_arp_cache.zip"));
-    assert_eq!(reports[0].format, Some(Format::Text));
-    assert_eq!(events[0].event_id.as_deref(), Some("SYSCALL"));
+    assert_eq!(
+        (reports[0].format, reports[0].events, reports[0].lost()),
+        (Some(Format::Auditd), 2, 0)
+    );
+    assert_eq!(events[0].event_id.as_deref(), Some("EXECVE"));
     assert_eq!(events[0].process.as_deref(), Some("/usr/sbin/arp"));
-    assert_eq!(events[1].command_line.as_deref(), Some("arp -a"));
+    assert_eq!(events[0].command_line.as_deref(), Some("arp -a"));
+    assert_eq!(events[1].command_line.as_deref(), Some("grep -v ^?"));
     // Packet captures are binary: reported, not read.
     let (events, reports) = read(
         &base.join("atomic/windows/lateral_movement/network/empire_psexec_dcerpc_tcp_svcctl.zip"),
@@ -281,10 +281,9 @@ fn loghub_structured(dir: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
 
 #[test]
 fn loghub_samples_parse_every_line_like_loghub() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(root) = common::dataset("loghub") else {
         return;
     };
-    let root = ds.join("loghub");
     let expect = [
         ("OpenSSH", Format::AuthLog),
         ("Linux", Format::Syslog),
@@ -384,10 +383,10 @@ fn loghub_samples_parse_every_line_like_loghub() {
 
 #[test]
 fn loghub_auth_semantics() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(log) = common::dataset("loghub/OpenSSH/OpenSSH_2k.log") else {
         return;
     };
-    let (events, _) = read(&ds.join("loghub/OpenSSH/OpenSSH_2k.log"));
+    let (events, _) = read(&log);
     let mut kinds: BTreeMap<String, u64> = BTreeMap::new();
     for e in &events {
         *kinds
@@ -415,10 +414,9 @@ fn loghub_auth_semantics() {
 
 #[test]
 fn slips_network_logs() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(root) = common::dataset("slips/dataset") else {
         return;
     };
-    let root = ds.join("slips/dataset");
     let (files, problems) = expand_paths(std::slice::from_ref(&root));
     assert!(problems.is_empty());
     for f in files {
@@ -491,7 +489,7 @@ fn skip_metadata(p: &Path) -> bool {
 
 #[test]
 fn ingest_everything_in_the_shared_datasets() {
-    let Some(ds) = ingest_support::datasets() else {
+    let Some(ds) = common::datasets() else {
         return;
     };
     let (files, problems) = expand_paths(std::slice::from_ref(&ds));

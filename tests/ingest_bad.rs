@@ -1,7 +1,7 @@
 //! Bad input never panics and never stops a run: truncated and corrupt EVTX, invalid UTF-8,
 //! a 20 MB line, binary junk, empty and unreadable files, corrupt gzip and zip.
 
-mod ingest_support;
+mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,20 +37,12 @@ fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
-/// A real EVTX file from the shared corpus, if present.
+/// A real EVTX file from the shared corpus.
 fn some_evtx() -> Option<Vec<u8>> {
-    let dir = ingest_support::datasets()?;
-    std::fs::read(
-        dir.join("evtx-attack/Execution/sysmon_mshta_sharpshooter_stageless_meterpreter.evtx"),
-    )
-    .ok()
-    .or_else(|| {
-        walkdir::WalkDir::new(dir.join("evtx-attack"))
-            .into_iter()
-            .filter_map(Result::ok)
-            .find(|e| e.path().extension().is_some_and(|x| x == "evtx"))
-            .and_then(|e| std::fs::read(e.path()).ok())
-    })
+    let path = common::dataset(
+        "evtx-attack/Execution/sysmon_mshta_sharpshooter_stageless_meterpreter.evtx",
+    )?;
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! every parser (through `read_file` with each forced format) never panic, and the report
 //! always accounts for the input.
 
-mod ingest_support;
+mod common;
 
 use std::path::Path;
 
@@ -78,7 +78,7 @@ proptest! {
 
     #[test]
     fn truncated_and_damaged_fixtures_never_panic(pick in any::<prop::sample::Index>(), cut in 0.0f64..1.0, flip in any::<(usize, u8)>()) {
-        let mut fixtures: Vec<_> = std::fs::read_dir(ingest_support::fixtures()).unwrap()
+        let mut fixtures: Vec<_> = std::fs::read_dir(common::fixtures("ingest")).unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| !p.to_string_lossy().ends_with(".golden.jsonl"))
             .collect();
@@ -95,14 +95,24 @@ proptest! {
     }
 }
 
+/// A real EVTX recording, read once for all cases (`None`, noted once, where it is missing).
+fn rdp_tunnel_evtx() -> Option<&'static [u8]> {
+    static BYTES: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    BYTES
+        .get_or_init(|| {
+            let src = common::dataset("evtx-attack/Command and Control/DE_RDP_Tunnel_5156.evtx")?;
+            Some(std::fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display())))
+        })
+        .as_deref()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn truncated_and_damaged_evtx_never_panic(cut in 0.0f64..1.0, flips in proptest::collection::vec(any::<(usize, u8)>(), 0..40)) {
-        let Some(ds) = ingest_support::datasets() else { return Ok(()) };
-        let src = ds.join("evtx-attack/Command and Control/DE_RDP_Tunnel_5156.evtx");
-        let Ok(mut bytes) = std::fs::read(&src) else { return Ok(()) };
+        let Some(src) = rdp_tunnel_evtx() else { return Ok(()) };
+        let mut bytes = src.to_vec();
         bytes.truncate(((bytes.len() as f64) * cut) as usize + 1);
         for (i, x) in flips {
             let n = bytes.len();

@@ -2,7 +2,7 @@
 //! (normalised fields) compared with `<fixture>.golden.jsonl`, whose contents were checked by
 //! hand. `LOOKOUT_UPDATE_GOLDEN=1` rewrites them (review the diff before committing).
 
-mod ingest_support;
+mod common;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -89,7 +89,7 @@ fn run_fixture(path: &Path, tmp: &Path) -> String {
 
 #[test]
 fn fixtures_match_their_golden_files() {
-    let dir = ingest_support::fixtures();
+    let dir = common::fixtures("ingest");
     let tmp = tempfile::tempdir().unwrap();
     let update = std::env::var("LOOKOUT_UPDATE_GOLDEN").is_ok_and(|v| v == "1");
     let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
@@ -138,7 +138,7 @@ fn labels_are_given_to_every_event() {
     };
     let mut events = Vec::new();
     read_file(
-        &ingest_support::fixtures().join("auth.log"),
+        &common::fixtures("ingest").join("auth.log"),
         &opts,
         &mut |e| events.push(e),
     );
@@ -154,7 +154,7 @@ fn a_forced_format_overrides_detection() {
     };
     let mut events = Vec::new();
     read_file(
-        &ingest_support::fixtures().join("eve.json"),
+        &common::fixtures("ingest").join("eve.json"),
         &opts,
         &mut |e| events.push(e),
     );

@@ -6,9 +6,11 @@
 //! assessor runs rules-only here (no model needed), so the change can only come from the
 //! learned prior that the correction feeds.
 
+mod common;
+
 use std::path::Path;
 
-use lookout::assess::run::input_for;
+use lookout::assess::input;
 use lookout::assess::{Assessor, build_prompt};
 use lookout::attack::Catalog;
 use lookout::case::{Case, FileLabels, IngestProgress};
@@ -43,14 +45,21 @@ fn svc_backup_on(case: &Case, host: &str) -> Session {
     case.sessions()
         .unwrap()
         .into_iter()
-        .filter(|s| s.host.starts_with(host) && s.actor.eq_ignore_ascii_case("svc_backup"))
+        // The failures come from BACKUP01's address: the session's actor is that address,
+        // its user the one account tried.
+        .filter(|s| {
+            s.host.starts_with(host)
+                && s.user
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case("svc_backup"))
+        })
         .max_by_key(|s| s.events)
         .unwrap_or_else(|| panic!("no svc_backup session on {host}"))
 }
 
 fn verdict(case: &Case, s: &Session, catalog: &Catalog) -> lookout::assess::Assessment {
-    let prior = case_prior(case).unwrap();
-    let input = input_for(case, s, &Config::default(), Some(&prior)).unwrap();
+    let prior = case_prior(&case.view()).unwrap();
+    let input = input::build(&case.view(), s, &Config::default(), Some(&prior), 0).unwrap();
     Assessor::rules_only(catalog.clone())
         .assess(&input)
         .unwrap()
@@ -58,8 +67,7 @@ fn verdict(case: &Case, s: &Session, catalog: &Catalog) -> lookout::assess::Asse
 
 #[test]
 fn a_correction_changes_the_next_similar_verdict_and_is_named() {
-    let Ok(catalog) = Catalog::load_default() else {
-        eprintln!("no ATT&CK catalog (run `make setup`); skipping");
+    let Some(catalog) = common::catalog() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -106,13 +114,8 @@ fn a_correction_changes_the_next_similar_verdict_and_is_named() {
         notes.contains(&dc.id) && notes.contains("corrected"),
         "the verdict should name the corrected session: {notes}"
     );
-    let input = input_for(
-        &case,
-        &fs,
-        &Config::default(),
-        Some(&case_prior(&case).unwrap()),
-    )
-    .unwrap();
+    let prior = case_prior(&case.view()).unwrap();
+    let input = input::build(&case.view(), &fs, &Config::default(), Some(&prior), 0).unwrap();
     let prior = input.prior.as_ref().unwrap();
     assert_eq!(prior.correction_ids, vec![id.to_string()]);
 }
@@ -144,8 +147,7 @@ fn correct(case: &Case, s: &Session, cause: Cause, risk: Risk, catalog: &Catalog
 
 #[test]
 fn corrections_export_in_every_format_with_the_assessors_prompt() {
-    let Ok(catalog) = Catalog::load_default() else {
-        eprintln!("no ATT&CK catalog (run `make setup`); skipping");
+    let Some(catalog) = common::catalog() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -168,11 +170,11 @@ fn corrections_export_in_every_format_with_the_assessors_prompt() {
         correct(&case, s, cause, Risk::Medium, &catalog);
     }
     let config = Config::default();
-    let items = export_items(&case, &config, &catalog, &ExportSelection::default()).unwrap();
+    let items = export_items(&case.view(), &config, &catalog, &ExportSelection::default()).unwrap();
     assert_eq!(items.len(), 3);
     // The prompt is exactly what the assessor builds for that session, with the prior of the
     // other examples (its own correction would hand it the answer).
-    let examples = prior_examples(&case).unwrap();
+    let examples = prior_examples(&case.view()).unwrap();
     for it in &items {
         let s = picked.iter().find(|s| s.id == it.session_id).unwrap();
         let others: Vec<Example> = examples
@@ -180,7 +182,8 @@ fn corrections_export_in_every_format_with_the_assessors_prompt() {
             .filter(|e| e.session_id != s.id)
             .cloned()
             .collect();
-        let input = input_for(&case, s, &config, Some(&Prior::train(others))).unwrap();
+        let prior = Prior::train(others);
+        let input = input::build(&case.view(), s, &config, Some(&prior), 0).unwrap();
         let prompt = build_prompt(&input, &catalog);
         assert_eq!((&it.system, &it.user), (&prompt.system, &prompt.user));
         let answer: serde_json::Value = serde_json::from_str(&it.answer).unwrap();

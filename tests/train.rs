@@ -1,45 +1,26 @@
 //! End-to-end `lookout train` on a tiny chat set (tests/fixtures/train): three optimizer steps,
 //! conversion to a Q8_0 GGUF, registration, and the tuned GGUF assessing a real session through
-//! mistral.rs. Needs the training venv (scripts/setup-train.sh, ~3 GB) and the default model
-//! (scripts/setup-model.sh); without either it prints why and passes, so that CI does not
-//! download gigabytes. The venv is `$LOOKOUT_TRAIN_VENV`, else the default data
-//! dir's `train-venv`; the base model is `$LOOKOUT_BASE_GGUF`, else models/ in the source tree.
+//! mistral.rs. Needs the training venv (`make test` sets it up through scripts/setup-train.sh,
+//! ~3 GB from PyPI, cached), the base model and the engine (`make setup`, default features);
+//! `common` finds them (`$LOOKOUT_TRAIN_VENV`, `$LOOKOUT_BASE_GGUF`) and fails in CI without them.
 
 mod assess_support;
+mod common;
 
-use std::path::PathBuf;
-
+use lookout::assess::model_file::resolve_model;
+use lookout::assess::registry::load_registry;
 use lookout::assess::{AssessOptions, Assessor};
-use lookout::learn::train::{
-    self, Method, TrainOptions, default_venv, gguf_architecture, load_registry, resolve_model,
-    venv_ready,
-};
-
-fn base_model() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("LOOKOUT_BASE_GGUF") {
-        return Some(PathBuf::from(p));
-    }
-    let p =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
-    p.is_file().then_some(p)
-}
+use lookout::learn::train::{self, Method, TrainOptions};
 
 #[test]
 fn trains_three_steps_converts_and_registers() {
-    let venv = default_venv(&lookout::config::default_data_dir());
-    if !venv_ready(&venv) {
-        eprintln!(
-            "SKIPPED: no training venv at {} (run scripts/setup-train.sh, ~3 GB, or set LOOKOUT_TRAIN_VENV)",
-            venv.display()
-        );
-        return;
-    }
-    let Some(base) = base_model() else {
-        eprintln!("SKIPPED: no base model (run scripts/setup-model.sh or set LOOKOUT_BASE_GGUF)");
+    let (Some(venv), Some(base), Some(_)) =
+        (common::train_venv(), common::base_gguf(), common::model())
+    else {
         return;
     };
     let data = tempfile::tempdir().expect("temp dir");
-    let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/train");
+    let fixtures = common::fixtures("train");
     let mut opts = TrainOptions::new("tiny-test", data.path(), &fixtures, &base);
     opts.method = Method::Lora;
     opts.steps = Some(3);
@@ -56,11 +37,15 @@ fn trains_three_steps_converts_and_registers() {
     assert!(report.train.val_loss.is_some_and(f64::is_finite));
     assert!(report.train.peak_rss_mb > 0.0);
 
-    let gguf = resolve_model(data.path(), "tiny-test").expect("the registered model resolves");
+    let gguf =
+        resolve_model(data.path(), Some("tiny-test"), None).expect("the registered model resolves");
     assert_eq!(gguf, data.path().join("models/tiny-test.gguf"));
     let head = std::fs::read(&gguf).expect("reading the GGUF");
     assert_eq!(&head[..4], b"GGUF");
-    assert_eq!(gguf_architecture(&gguf).expect("GGUF header"), "llama");
+    assert_eq!(
+        lookout::assess::gguf::architecture(&gguf).expect("GGUF header"),
+        "llama"
+    );
     assert_eq!(report.convert.tokenizer_matches_base, Some(true));
 
     let reg = load_registry(data.path()).expect("registry");

@@ -1,6 +1,8 @@
 //! End-to-end: the real `lookout` binary in a pseudo-terminal (tmux): open the workbench,
 //! filter, search, jump to a hit's session, correct it, quit, then find the correction in the
-//! store. Skipped (with a note) where tmux is not installed.
+//! store. Needs tmux (`common`: a note where it is missing, a failure in CI).
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -13,13 +15,6 @@ use lookout::index::WriteMode;
 use lookout::store::CorrectionKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lookout");
-
-fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 /// A pane driven through tmux; the tmux server is private to the test (its own socket).
 struct Pane {
@@ -214,8 +209,7 @@ fn drive(tag: &str, data_dir: &Path, host: &str, query: &str) {
 
 #[test]
 fn workbench_filter_search_correct_quit() {
-    if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+    if !common::tmux() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -225,8 +219,7 @@ fn workbench_filter_search_correct_quit() {
 
 #[test]
 fn workbench_on_sample_logs() {
-    if !have_tmux() {
-        eprintln!("skipped: tmux is not installed");
+    if !common::tmux() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,10 @@ import json
 import random
 from pathlib import Path
 
-# The assessor's fixed instructions (src/assess/prompt.rs, prompt assess-v1).
+# The assessor's prompt version and fixed instructions: `PROMPT_VERSION` and `SYSTEM` in
+# src/assess/prompt.rs, word for word (tests/training_text.rs checks both). assess-v2 only cut the
+# timeline budget to 1400 characters, which every synthetic timeline here stays under.
+PROMPT_VERSION = "assess-v2"
 SYSTEM = """You are a security analyst's assistant. You assess one session of log activity (one actor on one host) and answer with one JSON object.
 
 Rules:
@@ -295,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         by_cause[c] = by_cause.get(c, 0) + 1
     manifest = {
         "format": "chat", "train": len(train), "val": len(val), "seed": a.seed, "val_fraction": a.val_fraction,
-        "split": "host", "by_cause": by_cause, "model": "synthetic", "prompt_version": "assess-v1",
+        "split": "host", "by_cause": by_cause, "model": "synthetic", "prompt_version": PROMPT_VERSION,
         "anonymized": False, "train_hosts": sorted(rows[i][0] for i in train), "val_hosts": sorted(rows[i][0] for i in val),
         "files": files, "synthetic": True,
     }

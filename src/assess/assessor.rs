@@ -9,13 +9,17 @@ use std::time::Instant;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-use super::combine::{combine, rules_only};
+#[cfg(feature = "model")]
+use super::combine::combine;
+use super::combine::rules_only;
 use super::input::AssessInput;
-use super::model_file::{ModelFile, ModelFileError, resolve_model};
+use super::model_file::{ModelFile, ModelFileError, default_model};
 use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
-use super::schema::{AnswerError, MAX_ANSWER_TOKENS, ModelAnswer, verdict_schema};
-use super::verdict::Assessment;
+#[cfg(feature = "model")]
+use super::schema::{AnswerError, known_techniques, parse_answer};
+use super::schema::{MAX_ANSWER_TOKENS, verdict_schema};
 use crate::attack::Catalog;
+use crate::model::Assessment;
 use crate::store::{AssessmentKey, Store, StoreError};
 
 #[cfg(feature = "model")]
@@ -70,6 +74,8 @@ pub struct Assessor {
     catalog: Catalog,
     model_id: String,
     model_hash: String,
+    /// Only the model writes an answer; rules-only verdicts have no token limit.
+    #[cfg(feature = "model")]
     max_answer_tokens: usize,
     store: Option<Store>,
     stats: std::sync::Mutex<EngineStats>,
@@ -119,7 +125,7 @@ impl Assessor {
         catalog: Catalog,
         opts: AssessOptions,
     ) -> Result<Assessor, AssessError> {
-        let path = resolve_model(model_path)?;
+        let path = default_model(model_path)?;
         let file = ModelFile::open(&path)?;
         Self::with_model_file(file, catalog, opts)
     }
@@ -166,6 +172,7 @@ impl Assessor {
             catalog,
             model_id: RULES_ONLY.into(),
             model_hash: RULES_ONLY.into(),
+            #[cfg(feature = "model")]
             max_answer_tokens: MAX_ANSWER_TOKENS,
             store: None,
             stats: Default::default(),
@@ -323,13 +330,13 @@ impl Assessor {
         raw: &Raw,
         start: Instant,
     ) -> Result<Assessment, AssessError> {
-        let answer = match ModelAnswer::parse(&raw.text) {
+        let answer = match parse_answer(&raw.text) {
             Ok(a) => a,
             // A cut-off or malformed answer must not lose the session: it gets the verdict of
             // the rules and the prior, says why, and keeps the raw answer in the cache.
             Err(e) => return Ok(self.unusable_answer(input, raw, &e, start)),
         };
-        let (model_verdict, dropped) = answer.into_verdict(&self.catalog);
+        let (model_verdict, dropped) = known_techniques(answer, &self.catalog);
         let c = combine(&model_verdict, input, &self.catalog);
         Ok(self.assessment(
             input,
@@ -451,44 +458,5 @@ fn probe_prompt(chars: usize, round: u32) -> Prompt {
 }
 
 #[cfg(all(test, feature = "model"))]
-mod tests {
-    use super::super::testutil::{catalog, detection, input};
-    use super::*;
-    use crate::event::{Cause, Risk};
-
-    #[test]
-    fn an_unusable_answer_gets_the_rules_verdict_and_says_why() {
-        let a = Assessor::rules_only(catalog());
-        let input = input(
-            vec![detection("LSASS access", Risk::High, &["T1003.001"], 2)],
-            "lsass",
-        );
-        let cut = Raw {
-            text: r#"{"cause":"legitimate","cause_explanation":"aaaaaaaa"#.into(),
-            prompt_tokens: 900,
-            completion_tokens: MAX_ANSWER_TOKENS,
-        };
-        let r = a
-            .assessment_from_answer(&input, &cut, Instant::now())
-            .unwrap();
-        assert_eq!(r.verdict.cause, Cause::Malicious);
-        assert_eq!(r.verdict.risk_level, Risk::High);
-        assert!(r.model_verdict.is_none());
-        assert!(r.adjustments[0].contains("cut off"), "{:?}", r.adjustments);
-        assert!(r.verdict.summary.contains("model answer unusable"));
-
-        let junk = Raw {
-            text: "not json".into(),
-            prompt_tokens: 900,
-            completion_tokens: 3,
-        };
-        let r = a
-            .assessment_from_answer(&input, &junk, Instant::now())
-            .unwrap();
-        assert!(
-            r.adjustments[0].contains("not the schema's JSON"),
-            "{:?}",
-            r.adjustments
-        );
-    }
-}
+#[path = "assessor_tests.rs"]
+mod tests;

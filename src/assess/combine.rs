@@ -16,17 +16,20 @@
 //!    prior, the model alone gets at most `medium`, a legitimate session no more than its rules.
 //! 3. **Techniques.** Rule tags first (most frequent first), then the prior's, then the
 //!    model's valid ids; revoked ids are mapped to their successors, unknown ones dropped,
-//!    at most five.
+//!    at most five. One technique appears once even under ids of two ATT&CK versions
+//!    ([`Catalog::same_technique`]: a rule's v19 `T1685.005` and the model's v18
+//!    `T1070.001`): the first one stays, so a rule's id wins.
 //! 4. **Priority** follows the final risk when the risk was changed.
 //! 5. **Evidence** is the rule hits' event ids (most severe rule first).
 //!
 //! Every change is written as one note in `adjustments`; the model's own verdict is kept.
 
-use super::input::{AssessInput, PriorEvidence};
+use super::input::AssessInput;
 use super::schema::MAX_TECHNIQUES;
-use super::verdict::Verdict;
 use crate::attack::Catalog;
 use crate::event::{Cause, Risk};
+use crate::model::PriorEvidence;
+use crate::model::Verdict;
 use crate::sessions::SessionDetection;
 
 /// At most this many event ids are kept as evidence.
@@ -274,7 +277,7 @@ fn rank_techniques(
     let mut dropped = Vec::new();
     for t in ordered {
         match catalog.current(&t) {
-            Some(id) if !out.contains(&id) => out.push(id),
+            Some(id) if !out.iter().any(|o| catalog.same_technique(o, &id)) => out.push(id),
             Some(_) => {}
             None if !dropped.contains(&t) => dropped.push(t),
             None => {}

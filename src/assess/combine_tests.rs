@@ -161,6 +161,49 @@ fn rules_only_verdicts() {
     assert_eq!(priority_for(Risk::Critical), 1);
 }
 
+/// Issue 20: SigmaHQ tags ATT&CK v19 ids the v18.1 catalog lacked, and the assessment
+/// dropped them as unknown. A v19-tagged rule hit keeps its id; the same technique under its
+/// v18 id (here from the model) is not listed twice; a made-up id is still dropped.
+#[test]
+fn v19_rule_tag_is_kept_and_meets_its_v18_id() {
+    let cat = catalog();
+    let input = input(
+        vec![detection(
+            "Security Eventlog Cleared",
+            Risk::High,
+            &["attack.t1685.005"],
+            1,
+        )],
+        "",
+    );
+    let rules = rules_only(&input, &cat);
+    assert_eq!(rules.verdict.techniques, ["T1685.005"]);
+    assert!(
+        !rules.adjustments.iter().any(|a| a.contains("dropped")),
+        "{:?}",
+        rules.adjustments
+    );
+    let mut model = benign_answer();
+    model.techniques = vec!["T1070.001".into(), "T9999".into(), "T1003".into()];
+    let c = combine(&model, &input, &cat);
+    assert_eq!(c.verdict.techniques, ["T1685.005", "T1003"]);
+    assert!(
+        c.adjustments
+            .iter()
+            .any(|a| a.contains("dropped unknown ids T9999"))
+    );
+    // The prompt names the v19 id with its v18 equivalent and both tactics.
+    let p = build_prompt(&input, &cat);
+    assert!(
+        p.user.contains(
+            "T1685.005 (Indicator Removal: Clear Windows Event Logs, as T1070.001 in ATT&CK v18; \
+             defense-evasion, defense-impairment)"
+        ),
+        "{}",
+        p.user
+    );
+}
+
 /// The guardrail against prompt injection: whatever a hostile log line makes the model say,
 /// a session with a high rule hit never ends up legitimate or below high; and the line can
 /// neither close the untrusted fence nor open a chat role in the prompt.

@@ -118,6 +118,19 @@ pub fn check_supported(path: &Path) -> Result<GgufInfo, GgufError> {
     }
 }
 
+/// `general.architecture` of a GGUF file, whatever the engine supports (e.g. to describe what
+/// a conversion produced).
+pub fn architecture(path: &Path) -> Result<String, GgufError> {
+    let info = read_info(path)?;
+    match info.architecture() {
+        Some(a) => Ok(a.to_string()),
+        None => Err(GgufError::Corrupt {
+            path: path.into(),
+            reason: "no general.architecture".into(),
+        }),
+    }
+}
+
 /// Reads the header (metadata, not tensors) of a GGUF file.
 pub fn read_info(path: &Path) -> Result<GgufInfo, GgufError> {
     let file = File::open(path).map_err(|source| GgufError::Io {
@@ -391,5 +404,51 @@ mod tests {
             read_info(Path::new("/nonexistent/m.gguf")),
             Err(GgufError::Io { .. })
         ));
+    }
+
+    fn kv_bytes(kvs: &[(&str, u32, Vec<u8>)]) -> Vec<u8> {
+        let mut b = b"GGUF".to_vec();
+        b.extend(3u32.to_le_bytes());
+        b.extend(0u64.to_le_bytes());
+        b.extend((kvs.len() as u64).to_le_bytes());
+        for (k, ty, v) in kvs {
+            b.extend((k.len() as u64).to_le_bytes());
+            b.extend(k.as_bytes());
+            b.extend(ty.to_le_bytes());
+            b.extend(v);
+        }
+        b
+    }
+
+    fn str_bytes(s: &str) -> Vec<u8> {
+        let mut v = (s.len() as u64).to_le_bytes().to_vec();
+        v.extend(s.as_bytes());
+        v
+    }
+
+    #[test]
+    fn reads_the_architecture_after_other_keys() {
+        let mut arr = T_STRING.to_le_bytes().to_vec(); // array of 2 strings
+        arr.extend(2u64.to_le_bytes());
+        arr.extend(str_bytes("a"));
+        arr.extend(str_bytes("bc"));
+        let bytes = kv_bytes(&[
+            (
+                "general.quantization_version",
+                4,
+                2u32.to_le_bytes().to_vec(),
+            ),
+            ("general.tags", T_ARRAY, arr),
+            ("general.size", 10, 7u64.to_le_bytes().to_vec()),
+            ("general.architecture", T_STRING, str_bytes("llama")),
+        ]);
+        let (_d, p) = write(&bytes);
+        assert_eq!(architecture(&p).unwrap(), "llama");
+        let (_d, p) = write(&bytes[..bytes.len() - 3]);
+        assert!(architecture(&p).is_err());
+        let (_d, p) = write(b"NOPE....");
+        assert!(architecture(&p).is_err());
+        let (_d, p) = write(&kv_bytes(&[("general.name", T_STRING, str_bytes("x"))]));
+        assert!(matches!(architecture(&p), Err(GgufError::Corrupt { .. })));
     }
 }

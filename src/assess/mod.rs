@@ -1,13 +1,12 @@
 //! Assess: the local SLM verdict per session (prompt, schema, engine, combination, cache, worker).
 //!
 //! Flow: [`build_prompt`] (fixed instructions, then the session's evidence and its fenced
-//! timeline) -> the engine, constrained by [`schema::verdict_schema`] -> [`ModelAnswer`]
+//! timeline) -> the engine, constrained by [`schema::verdict_schema`] -> a [`Verdict`]
 //! checked against the ATT&CK catalog -> [`combine`] with the rule evidence and the learned
 //! prior -> [`Assessment`], cached in the store. Only `engine*` imports mistralrs; the rest
 //! builds and is tested without the `model` feature, and [`rules_only`] needs no model at all.
 
 pub mod assessor;
-pub mod bench;
 pub mod combine;
 #[cfg(feature = "model")]
 pub mod engine;
@@ -16,21 +15,20 @@ pub mod injection;
 pub mod input;
 pub mod model_file;
 pub mod prompt;
+pub mod registry;
 pub mod run;
 pub mod schema;
-pub mod verdict;
 pub mod worker;
 
 #[cfg(test)]
 mod combine_tests;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
+pub use crate::model::verdict::*;
+pub use crate::model::{FewShotExample, PriorEvidence};
 pub use assessor::{AssessError, AssessOptions, Assessor};
 pub use combine::{Combined, combine, rules_only};
-pub use input::{AssessInput, FewShotExample, PriorEvidence};
+pub use input::AssessInput;
 pub use prompt::{PROMPT_VERSION, Prompt, build_prompt};
-pub use run::{AssessCliOptions, run_assess_cli, run_bench_cli, shown_assessment};
-pub use schema::ModelAnswer;
-pub use verdict::*;
 pub use worker::{AssessWorker, JobHandle, JobId, Progress};

@@ -1,10 +1,11 @@
-//! The model file: where the default one is, what it is (GGUF header), and its content hash
-//! (part of the assessment cache key and of every stored verdict's provenance).
+//! The model file: which one to use ([`resolve_model`], the one rule for `--model`, the config
+//! and the defaults), what it is (GGUF header), and its content hash (part of the assessment
+//! cache key and of every stored verdict's provenance).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::gguf::{GgufError, GgufInfo, check_supported};
+use super::registry;
 use crate::attack::paths::models_dirs;
 
 /// Default model files, preferred first: the Q8_0 re-quantization runs faster on CPU.
@@ -21,6 +22,8 @@ pub enum ModelFileError {
         .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     NotFound { searched: Vec<PathBuf> },
+    #[error("no model file or registered model named `{name}`")]
+    Unknown { name: String },
     #[error(transparent)]
     Gguf(#[from] GgufError),
     #[error("model file {path}: {source}")]
@@ -71,9 +74,29 @@ impl ModelFile {
     }
 }
 
-/// The model to use: `configured` when given (a path, or empty for the default), else
-/// `$LOOKOUT_MODEL`, else the first default file found in the models dirs.
-pub fn resolve_model(configured: Option<&Path>) -> Result<PathBuf, ModelFileError> {
+/// The model file to use, one rule for every command, the workbench and `train`:
+/// - `requested` (`--model`) when given: an existing file, or a name registered by `lookout
+///   train` ([`registry::find`]). Anything else is an error, never a quiet fall back to
+///   another model than the one asked for.
+/// - else [`default_model`]`(configured)`: `data_dir` is not read.
+pub fn resolve_model(
+    data_dir: &Path,
+    requested: Option<&str>,
+    configured: Option<&Path>,
+) -> Result<PathBuf, ModelFileError> {
+    match requested {
+        Some(name) => registry::find(data_dir, name).ok_or_else(|| ModelFileError::Unknown {
+            name: name.to_string(),
+        }),
+        None => default_model(configured),
+    }
+}
+
+/// The model when none is requested by name: `configured` when given (a path, e.g. the
+/// config's `model.path`; empty = not given), else `$LOOKOUT_MODEL`, else the first default
+/// file found in the models dirs. The tail of [`resolve_model`], for callers that hold a path
+/// already (the assessor, benchmarks).
+pub fn default_model(configured: Option<&Path>) -> Result<PathBuf, ModelFileError> {
     if let Some(p) = configured.filter(|p| !p.as_os_str().is_empty()) {
         return Ok(p.to_path_buf());
     }
@@ -95,15 +118,47 @@ pub fn resolve_model(configured: Option<&Path>) -> Result<PathBuf, ModelFileErro
 /// xxh3-128 of a file's content (~0.1 s for the default model): fast enough to run at every
 /// start, unlike sha256.
 pub fn file_hash(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
+    crate::fsutil::for_each_chunk(path, |chunk| h.update(chunk))?;
     Ok(format!("{:032x}", h.digest128()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requested_name_resolves_through_the_registry_or_fails() {
+        let d = tempfile::tempdir().unwrap();
+        let models = registry::models_dir(d.path());
+        std::fs::create_dir_all(&models).unwrap();
+        std::fs::write(models.join("tuned.gguf"), b"GGUF").unwrap();
+        let configured = d.path().join("configured.gguf");
+        assert_eq!(
+            resolve_model(d.path(), Some("tuned"), Some(&configured)).unwrap(),
+            models.join("tuned.gguf")
+        );
+        let e = resolve_model(d.path(), Some("nope"), Some(&configured)).unwrap_err();
+        assert!(matches!(&e, ModelFileError::Unknown { name } if name == "nope"));
+        assert_eq!(
+            e.to_string(),
+            "no model file or registered model named `nope`"
+        );
+        // Nothing requested: the configured path, as it is (whether or not it exists).
+        assert_eq!(
+            resolve_model(d.path(), None, Some(&configured)).unwrap(),
+            configured
+        );
+    }
+
+    #[test]
+    fn file_hash_is_the_xxh3_of_the_whole_content() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("m.gguf");
+        // Over two read chunks, so that chunks are joined as one stream.
+        let content: Vec<u8> = (0..(2 << 20) + 7).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &content).unwrap();
+        let want = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&content));
+        assert_eq!(file_hash(&p).unwrap(), want);
+    }
 }

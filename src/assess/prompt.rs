@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use super::input::{AssessInput, FewShotExample, PriorEvidence};
+use super::input::AssessInput;
 use crate::attack::Catalog;
+use crate::model::{FewShotExample, PriorEvidence};
 use crate::sessions::SessionDetection;
 use crate::text::one_line;
 
@@ -134,6 +135,28 @@ fn metadata(u: &mut String, s: &crate::sessions::Session) {
     }
     if !s.remote_ips.is_empty() {
         let _ = writeln!(u, "Remote addresses: {}", list(&s.remote_ips));
+    }
+    if !s.accounts.is_empty() {
+        // A source's tries: the accounts that worked first, then the most tried.
+        let mut tries: Vec<(&String, &crate::model::AccountTries)> = s.accounts.iter().collect();
+        tries.sort_by(|a, b| {
+            (b.1.accepted, b.1.failed)
+                .cmp(&(a.1.accepted, a.1.failed))
+                .then(a.0.cmp(b.0))
+        });
+        let shown: Vec<String> = tries
+            .iter()
+            .take(8)
+            .map(|(name, t)| match t.accepted {
+                0 => format!("{} {} failed", field(name), t.failed),
+                n => format!("{} {} failed {n} accepted", field(name), t.failed),
+            })
+            .collect();
+        let more = match tries.len().saturating_sub(shown.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        let _ = writeln!(u, "Accounts tried: {}{more}", shown.join(", "));
     }
 }
 
@@ -268,5 +291,35 @@ mod tests {
         assert!(!s.to_ascii_lowercase().contains("<untrusted"));
         assert!(!s.contains("<|") && !s.contains("|>"));
         assert_eq!(fence_safe("plain <b> text"), "plain <b> text");
+    }
+
+    #[test]
+    fn a_sources_accounts_are_listed_breached_first() {
+        use crate::model::{AccountTries, ActorKind};
+        let mut s = crate::assess::testutil::input(vec![], "").session;
+        s.actor_kind = ActorKind::Source;
+        s.actor = "203.0.113.45".into();
+        for (name, failed, accepted) in [("root", 120, 0), ("deploy", 12, 2), ("ftp", 4, 0)] {
+            s.accounts
+                .insert(name.into(), AccountTries { failed, accepted });
+        }
+        for n in 0..10 {
+            s.accounts.insert(
+                format!("user{n}"),
+                AccountTries {
+                    failed: 1,
+                    accepted: 0,
+                },
+            );
+        }
+        let mut u = String::new();
+        metadata(&mut u, &s);
+        let line = u.lines().find(|l| l.starts_with("Accounts tried")).unwrap();
+        assert_eq!(
+            line,
+            "Accounts tried: deploy 12 failed 2 accepted, root 120 failed, ftp 4 failed, \
+             user0 1 failed, user1 1 failed, user2 1 failed, user3 1 failed, user4 1 failed \
+             and 5 more"
+        );
     }
 }

@@ -4,12 +4,10 @@
 //! short `maxLength`s and lists few items. Event ids are not asked for (a 32-hex id is ~20
 //! tokens); the evidence ids come from the rule hits instead.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::verdict::Verdict;
 use crate::attack::Catalog;
-use crate::event::{Cause, Risk};
+use crate::model::Verdict;
 
 pub const MAX_TECHNIQUES: usize = 5;
 const MAX_PATTERNS: usize = 2;
@@ -64,23 +62,6 @@ pub fn verdict_schema() -> Value {
 /// punctuation), used as the request's `max_len` so a runaway answer cannot loop forever.
 pub const MAX_ANSWER_TOKENS: usize = 360;
 
-/// The model's answer, exactly as the schema shapes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelAnswer {
-    pub cause: Cause,
-    pub cause_explanation: String,
-    pub risk_level: Risk,
-    pub risk_justification: String,
-    pub business_impact: String,
-    pub likelihood: String,
-    pub investigation_priority: u8,
-    pub techniques: Vec<String>,
-    pub anomalous_patterns: Vec<String>,
-    pub summary: String,
-    pub remediation: Vec<String>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum AnswerError {
     #[error("model answer is not the schema's JSON: {source} (answer: {answer})")]
@@ -92,69 +73,39 @@ pub enum AnswerError {
     Priority(u8),
 }
 
-/// A verdict as the model's answer JSON (training data: the same shape the model writes).
-impl From<&Verdict> for ModelAnswer {
-    fn from(v: &Verdict) -> ModelAnswer {
-        ModelAnswer {
-            cause: v.cause,
-            cause_explanation: v.cause_explanation.clone(),
-            risk_level: v.risk_level,
-            risk_justification: v.risk_justification.clone(),
-            business_impact: v.business_impact.clone(),
-            likelihood: v.likelihood.clone(),
-            investigation_priority: v.investigation_priority,
-            techniques: v.techniques.clone(),
-            anomalous_patterns: v.anomalous_patterns.clone(),
-            summary: v.summary.clone(),
-            remediation: v.remediation.clone(),
-        }
+/// Parses the constrained output into a verdict (no evidence yet: the model is not asked for
+/// event ids). The constraint makes this infallible in practice; an error here means an
+/// engine or schema bug (or a cut-off answer), never a log's doing.
+pub fn parse_answer(text: &str) -> Result<Verdict, AnswerError> {
+    let v: Verdict = serde_json::from_str(text.trim()).map_err(|source| AnswerError::Json {
+        source,
+        answer: crate::text::one_line(text, 300),
+    })?;
+    if !(1..=4).contains(&v.investigation_priority) {
+        return Err(AnswerError::Priority(v.investigation_priority));
     }
+    Ok(v)
 }
 
-impl ModelAnswer {
-    /// Parses the constrained output. The constraint makes this infallible in practice; an
-    /// error here means an engine or schema bug (or a cut-off answer), never a log's doing.
-    pub fn parse(text: &str) -> Result<ModelAnswer, AnswerError> {
-        let a: ModelAnswer =
-            serde_json::from_str(text.trim()).map_err(|source| AnswerError::Json {
-                source,
-                answer: crate::text::one_line(text, 300),
-            })?;
-        if !(1..=4).contains(&a.investigation_priority) {
-            return Err(AnswerError::Priority(a.investigation_priority));
-        }
-        Ok(a)
-    }
-
-    /// The model's verdict with only the technique ids the catalog knows (active ones, first
-    /// occurrence, at most [`MAX_TECHNIQUES`]); the unknown ones are returned apart.
-    pub fn into_verdict(self, catalog: &Catalog) -> (Verdict, Vec<String>) {
-        let mut techniques: Vec<String> = Vec::new();
-        let mut dropped = Vec::new();
-        for t in &self.techniques {
-            match catalog.normalize(t) {
-                Some(id) if !techniques.contains(&id) => techniques.push(id),
-                Some(_) => {}
-                None => dropped.push(t.clone()),
+/// The model's verdict with only the technique ids the catalog knows (active ones, first
+/// occurrence of a technique under any ATT&CK version's id, at most [`MAX_TECHNIQUES`]); the
+/// unknown ones are returned apart.
+pub fn known_techniques(mut v: Verdict, catalog: &Catalog) -> (Verdict, Vec<String>) {
+    let mut techniques: Vec<String> = Vec::new();
+    let mut dropped = Vec::new();
+    for t in &v.techniques {
+        match catalog.normalize(t) {
+            Some(id) if !techniques.iter().any(|k| catalog.same_technique(k, &id)) => {
+                techniques.push(id)
             }
+            Some(_) => {}
+            None => dropped.push(t.clone()),
         }
-        techniques.truncate(MAX_TECHNIQUES);
-        let v = Verdict {
-            cause: self.cause,
-            cause_explanation: self.cause_explanation,
-            risk_level: self.risk_level,
-            risk_justification: self.risk_justification,
-            business_impact: self.business_impact,
-            likelihood: self.likelihood,
-            investigation_priority: self.investigation_priority,
-            techniques,
-            anomalous_patterns: self.anomalous_patterns,
-            summary: self.summary,
-            remediation: self.remediation,
-            evidence: Vec::new(),
-        };
-        (v, dropped)
     }
+    techniques.truncate(MAX_TECHNIQUES);
+    v.techniques = techniques;
+    v.evidence = Vec::new();
+    (v, dropped)
 }
 
 #[cfg(test)]
@@ -163,6 +114,7 @@ mod tests {
 
     use super::*;
     use crate::attack::Technique;
+    use crate::event::Risk;
 
     fn catalog() -> Catalog {
         let t = |id: &str| Technique {
@@ -189,26 +141,45 @@ mod tests {
 
     #[test]
     fn answer_parses_and_unknown_techniques_are_dropped() {
-        let a = ModelAnswer::parse(ANSWER).unwrap();
-        let (v, dropped) = a.into_verdict(&catalog());
+        let a = parse_answer(ANSWER).unwrap();
+        let (v, dropped) = known_techniques(a, &catalog());
         assert_eq!(v.techniques, vec!["T1110", "T1110.001"]);
         assert_eq!(dropped, vec!["T9999"]);
         assert_eq!(v.risk_level, Risk::High);
     }
 
+    /// A v19 id the crosswalk knows is a real answer; its v18 twin is the same technique.
+    #[test]
+    fn v19_ids_are_known_and_not_listed_twice() {
+        let t = |id: &str| Technique {
+            id: id.into(),
+            name: id.into(),
+            tactics: vec![],
+            platforms: vec![],
+            deprecated: false,
+            revoked: false,
+            replaced_by: None,
+        };
+        let cat = Catalog::from_techniques(vec![t("T1070.001")], None, PathBuf::new());
+        let mut a = parse_answer(ANSWER).unwrap();
+        a.techniques = vec!["T1685.005".into(), "T1070.001".into(), "T9999".into()];
+        let (v, dropped) = known_techniques(a, &cat);
+        assert_eq!(v.techniques, ["T1685.005"]);
+        assert_eq!(dropped, ["T9999"]);
+    }
+
     #[test]
     fn malformed_answers_are_errors() {
-        assert!(ModelAnswer::parse("").is_err());
-        assert!(ModelAnswer::parse(&ANSWER[..50]).is_err());
+        assert!(parse_answer("").is_err());
+        assert!(parse_answer(&ANSWER[..50]).is_err());
         let bad = ANSWER.replace(
             "\"investigation_priority\":1",
             "\"investigation_priority\":9",
         );
-        assert!(matches!(
-            ModelAnswer::parse(&bad),
-            Err(AnswerError::Priority(9))
-        ));
+        assert!(matches!(parse_answer(&bad), Err(AnswerError::Priority(9))));
         let extra = ANSWER.replace("{\"cause\"", "{\"x\":1,\"cause\"");
-        assert!(ModelAnswer::parse(&extra).is_err());
+        assert!(parse_answer(&extra).is_err());
+        let text = parse_answer(ANSWER).unwrap().answer_json();
+        assert_eq!(text, ANSWER, "an answer written back is the same JSON");
     }
 }

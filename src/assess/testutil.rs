@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
 
-use super::input::{AssessInput, PriorEvidence};
-use super::verdict::Verdict;
+use super::input::AssessInput;
 use crate::attack::{Catalog, Technique};
 use crate::event::{Cause, Risk};
+use crate::model::PriorEvidence;
+use crate::model::Verdict;
 use crate::sessions::{ActorKind, Session, SessionDetection};
 
 pub fn catalog() -> Catalog {
@@ -34,6 +35,9 @@ pub fn catalog() -> Catalog {
             t("T1110.001", "Password Guessing", "credential-access"),
             t("T1021.004", "SSH", "lateral-movement"),
             t("T1078", "Valid Accounts", "defense-evasion"),
+            // The v18 ids of the v19 crosswalk's T1685.005 (attack::crosswalk).
+            t("T1070", "Indicator Removal", "defense-evasion"),
+            t("T1070.001", "Clear Windows Event Logs", "defense-evasion"),
             revoked,
         ],
         Some("18.1".into()),
@@ -75,6 +79,8 @@ pub fn input(detections: Vec<SessionDetection>, timeline: &str) -> AssessInput {
         event_ids: BTreeMap::from([("4624".to_string(), 3u64), ("4688".to_string(), 37)]),
         processes: vec!["powershell.exe".into()],
         remote_ips: vec![],
+        accounts: Default::default(),
+        linked: Vec::new(),
     };
     AssessInput {
         session,

@@ -13,8 +13,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::assessor::Assessor;
 use super::input::AssessInput;
-use super::verdict::Assessment;
 use crate::event::Risk;
+use crate::model::Assessment;
 
 pub type JobId = u64;
 

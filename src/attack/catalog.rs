@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::crosswalk::{self, canonical};
+use super::versions::Versions;
 use super::{AttackError, Result, load, paths};
 
 /// One ATT&CK technique or sub-technique.
@@ -42,10 +44,13 @@ pub struct Catalog {
     /// `18.1` when the source says so.
     version: Option<String>,
     source: PathBuf,
+    /// The crosswalk to other ATT&CK versions and the newer ids it lets this catalog accept.
+    pub(super) versions: Versions,
 }
 
 impl Catalog {
-    /// Builds a catalog from techniques in any order (later duplicates of an id are ignored).
+    /// Builds a catalog from techniques in any order (later duplicates of an id are ignored),
+    /// with the built-in v19 <-> v18 crosswalk ([`crosswalk::SIGMAHQ_V19_V18`]).
     pub fn from_techniques(
         mut techniques: Vec<Technique>,
         version: Option<String>,
@@ -58,12 +63,15 @@ impl Catalog {
             .enumerate()
             .map(|(i, t)| (t.id.clone(), i))
             .collect();
-        Catalog {
+        let mut c = Catalog {
             techniques,
             by_id,
             version,
             source,
-        }
+            versions: Versions::default(),
+        };
+        c.set_crosswalk(crosswalk::builtin());
+        c
     }
 
     /// The first catalog found among [`paths::catalog_candidates`].
@@ -118,15 +126,24 @@ impl Catalog {
         &self.source
     }
 
-    /// Every technique (revoked and deprecated included), sorted by id.
+    /// Every technique of the catalog itself (revoked and deprecated included), sorted by id;
+    /// the newer ids known only through the crosswalk are not among them.
     pub fn iter(&self) -> impl Iterator<Item = &Technique> {
         self.techniques.iter()
     }
 
-    /// The technique with this id (any case, surrounding space ignored), revoked or not.
+    /// The technique with this id (any case, surrounding space ignored), revoked or not; a
+    /// newer id the catalog only knows through the crosswalk (`T1685.005` in v18.1) is an
+    /// active technique with its equivalent's name, platforms and tactics (see
+    /// [`crosswalk::tactics_for`]), so rule tags and labels in it are kept, never dropped.
     pub fn get(&self, id: &str) -> Option<&Technique> {
         let id = canonical(id);
-        self.by_id.get(&id).map(|&i| &self.techniques[i])
+        self.own(&id).or_else(|| self.versions.bridged(&id))
+    }
+
+    /// A technique of the catalog itself, by canonical id.
+    pub(super) fn own(&self, id: &str) -> Option<&Technique> {
+        self.by_id.get(id).map(|&i| &self.techniques[i])
     }
 
     /// True when `id` names an active (neither revoked nor deprecated) technique.
@@ -166,7 +183,13 @@ impl Catalog {
 
     /// `T1003.001 OS Credential Dumping: LSASS Memory`: a sub-technique is named with its
     /// parent, as ATT&CK's site does, because sub-technique names alone are ambiguous.
+    /// A newer id known through the crosswalk is named by its equivalent: `Indicator Removal:
+    /// Clear Windows Event Logs, as T1070.001 in ATT&CK v18`.
     pub fn display_name(&self, id: &str) -> Option<String> {
+        if let Some(older) = self.versions.older_of(&canonical(id)) {
+            let name = self.display_name(older)?;
+            return Some(format!("{name}, as {older} in ATT&CK v18"));
+        }
         let t = self.get(id)?;
         match t.id.split_once('.') {
             Some((parent, _)) => match self.get(parent) {
@@ -179,13 +202,19 @@ impl Catalog {
 
     /// Active techniques matching `query` by id or name (case-insensitive), best first:
     /// exact id, id prefix, name prefix, word prefix in the name, then any substring.
-    /// An empty query lists everything in id order.
+    /// An empty query lists everything in id order. Newer ids known through the crosswalk
+    /// are found too (by their id, or by their equivalent's name).
     pub fn search(&self, query: &str) -> Vec<&Technique> {
         let q = query.trim().to_lowercase();
         let q = q.strip_prefix("attack.").unwrap_or(&q);
-        let mut scored: Vec<(u8, &Technique)> = self
+        let mut all: Vec<&Technique> = self
             .techniques
             .iter()
+            .chain(self.versions.bridged_iter())
+            .collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut scored: Vec<(u8, &Technique)> = all
+            .into_iter()
             .filter(|t| t.is_active())
             .filter_map(|t| rank(t, q).map(|r| (r, t)))
             .collect();
@@ -193,16 +222,6 @@ impl Catalog {
         scored.sort_by_key(|(r, _)| *r);
         scored.into_iter().map(|(_, t)| t).collect()
     }
-}
-
-/// Trimmed, upper-cased id with Sigma's `attack.` prefix removed.
-fn canonical(id: &str) -> String {
-    let id = id.trim();
-    let id = id
-        .get(..7)
-        .filter(|p| p.eq_ignore_ascii_case("attack."))
-        .map_or(id, |_| &id[7..]);
-    id.to_ascii_uppercase()
 }
 
 fn rank(t: &Technique, q: &str) -> Option<u8> {

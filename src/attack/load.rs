@@ -103,7 +103,7 @@ pub(super) fn json(path: &Path) -> Result<Catalog> {
     if let Some(dir) = path.parent() {
         apply_replacements(&mut techniques, &dir.join(REVOKED_BY_FILE), 1)?;
     }
-    Ok(Catalog::from_techniques(techniques, version, path.into()))
+    Catalog::from_techniques(techniques, version, path.into()).with_crosswalk_beside(path)
 }
 
 fn from_lookup(p: LookupPattern) -> Technique {
@@ -210,7 +210,7 @@ pub(super) fn tsv(path: &Path) -> Result<Catalog> {
             add_retired(&mut techniques, &old)?;
         }
     }
-    Ok(Catalog::from_techniques(techniques, None, path.into()))
+    Catalog::from_techniques(techniques, None, path.into()).with_crosswalk_beside(path)
 }
 
 /// Adds the retired (revoked or deprecated) techniques of a `revoked_deprecated.tsv`.
@@ -337,6 +337,111 @@ mod tests {
         assert!(c.is_valid("T1059.001"));
         assert!(!c.is_valid("T1086") && !c.is_valid("T1000"));
         assert_eq!(c.current("T1086").as_deref(), Some("T1059.001"));
+    }
+
+    /// A pattern object for the bundles below.
+    fn pattern(stix: &str, id: &str, name: &str, tactic: &str) -> serde_json::Value {
+        serde_json::json!({"type": "attack-pattern", "id": stix, "name": name,
+            "external_references": [{"source_name": "mitre-attack", "external_id": id}],
+            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": tactic}]})
+    }
+
+    /// A v19 bundle revokes a v18 id in favour of its new one (or deprecates it without a
+    /// successor) and a v18 bundle has only the old id: labels and rule tags of either version
+    /// meet in both catalogs, the v19 one through MITRE's links, the v18 one through the
+    /// crosswalk.
+    #[test]
+    fn v19_and_v18_bundles_meet_through_revocations_and_the_crosswalk() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, objects: Vec<serde_json::Value>| {
+            let p = dir.path().join(name);
+            let bundle =
+                serde_json::json!({"type": "bundle", "id": "bundle--1", "objects": objects});
+            std::fs::write(&p, bundle.to_string()).unwrap();
+            p
+        };
+        let mut old_logs = pattern(
+            "attack-pattern--o",
+            "T1070.001",
+            "Clear Windows Event Logs",
+            "defense-evasion",
+        );
+        old_logs["revoked"] = true.into();
+        let mut old_fw = pattern(
+            "attack-pattern--f",
+            "T1562.004",
+            "Disable or Modify System Firewall",
+            "defense-evasion",
+        );
+        old_fw["x_mitre_deprecated"] = true.into();
+        let v19 = write(
+            "v19.json",
+            vec![
+                serde_json::json!({"type": "x-mitre-collection", "id": "x-mitre-collection--1", "x_mitre_version": "19.0"}),
+                pattern(
+                    "attack-pattern--n",
+                    "T1685.005",
+                    "Clear Windows Event Logs",
+                    "defense-impairment",
+                ),
+                pattern(
+                    "attack-pattern--g",
+                    "T1686",
+                    "Disable or Modify System Firewall",
+                    "defense-impairment",
+                ),
+                old_logs,
+                old_fw,
+                serde_json::json!({"type": "relationship", "id": "relationship--1", "relationship_type": "revoked-by",
+                "source_ref": "attack-pattern--o", "target_ref": "attack-pattern--n"}),
+            ],
+        );
+        let v18 = write(
+            "v18.json",
+            vec![
+                serde_json::json!({"type": "x-mitre-collection", "id": "x-mitre-collection--2", "x_mitre_version": "18.1"}),
+                pattern(
+                    "attack-pattern--o",
+                    "T1070.001",
+                    "Clear Windows Event Logs",
+                    "defense-evasion",
+                ),
+                pattern(
+                    "attack-pattern--f",
+                    "T1562.004",
+                    "Disable or Modify System Firewall",
+                    "defense-evasion",
+                ),
+            ],
+        );
+        let new = Catalog::import_stix(&v19).unwrap();
+        let old = Catalog::import_stix(&v18).unwrap();
+        assert_eq!(new.version(), Some("19.0"));
+        // v19: the new ids are the catalog's own (its tactics, not a bridge), old labels map up.
+        assert_eq!(
+            new.tactics_of("T1685.005"),
+            ["defense-impairment".to_string()]
+        );
+        assert_eq!(new.technique_key("T1070.001").as_deref(), Some("T1685.005"));
+        assert_eq!(new.technique_key("T1562.004").as_deref(), Some("T1686"));
+        assert!(new.same_technique("T1070.001", "T1685.005"));
+        assert!(new.same_technique("T1562.004", "T1686"));
+        assert!(!new.is_valid("T1070.001"));
+        // v18: the new ids are bridged to the old ones.
+        assert_eq!(old.technique_key("T1685.005").as_deref(), Some("T1070.001"));
+        assert!(old.same_technique("T1685.005", "T1070.001"));
+        assert!(old.same_technique("T1686", "T1562.004"));
+        // Both catalogs list the same link for `attack show`.
+        let up = new.equivalents("T1070.001");
+        assert!(
+            up.iter()
+                .any(|e| e.id == "T1685.005" && e.newer && e.source == "MITRE revoked-by")
+        );
+        assert!(
+            old.equivalents("T1070.001")
+                .iter()
+                .any(|e| e.id == "T1685.005" && e.newer)
+        );
     }
 
     #[test]

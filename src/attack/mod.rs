@@ -1,13 +1,19 @@
 //! ATT&CK: the Enterprise catalog (validate technique ids, names and tactics).
 //!
 //! Loaded from the compact v18.1 lookup that `scripts/setup-model.sh` extracts, from MITRE's
-//! full STIX bundle (`enterprise-attack.json`), or from a `techniques.tsv` table.
+//! full STIX bundle (`enterprise-attack.json`), or from a `techniques.tsv` table. Ids of other
+//! ATT&CK versions meet through a crosswalk (see `versions`): a rule tagged with a v19 id is
+//! kept and compared with v18 labels.
 
 mod catalog;
+pub mod crosswalk;
 mod load;
 pub mod paths;
+mod versions;
 
 pub use catalog::{Catalog, Technique};
+pub use crosswalk::builtin_key;
+pub use versions::Equivalent;
 
 use std::path::PathBuf;
 

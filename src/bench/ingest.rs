@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use super::detect::bench_detail;
 use super::{mib, peak_rss_bytes, reset_peak_rss, synth};
 use crate::case::{Case, INGEST_WRITER_MEMORY, INGEST_WRITER_THREADS, IngestProgress};
 use crate::config::Config;
@@ -245,17 +246,13 @@ pub fn run(opts: &BenchOptions) -> Result<Vec<Figure>> {
         sample.len(),
         t.elapsed().as_secs_f64()
     );
-    let t = Instant::now();
     // Both cores, as ingest uses them: the rule set is shared read-only across threads.
-    let n_hits: usize = {
-        use rayon::prelude::*;
-        sample.par_iter().map(|ev| rules.matches(ev).len()).sum()
-    };
+    let m = bench_detail(&rules, &sample, true);
     let f = Figure {
-        name: format!("sigma ({} rules, {} hits)", report.loaded, n_hits),
+        name: format!("sigma ({} rules, {} hits)", report.loaded, m.hits),
         events: sample.len() as u64,
         bytes: 0,
-        seconds: t.elapsed().as_secs_f64(),
+        seconds: m.seconds,
         peak_rss: peak_rss_bytes().unwrap_or(0),
     };
     f.print();

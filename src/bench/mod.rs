@@ -1,8 +1,14 @@
 //! Benchmarks that print figures (`lookout bench …`): ingest throughput, sessionization and
-//! Sigma matching speed, peak memory. Timings are reported, never asserted in tests.
+//! Sigma matching speed, the model's latency and token speed, the workbench's frame latency,
+//! peak memory. Timings are reported, never asserted in tests. The stages keep only the probes
+//! these drivers read (the assessor's running totals, the headless workbench); `bench` sits
+//! above `case` and `tui`, and nothing below imports it.
 
+pub mod assess;
+pub mod detect;
 pub mod ingest;
 pub mod synth;
+pub mod tui;
 
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<u64> {
@@ -19,4 +25,14 @@ pub fn reset_peak_rss() {
 
 pub fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn peak_rss_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(super::peak_rss_bytes().unwrap() > 0);
+        }
+    }
 }

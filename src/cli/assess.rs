@@ -8,9 +8,16 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
+use serde_json::{Map, Value, json};
+
 use super::Globals;
-use crate::assess::{AssessCliOptions, run_assess_cli};
+use crate::assess::Assessment;
+use crate::assess::input;
+use crate::assess::run::{load_assessor, most_severe_first};
 use crate::case::Case;
+use crate::model::PriorSource;
+use crate::sessions::Session;
+use crate::store::Store;
 
 #[derive(Args, Debug)]
 pub struct AssessArgs {
@@ -40,48 +47,130 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let prior = if a.no_prior {
         None
     } else {
-        Some(crate::learn::examples::case_prior(&case)?)
+        Some(crate::learn::examples::case_prior(&case.view())?)
     };
     let (sessions, all) = match a.limit {
-        Some(n) if a.all => (most_severe(&case, n)?, false),
+        Some(n) if a.all => (
+            most_severe(&case)?
+                .into_iter()
+                .take(n)
+                .map(|s| s.id)
+                .collect(),
+            false,
+        ),
         _ => (a.sessions, a.all),
     };
-    let opts = AssessCliOptions {
-        sessions,
-        all,
-        model: a.model.map(|m| resolve_model(g, &m)).transpose()?,
-        json: a.json,
-        rules_only: a.rules_only,
-    };
+    let model = model_arg(g, a.model.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let s = run_assess_cli(&case, &g.config, &opts, prior.as_ref(), &mut out)?;
+    let sessions = pick_sessions(&case, &sessions, all)?;
+    let store = Store::open(&crate::case::store_path(&case.data_dir))?;
+    let assessor = load_assessor(&g.config, &model, a.rules_only)?.with_store(store);
+    let (mut assessed, mut from_cache, mut failed) = (0, 0, 0);
+    for s in &sessions {
+        let prior = prior.as_ref().map(|p| p as &dyn PriorSource);
+        let result = input::build(&case.view(), s, &g.config, prior, g.config.model.fewshot)
+            .map_err(anyhow::Error::from)
+            .and_then(|i| Ok(assessor.assess(&i)?));
+        match result {
+            Ok(asm) => {
+                assessed += 1;
+                from_cache += usize::from(asm.from_cache);
+                if a.json {
+                    writeln!(out, "{}", json_line(&asm))?;
+                } else {
+                    writeln!(out, "{}", text_line(&asm))?;
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("lookout: session {}: {e:#}", s.id);
+            }
+        }
+    }
     out.flush()?;
     eprintln!(
-        "lookout: {} assessed ({} from cache), {} failed{}",
-        s.assessed,
-        s.from_cache,
-        s.failed,
-        if s.rules_only { ", rules only" } else { "" }
+        "lookout: {assessed} assessed ({from_cache} from cache), {failed} failed{}",
+        if assessor.has_model() {
+            ""
+        } else {
+            ", rules only"
+        }
     );
-    Ok(if s.failed > 0 {
+    Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// Ids of the `n` most severe sessions, in the order `assess --all` takes them.
-fn most_severe(case: &Case, n: usize) -> Result<Vec<String>> {
-    let mut all = case.sessions()?;
-    crate::assess::run::most_severe_first(&mut all);
-    Ok(all.into_iter().take(n).map(|s| s.id).collect())
+/// Sessions named by `ids` (or unique prefixes), or with `all` every session most severe
+/// first.
+fn pick_sessions(case: &Case, ids: &[String], all: bool) -> Result<Vec<Session>> {
+    if !ids.is_empty() {
+        return ids.iter().map(|id| case.session(id)).collect();
+    }
+    if !all {
+        anyhow::bail!("name sessions to assess, or pass --all");
+    }
+    most_severe(case)
 }
 
-/// `--model NAME|PATH`: a registered model name or a file.
-pub fn resolve_model(g: &Globals, m: &str) -> Result<PathBuf> {
-    crate::learn::train::resolve_model(&g.data_dir, m)
-        .with_context(|| format!("no model file or registered model named `{m}`"))
+/// Every session of the case, in the order `assess --all` takes them.
+fn most_severe(case: &Case) -> Result<Vec<Session>> {
+    let mut all = case.sessions()?;
+    most_severe_first(&mut all);
+    Ok(all)
+}
+
+/// One JSON object per assessment: `session_id` and the final verdict's fields at the top
+/// level, `model_verdict` when the combination changed the model's answer, `model`,
+/// `latency_ms`, and the adjustments.
+fn json_line(a: &Assessment) -> Value {
+    let mut m = Map::new();
+    m.insert("session_id".into(), json!(a.session_id));
+    if let Ok(Value::Object(v)) = serde_json::to_value(&a.verdict) {
+        m.extend(v);
+    }
+    if let Some(mv) = a.model_verdict.as_ref().filter(|mv| **mv != a.verdict) {
+        m.insert(
+            "model_verdict".into(),
+            serde_json::to_value(mv).unwrap_or(Value::Null),
+        );
+    }
+    m.insert("adjustments".into(), json!(a.adjustments));
+    if !a.dropped_techniques.is_empty() {
+        m.insert("dropped_techniques".into(), json!(a.dropped_techniques));
+    }
+    m.insert("model".into(), json!(a.model_id));
+    m.insert("prompt_version".into(), json!(a.prompt_version));
+    m.insert("latency_ms".into(), json!(a.latency_ms));
+    m.insert("from_cache".into(), json!(a.from_cache));
+    Value::Object(m)
+}
+
+/// `3f2a…  malicious  high  P2  T1110,T1021.004  summary` (log-derived text sanitised).
+fn text_line(a: &Assessment) -> String {
+    let v = &a.verdict;
+    let id: String = a.session_id.chars().take(12).collect();
+    format!(
+        "{id:<12}  {:<16}  {:<8}  P{}  {:<24}  {}{}",
+        v.cause.as_str(),
+        v.risk_level.as_str(),
+        v.investigation_priority,
+        v.techniques.join(","),
+        crate::text::one_line(&v.summary, 100),
+        if a.from_cache { "  (cached)" } else { "" }
+    )
+}
+
+/// `--model NAME|PATH` (a registered model name or a file), resolved now so that a wrong name
+/// fails before any work; `None` when not given, which leaves the configured or default model
+/// to the assessor (that falls back to rules only when it is not set up).
+pub fn model_arg(g: &Globals, m: Option<&str>) -> Result<Option<PathBuf>> {
+    m.map(|m| crate::assess::model_file::resolve_model(&g.data_dir, Some(m), None))
+        .transpose()
+        .map_err(Into::into)
 }
 
 #[derive(Args, Debug)]
@@ -132,4 +221,48 @@ pub fn attack(a: AttackArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assess::testutil::{benign_answer, catalog, detection, input};
+    use crate::event::Risk;
+
+    fn assessment(model: bool) -> Assessment {
+        let i = input(
+            vec![detection("Mimikatz", Risk::High, &["T1003.001"], 1)],
+            "",
+        );
+        let c = crate::assess::combine(&benign_answer(), &i, &catalog());
+        Assessment {
+            session_id: "s-1".into(),
+            verdict: c.verdict,
+            model_verdict: model.then(benign_answer),
+            adjustments: c.adjustments,
+            dropped_techniques: vec![],
+            model_id: "m.gguf#00".into(),
+            prompt_version: "assess-v1".into(),
+            latency_ms: 42,
+            created: chrono::Utc::now(),
+            from_cache: false,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+        }
+    }
+
+    #[test]
+    fn json_line_has_verdict_fields_at_top_level() {
+        let v = json_line(&assessment(true));
+        assert_eq!(v["session_id"], "s-1");
+        assert_eq!(v["cause"], "malicious");
+        assert_eq!(v["risk_level"], "high");
+        assert_eq!(v["techniques"], json!(["T1003.001"]));
+        assert_eq!(v["model_verdict"]["cause"], "legitimate");
+        assert_eq!(v["model"], "m.gguf#00");
+        assert_eq!(v["latency_ms"], 42);
+        let rules = json_line(&assessment(false));
+        assert!(rules.get("model_verdict").is_none());
+        assert!(text_line(&assessment(true)).starts_with("s-1           malicious"));
+    }
 }

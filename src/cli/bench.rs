@@ -89,20 +89,16 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             prefill_tokens,
         } => {
             let case = crate::case::Case::open(&g.data_dir, &g.case)?;
-            let model = model
-                .as_deref()
-                .map(|m| super::assess::resolve_model(g, m))
-                .transpose()?;
-            let stdout = std::io::stdout();
-            crate::assess::run_bench_cli(
+            let model = super::assess::model_arg(g, model.as_deref())?;
+            let report = bench::assess::run(
                 &case,
                 &g.config,
                 model,
                 compare_llama,
                 sessions,
                 prefill_tokens,
-                &mut stdout.lock(),
             )?;
+            print!("{report}");
         }
         BenchWhat::Tui {
             sessions,
@@ -110,18 +106,15 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             live,
             model,
         } => {
-            let mut opts = crate::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
+            let mut opts = bench::tui::BenchFramesOptions::new(g.data_dir.clone(), &g.case);
             opts.synthetic_sessions = sessions;
             opts.keys = keys;
             opts.config = g.config.clone();
             if live {
-                let model = model
-                    .as_deref()
-                    .map(|m| super::assess::resolve_model(g, m))
-                    .transpose()?;
+                let model = super::assess::model_arg(g, model.as_deref())?;
                 opts.live = Some(model);
             }
-            print!("{}", crate::tui::bench_frames(&opts)?);
+            print!("{}", bench::tui::bench_frames(&opts)?);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -58,7 +58,7 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     let bar = IngestBar::start(progress.clone());
     let mut file_labels = match &a.labels {
         Some(path) => crate::eval::corpus::file_labels(path)?,
-        None => crate::case::FileLabels::default(),
+        None => crate::ingest::FileLabels::default(),
     };
     file_labels.default_host = a.host.clone();
     let summary = case.ingest(&a.paths, &opts, &file_labels, &rules, &g.config, &progress)?;

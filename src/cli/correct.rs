@@ -44,7 +44,7 @@ pub fn correct(g: &Globals, a: CorrectArgs) -> Result<ExitCode> {
         .map(|t| t.trim().to_ascii_uppercase())
         .filter(|t| !t.is_empty())
         .collect();
-    let shown = crate::assess::shown_assessment(&case, &session.id)?;
+    let shown = case.store.latest_assessment(&session.id)?;
     let c = Correction {
         id: 0,
         case_name: case.name.clone(),

@@ -1,27 +1,22 @@
 //! `lookout eval`: every method's verdicts on a labelled case, scored by `crate::eval`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::Globals;
-use crate::assess::run::{input_with_examples, load_assessor};
+use crate::assess::input;
+use crate::assess::run::load_assessor;
+use crate::assess::{AssessInput, Assessor};
 use crate::case::Case;
-use crate::eval::split::host_key;
-use crate::eval::{
-    EvalOptions, LabelTable, Prediction, Report, Split, TacticMap, Truth, evaluate, kfold_by_host,
-    parse_methods, parse_prevalences, rules_note, rules_prediction, truths_for_sessions,
-};
-use crate::event::{Cause, Risk};
-use crate::learn::Prior;
+use crate::eval::run::{EvalCase, RunOptions};
+use crate::eval::{Report, parse_methods, parse_prevalences};
+use crate::event::Event;
 use crate::learn::examples::prior_examples;
+use crate::learn::{Example, Prior};
 use crate::sessions::Session;
 use crate::store::Store;
 
@@ -98,305 +93,74 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
 }
 
 /// Scores the methods of `a` on the labelled sessions of `g.case` (only those of `hosts` when
-/// given, as [`host_key`]s: `train` evaluates on the hosts it held out).
+/// given, as host keys: `train` evaluates on the hosts it held out).
 pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Result<Report> {
-    let methods = parse_methods(&a.methods).map_err(anyhow::Error::msg)?;
-    let prevalences = parse_prevalences(&a.prevalence).map_err(anyhow::Error::msg)?;
-    let case = Case::open(&g.data_dir, &g.case)?;
-    let sessions = case.sessions()?;
-    let table = a.labels.as_deref().map(LabelTable::read).transpose()?;
-    let (mut truths, sources) =
-        truths_for_sessions(&sessions, table.as_ref(), |s| session_sources(&case, s));
-    if let Some(hosts) = hosts {
-        truths.retain(|t| hosts.contains(&host_key(&t.host)));
-    }
-    anyhow::ensure!(
-        !truths.is_empty(),
-        "case `{}` has no labelled sessions{}: ingest with --label/--labels or pass --labels FILE",
-        case.name,
-        if hosts.is_some() {
-            " on the held-out hosts"
-        } else {
-            ""
-        }
-    );
-    let truths = sample(truths, a.sample, a.seed);
-    let by_id: BTreeMap<&str, &Session> = sessions.iter().map(|s| (s.id.as_str(), s)).collect();
-    let folds = kfold_by_host(&truths, a.folds, a.seed);
-    let split = if folds.is_empty() {
-        Split::Other {
-            description: "one host only: no by-host split possible, learned methods left out"
-                .into(),
-        }
-    } else {
-        Split::KfoldByHost {
-            k: folds.len(),
-            seed: a.seed,
-        }
-    };
-    let mut opts = EvalOptions {
-        prevalences,
+    let opts = RunOptions {
+        methods: parse_methods(&a.methods).map_err(anyhow::Error::msg)?,
+        prevalences: parse_prevalences(&a.prevalence).map_err(anyhow::Error::msg)?,
+        labels: a.labels.as_deref(),
+        folds: a.folds,
         seed: a.seed,
-        description: Some(format!(
-            "case `{}`: {} labelled sessions ({} from a labels file, {} from ingest labels, {} \
-             unlabelled left out){}",
-            case.name,
-            truths.len(),
-            sources.from_file,
-            sources.from_ingest,
-            sources.unlabelled,
-            if a.sample > 0 {
-                format!(
-                    "; a stratified sample of at most {} (seed {})",
-                    a.sample, a.seed
-                )
-            } else {
-                String::new()
-            }
-        )),
-        tactics: tactic_map(),
-        ..Default::default()
+        sample: a.sample,
+        fewshot: g.config.model.fewshot,
+        hosts,
     };
-    let mut results: Vec<(String, Vec<Prediction>)> = Vec::new();
-    // The fold priors are shared by `learned` and `combined`.
-    let examples = prior_examples(&case)?;
-    let fold_priors: Vec<(BTreeSet<String>, Prior)> = folds
-        .iter()
-        .map(|(_, test)| {
-            let test_ids: BTreeSet<String> = test.iter().cloned().collect();
-            let test_hosts: BTreeSet<String> = truths
-                .iter()
-                .filter(|t| test_ids.contains(&t.session_id))
-                .map(|t| host_key(&t.host))
-                .collect();
-            let train = examples
-                .iter()
-                .filter(|e| !test_ids.contains(&e.session_id))
-                .filter(|e| !test_hosts.contains(&host_key(&e.host)))
-                .cloned()
-                .collect();
-            (test_ids, Prior::train(train))
-        })
-        .collect();
-    let prior_of = |id: &str| {
-        fold_priors
-            .iter()
-            .find(|(t, _)| t.contains(id))
-            .map(|(_, p)| p)
-    };
-    for m in &methods {
-        match m.as_str() {
-            "rules" => {
-                opts.notes.insert(m.clone(), rules_note(Risk::Medium));
-                let preds = truths
-                    .iter()
-                    .filter_map(|t| by_id.get(t.session_id.as_str()))
-                    .map(|s| timed(|| rules_prediction(s)))
-                    .collect();
-                results.push((m.clone(), preds));
-            }
-            "learned" => {
-                opts.splits.insert(m.clone(), split.clone());
-                opts.notes.insert(
-                    m.clone(),
-                    "k nearest labelled or corrected sessions (TF-IDF over session features); \
-                     no neighbour: legitimate"
-                        .into(),
-                );
-                let preds = truths
-                    .iter()
-                    .filter_map(|t| by_id.get(t.session_id.as_str()))
-                    .filter_map(|s| prior_of(&s.id).map(|p| timed(|| learned_prediction(p, s))))
-                    .collect();
-                results.push((m.clone(), preds));
-            }
-            "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
-            "model" | "combined" => {
-                let (model, combined) = model_predictions(
-                    g,
-                    a,
-                    &case,
-                    &truths,
-                    &by_id,
-                    &prior_of,
-                    g.config.model.fewshot,
-                )?;
-                opts.splits.insert("combined".into(), split.clone());
-                opts.notes.insert(
-                    "model".into(),
-                    "the model's own answer (the prompt carries rule hits and the fold's prior)"
-                        .into(),
-                );
-                opts.notes.insert(
-                    "combined".into(),
-                    "the shown verdict: rule floor, prior and model combined".into(),
-                );
-                if methods.iter().any(|x| x == "model") {
-                    results.push(("model".into(), model));
-                }
-                if methods.iter().any(|x| x == "combined") {
-                    results.push(("combined".into(), combined));
-                }
-            }
-            "model+fewshot" => {
-                let n = if g.config.model.fewshot > 0 {
-                    g.config.model.fewshot
-                } else {
-                    FEWSHOT_EXAMPLES
-                };
-                opts.splits.insert(m.clone(), split.clone());
-                opts.notes.insert(
-                    m.clone(),
-                    format!(
-                        "the model's own answer with the {n} nearest labelled or corrected \
-                         sessions of the fold (other hosts) and their verdicts as worked examples \
-                         in the prompt"
-                    ),
-                );
-                let (model, _) = model_predictions(g, a, &case, &truths, &by_id, &prior_of, n)?;
-                results.push((m.clone(), model));
-            }
-            _ => {}
-        }
-    }
-    // Report order follows --methods.
-    results.sort_by_key(|(n, _)| methods.iter().position(|m| m == n));
-    Ok(evaluate(&truths, &results, &opts))
-}
-
-/// The source files of a session's events (for `path` rows of a labels file).
-fn session_sources(case: &Case, s: &Session) -> Vec<String> {
-    let mut out: Vec<String> = case
-        .session_events(s)
-        .map(|evs| evs.into_iter().map(|e| e.source).collect())
-        .unwrap_or_default();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// At most `n` truths, stratified by cause (each cause keeps its share, at least one).
-fn sample(mut truths: Vec<Truth>, n: usize, seed: u64) -> Vec<Truth> {
-    if n == 0 || truths.len() <= n {
-        return truths;
-    }
-    let mut rng = StdRng::seed_from_u64(seed);
-    truths.shuffle(&mut rng);
-    let total = truths.len() as f64;
-    let mut by_cause: BTreeMap<Cause, Vec<Truth>> = BTreeMap::new();
-    for t in truths {
-        by_cause.entry(t.cause).or_default().push(t);
-    }
-    let mut out = Vec::new();
-    for (_, ts) in by_cause {
-        let keep = ((ts.len() as f64 / total) * n as f64).round().max(1.0) as usize;
-        out.extend(ts.into_iter().take(keep));
-    }
-    out
-}
-
-fn timed(f: impl FnOnce() -> Prediction) -> Prediction {
-    let t = Instant::now();
-    let mut p = f();
-    p.latency_ms = t.elapsed().as_secs_f64() * 1000.0;
-    p
-}
-
-fn learned_prediction(prior: &Prior, s: &Session) -> Prediction {
-    match prior.predict(s) {
-        Some(v) => Prediction {
-            session_id: s.id.clone(),
-            cause: v.cause,
-            risk: v.risk,
-            techniques: v
-                .techniques
-                .iter()
-                .filter(|(_, share)| *share >= 0.5)
-                .map(|(t, _)| t.clone())
-                .collect(),
-            latency_ms: 0.0,
+    let case = Case::open(&g.data_dir, &g.case)?;
+    crate::eval::run::report(
+        &CaseEval {
+            g,
+            case: &case,
+            model: a.model.as_deref(),
         },
-        None => Prediction {
-            session_id: s.id.clone(),
-            cause: Cause::Legitimate,
-            risk: Some(Risk::Low),
-            techniques: vec![],
-            latency_ms: 0.0,
-        },
-    }
-}
-
-type Preds = Vec<Prediction>;
-
-/// Worked examples `model+fewshot` puts in the prompt when `model.fewshot` is 0.
-const FEWSHOT_EXAMPLES: usize = 2;
-
-/// Runs the assessor once per session (prompt with the fold's prior, and `fewshot` of its
-/// nearest examples): the model's own answer and the combined verdict.
-fn model_predictions<'a>(
-    g: &Globals,
-    a: &EvalArgs,
-    case: &Case,
-    truths: &[Truth],
-    by_id: &BTreeMap<&str, &Session>,
-    prior_of: &dyn Fn(&str) -> Option<&'a Prior>,
-    fewshot: usize,
-) -> Result<(Preds, Preds)> {
-    let model = a
-        .model
-        .as_deref()
-        .map(|m| super::assess::resolve_model(g, m))
-        .transpose()?;
-    let store = Store::open(&crate::case::store_path(&case.data_dir))?;
-    let assessor = load_assessor(&g.config, &model, false)?.with_store(store);
-    anyhow::ensure!(
-        assessor.has_model(),
-        "the model could not be loaded (see above); run `make setup` or pass --model"
-    );
-    let (mut model_preds, mut combined) = (Vec::new(), Vec::new());
-    let total = truths.len();
-    for (i, t) in truths.iter().enumerate() {
-        let Some(s) = by_id.get(t.session_id.as_str()) else {
-            continue;
-        };
-        let input = input_with_examples(case, s, &g.config, prior_of(&s.id), fewshot)?;
-        match assessor.assess(&input) {
-            Ok(asm) => {
-                let latency = asm.latency_ms as f64;
-                if let Some(mv) = &asm.model_verdict {
-                    model_preds.push(Prediction {
-                        session_id: s.id.clone(),
-                        cause: mv.cause,
-                        risk: Some(mv.risk_level),
-                        techniques: mv.techniques.clone(),
-                        latency_ms: latency,
-                    });
-                }
-                combined.push(Prediction {
-                    session_id: s.id.clone(),
-                    cause: asm.verdict.cause,
-                    risk: Some(asm.verdict.risk_level),
-                    techniques: asm.verdict.techniques.clone(),
-                    latency_ms: latency,
-                });
-            }
-            Err(e) => eprintln!("lookout: session {}: {e}", s.id),
-        }
-        if (i + 1) % 10 == 0 || i + 1 == total {
-            eprintln!("lookout: model {}/{} sessions", i + 1, total);
-        }
-    }
-    Ok((model_preds, combined))
-}
-
-/// Technique -> tactics from the ATT&CK catalog, for the tactic-level match.
-fn tactic_map() -> Option<TacticMap> {
-    let cat = crate::attack::Catalog::load_default().ok()?;
-    Some(
-        cat.iter()
-            .map(|t| (t.id.clone(), t.tactics.clone()))
-            .collect(),
+        &opts,
     )
+}
+
+/// The case as the evaluation reads it, with `--model` for the model methods.
+struct CaseEval<'a> {
+    g: &'a Globals,
+    case: &'a Case,
+    model: Option<&'a str>,
+}
+
+impl EvalCase for CaseEval<'_> {
+    fn name(&self) -> &str {
+        &self.case.name
+    }
+
+    fn sessions(&self) -> Result<Vec<Session>> {
+        self.case.sessions()
+    }
+
+    fn session_events(&self, session: &Session) -> Result<Vec<Event>> {
+        Ok(self.case.view().session_events(session)?)
+    }
+
+    fn prior_examples(&self) -> Result<Vec<Example>> {
+        prior_examples(&self.case.view())
+    }
+
+    fn input(
+        &self,
+        session: &Session,
+        prior: Option<&Prior>,
+        fewshot: usize,
+    ) -> Result<AssessInput> {
+        let prior = prior.map(|p| p as &dyn crate::model::PriorSource);
+        Ok(input::build(
+            &self.case.view(),
+            session,
+            &self.g.config,
+            prior,
+            fewshot,
+        )?)
+    }
+
+    fn assessor(&self) -> Result<Assessor> {
+        let model = super::assess::model_arg(self.g, self.model)?;
+        let store = Store::open(&crate::case::store_path(&self.case.data_dir))?;
+        Ok(load_assessor(&self.g.config, &model, false)?.with_store(store))
+    }
 }
 
 #[cfg(test)]

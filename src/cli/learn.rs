@@ -51,7 +51,7 @@ pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
     let sel = ExportSelection {
         include_confirmed: a.include_confirmed,
     };
-    let items = export_items(&case, &g.config, &catalog, &sel)?;
+    let items = export_items(&case.view(), &g.config, &catalog, &sel)?;
     if items.is_empty() {
         anyhow::bail!(
             "case `{}` has no corrections to export{} (correct sessions with `lookout correct` \
@@ -179,7 +179,12 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     let dataset = match a.dataset {
         Some(d) => d,
         None => {
-            let mut items = export_items(&case, &g.config, &catalog, &ExportSelection::default())?;
+            let mut items = export_items(
+                &case.view(),
+                &g.config,
+                &catalog,
+                &ExportSelection::default(),
+            )?;
             // The analyst's corrections always go in; labelled sessions fill the rest of the
             // cap, chosen before their prompts are built (a corpus has thousands).
             let others = a
@@ -205,7 +210,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 by_case[i].push(s);
             }
             for (other, sessions) in others.iter().zip(&by_case) {
-                items.extend(label_items(other, sessions, &g.config, &catalog)?);
+                items.extend(label_items(&other.view(), sessions, &g.config, &catalog)?);
             }
             anyhow::ensure!(
                 !items.is_empty(),
@@ -233,9 +238,11 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     };
     let base = match a.base {
         Some(b) => b,
-        None => crate::assess::model_file::resolve_model(Some(std::path::Path::new(
-            &g.config.model.path,
-        )))?,
+        None => crate::assess::model_file::resolve_model(
+            &g.data_dir,
+            None,
+            Some(std::path::Path::new(&g.config.model.path)),
+        )?,
     };
     let mut opts = TrainOptions::new(&a.out, &g.data_dir, &dataset, &base);
     opts.method = a.method;

@@ -7,6 +7,7 @@ mod correct;
 mod eval;
 mod learn;
 mod output;
+mod rules;
 mod sessions;
 mod synth;
 mod train_eval;
@@ -52,6 +53,8 @@ pub enum Command {
     Show(sessions::ShowArgs),
     /// Run Sigma rules over the case and summarise hits.
     Detect(sessions::DetectArgs),
+    /// List the Sigma rules that load and the refused ones by reason (no case needed).
+    Rules(rules::RulesArgs),
     /// Benchmarks that print figures (ingest, sessions, Sigma).
     Bench(bench::BenchArgs),
     /// Assess sessions with the local model (rules and the learned prior as evidence).
@@ -87,11 +90,7 @@ pub struct TuiArgs {
 /// The workbench with the real engines: the assess worker and the ATT&CK catalog.
 fn tui_options(g: Globals, a: TuiArgs) -> anyhow::Result<crate::tui::TuiOptions> {
     use crate::tui::live::{CatalogLookup, LiveAssess};
-    let model = a
-        .model
-        .as_deref()
-        .map(|m| assess::resolve_model(&g, m))
-        .transpose()?;
+    let model = assess::model_arg(&g, a.model.as_deref())?;
     let mut o = crate::tui::TuiOptions::new(g.data_dir.clone(), g.case.clone(), g.config.clone());
     o.theme = a.theme;
     o.assess = std::sync::Arc::new(LiveAssess::start(g.data_dir, g.case, g.config, model));
@@ -134,6 +133,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sessions(a)) => sessions::sessions(&g, a),
         Some(Command::Show(a)) => sessions::show(&g, a),
         Some(Command::Detect(a)) => sessions::detect(&g, a),
+        Some(Command::Rules(a)) => rules::rules(&g, a),
         Some(Command::Bench(a)) => bench::bench(&g, a),
         Some(Command::Assess(a)) => assess::assess(&g, a),
         Some(Command::Correct(a)) => correct::correct(&g, a),

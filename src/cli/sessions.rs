@@ -73,16 +73,29 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
     }
     if a.json {
         for s in &list {
-            json_line(&session_json(s))?;
+            let mut v = session_json(s);
+            if let (Some(o), Some(a)) = (v.as_object_mut(), case.store.latest_assessment(&s.id)?) {
+                o.insert(
+                    "verdict".into(),
+                    json!({"cause": a.verdict.cause, "risk_level": a.verdict.risk_level,
+                           "model": a.model_id, "summary": a.verdict.summary}),
+                );
+            }
+            json_line(&v)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} rules",
-        "id", "start", "duration", "host", "actor", "events", "level"
+        "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {:<22} rules",
+        "id", "start", "duration", "host", "actor", "events", "level", "verdict"
     );
     for s in &list {
         let level = s.max_rule_level().map(|l| l.as_str()).unwrap_or("-");
+        // The latest stored verdict: the model's, else the instant one of rules and prior.
+        let verdict = match case.store.latest_assessment(&s.id)? {
+            Some(a) => format!("{} {}", a.verdict.cause, a.verdict.risk_level),
+            None => "-".into(),
+        };
         let rules: Vec<&str> = s
             .detections
             .iter()
@@ -90,7 +103,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
             .map(|d| d.title.as_str())
             .collect();
         println!(
-            "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {}",
+            "{:<16} {:<19} {:>8} {:<18} {:<22} {:>6} {:<8} {:<22} {}",
             s.id,
             short_time(&s.start),
             format!("{}s", s.duration_s),
@@ -98,6 +111,7 @@ pub fn sessions(g: &Globals, a: SessionsArgs) -> Result<ExitCode> {
             one_line(&s.actor, 22),
             s.events,
             level,
+            verdict,
             one_line(&rules.join("; "), 60)
         );
     }
@@ -119,7 +133,9 @@ pub struct ShowArgs {
 pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let s = case.session(&a.session)?;
-    let (timeline, _) = case.timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
+    let (timeline, _) = case
+        .view()
+        .timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
     if a.json {
         json_line(&json!({ "session": session_json(&s), "timeline": timeline }))?;
         return Ok(ExitCode::SUCCESS);
@@ -167,6 +183,10 @@ pub struct DetectArgs {
     pub no_builtin: bool,
     #[arg(long)]
     pub json: bool,
+    /// With --json: every hit as `[rule id, event id]` under `pairs` (for comparing with
+    /// another Sigma engine, see scripts/sigma-agreement.py).
+    #[arg(long, requires = "json")]
+    pub pairs: bool,
 }
 
 pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
@@ -182,9 +202,14 @@ pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
     if a.json {
         json_line(&json!({
             "rules_loaded": report.loaded,
-            "unsupported": report.unsupported.iter().map(|(f, r)| json!({"file": f, "reason": r})).collect::<Vec<_>>(),
+            "unsupported": report.unsupported.iter().map(|r| json!({"file": r.file, "kind": r.kind, "reason": r.to_string()})).collect::<Vec<_>>(),
             "hits": hits.len(),
             "summary": summary,
+            "pairs": if a.pairs {
+                hits.iter().map(|h| json!([h.rule_id, h.event_id])).collect::<Vec<_>>()
+            } else {
+                Vec::new()
+            },
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -193,8 +218,8 @@ pub fn detect(g: &Globals, a: DetectArgs) -> Result<ExitCode> {
         report.loaded,
         report.unsupported.len()
     );
-    for (file, reason) in &report.unsupported {
-        println!("  unsupported: {file}: {}", sanitize(reason));
+    for r in &report.unsupported {
+        println!("  unsupported: {}: {}", r.file, sanitize(&r.to_string()));
     }
     println!("{} hits", hits.len());
     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::hit::Hit;
 use crate::event::{Event, Format, Risk};
+use crate::model::Hit;
 
 /// Thresholds; the defaults suit interactive triage of a few thousand events.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -3,25 +3,102 @@
 //!
 //! Lookup order: the original record field of that exact name (`fields`), then the
 //! normalised field or alternative record names the Sigma name stands for. The parsers keep
-//! original names, so Sysmon/Windows rules mostly hit step one; the mapping covers Security
-//! 4688 names, other formats and records whose parser only filled the normalised fields.
+//! original names, so Sysmon/Windows rules mostly hit step one.
+//!
+//! EVTX records are read as pySigma's Windows pipelines read them (the reference that
+//! scripts/sigma-agreement.py compares with): record names only, plus the `windows-audit`
+//! renames for the Sysmon-taxonomy rules routed to Security 4688 (and 4663 for file access).
+//! A Sysmon name the record lacks is absent, not guessed from lookout's normalised fields.
+//! Other formats (JSON exports, Zeek, web logs) get the broader mapping onto normalised fields.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::ops::Bound;
 
 use rsigma_eval::EventValue;
 use serde_json::{Map, Value};
 
-use crate::event::Event;
+use crate::event::{Event, Format};
 
 /// A borrowed view of one event for rule evaluation.
 pub(crate) struct SigmaView<'a> {
     ev: &'a Event,
+    /// Fields the raw record carries with an empty value, found on the first lookup of a
+    /// field the parsed fields lack (see [`empty_fields`]).
+    empty: OnceCell<Vec<&'a str>>,
 }
 
 impl<'a> SigmaView<'a> {
     pub fn new(ev: &'a Event) -> Self {
-        SigmaView { ev }
+        SigmaView {
+            ev,
+            empty: OnceCell::new(),
+        }
     }
+
+    /// `Some("")` when the raw EVTX record has `field` with an empty value.
+    fn empty_in_raw(&self, field: &str) -> Option<EventValue<'a>> {
+        if self.ev.format != Format::Evtx {
+            return None;
+        }
+        let raw = self.ev.raw.as_str();
+        self.empty
+            .get_or_init(|| empty_fields(raw))
+            .iter()
+            .any(|k| *k == field)
+            .then(|| text(""))
+    }
+
+    /// Names Sigma's Windows pipelines rename on EVTX records: pySigma's `windows-audit`
+    /// field mapping for Sysmon-taxonomy rules routed to Security 4688, and the same for
+    /// `file_access` rules routed to Security 4663 on files (see logsource.rs).
+    fn mapped_evtx(&self, path: &str) -> Option<EventValue<'a>> {
+        let eid = self.ev.event_id.as_deref()?;
+        let security = self
+            .ev
+            .channel
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("Security"));
+        if !security {
+            return None;
+        }
+        match (eid, path) {
+            ("4688", "Image") => self.first(&["NewProcessName"]),
+            ("4688", "ParentImage") => self.first(&["ParentProcessName"]),
+            ("4688", "LogonId") => self.first(&["SubjectLogonId"]),
+            ("4663", "FileName") if self.is_file_object_access() => self.first(&["ObjectName"]),
+            ("4663", "Image") if self.is_file_object_access() => self.first(&["ProcessName"]),
+            _ => None,
+        }
+    }
+}
+
+/// Names of the fields a raw EVTX record (the evtx crate's compact JSON) carries with an
+/// empty value, like Sysmon 8's `"StartModule":""`. The parser drops empty values, but Sigma
+/// tells an empty field (`StartModule: ''`, which must match) from an absent one
+/// (`StartModule: null`), as pySigma's backends do. In compact JSON the bytes `":""` can
+/// only be a key's closing quote, the colon and an empty string (quotes inside strings are
+/// escaped), so a scan finds them without parsing.
+fn empty_fields(raw: &str) -> Vec<&str> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::new();
+    for i in memchr::memmem::find_iter(bytes, b"\":\"\"") {
+        if !matches!(bytes.get(i + 4), Some(b',' | b'}')) {
+            continue;
+        }
+        let Some(start) = bytes[..i].iter().rposition(|&c| c == b'"') else {
+            continue;
+        };
+        let key = &raw[start + 1..i];
+        if !key.is_empty()
+            && key
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            out.push(key);
+        }
+    }
+    out
 }
 
 fn text(s: &str) -> EventValue<'_> {
@@ -34,6 +111,16 @@ impl<'a> SigmaView<'a> {
         keys.iter()
             .find_map(|k| self.ev.fields.get(*k))
             .map(|v| text(v.as_str()))
+    }
+
+    /// A Security 4663 record about a file.
+    fn is_file_object_access(&self) -> bool {
+        self.ev.event_id.as_deref() == Some("4663")
+            && self
+                .ev
+                .fields
+                .get("ObjectType")
+                .is_some_and(|t| t.eq_ignore_ascii_case("File"))
     }
 
     fn norm(&self, v: &'a Option<String>) -> Option<EventValue<'a>> {
@@ -60,6 +147,9 @@ impl<'a> SigmaView<'a> {
                 .norm(&ev.parent_process)
                 .or_else(|| self.first(&["ParentProcessName"])),
             "ProcessId" | "pid" | "process.pid" => Self::num(ev.pid),
+            // Linux audit names (Sysmon for Linux has these under the Sigma names already).
+            "ParentProcessId" | "process.parent.pid" => self.first(&["ppid"]),
+            "CurrentDirectory" | "process.working_directory" => self.first(&["cwd"]),
             "User" | "user" | "UserName" | "user.name" => self.norm(&ev.user),
             "Computer" | "ComputerName" | "Hostname" | "host" | "host.name" => self.norm(&ev.host),
             "EventID" | "event_id" => self.norm(&ev.event_id),
@@ -122,16 +212,63 @@ impl<'a> SigmaView<'a> {
             "cs-host" | "r-dns" => {
                 self.first(&["http_host", "vhost", "host_header", "http.hostname"])
             }
+            // `file_access` rules routed to Security 4663 (see logsource.rs): the object
+            // accessed is the file, but only when the object is a file (4663 also audits
+            // registry keys and kernel objects).
+            "FileName" if self.is_file_object_access() => self.first(&["ObjectName"]),
             "message" | "Message" | "msg" => Some(text(ev.message.as_str())),
             _ => None,
         }
     }
 }
 
+impl<'a> SigmaView<'a> {
+    /// Audit fields an event holds once per record: `type` (an event merges SYSCALL, EXECVE,
+    /// PATH… records; a rule for any of them sees its type) and the PATH records' fields,
+    /// kept as `path.<item>.<name>`. Any member matching counts, as for a JSON array.
+    fn audit_multi(&self, path: &str) -> Option<EventValue<'a>> {
+        let f = &self.ev.fields;
+        if path == "type" {
+            let types = f.get("audit_types")?;
+            return Some(EventValue::Array(types.split(' ').map(text).collect()));
+        }
+        if !matches!(
+            path,
+            "name"
+                | "nametype"
+                | "inode"
+                | "dev"
+                | "mode"
+                | "ouid"
+                | "ogid"
+                | "rdev"
+                | "objtype"
+                | "OUID"
+                | "OGID"
+        ) {
+            return None;
+        }
+        let values: Vec<EventValue<'a>> = f
+            .range::<str, _>((Bound::Included("path."), Bound::Excluded("path/")))
+            .filter(|(k, _)| k.rsplit_once('.').is_some_and(|(_, name)| name == path))
+            .map(|(_, v)| text(v.as_str()))
+            .collect();
+        (!values.is_empty()).then_some(EventValue::Array(values))
+    }
+}
+
 impl rsigma_eval::Event for SigmaView<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        if self.ev.format == Format::Auditd
+            && let Some(v) = self.audit_multi(path)
+        {
+            return Some(v);
+        }
         if let Some(v) = self.ev.fields.get(path) {
             return Some(text(v.as_str()));
+        }
+        if self.ev.format == Format::Evtx {
+            return self.mapped_evtx(path).or_else(|| self.empty_in_raw(path));
         }
         self.mapped(path)
     }

@@ -80,6 +80,32 @@ fn expand_item(item: DetectionItem) -> Vec<DetectionItem> {
     }
 }
 
+/// Field-less items with only `|all` (`'|all': [dd, 'if=']`, "every keyword appears"):
+/// rsigma compiles them as whole-value equality, so they never match inside a record, while
+/// Sigma keywords (and pySigma) match substrings. We add `contains`.
+pub(crate) fn fix_keyword_all(rule: &mut SigmaRule) {
+    fn walk(det: &mut Detection) {
+        match det {
+            Detection::AllOf(items) => {
+                for item in items {
+                    let f = &mut item.field;
+                    if f.name.is_none()
+                        && !f.modifiers.is_empty()
+                        && f.modifiers.iter().all(|m| *m == Modifier::All)
+                    {
+                        f.modifiers.push(Modifier::Contains);
+                    }
+                }
+            }
+            Detection::AnyOf(subs) | Detection::And(subs) => subs.iter_mut().for_each(walk),
+            Detection::ArrayMatch { body, .. } => walk(body),
+            Detection::Conditional { named, .. } => named.values_mut().for_each(walk),
+            Detection::Keywords(_) => {}
+        }
+    }
+    rule.detection.named.values_mut().for_each(walk);
+}
+
 fn utf16(s: &str, to_bytes: fn(u16) -> [u8; 2], bom: bool) -> Vec<u8> {
     let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
     for unit in s.encode_utf16() {

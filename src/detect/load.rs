@@ -10,11 +10,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rsigma_eval::{CompiledRule, compile_rule};
-use rsigma_parser::{LogSource, SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{LogSource, SigmaRule, Status, parse_sigma_yaml};
 use serde::Serialize;
 
-use super::fixups::fix_base64offset;
+use super::fixups::{fix_base64offset, fix_keyword_all};
 use super::logsource::Route;
+use super::refusal::{Refusal, RefusalKind};
 use super::tags::attack_tags;
 use crate::event::Risk;
 
@@ -22,8 +23,16 @@ use crate::event::Risk;
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LoadReport {
     pub loaded: usize,
-    /// `(file, reason)` for each rule, document or file that could not be used.
-    pub unsupported: Vec<(String, String)>,
+    /// Each rule, document, file or skipped folder that could not be used, with why.
+    pub unsupported: Vec<Refusal>,
+}
+
+impl LoadReport {
+    /// Refusals other than log sources lookout does not ingest: rule defects, duplicates,
+    /// unreadable files (what a user should look at).
+    pub fn defects(&self) -> impl Iterator<Item = &Refusal> {
+        self.unsupported.iter().filter(|r| !r.kind.is_logsource())
+    }
 }
 
 /// A loaded rule's metadata, for listings, evidence and hits.
@@ -55,10 +64,19 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    fn unsupported(&mut self, file: &str, reason: impl Into<String>) {
-        self.report
-            .unsupported
-            .push((file.to_string(), reason.into()));
+    fn refuse(
+        &mut self,
+        file: &str,
+        rule: Option<&str>,
+        kind: RefusalKind,
+        detail: impl Into<String>,
+    ) {
+        self.report.unsupported.push(Refusal {
+            file: file.to_string(),
+            rule: rule.map(str::to_string),
+            kind,
+            detail: detail.into(),
+        });
     }
 
     /// Adds every document of one YAML text; never fails, problems go to the report.
@@ -66,42 +84,66 @@ impl Builder {
         let collection = match parse_sigma_yaml(text) {
             Ok(c) => c,
             Err(e) => {
-                self.unsupported(file, format!("not a Sigma rule: {e}"));
+                self.refuse(
+                    file,
+                    None,
+                    problem_kind(&e.to_string(), RefusalKind::Parse),
+                    e.to_string(),
+                );
                 return;
             }
         };
         for err in &collection.errors {
-            self.unsupported(file, format!("parse error: {err}"));
+            self.refuse(
+                file,
+                None,
+                problem_kind(err, RefusalKind::Parse),
+                err.clone(),
+            );
         }
         for c in &collection.correlations {
-            self.unsupported(
+            self.refuse(
                 file,
+                Some(&c.title),
+                RefusalKind::Correlation,
                 format!(
-                    "`{}`: correlation rules ({}) aggregate many events; the per-event matcher \
-                     does not run them (see detect::detectors for thresholds)",
-                    c.title,
+                    "`{}` aggregates many events; the per-event matcher does not run it \
+                     (see detect::detectors for thresholds)",
                     c.correlation_type.as_str()
                 ),
             );
         }
         for f in &collection.filters {
-            self.unsupported(
+            self.refuse(
                 file,
-                format!("`{}`: filter documents are not supported", f.title),
+                Some(&f.title),
+                RefusalKind::Filter,
+                "filter documents are not supported",
             );
         }
         if collection.is_empty() && collection.errors.is_empty() {
-            self.unsupported(file, "no Sigma rule in file");
+            self.refuse(file, None, RefusalKind::NotARule, "no rule document");
         }
         for rule in collection.rules {
             let title = rule.title.clone();
-            if let Err(reason) = self.add_rule(file, rule) {
-                self.unsupported(file, format!("`{title}`: {reason}"));
+            if let Err((kind, detail)) = self.add_rule(file, rule) {
+                self.refuse(file, Some(&title), kind, detail);
             }
         }
     }
 
-    fn add_rule(&mut self, file: &str, mut rule: SigmaRule) -> Result<(), String> {
+    fn add_rule(&mut self, file: &str, mut rule: SigmaRule) -> Result<(), (RefusalKind, String)> {
+        if let Some(s) = rule
+            .status
+            .filter(|s| matches!(s, Status::Deprecated | Status::Unsupported))
+        {
+            let status = if s == Status::Deprecated {
+                "deprecated"
+            } else {
+                "unsupported"
+            };
+            return Err((RefusalKind::Deprecated, format!("status: {status}")));
+        }
         let ls = &rule.logsource;
         let route = Route::new(
             ls.product.as_deref(),
@@ -111,12 +153,17 @@ impl Builder {
         let logsource = logsource_label(ls);
         let id = rule.id.clone().unwrap_or_else(|| rule.title.clone());
         if let Some(first) = self.seen.get(&id) {
-            return Err(format!(
-                "duplicate rule id {id} (already loaded from {first})"
+            return Err((
+                RefusalKind::Duplicate,
+                format!("id {id} already loaded from {first}"),
             ));
         }
         fix_base64offset(&mut rule);
-        let mut compiled = compile_rule(&rule).map_err(|e| format!("does not compile: {e}"))?;
+        fix_keyword_all(&mut rule);
+        let mut compiled = compile_rule(&rule).map_err(|e| {
+            let msg = e.to_string();
+            (problem_kind(&msg, RefusalKind::Compile), msg)
+        })?;
         let index = self.rules.len();
         compiled.id = Some(index.to_string());
         let (techniques, tactics) = attack_tags(&rule.tags);
@@ -143,30 +190,128 @@ impl Builder {
         Ok(())
     }
 
-    /// Adds every `.yml`/`.yaml` under `dir` (recursive, sorted for a stable order).
+    /// Adds every `.yml`/`.yaml` under `dir` (recursive, sorted for a stable order). A SigmaHQ
+    /// checkout is taken as is: its rule folders are loaded, the folders of rules not meant to
+    /// run (`deprecated/`, `unsupported/`, `rules-placeholder/`) are skipped and reported, and
+    /// everything else (`tests/`, `.github/`, `other/`) is left alone.
     pub fn add_dir(&mut self, dir: &Path) {
         if !dir.is_dir() {
-            self.unsupported(&dir.display().to_string(), "rule folder not found");
+            self.refuse(
+                &dir.display().to_string(),
+                None,
+                RefusalKind::Io,
+                "rule folder not found",
+            );
             return;
         }
+        if is_sigmahq_checkout(dir) {
+            for name in SIGMAHQ_RULE_FOLDERS {
+                let sub = dir.join(name);
+                if sub.is_dir() {
+                    self.add_tree(&sub);
+                }
+            }
+            for name in SIGMAHQ_SKIPPED_FOLDERS {
+                let sub = dir.join(name);
+                if sub.is_dir() {
+                    self.skip_folder(&sub);
+                }
+            }
+        } else {
+            self.add_tree(&dir.to_path_buf());
+        }
+    }
+
+    /// Every rule file under `dir`, except in hidden folders and in folders named like
+    /// SigmaHQ's skipped ones (reported once each).
+    fn add_tree(&mut self, dir: &PathBuf) {
         let mut files: Vec<PathBuf> = Vec::new();
-        for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+        let mut skipped: Vec<PathBuf> = Vec::new();
+        let walk = walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| {
+                if e.depth() == 0 || !e.file_type().is_dir() {
+                    return true;
+                }
+                let name = e.file_name().to_string_lossy();
+                if SIGMAHQ_SKIPPED_FOLDERS.contains(&name.as_ref()) {
+                    skipped.push(e.path().to_path_buf());
+                    return false;
+                }
+                !name.starts_with('.')
+            });
+        let mut errors = Vec::new();
+        for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_file() && is_yaml(e.path()) => {
                     files.push(e.into_path());
                 }
                 Ok(_) => {}
-                Err(e) => self.unsupported(&dir.display().to_string(), format!("walk error: {e}")),
+                Err(e) => errors.push(e.to_string()),
             }
+        }
+        for e in errors {
+            self.refuse(&dir.display().to_string(), None, RefusalKind::Io, e);
         }
         files.sort();
         for path in files {
             let name = path.display().to_string();
             match std::fs::read_to_string(&path) {
                 Ok(text) => self.add_source(&name, &text),
-                Err(e) => self.unsupported(&name, format!("cannot read: {e}")),
+                Err(e) => self.refuse(&name, None, RefusalKind::Io, e.to_string()),
             }
         }
+        skipped.sort();
+        for folder in skipped {
+            self.skip_folder(&folder);
+        }
+    }
+
+    fn skip_folder(&mut self, folder: &Path) {
+        let n = walkdir::WalkDir::new(folder)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && is_yaml(e.path()))
+            .count();
+        self.refuse(
+            &folder.display().to_string(),
+            None,
+            RefusalKind::SkippedFolder,
+            format!("{n} rule files not loaded (not meant to run as they are)"),
+        );
+    }
+}
+
+/// The folders of a SigmaHQ checkout whose rules run as they are.
+const SIGMAHQ_RULE_FOLDERS: [&str; 5] = [
+    "rules",
+    "rules-threat-hunting",
+    "rules-emerging-threats",
+    "rules-compliance",
+    "rules-dfir",
+];
+
+/// Folders of rules that are not meant to run: retired rules, rules for features backends
+/// lack, and rules whose `%placeholders%` must be filled in per site first.
+const SIGMAHQ_SKIPPED_FOLDERS: [&str; 3] = ["deprecated", "unsupported", "rules-placeholder"];
+
+/// A SigmaHQ checkout's root: a `rules/` folder beside another of its known folders.
+fn is_sigmahq_checkout(dir: &Path) -> bool {
+    dir.join("rules").is_dir()
+        && SIGMAHQ_RULE_FOLDERS[1..]
+            .iter()
+            .chain(SIGMAHQ_SKIPPED_FOLDERS.iter())
+            .any(|f| dir.join(f).is_dir())
+}
+
+/// Parser messages about modifiers are their own kind: they name a Sigma feature, not a typo.
+fn problem_kind(message: &str, otherwise: RefusalKind) -> RefusalKind {
+    let m = message.to_ascii_lowercase();
+    if m.contains("unknown modifier") || m.contains("not a value modifier") {
+        RefusalKind::Modifier
+    } else {
+        otherwise
     }
 }
 

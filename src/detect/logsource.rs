@@ -5,6 +5,7 @@
 //! event into [`Facts`] (computed once per event), so that most rules are skipped per event
 //! without looking at their detection.
 
+use super::refusal::RefusalKind;
 use crate::event::{Event, Format};
 
 /// The kind of record an event is, derived once per event from its format and channel.
@@ -18,12 +19,16 @@ pub(crate) enum Source {
     PowerShell,
     /// The classic `Windows PowerShell` channel (400/600/800).
     PowerShellClassic,
+    /// The `Microsoft-Windows-Kernel-File` ETW provider (file access and renames).
+    KernelFile,
     /// Any other Windows channel (compared by name when a rule names a service).
     OtherWindows,
     /// Sysmon for Linux (`Linux-Sysmon/Operational`).
     LinuxSysmon,
     AuthLog,
     Syslog,
+    /// Linux audit events (`audit.log`), the records of one event merged.
+    Auditd,
     WebAccess,
     WebError,
     Zeek,
@@ -42,6 +47,7 @@ impl Source {
                 | Source::Application
                 | Source::PowerShell
                 | Source::PowerShellClassic
+                | Source::KernelFile
                 | Source::OtherWindows
         )
     }
@@ -62,6 +68,9 @@ pub(crate) struct Facts<'a> {
 
 const SYSMON_CHANNEL: &str = "Microsoft-Windows-Sysmon/Operational";
 const PS_CHANNEL: &str = "Microsoft-Windows-PowerShell/Operational";
+/// PowerShell 7's channel; pySigma's `powershell` service names both.
+const PS_CORE_CHANNEL: &str = "PowerShellCore/Operational";
+const KERNEL_FILE: &str = "Microsoft-Windows-Kernel-File";
 const PS_CLASSIC_CHANNEL: &str = "Windows PowerShell";
 const LINUX_SYSMON_CHANNEL: &str = "Linux-Sysmon/Operational";
 
@@ -104,6 +113,7 @@ fn classify(ev: &Event, channel: Option<&str>) -> Source {
     match ev.format {
         Format::AuthLog => return Source::AuthLog,
         Format::Syslog => return Source::Syslog,
+        Format::Auditd => return Source::Auditd,
         Format::WebAccess => return Source::WebAccess,
         Format::ApacheError => return Source::WebError,
         Format::ZeekJson | Format::ZeekTsv => return Source::Zeek,
@@ -130,11 +140,22 @@ fn classify(ev: &Event, channel: Option<&str>) -> Source {
     if is("Application") {
         return Source::Application;
     }
-    if is(PS_CHANNEL) {
+    if is(PS_CHANNEL) || is(PS_CORE_CHANNEL) {
         return Source::PowerShell;
     }
     if is(PS_CLASSIC_CHANNEL) {
         return Source::PowerShellClassic;
+    }
+    let kernel_file = ev
+        .provider
+        .as_deref()
+        .is_some_and(|p| p.eq_ignore_ascii_case(KERNEL_FILE))
+        || channel.is_some_and(|c| {
+            c.get(..KERNEL_FILE.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(KERNEL_FILE))
+        });
+    if kernel_file {
+        return Source::KernelFile;
     }
     // Windows records without a channel we know: EVTX and Windows JSON are Windows by
     // construction; other JSON counts when it carries a Windows-looking channel.
@@ -170,6 +191,9 @@ enum Product {
 enum Alt {
     /// A source, optionally restricted to some numeric event ids.
     Src(Source, &'static [u32]),
+    /// A Windows channel of our table, compared ignoring case (as pySigma's `Channel`
+    /// condition on a table whose columns collate without case, like Zircolite's).
+    ChannelIs(&'static str),
     /// A Windows channel not in our table, compared ignoring case and punctuation.
     Channel(String),
     /// A syslog program (`sshd`, `sudo`), ignoring case.
@@ -179,13 +203,13 @@ enum Alt {
 }
 
 impl Route {
-    /// Compiles a logsource; `Err` names the part lookout cannot route (the rule is then
-    /// reported as unsupported rather than silently matching nothing or everything).
+    /// Compiles a logsource; `Err` names the part lookout cannot route and its value (the
+    /// rule is then reported as refused rather than silently matching nothing or everything).
     pub fn new(
         product: Option<&str>,
         category: Option<&str>,
         service: Option<&str>,
-    ) -> Result<Route, String> {
+    ) -> Result<Route, (RefusalKind, String)> {
         let norm = |s: Option<&str>| {
             s.map(|v| v.trim().to_ascii_lowercase())
                 .filter(|v| !v.is_empty())
@@ -200,20 +224,20 @@ impl Route {
             Some("apache" | "nginx" | "iis" | "tomcat" | "apache2" | "webserver") => {
                 Some(Product::Web)
             }
-            Some(other) => return Err(format!("logsource product `{other}` is not routed")),
+            Some(other) => return Err((RefusalKind::Product, other.to_string())),
         };
         let category = match c.as_deref() {
             None => None,
             Some(cat) => Some(
                 category_alts(product, cat)
-                    .ok_or_else(|| format!("logsource category `{cat}` is not routed"))?,
+                    .ok_or_else(|| (RefusalKind::Category, cat.to_string()))?,
             ),
         };
         let service = match s.as_deref() {
             None => None,
             Some(svc) => Some(
                 service_alts(product, svc)
-                    .ok_or_else(|| format!("logsource service `{svc}` is not routed"))?,
+                    .ok_or_else(|| (RefusalKind::Service, svc.to_string()))?,
             ),
         };
         Ok(Route {
@@ -230,7 +254,7 @@ impl Route {
                 Product::Linux => {
                     matches!(
                         f.source,
-                        Source::AuthLog | Source::Syslog | Source::LinuxSysmon
+                        Source::AuthLog | Source::Syslog | Source::LinuxSysmon | Source::Auditd
                     )
                 }
                 Product::Zeek => f.source == Source::Zeek,
@@ -253,6 +277,9 @@ fn alt_accepts(alt: &Alt, f: &Facts<'_>) -> bool {
     match alt {
         Alt::Src(src, ids) => {
             *src == f.source && (ids.is_empty() || f.eid.is_some_and(|e| ids.contains(&e)))
+        }
+        Alt::ChannelIs(wanted) => {
+            f.source.is_windows() && f.channel.is_some_and(|c| c.eq_ignore_ascii_case(wanted))
         }
         Alt::Channel(wanted) => {
             f.source.is_windows() && f.channel.is_some_and(|c| loose_contains(c, wanted))
@@ -305,7 +332,10 @@ fn category_alts(product: Option<Product>, cat: &str) -> Option<Vec<Alt>> {
     let windows = !linux;
     let alts = match cat {
         // 4688 carries the same facts as Sysmon 1 under other field names; fields.rs maps them.
-        "process_creation" if linux => vec![lsysmon(&[1])],
+        // On Linux, audit's merged execve events carry them too (image, command line, ppid).
+        "process_creation" if linux => {
+            vec![lsysmon(&[1]), Alt::Kind(S::Auditd, "EXECVE".into())]
+        }
         "process_creation" => vec![sysmon(&[1]), Alt::Src(S::Security, &[4688])],
         "network_connection" if linux => vec![lsysmon(&[3])],
         "network_connection" => vec![sysmon(&[3])],
@@ -330,6 +360,21 @@ fn category_alts(product: Option<Product>, cat: &str) -> Option<Vec<Alt>> {
         "wmi_event" if windows => vec![sysmon(&[19, 20, 21])],
         "dns_query" if windows => vec![sysmon(&[22])],
         "file_delete" if windows => vec![sysmon(&[23, 26])],
+        // pySigma's sysmon pipeline names 26 separately; SigmaHQ folds it into file_delete.
+        "file_delete_detected" if windows => vec![sysmon(&[26])],
+        // No Sysmon event records a read. SigmaHQ writes these rules for the Kernel-File ETW
+        // provider (12 `Create`, whose FileName is the path opened); Security 4663 ("an
+        // attempt was made to access an object", with object access auditing and a SACL on
+        // the files) carries the same fact as ObjectName/ProcessName, which fields.rs maps
+        // onto FileName/Image when its ObjectType is File.
+        "file_access" if windows => vec![
+            Alt::Src(S::KernelFile, &[12]),
+            Alt::Src(S::Security, &[4663]),
+        ],
+        // Renames: only Kernel-File records them (19 `Rename`, 27 `RenamePath`); Sysmon and
+        // Security do not. Rules read SourceFilename/TargetFilename, which collectors that
+        // resolve the rename (as SigmaHQ's rule assumes) add to the record.
+        "file_rename" if windows => vec![Alt::Src(S::KernelFile, &[19, 27])],
         "clipboard_capture" if windows => vec![sysmon(&[24])],
         "process_tampering" if windows => vec![sysmon(&[25])],
         "file_block_executable" if windows => vec![sysmon(&[27])],
@@ -365,7 +410,8 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
                 ])]
             }
             "sysmon" => src(S::LinuxSysmon),
-            // auditd, clamav, …: no parser produces those records.
+            "auditd" => src(S::Auditd),
+            // clamav, vsftpd, …: no parser produces those records.
             _ => return None,
         },
         Some(Product::Zeek) => vec![Alt::Kind(S::Zeek, svc.to_string())],
@@ -384,44 +430,81 @@ fn service_alts(product: Option<Product>, svc: &str) -> Option<Vec<Alt>> {
             "powershell" => src(S::PowerShell),
             "powershell-classic" => src(S::PowerShellClassic),
             other => {
-                let channel = windows_channel(other).map_or_else(|| squash(other), squash);
-                if channel.is_empty() {
+                let alts: Vec<Alt> = match windows_channels(other) {
+                    Some(channels) => channels.iter().map(|c| Alt::ChannelIs(c)).collect(),
+                    // A service outside the table: its name is usually the channel's
+                    // distinctive part (`bits-client` in `Microsoft-Windows-Bits-Client/…`).
+                    None => vec![Alt::Channel(squash(other))],
+                };
+                if alts
+                    .iter()
+                    .any(|a| matches!(a, Alt::Channel(c) if c.is_empty()))
+                {
                     return None;
                 }
-                vec![Alt::Channel(channel)]
+                alts
             }
         },
     };
     Some(alts)
 }
 
-/// Channel names of the Windows services Sigma rules use most, where the service name alone
-/// does not spell the channel.
-fn windows_channel(service: &str) -> Option<&'static str> {
+/// The channels of each Windows service, as pySigma's Windows pipelines name them
+/// (`sigma.pipelines.common.windows_logsource_mapping`, the reference Zircolite and sigma-cli
+/// use), plus the services SigmaHQ rules use that the table lacks (`ldap`,
+/// `iis-configuration`, `smbserver-connectivity`) and two older spellings.
+fn windows_channels(service: &str) -> Option<&'static [&'static str]> {
     Some(match service {
-        "taskscheduler" => "Microsoft-Windows-TaskScheduler/Operational",
-        "wmi" => "Microsoft-Windows-WMI-Activity/Operational",
-        "windefend" => "Microsoft-Windows-Windows Defender/Operational",
-        "bits-client" => "Microsoft-Windows-Bits-Client/Operational",
-        "ntlm" => "Microsoft-Windows-NTLM/Operational",
-        "dns-server" => "DNS Server",
-        "firewall-as" => "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall",
-        "codeintegrity-operational" => "Microsoft-Windows-CodeIntegrity/Operational",
-        "driver-framework" => "Microsoft-Windows-DriverFrameworks-UserMode/Operational",
+        "taskscheduler" => &["Microsoft-Windows-TaskScheduler/Operational"],
+        "wmi" => &["Microsoft-Windows-WMI-Activity/Operational"],
+        "dns-server" => &["DNS Server"],
+        "dns-server-audit" => &["Microsoft-Windows-DNS-Server/Audit"],
+        "dns-server-analytic" => &["Microsoft-Windows-DNS-Server/Analytical"],
+        "driver-framework" => &["Microsoft-Windows-DriverFrameworks-UserMode/Operational"],
+        "ntlm" => &["Microsoft-Windows-NTLM/Operational"],
+        "dhcp" => &["Microsoft-Windows-DHCP-Server/Operational"],
+        "msexchange-management" => &["MSExchange Management"],
+        "applocker" => &[
+            "Microsoft-Windows-AppLocker/MSI and Script",
+            "Microsoft-Windows-AppLocker/EXE and DLL",
+            "Microsoft-Windows-AppLocker/Packaged app-Deployment",
+            "Microsoft-Windows-AppLocker/Packaged app-Execution",
+        ],
+        "printservice-admin" => &["Microsoft-Windows-PrintService/Admin"],
+        "printservice-operational" => &["Microsoft-Windows-PrintService/Operational"],
+        "codeintegrity-operational" => &["Microsoft-Windows-CodeIntegrity/Operational"],
+        "smbclient-security" => &["Microsoft-Windows-SmbClient/Security"],
+        "firewall-as" => &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
+        "bits-client" => &["Microsoft-Windows-Bits-Client/Operational"],
+        "windefend" => &["Microsoft-Windows-Windows Defender/Operational"],
         "terminalservices-localsessionmanager" => {
-            "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"
+            &["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"]
         }
-        "terminalservices-remoteconnectionmanager" => {
-            "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
+        "microsoft-servicebus-client" => &["Microsoft-ServiceBus-Client"],
+        "ldap_debug" | "ldap" => &["Microsoft-Windows-LDAP-Client/Debug"],
+        "security-mitigations" => &[
+            "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+            "Microsoft-Windows-Security-Mitigations/User Mode",
+        ],
+        "diagnosis-scripted" => &["Microsoft-Windows-Diagnosis-Scripted/Operational"],
+        "shell-core" => &["Microsoft-Windows-Shell-Core/Operational"],
+        "openssh" => &["OpenSSH/Operational"],
+        "bitlocker" => &["Microsoft-Windows-BitLocker/BitLocker Management"],
+        "vhdmp" => &["Microsoft-Windows-VHDMP/Operational"],
+        "appxdeployment-server" => &["Microsoft-Windows-AppXDeploymentServer/Operational"],
+        "lsa-server" => &["Microsoft-Windows-LSA/Operational"],
+        "appxpackaging-om" => &["Microsoft-Windows-AppxPackaging/Operational"],
+        "dns-client" => &["Microsoft-Windows-DNS Client Events/Operational"],
+        "appmodel-runtime" => &["Microsoft-Windows-AppModel-Runtime/Admin"],
+        "capi2" => &["Microsoft-Windows-CAPI2/Operational"],
+        "certificateservicesclient-lifecycle-system" => {
+            &["Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational"]
         }
-        "rdp" => "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational",
-        "openssh" => "OpenSSH/Operational",
-        "msexchange-management" => "MSExchange Management",
-        "smbclient-security" => "Microsoft-Windows-SmbClient/Security",
-        "printservice-admin" => "Microsoft-Windows-PrintService/Admin",
-        "printservice-operational" => "Microsoft-Windows-PrintService/Operational",
-        "ldap_debug" => "Microsoft-Windows-LDAP-Client/Debug",
-        "applocker" => "Microsoft-Windows-AppLocker",
+        "iis-configuration" => &["Microsoft-IIS-Configuration/Operational"],
+        "smbserver-connectivity" => &["Microsoft-Windows-SMBServer/Connectivity"],
+        "terminalservices-remoteconnectionmanager" | "rdp" => {
+            &["Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"]
+        }
         _ => return None,
     })
 }

@@ -2,25 +2,24 @@
 //!
 //! `load` parses and compiles rules (rsigma), `logsource` routes them to the events they are
 //! written for, `fields` maps Sigma field names onto our `Event`, `ruleset` matches, and
-//! `detectors` counts across events (brute force, scans), `summary`/`bench` serve
-//! `lookout detect` and `lookout bench`.
+//! `detectors` counts across events (brute force, scans), `summary` serves `lookout detect`
+//! (the matching benchmark belongs to `lookout bench`).
 
-mod bench;
 mod builtin;
 mod detectors;
 mod fields;
 mod fixups;
-pub mod hit;
 mod load;
 mod logsource;
+mod refusal;
 mod ruleset;
 mod summary;
 mod tags;
 
-pub use bench::{BenchResult, bench, bench_detail};
+pub use crate::model::Hit;
 pub use detectors::{DetectorConfig, detectors, detectors_with};
-pub use hit::Hit;
 pub use load::{LoadReport, RuleInfo};
+pub use refusal::{ReasonGroup, Refusal, RefusalKind, by_reason};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 

@@ -6,10 +6,10 @@ use rsigma_eval::Engine;
 
 use super::builtin::BUILTIN_RULES;
 use super::fields::SigmaView;
-use super::hit::Hit;
 use super::load::{Builder, LoadReport, RuleInfo};
 use super::logsource::{Facts, Route};
 use crate::event::Event;
+use crate::model::Hit;
 
 /// Rules sharing one logsource route, in one rsigma engine (which indexes them by field).
 struct Group {

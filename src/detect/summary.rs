@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::hit::Hit;
 use crate::event::Risk;
+use crate::model::Hit;
 
 /// Hits of one rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]

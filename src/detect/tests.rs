@@ -1,7 +1,7 @@
 //! Unit tests of the matcher: one test per modifier and condition form (match and non-match),
 //! logsource routing and field mapping, on hand-made events.
 
-use super::RuleSet;
+use super::{RefusalKind, RuleSet};
 use crate::event::{Event, Format};
 
 /// A Sysmon event with the given id and original fields.
@@ -224,6 +224,28 @@ fn keyword_lists_match_message_and_raw() {
     assert!(!fires(&rs, &miss));
 }
 
+/// Regression: field-less `'|all'` keywords (12 SigmaHQ rules, e.g. auditd binary padding)
+/// compiled to whole-value equality and never fired.
+#[test]
+fn keywords_with_all_need_every_word_somewhere() {
+    let rs = rule(
+        "    product: linux\n    service: auth",
+        "    kw:\n        '|all':\n            - 'dd'\n            - 'if='\n    condition: kw",
+    );
+    let hit = line(
+        Format::AuthLog,
+        None,
+        "Mar 3 h sudo: bob : COMMAND=/bin/dd if=/dev/zero",
+    );
+    assert!(fires(&rs, &hit));
+    let miss = line(
+        Format::AuthLog,
+        None,
+        "Mar 3 h sudo: bob : COMMAND=/bin/dd of=/tmp/x",
+    );
+    assert!(!fires(&rs, &miss));
+}
+
 #[test]
 fn selection_as_list_of_maps_is_or() {
     let rs = proc_rule(
@@ -410,7 +432,7 @@ fn unsupported_rules_are_reported_with_reasons() {
     ]);
     assert_eq!(rs.len(), 0);
     assert_eq!(report.loaded, 0);
-    let files: Vec<&str> = report.unsupported.iter().map(|(f, _)| f.as_str()).collect();
+    let files: Vec<&str> = report.unsupported.iter().map(|r| r.file.as_str()).collect();
     for f in [
         "corr.yml", "mod.yml", "agg.yml", "ls.yml", "re.yml", "junk.yml",
     ] {
@@ -424,8 +446,8 @@ fn unsupported_rules_are_reported_with_reasons() {
         report
             .unsupported
             .iter()
-            .find(|(x, _)| x == f)
-            .map(|(_, r)| r.clone())
+            .find(|r| r.file == f)
+            .map(|r| r.to_string())
             .unwrap_or_default()
     };
     assert!(
@@ -448,7 +470,8 @@ fn duplicate_ids_are_reported_once_loaded() {
     let (rs, report) = RuleSet::from_sources([("a.yml", y), ("b.yml", y)]);
     assert_eq!(rs.len(), 1);
     assert_eq!(report.unsupported.len(), 1);
-    assert!(report.unsupported[0].1.contains("duplicate"));
+    assert!(report.unsupported[0].to_string().contains("duplicate"));
+    assert_eq!(report.unsupported[0].kind, RefusalKind::Duplicate);
 }
 
 #[test]

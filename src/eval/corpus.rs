@@ -8,8 +8,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::case::FileLabels;
 use crate::event::{Cause, Label};
+use crate::ingest::FileLabels;
 
 pub fn file_labels(labels_tsv: &Path) -> Result<FileLabels> {
     let text = std::fs::read_to_string(labels_tsv)

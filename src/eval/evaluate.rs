@@ -6,7 +6,7 @@ use super::metrics::{Counts, binary_scores, cause_scores, cost_scores, ratio, ri
 use super::report::{DatasetSummary, MethodReport, REPORT_VERSION, Report};
 use super::resample::{ResamplePlan, prevalence_points};
 use super::split::{Split, host_key};
-use super::techniques::{TacticMap, technique_scores};
+use super::techniques::{SameTechnique, TacticMap, technique_scores};
 use super::types::{Prediction, Truth, normalise_techniques};
 use crate::event::Cause;
 
@@ -69,6 +69,9 @@ pub struct EvalOptions {
     pub resample_rounds: u32,
     /// Technique -> tactics, for the tactic-level match; `None` leaves it out.
     pub tactics: Option<TacticMap>,
+    /// Ids of one technique across ATT&CK versions and revocations; empty: ids count as
+    /// written.
+    pub same_technique: SameTechnique,
     /// Which split each method's predictions were made under; unlisted methods: `Split::None`.
     pub splits: BTreeMap<String, Split>,
     /// How each method decides, for the report (e.g. `rules::rules_note`).
@@ -85,6 +88,7 @@ impl Default for EvalOptions {
             resample_size: None,
             resample_rounds: 20,
             tactics: None,
+            same_technique: SameTechnique::new(),
             splits: BTreeMap::new(),
             notes: BTreeMap::new(),
             description: None,
@@ -205,7 +209,7 @@ fn score_method(
         at_prevalence: prevalence_points(&outcomes, &counts, &opts.prevalences, plan),
         cause: cause_scores(causes),
         risk: risk_scores(risks),
-        techniques: technique_scores(&tech_pairs, opts.tactics.as_ref()),
+        techniques: technique_scores(&tech_pairs, opts.tactics.as_ref(), &opts.same_technique),
         // Cost is a property of the method, labelled or not: every distinct prediction counts.
         cost: cost_scores(by_id.values().map(|p| p.latency_ms)),
     }

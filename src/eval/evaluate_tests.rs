@@ -63,6 +63,18 @@ fn methods() -> Vec<(String, Vec<Prediction>)> {
     vec![("rules".into(), rules), ("model".into(), model)]
 }
 
+/// The choice paragraph holds `text` (shown whole when it does not).
+#[track_caller]
+fn says(r: &Report, text: &str) {
+    assert!(r.choice.contains(text), "{}", r.choice);
+}
+
+/// The choice paragraph opens with `text`.
+#[track_caller]
+fn opens_with(r: &Report, text: &str) {
+    assert!(r.choice.starts_with(text), "{}", r.choice);
+}
+
 fn opts() -> EvalOptions {
     let mut o = EvalOptions {
         description: Some("fixture".into()),
@@ -178,18 +190,12 @@ fn tactics_lookup_enables_the_tactic_match() {
 #[test]
 fn report_round_trips_renders_and_compares() {
     let r = evaluate(&truths(), &methods(), &opts());
-    assert!(
-        r.choice
-            .starts_with("**model** has the best MCC (1.00), ahead of rules 0.25."),
-        "{}",
-        r.choice
+    opens_with(
+        &r,
+        "**model** has the best MCC (1.00), ahead of rules 0.25.",
     );
-    assert!(
-        r.choice.contains("precision of 1.00 (no false alarm)"),
-        "{}",
-        r.choice
-    );
-    assert!(r.choice.contains("leads on every count"), "{}", r.choice);
+    says(&r, "precision of 1.00 (no false alarm)");
+    says(&r, "leads on every count");
     let json = r.to_json();
     assert!(!json.contains("NaN"));
     // serde_json parses floats to within an ulp (no `float_roundtrip`): compare figures.
@@ -251,7 +257,7 @@ fn empty_inputs_do_not_panic() {
     let r = evaluate(&[], &[("m".into(), vec![])], &EvalOptions::default());
     assert!(r.to_json().contains("\"mcc\": null"));
     assert!(r.to_markdown().contains("n/a"));
-    assert!(r.choice.contains("undefined"), "{}", r.choice);
+    says(&r, "undefined");
 }
 
 #[test]
@@ -303,30 +309,20 @@ fn choice_states_the_trade_off_when_no_method_leads() {
     let r = evaluate(&truths(), &methods, &opts());
     // Negatives s2, s4, s5, s6: FPR = 1/4; precision at 1% = 0.01 / (0.01 + 0.99/4) = 0.0388;
     // false alarms per true alert (1 − p)/p = 0.2475 / 0.01 = 24.75.
-    assert!(
-        r.choice
-            .starts_with("**rules** has the best MCC (0.71), ahead of model 0.63."),
-        "{}",
-        r.choice
+    opens_with(
+        &r,
+        "**rules** has the best MCC (0.71), ahead of model 0.63.",
     );
-    assert!(r.choice.contains("rules has the highest recall (1.00), at a precision of 0.04 (about 24.8 false alarms per true alert)"), "{}", r.choice);
-    assert!(
-        r.choice
-            .contains("model is the most precise (1.00 at recall 0.50)"),
-        "{}",
-        r.choice
+    says(
+        &r,
+        "rules has the highest recall (1.00), at a precision of 0.04 (about 24.8 false alarms per true alert)",
     );
-    assert!(
-        r.choice.contains("No method leads on every count"),
-        "{}",
-        r.choice
-    );
+    says(&r, "model is the most precise (1.00 at recall 0.50)");
+    says(&r, "No method leads on every count");
     // Two attacks and four benign sessions are too few to choose on.
-    assert!(
-        r.choice
-            .contains("Caution: these figures rest on 2 malicious and 4 other sessions"),
-        "{}",
-        r.choice
+    says(
+        &r,
+        "Caution: these figures rest on 2 malicious and 4 other sessions",
     );
 }
 
@@ -342,9 +338,5 @@ fn ties_go_to_the_better_mcc() {
         ("exact".to_string(), flag(false)),
     ];
     let r = evaluate(&truths, &methods, &opts());
-    assert!(
-        r.choice.contains("exact has the highest recall (1.00)"),
-        "{}",
-        r.choice
-    );
+    says(&r, "exact has the highest recall (1.00)");
 }

@@ -9,6 +9,7 @@
 //! Rows are tried in order and the first match wins. Bad rows are kept as counted problems
 //! (one typo does not void the file); a missing column is an error.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -17,7 +18,7 @@ use super::glob::Glob;
 use super::split::host_key;
 use super::types::split_techniques;
 use crate::event::{Cause, Label, Risk};
-use crate::sessions::Session;
+use crate::sessions::{AccountTries, Session};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LabelsError {
@@ -74,6 +75,8 @@ pub struct SessionRef<'a> {
     pub end: DateTime<Utc>,
     /// Source files of the session's events (empty when unknown: path rows never match).
     pub sources: &'a [String],
+    /// Accounts a remote source's session authenticated as: a user row names any of them.
+    pub accounts: &'a BTreeMap<String, AccountTries>,
 }
 
 impl<'a> SessionRef<'a> {
@@ -85,6 +88,7 @@ impl<'a> SessionRef<'a> {
             start: session.start,
             end: session.end,
             sources,
+            accounts: &session.accounts,
         }
     }
 }
@@ -149,9 +153,10 @@ fn selector_matches(sel: &Selector, s: &SessionRef<'_>) -> bool {
             end,
         } => {
             host.as_deref().is_none_or(|h| host_matches(h, s.host))
-                && user
-                    .as_deref()
-                    .is_none_or(|u| s.user.is_some_and(|su| user_matches(u, su)))
+                && user.as_deref().is_none_or(|u| {
+                    s.user.is_some_and(|su| user_matches(u, su))
+                        || s.accounts.keys().any(|a| user_matches(u, a))
+                })
                 && start.is_none_or(|st| s.end >= st)
                 && end.is_none_or(|en| s.start <= en)
         }

@@ -1,5 +1,7 @@
 //! Tests of the labels-file reader: the project's host/time TSV and the generic columns.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use super::*;
@@ -28,6 +30,7 @@ fn cause_for(
         start: t(start),
         end: t(end),
         sources: &[],
+        accounts: &BTreeMap::new(),
     };
     table.lookup(&s).map(|r| r.label.cause)
 }
@@ -105,6 +108,7 @@ fn first_matching_row_wins() {
         start: t("2026-03-03T01:00:00Z"),
         end: t("2026-03-03T01:05:00Z"),
         sources: &[],
+        accounts: &BTreeMap::new(),
     };
     let row = tb.lookup(&s).unwrap();
     assert_eq!(
@@ -166,6 +170,7 @@ fn generic_tsv_selects_by_session_path_or_host() {
             start: at,
             end: at,
             sources,
+            accounts: &BTreeMap::new(),
         };
         tb.lookup(&s).map(|r| (r.line, r.label.cause))
     };

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::chart::bar_chart;
-use super::report::{Report, format_prevalence};
+use super::report::{MethodReport, Report, format_prevalence};
 
 /// Cells come from method names and labels files: keep them on one line and inside their cell.
 pub(super) fn cell(s: &str) -> String {
@@ -22,7 +22,8 @@ pub(super) fn f3(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
 }
 
-pub(super) fn ms(v: Option<f64>) -> String {
+/// One decimal, or "n/a".
+pub(super) fn dec1(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}"))
 }
 
@@ -37,6 +38,17 @@ pub(super) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
         let _ = writeln!(out, "| {} |", r.join(" | "));
     }
     out.push('\n');
+}
+
+/// A table with one row per method, made by `row`.
+pub(super) fn method_table(
+    out: &mut String,
+    r: &Report,
+    header: &[&str],
+    row: impl Fn(&MethodReport) -> Vec<String>,
+) {
+    let rows: Vec<Vec<String>> = r.methods.iter().map(row).collect();
+    table(out, header, &rows);
 }
 
 const BAR_WIDTH: usize = 30;
@@ -73,22 +85,9 @@ pub fn render(r: &Report) -> String {
     );
 
     o.push_str("## Methods\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
-            vec![
-                cell(&m.name),
-                cell(&m.split.to_string()),
-                cell(m.note.as_deref().unwrap_or("")),
-                m.predictions.to_string(),
-                m.missing.to_string(),
-                m.unlabelled.to_string(),
-            ]
-        })
-        .collect();
-    table(
+    method_table(
         &mut o,
+        r,
         &[
             "method",
             "split",
@@ -97,17 +96,38 @@ pub fn render(r: &Report) -> String {
             "missing",
             "unlabelled",
         ],
-        &rows,
+        |m| {
+            vec![
+                cell(&m.name),
+                cell(&m.split.to_string()),
+                cell(m.note.as_deref().unwrap_or("")),
+                m.predictions.to_string(),
+                m.missing.to_string(),
+                m.unlabelled.to_string(),
+            ]
+        },
     );
     if r.methods.iter().any(|m| m.missing > 0) {
         o.push_str("Missing predictions count as \"not flagged\" (legitimate, no risk).\n\n");
     }
 
     o.push_str("## Malicious vs not\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
+    method_table(
+        &mut o,
+        r,
+        &[
+            "method",
+            "TP",
+            "FP",
+            "TN",
+            "FN",
+            "precision",
+            "recall",
+            "F1",
+            "bal. acc.",
+            "MCC",
+        ],
+        |m| {
             let b = &m.binary;
             let c = &b.counts;
             vec![
@@ -122,23 +142,7 @@ pub fn render(r: &Report) -> String {
                 f3(b.balanced_accuracy),
                 f3(b.mcc),
             ]
-        })
-        .collect();
-    table(
-        &mut o,
-        &[
-            "method",
-            "TP",
-            "FP",
-            "TN",
-            "FN",
-            "precision",
-            "recall",
-            "F1",
-            "bal. acc.",
-            "MCC",
-        ],
-        &rows,
+        },
     );
     let chart = |o: &mut String, title: &str, values: Vec<(&str, Option<f64>)>| {
         let _ = writeln!(

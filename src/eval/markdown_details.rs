@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::markdown::{cell, f3, ms, table};
+use super::markdown::{cell, dec1, f3, method_table, table};
 use super::report::Report;
 use crate::event::Cause;
 
@@ -11,17 +11,9 @@ const MAX_TECHNIQUE_ROWS: usize = 30;
 
 pub(super) fn render_details(r: &Report, o: &mut String) {
     o.push_str("## Cause (3 classes)\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
-            let mut row = vec![cell(&m.name), f3(m.cause.accuracy), f3(m.cause.macro_f1)];
-            row.extend(m.cause.per_class.iter().map(|c| f3(c.f1)));
-            row
-        })
-        .collect();
-    table(
+    method_table(
         o,
+        r,
         &[
             "method",
             "accuracy",
@@ -30,7 +22,11 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
             "F1 legitimate",
             "F1 misconfig.",
         ],
-        &rows,
+        |m| {
+            let mut row = vec![cell(&m.name), f3(m.cause.accuracy), f3(m.cause.macro_f1)];
+            row.extend(m.cause.per_class.iter().map(|c| f3(c.f1)));
+            row
+        },
     );
     let mut header = vec!["truth \\ predicted"];
     header.extend(Cause::ALL.iter().map(|c| c.as_str()));
@@ -49,21 +45,9 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
     }
 
     o.push_str("## Risk level\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
-            vec![
-                cell(&m.name),
-                m.risk.n.to_string(),
-                m.risk.answered.to_string(),
-                f3(m.risk.exact),
-                f3(m.risk.within_one),
-            ]
-        })
-        .collect();
-    table(
+    method_table(
         o,
+        r,
         &[
             "method",
             "with true risk",
@@ -71,14 +55,30 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
             "exact",
             "within one",
         ],
-        &rows,
+        |m| {
+            vec![
+                cell(&m.name),
+                m.risk.n.to_string(),
+                m.risk.answered.to_string(),
+                f3(m.risk.exact),
+                f3(m.risk.within_one),
+            ]
+        },
     );
 
     o.push_str("## ATT&CK techniques\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
+    method_table(
+        o,
+        r,
+        &[
+            "method",
+            "sessions",
+            "exact set",
+            "any overlap",
+            "same parent",
+            "same tactic",
+        ],
+        |m| {
             let t = &m.techniques;
             vec![
                 cell(&m.name),
@@ -88,42 +88,25 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
                 f3(t.parent),
                 f3(t.tactic),
             ]
-        })
-        .collect();
-    table(
-        o,
-        &[
-            "method",
-            "sessions",
-            "exact set",
-            "any overlap",
-            "same parent",
-            "same tactic",
-        ],
-        &rows,
+        },
     );
     technique_coverage(r, o);
 
     o.push_str("## Cost\n\n");
-    let rows: Vec<Vec<String>> = r
-        .methods
-        .iter()
-        .map(|m| {
+    method_table(
+        o,
+        r,
+        &["method", "sessions", "sessions/s", "mean ms", "p95 ms"],
+        |m| {
             let c = &m.cost;
             vec![
                 cell(&m.name),
                 c.n.to_string(),
-                c.sessions_per_s
-                    .map_or_else(|| "n/a".to_string(), |v| format!("{v:.1}")),
-                ms(c.mean_ms),
-                ms(c.p95_ms),
+                dec1(c.sessions_per_s),
+                dec1(c.mean_ms),
+                dec1(c.p95_ms),
             ]
-        })
-        .collect();
-    table(
-        o,
-        &["method", "sessions", "sessions/s", "mean ms", "p95 ms"],
-        &rows,
+        },
     );
 }
 

@@ -5,6 +5,7 @@
 //! [`evaluate`] turns both into a [`Report`] (JSON via serde, Markdown via
 //! [`Report::to_markdown`]); [`compare`] diffs two reports. The `rules` baseline is
 //! [`rules_prediction`]; learning methods get leakage-free folds from [`kfold_by_host`].
+//! [`run::report`] builds every method's predictions over a case's labelled sessions.
 
 mod chart;
 mod choice;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod report;
 pub mod resample;
 pub mod rules;
+pub mod run;
 pub mod split;
 pub mod techniques;
 pub mod truth;
@@ -36,7 +38,7 @@ pub use labels::{LabelRow, LabelTable, LabelsError, Selector, SessionRef};
 pub use report::{MethodReport, Report};
 pub use rules::{DEFAULT_RULE_THRESHOLD, rules_note, rules_prediction, rules_prediction_at};
 pub use split::{Split, kfold_by_host};
-pub use techniques::TacticMap;
+pub use techniques::{SameTechnique, TacticMap};
 pub use truth::{TruthSources, truths_for_sessions};
 pub use types::{Prediction, Truth};
 pub use zeek::ZeekLabeled;

@@ -49,20 +49,11 @@ mod tests {
     fn session(levels: &[(Risk, &[&str], u64)]) -> Session {
         let t = Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap();
         Session {
-            id: "s1".into(),
-            host: "WS01".into(),
             user: Some("bob".into()),
             actor_kind: ActorKind::User,
             actor: "bob".into(),
-            start: t,
-            end: t,
-            duration_s: 0,
-            hour: 10,
-            weekend: false,
-            formats: Default::default(),
             events: 3,
             parsed_events: 3,
-            fallback_events: 0,
             detections: levels
                 .iter()
                 .enumerate()
@@ -75,11 +66,7 @@ mod tests {
                     event_ids: vec![],
                 })
                 .collect(),
-            label: None,
-            content_hash: String::new(),
-            event_ids: Default::default(),
-            processes: vec![],
-            remote_ips: vec![],
+            ..Session::blank("s1", "WS01", t)
         }
     }
 

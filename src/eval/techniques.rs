@@ -1,7 +1,8 @@
 //! ATT&CK technique metrics: exact set, any overlap, same parent, same tactic, and a
 //! per-technique coverage table.
 //!
-//! The technique -> tactics lookup is passed in as plain data ([`TacticMap`]) so that the
+//! The technique -> tactics lookup and the ids that name one technique across ATT&CK
+//! versions are passed in as plain data ([`TacticMap`], [`SameTechnique`]) so that the
 //! evaluator does not depend on the ATT&CK catalog module.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +14,11 @@ use super::types::parent_technique;
 
 /// Technique id (upper-case, `T1003.001`) -> tactic short names (`credential-access`).
 pub type TacticMap = BTreeMap<String, Vec<String>>;
+
+/// Technique id -> the id it counts as (`T1685.005` -> `T1070.001`: a rule's ATT&CK v19 id
+/// and a label's v18 id are one answer; `T1086` -> `T1059.001`: a revoked id and its
+/// successor). Ids not in it count as written. Filled from `attack::Catalog::equivalent_ids`.
+pub type SameTechnique = BTreeMap<String, String>;
 
 /// The tactics of a technique; a sub-technique missing from the map inherits its parent's.
 pub fn tactics_of<'a>(map: &'a TacticMap, technique: &str) -> &'a [String] {
@@ -54,17 +60,23 @@ pub struct TechniqueRow {
 }
 
 /// Scores from `(true techniques, predicted techniques)` per labelled session (normalised
-/// ids). Sessions with no true technique count only towards false alarms in the table.
+/// ids). Sessions with no true technique count only towards false alarms in the table. Ids
+/// are first mapped through `same`, so every figure and the table count a technique once
+/// under the id it counts as.
 pub fn technique_scores(
     pairs: &[(&[String], &[String])],
     tactics: Option<&TacticMap>,
+    same: &SameTechnique,
 ) -> TechniqueScores {
     let (mut n, mut exact, mut partial, mut parent) = (0u64, 0u64, 0u64, 0u64);
     let (mut tactic_n, mut tactic_hits) = (0u64, 0u64);
     let mut rows: BTreeMap<&str, TechniqueRow> = BTreeMap::new();
+    fn key<'a>(same: &'a SameTechnique, x: &'a String) -> &'a str {
+        same.get(x).unwrap_or(x)
+    }
     for &(truth, predicted) in pairs {
-        let t: BTreeSet<&str> = truth.iter().map(String::as_str).collect();
-        let p: BTreeSet<&str> = predicted.iter().map(String::as_str).collect();
+        let t: BTreeSet<&str> = truth.iter().map(|x| key(same, x)).collect();
+        let p: BTreeSet<&str> = predicted.iter().map(|x| key(same, x)).collect();
         for &id in t.union(&p) {
             let row = rows.entry(id).or_insert_with(|| TechniqueRow {
                 technique: id.to_string(),
@@ -164,7 +176,7 @@ mod tests {
             .iter()
             .map(|(t, p)| (t.as_slice(), p.as_slice()))
             .collect();
-        let s = technique_scores(&pairs, Some(&map()));
+        let s = technique_scores(&pairs, Some(&map()), &SameTechnique::new());
         assert_eq!(s.n, 5);
         assert_eq!(s.exact, Some(1.0 / 5.0));
         assert_eq!(s.partial, Some(2.0 / 5.0));
@@ -190,14 +202,39 @@ mod tests {
     #[test]
     fn no_lookup_or_no_techniques_gives_none() {
         let t = v(&["T1003.001"]);
-        let s = technique_scores(&[(&t, &[])], None);
+        let s = technique_scores(&[(&t, &[])], None, &SameTechnique::new());
         assert_eq!((s.tactic, s.exact), (None, Some(0.0)));
-        let s = technique_scores(&[], Some(&map()));
+        let s = technique_scores(&[], Some(&map()), &SameTechnique::new());
         assert_eq!((s.n, s.exact, s.tactic), (0, None, None));
         // Unknown technique: no tactic known, so the session is outside the tactic rate.
         let u = v(&["T9999"]);
-        let s = technique_scores(&[(&u, &u)], Some(&map()));
+        let s = technique_scores(&[(&u, &u)], Some(&map()), &SameTechnique::new());
         assert_eq!((s.tactic, s.tactic_n, s.exact), (None, 0, Some(1.0)));
+    }
+
+    /// Issue 20: a rule's ATT&CK v19 id against a label's v18 id is the same answer.
+    #[test]
+    fn v19_prediction_of_a_v18_label_is_exact() {
+        let mut same = SameTechnique::new();
+        same.insert("T1685.005".into(), "T1070.001".into());
+        let mut m = map();
+        m.insert("T1070.001".into(), v(&["defense-evasion"]));
+        let (t, p) = (v(&["T1070.001"]), v(&["T1685.005"]));
+        let s = technique_scores(&[(&t, &p)], Some(&m), &same);
+        assert_eq!(
+            (s.exact, s.partial, s.parent),
+            (Some(1.0), Some(1.0), Some(1.0))
+        );
+        assert_eq!((s.tactic, s.tactic_n), (Some(1.0), 1));
+        assert_eq!(s.per_technique.len(), 1);
+        let r = &s.per_technique[0];
+        assert_eq!(
+            (r.technique.as_str(), r.support, r.hits, r.false_alarms),
+            ("T1070.001", 1, 1, 0)
+        );
+        // Without the equivalence they are two different answers.
+        let s = technique_scores(&[(&t, &p)], Some(&m), &SameTechnique::new());
+        assert_eq!((s.exact, s.partial), (Some(0.0), Some(0.0)));
     }
 
     #[test]

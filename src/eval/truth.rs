@@ -51,32 +51,13 @@ pub fn truths_for_sessions(
 mod tests {
     use super::*;
     use crate::event::{Cause, Label};
-    use crate::sessions::ActorKind;
     use chrono::{TimeZone, Utc};
 
     fn session(id: &str, host: &str, label: Option<&str>) -> Session {
         let t = Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap();
         Session {
-            id: id.into(),
-            host: host.into(),
-            user: None,
-            actor_kind: ActorKind::Host,
-            actor: host.into(),
-            start: t,
-            end: t,
-            duration_s: 0,
-            hour: 10,
-            weekend: false,
-            formats: Default::default(),
-            events: 1,
-            parsed_events: 1,
-            fallback_events: 0,
-            detections: vec![],
             label: label.map(|l| l.parse::<Label>().unwrap()),
-            content_hash: String::new(),
-            event_ids: Default::default(),
-            processes: vec![],
-            remote_ips: vec![],
+            ..Session::blank(id, host, t)
         }
     }
 

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::jsonflat::{Pairs, flatten_object};
 use super::reader::sniff_encoding;
-use super::{apache_error, authlog, binetflow, csv, evtx, syslog, web};
+use super::{apache_error, auditd_record, authlog, binetflow, csv, evtx, syslog, web};
 use crate::event::Format;
 
 /// Zeek log names, for JSON records that carry no telltale key.
@@ -92,6 +92,14 @@ pub(crate) fn detect_text(name: &str, text: &str) -> Format {
     let reference = Utc::now();
     let n = lines.len();
     let majority = |count: usize| count * 2 > n;
+    if majority(
+        lines
+            .iter()
+            .filter(|l| auditd_record::header(l).is_some())
+            .count(),
+    ) {
+        return Format::Auditd;
+    }
     if majority(lines.iter().filter(|l| web::looks_like(l)).count()) {
         return Format::WebAccess;
     }
@@ -221,7 +229,17 @@ mod tests {
 
     #[test]
     fn detects_each_family() {
-        let cases: [(&str, &str, Format); 17] = [
+        let cases: [(&str, &str, Format); 19] = [
+            (
+                "audit.log",
+                "type=SYSCALL msg=audit(1700000000.123:456): arch=c000003e syscall=59 success=yes\ntype=EOE msg=audit(1700000000.123:456): \n",
+                Format::Auditd,
+            ),
+            (
+                "messages",
+                "node=web01 type=USER_LOGIN msg=audit(1700000000.5:7): pid=1 uid=0 msg='op=login acct=\"bob\" res=failed'\n",
+                Format::Auditd,
+            ),
             (
                 "conn.log",
                 "#separator \\x09\n#fields\tts\n",

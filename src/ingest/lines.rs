@@ -1,5 +1,6 @@
 //! Drives a [`LineParser`] over a text stream: splits lines (capped), hands meta lines over in
-//! order, parses batches of data lines in parallel with rayon, then emits events in file order.
+//! order, parses batches of data lines in parallel with rayon, then combines (multi-line
+//! events) and emits events in file order.
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -69,6 +70,7 @@ pub(crate) fn run(
             Err(e) => {
                 batch.buf.truncate(start);
                 flush(&mut batch, parser, ctx, emit);
+                parser.finish(&mut |ev| emit.event(ev));
                 return Err(e);
             }
         };
@@ -96,23 +98,25 @@ pub(crate) fn run(
         }
     }
     flush(&mut batch, parser, ctx, emit);
+    parser.finish(&mut |ev| emit.event(ev));
     Ok(())
 }
 
-fn flush(batch: &mut Batch, parser: &dyn LineParser, ctx: &Ctx, emit: &mut Emit) {
+fn flush(batch: &mut Batch, parser: &mut dyn LineParser, ctx: &Ctx, emit: &mut Emit) {
     if batch.lines.is_empty() {
         batch.buf.clear();
         return;
     }
     let buf = &batch.buf;
+    let shared: &dyn LineParser = parser;
     let parse_one = |&(s, e, info): &(usize, usize, LineInfo)| {
         let bytes = &buf[s..e];
         let (text, bad_utf8) = match std::str::from_utf8(bytes) {
             Ok(t) => (Cow::Borrowed(t), false),
             Err(_) => (String::from_utf8_lossy(bytes), true),
         };
-        let mut result = parser.parse(&text, info.number, ctx);
-        if result.is_err() && (info.cut || parser.text_fallback()) {
+        let mut result = shared.parse(&text, info.number, ctx);
+        if result.is_err() && (info.cut || shared.text_fallback()) {
             // A cut record rarely parses (half a JSON object), and an odd line in a text log is
             // still log text: keep it as text rather than lose it.
             result = Ok(Some(super::text::line_event(&text, info.number, ctx)));
@@ -155,7 +159,7 @@ fn flush(batch: &mut Batch, parser: &dyn LineParser, ctx: &Ctx, emit: &mut Emit)
             );
         }
         match o.result {
-            Ok(Some(ev)) => emit.event(ev),
+            Ok(Some(ev)) => parser.combine(ev, &mut |ev| emit.event(ev)),
             Ok(None) => {}
             Err(e) => {
                 emit.report

@@ -6,13 +6,18 @@
 //! source) and [`detect_format`]. Nothing here panics on input or stops on a bad record:
 //! problems are counted by [`SkipReason`] and the first ones kept with their offsets.
 //!
+//! [`FileLabels`] is the ground truth attached to input files (`ingest --labels`).
+//!
 //! Layout: `source` opens and unwraps inputs, `reader` handles bytes (lines, encodings),
 //! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), and one file
 //! per format: `evtx`, `winjson` (+ `windows`, `wintable` shared with EVTX), `zeek`,
-//! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `web`, `apache_error`,
-//! `csv`, `text`.
+//! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `auditd` (+
+//! `auditd_record`, `auditd_syscalls`), `web`, `apache_error`, `csv`, `text`.
 
 mod apache_error;
+mod auditd;
+mod auditd_record;
+mod auditd_syscalls;
 mod authlog;
 mod binetflow;
 mod csv;
@@ -20,6 +25,7 @@ mod detect;
 mod evtx;
 mod json;
 mod jsonflat;
+mod labels;
 mod lines;
 mod parser;
 mod paths;
@@ -40,6 +46,7 @@ mod zeek;
 use std::path::Path;
 
 pub use detect::detect_format;
+pub use labels::FileLabels;
 pub use paths::expand_paths;
 pub use report::{FileReport, MAX_PROBLEMS_PER_FILE, Problem, SkipReason};
 

@@ -41,6 +41,16 @@ pub(crate) trait LineParser: Sync {
 
     /// Parses one record. `Ok(None)`: the line is not a record (a comment) and is not counted.
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String>;
+
+    /// Takes each parsed record in file order and hands events to `out`: a format whose
+    /// events span several lines (audit records sharing a serial) merges them here, after the
+    /// parallel parse. The default hands every record on as it is.
+    fn combine(&mut self, record: Event, out: &mut dyn FnMut(Event)) {
+        out(record)
+    }
+
+    /// The end of the stream: hands on what [`LineParser::combine`] still holds.
+    fn finish(&mut self, _out: &mut dyn FnMut(Event)) {}
 }
 
 /// An IP address as text: `-`, empty and non-addresses give `None`; IPv4-mapped IPv6

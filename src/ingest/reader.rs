@@ -183,7 +183,8 @@ pub(crate) fn looks_binary(head: &[u8]) -> bool {
     }
     let odd = sample
         .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        // 0x1d separates the interpretations in enriched audit logs.
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b | 0x1d))
         .count();
     // Invalid UTF-8 alone is not binary (Latin-1 logs exist); control bytes are.
     odd * 20 > sample.len()

@@ -18,8 +18,8 @@ use super::parser::{Ctx, LineParser};
 use super::reader::{Counting, HEAD_BYTES, looks_binary, read_head, sniff_encoding};
 use super::report::{FileReport, SkipReason};
 use super::{
-    IngestOptions, apache_error, binetflow, csv, json, slips, suricata, syslog, text, web, winjson,
-    zeek,
+    IngestOptions, apache_error, auditd, binetflow, csv, json, slips, suricata, syslog, text, web,
+    winjson, zeek,
 };
 use crate::event::{Event, Format};
 
@@ -329,6 +329,7 @@ fn line_parser(format: Format) -> Box<dyn LineParser> {
         Format::Binetflow => Box::new(binetflow::BinetflowParser::new()),
         Format::Json => Box::new(json::JsonParser),
         Format::Syslog | Format::AuthLog => Box::new(syslog::SyslogParser { format }),
+        Format::Auditd => Box::new(auditd::AuditParser::default()),
         Format::WebAccess => Box::new(web::AccessParser),
         Format::ApacheError => Box::new(apache_error::ErrorLogParser),
         // EVTX and CSV have their own readers; Text is the fallback.

@@ -1,7 +1,7 @@
 //! The plain-text fallback: one event per line with a best-effort leading timestamp (and level),
 //! plus Linux audit records (`type=SYSCALL msg=audit(…)`), whose key=value pairs are kept.
 
-use super::parser::{Ctx, LineParser, parse_pid};
+use super::parser::{Ctx, LineParser};
 use super::time;
 use crate::event::{Event, Format};
 
@@ -26,7 +26,7 @@ pub(crate) fn line_event(line: &str, record: u64, ctx: &Ctx) -> Event {
         if let Some(level) = level_after(&line[used..]) {
             ev.fields.insert("level".into(), level.to_string());
         }
-    } else if line.starts_with("type=") {
+    } else if line.starts_with("type=") || line.starts_with("node=") {
         audit(line, &mut ev);
     }
     ev
@@ -45,43 +45,12 @@ fn level_after(rest: &str) -> Option<&str> {
         .then_some(word)
 }
 
-/// Linux audit: `type=EXECVE msg=audit(1604994496.155:92733): argc=2 a0="arp" a1="-a"`.
+/// Linux audit records met in a text file (read as text by choice or as a cut line): the
+/// record's fields, as the audit format reads them, without merging.
 fn audit(line: &str, ev: &mut Event) {
-    let Some(open) = line.find("msg=audit(") else {
-        return;
-    };
-    let inner = &line[open + 10..];
-    let Some(close) = inner.find("):") else {
-        return;
-    };
-    let (stamp, serial) = inner[..close]
-        .split_once(':')
-        .unwrap_or((&inner[..close], ""));
-    ev.timestamp = time::parse_epoch_secs(stamp);
-    let kind = line[5..].split(' ').next().unwrap_or("");
-    ev.event_id = Some(kind.to_string());
-    ev.fields.insert("type".into(), kind.to_string());
-    if !serial.is_empty() {
-        ev.fields.insert("audit_serial".into(), serial.to_string());
-    }
-    let mut args: Vec<(u32, String)> = Vec::new();
-    for (k, v) in key_values(&inner[close + 2..]) {
-        if let Some(n) = k.strip_prefix('a').and_then(|n| n.parse::<u32>().ok()) {
-            args.push((n, v.to_string()));
-        }
-        ev.fields.insert(k.to_string(), v.to_string());
-    }
-    let f = &ev.fields;
-    ev.process = f.get("exe").cloned();
-    ev.pid = f.get("pid").and_then(|p| parse_pid(p));
-    ev.host = f.get("node").cloned();
-    if kind == "EXECVE" && !args.is_empty() {
-        args.sort_by_key(|(n, _)| *n);
-        let cmd: Vec<String> = args.into_iter().map(|(_, a)| a).collect();
-        ev.command_line = Some(cmd.join(" "));
-    }
-    if kind == "PROCTITLE" {
-        ev.command_line = f.get("proctitle").and_then(|h| unhex_args(h));
+    if let Some(h) = super::auditd_record::header(line) {
+        super::auditd_record::fill(&h, ev);
+        super::auditd_record::normalise(ev);
     }
 }
 
@@ -113,19 +82,6 @@ pub(crate) fn key_values(s: &str) -> Vec<(&str, &str)> {
         rest = next.trim_start();
     }
     out
-}
-
-/// Audit `proctitle` is hex with NUL-separated arguments.
-fn unhex_args(h: &str) -> Option<String> {
-    if !h.len().is_multiple_of(2) || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Some(h.to_string());
-    }
-    let bytes: Vec<u8> = (0..h.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok())
-        .map(|b| if b == 0 { b' ' } else { b })
-        .collect();
-    Some(String::from_utf8_lossy(&bytes).trim_end().to_string())
 }
 
 #[cfg(test)]

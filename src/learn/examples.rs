@@ -7,18 +7,18 @@ use anyhow::{Context, Result};
 
 use super::export::ExportItem;
 use super::prior::{Example, ExampleSource, Prior};
+use crate::assess::build_prompt;
 use crate::assess::combine::priority_for;
-use crate::assess::run::input_for;
-use crate::assess::{ModelAnswer, Verdict, build_prompt};
+use crate::assess::input;
 use crate::attack::Catalog;
-use crate::case::Case;
 use crate::config::Config;
 use crate::event::{Cause, Risk};
-use crate::sessions::Session;
+use crate::model::{Session, Verdict};
+use crate::sessions::CaseView;
 use crate::store::{Correction, CorrectionKind};
 
 /// Prior examples of a case: each session's latest correction, else its ingest label.
-pub fn prior_examples(case: &Case) -> Result<Vec<Example>> {
+pub fn prior_examples(case: &CaseView) -> Result<Vec<Example>> {
     let sessions = case.sessions()?;
     let corrections = latest_by_session(case)?;
     Ok(sessions
@@ -28,14 +28,14 @@ pub fn prior_examples(case: &Case) -> Result<Vec<Example>> {
 }
 
 /// The learned prior of a case (labels and corrections; retrains in milliseconds).
-pub fn case_prior(case: &Case) -> Result<Prior> {
+pub fn case_prior(case: &CaseView) -> Result<Prior> {
     Ok(Prior::train(prior_examples(case)?))
 }
 
-fn latest_by_session(case: &Case) -> Result<BTreeMap<String, Correction>> {
+fn latest_by_session(case: &CaseView) -> Result<BTreeMap<String, Correction>> {
     Ok(case
         .store
-        .latest_corrections(Some(&case.name))
+        .latest_corrections(Some(case.name))
         .context("reading corrections")?
         .into_iter()
         .map(|c| (c.session_id.clone(), c))
@@ -73,7 +73,7 @@ pub struct ExportSelection {
 /// with the prior of every *other* example, as a new similar session would see it) and the
 /// corrected verdict as the same JSON the model writes.
 pub fn export_items(
-    case: &Case,
+    case: &CaseView,
     config: &Config,
     catalog: &Catalog,
     sel: &ExportSelection,
@@ -94,7 +94,7 @@ pub fn export_items(
             .cloned()
             .collect();
         let prior = Prior::train(others);
-        let input = input_for(case, &session, config, Some(&prior))?;
+        let input = input::build(case, &session, config, Some(&prior), config.model.fewshot)?;
         let prompt = build_prompt(&input, catalog);
         let model = model_verdict(c);
         let answer = corrected_answer(model.as_ref(), c, catalog);
@@ -103,11 +103,8 @@ pub fn export_items(
             host: session.host.clone(),
             system: prompt.system,
             user: prompt.user,
-            answer: serde_json::to_string(&answer)?,
-            rejected: model
-                .as_ref()
-                .map(|v| serde_json::to_string(&ModelAnswer::from(v)))
-                .transpose()?,
+            answer: answer.answer_json(),
+            rejected: model.as_ref().map(Verdict::answer_json),
             cause: c.cause,
             risk: c.risk,
             techniques: answer.techniques.clone(),
@@ -119,7 +116,7 @@ pub fn export_items(
 /// One fine-tuning item per labelled session of a case (a labelled corpus): the assessor's
 /// prompt without a prior (the label would leak into it) and the label as the answer.
 pub fn label_items(
-    case: &Case,
+    case: &CaseView,
     sessions: &[Session],
     config: &Config,
     catalog: &Catalog,
@@ -129,7 +126,7 @@ pub fn label_items(
         let Some(label) = session.label.clone() else {
             continue;
         };
-        let input = input_for(case, session, config, None)?;
+        let input = input::build(case, session, config, None, config.model.fewshot)?;
         let prompt = build_prompt(&input, catalog);
         // The label's risk, else the rules' level, else what the cause implies.
         let risk = label
@@ -138,7 +135,7 @@ pub fn label_items(
             .unwrap_or(label.cause.typical_risk());
         let c = Correction {
             id: 0,
-            case_name: case.name.clone(),
+            case_name: case.name.to_string(),
             session_id: session.id.clone(),
             kind: CorrectionKind::Correction,
             analyst: String::new(),
@@ -160,7 +157,7 @@ pub fn label_items(
             host: session.host.clone(),
             system: prompt.system,
             user: prompt.user,
-            answer: serde_json::to_string(&answer)?,
+            answer: answer.answer_json(),
             rejected: None,
             cause: label.cause,
             risk,
@@ -179,7 +176,7 @@ fn model_verdict(c: &Correction) -> Option<Verdict> {
 
 /// The model's verdict with the analyst's fields over it; texts the analyst left alone are
 /// kept when the cause stands, and replaced by the analyst's words when it changed.
-fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) -> ModelAnswer {
+fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) -> Verdict {
     let same_cause = model.is_some_and(|m| m.cause == c.cause);
     let keep = |f: fn(&Verdict) -> String| -> String {
         match model {
@@ -195,7 +192,7 @@ fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) 
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    ModelAnswer {
+    Verdict {
         cause: c.cause,
         cause_explanation: non_empty(rationale.clone(), keep(|m| m.cause_explanation.clone()))
             .unwrap_or_else(|| default_explanation(c.cause)),
@@ -216,6 +213,7 @@ fn corrected_answer(model: Option<&Verdict>, c: &Correction, catalog: &Catalog) 
             Some(m) if same_cause => m.remediation.clone(),
             _ => Vec::new(),
         },
+        evidence: Vec::new(),
     }
 }
 

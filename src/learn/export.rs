@@ -189,7 +189,8 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
     let mut write_split = |name: &str, idx: &[usize]| -> Result<usize> {
         let path: PathBuf = dir.join(name);
         let mut f = std::io::BufWriter::new(
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+            crate::fsutil::create_private(&path)
+                .with_context(|| format!("creating {}", path.display()))?,
         );
         let mut n = 0;
         for &i in idx {
@@ -249,7 +250,8 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
         skipped_without_model_output: skipped,
     };
     let path = dir.join("manifest.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?)
+    crate::fsutil::create_private(&path)
+        .and_then(|mut f| f.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes()))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(manifest)
 }

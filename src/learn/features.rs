@@ -11,7 +11,9 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
         f.push((format!("rule:{}", d.rule_id), 3.0));
         f.push((format!("level:{}", d.level), 1.0));
         for t in &d.techniques {
-            f.push((format!("tech:{t}"), 2.0));
+            // One token per technique across ATT&CK versions: a SigmaHQ rule's v19 tag and a
+            // built-in rule's v18 tag for the same behaviour make sessions alike.
+            f.push((format!("tech:{}", crate::attack::builtin_key(t)), 2.0));
         }
     }
     if s.detections.is_empty() {
@@ -41,6 +43,7 @@ pub fn session_features(s: &Session) -> Vec<(String, f64)> {
         ActorKind::Process => "process",
         ActorKind::Network => "network",
         ActorKind::Host => "host",
+        ActorKind::Source => "source",
     };
     f.push((format!("actor:{kind}"), 0.5));
     if let Some(u) = &s.user {

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::features::session_features;
+use crate::attack::builtin_key;
 use crate::event::{Cause, Risk};
-use crate::sessions::Session;
+use crate::model::{ExampleRef, PriorEvidence, PriorSource, Session};
 
 /// Where a training example's answer came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,7 +169,10 @@ impl Prior {
         }
         let mut votes: BTreeMap<Cause, f64> = BTreeMap::new();
         let mut risk_votes: BTreeMap<Risk, f64> = BTreeMap::new();
-        let mut tech_votes: BTreeMap<String, f64> = BTreeMap::new();
+        // Keyed by the id a technique counts as across ATT&CK versions, so that neighbours
+        // labelled `T1070.001` and tagged `T1685.005` vote for one technique; each member id
+        // keeps its own weight to name the group by its most voted id.
+        let mut tech_votes: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let mut total = 0.0;
         for (i, sim) in &scored {
             let e = &self.examples[*i];
@@ -184,7 +188,11 @@ impl Prior {
                 *risk_votes.entry(r).or_default() += w;
             }
             for t in &e.techniques {
-                *tech_votes.entry(t.clone()).or_default() += w;
+                *tech_votes
+                    .entry(builtin_key(t))
+                    .or_default()
+                    .entry(t.clone())
+                    .or_default() += w;
             }
         }
         let cause_scores: BTreeMap<Cause, f64> = Cause::ALL
@@ -202,8 +210,15 @@ impl Prior {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(r, _)| *r);
         let mut techniques: Vec<(String, f64)> = tech_votes
-            .into_iter()
-            .map(|(t, v)| (t, v / total))
+            .into_values()
+            .filter_map(|ids| {
+                let sum: f64 = ids.values().sum();
+                // Most voted member; ties go to the first id in order.
+                let best = ids
+                    .into_iter()
+                    .reduce(|a, b| if b.1 > a.1 { b } else { a })?;
+                Some((best.0, sum / total))
+            })
             .collect();
         techniques.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         techniques.truncate(5);
@@ -267,4 +282,51 @@ fn dot(a: &HashMap<String, f64>, b: &HashMap<String, f64>) -> f64 {
         .iter()
         .filter_map(|(k, x)| large.get(k).map(|y| x * y))
         .sum()
+}
+
+impl PriorVerdict {
+    /// The prior's answer as the plain evidence an assessment reads.
+    pub fn evidence(&self) -> PriorEvidence {
+        PriorEvidence {
+            cause_scores: self.cause_scores.clone(),
+            confidence: self.confidence,
+            risk: self.risk,
+            techniques: self.techniques.iter().map(|(t, _)| t.clone()).collect(),
+            reason: self.reason.clone(),
+            correction_ids: self
+                .neighbours
+                .iter()
+                .filter_map(|n| match n.source {
+                    ExampleSource::Correction { id } => Some(id.to_string()),
+                    ExampleSource::Label => None,
+                })
+                .collect(),
+            version: self.version.clone(),
+        }
+    }
+}
+
+/// The assess stage asks the prior through this seam: the evidence, and the first `examples`
+/// neighbours (those still among the training examples) as worked examples.
+impl PriorSource for Prior {
+    fn evidence(
+        &self,
+        session: &Session,
+        examples: usize,
+    ) -> Option<(PriorEvidence, Vec<ExampleRef>)> {
+        let v = self.predict(session)?;
+        let refs = v
+            .neighbours
+            .iter()
+            .take(examples)
+            .filter_map(|n| self.example(&n.session_id))
+            .map(|e| ExampleRef {
+                session_id: e.session_id.clone(),
+                cause: e.cause,
+                risk: e.risk.unwrap_or(e.cause.typical_risk()),
+                techniques: e.techniques.clone(),
+            })
+            .collect();
+        Some((v.evidence(), refs))
+    }
 }

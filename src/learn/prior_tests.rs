@@ -48,6 +48,8 @@ fn session(
         event_ids: event_ids.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         processes: vec![],
         remote_ips: vec!["10.0.2.40".into()],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 
@@ -154,4 +156,51 @@ fn a_correction_changes_the_prior_of_a_similar_session_on_another_host() {
 fn an_empty_prior_predicts_nothing() {
     let s = session("x", "H", "u", &[("1", 1)], None);
     assert!(Prior::train(vec![]).predict(&s).is_none());
+}
+
+/// Issue 20: a neighbour labelled with the v18 id and one with the v19 id of the same
+/// technique vote together, as one technique; and sessions whose rules tag it under either
+/// id share the feature token.
+#[test]
+fn v18_and_v19_ids_of_one_technique_vote_together() {
+    let cleared = |id: &str, host: &str| {
+        session(
+            id,
+            host,
+            "admin",
+            &[("1102", 1), ("4624", 2)],
+            Some(("log_cleared", Risk::High)),
+        )
+    };
+    let example = |s: &Session, t: &str| {
+        Example::from_session(
+            s,
+            Cause::Malicious,
+            Some(Risk::High),
+            vec![t.into()],
+            ExampleSource::Label,
+        )
+    };
+    let prior = Prior::train(vec![
+        example(&cleared("a", "A"), "T1070.001"),
+        example(&cleared("b", "B"), "T1685.005"),
+        example(&cleared("c", "C"), "T1685.005"),
+    ]);
+    let p = prior.predict(&cleared("q", "Q")).expect("similar sessions");
+    assert_eq!(p.techniques.len(), 1, "{:?}", p.techniques);
+    assert_eq!(p.techniques[0].0, "T1685.005", "named by its most voted id");
+    assert!((p.techniques[0].1 - 1.0).abs() < 1e-9, "{:?}", p.techniques);
+
+    let mut v19 = cleared("r", "R");
+    v19.detections[0].techniques = vec!["attack.t1685.005".into()];
+    let mut v18 = cleared("s", "S");
+    v18.detections[0].techniques = vec!["T1070.001".into()];
+    let tech = |s: &Session| {
+        super::features::session_features(s)
+            .into_iter()
+            .filter(|(t, _)| t.starts_with("tech:"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tech(&v19), tech(&v18));
+    assert_eq!(tech(&v18)[0].0, "tech:T1070.001");
 }

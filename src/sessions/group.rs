@@ -1,16 +1,17 @@
-//! Sessionization: events grouped by host and actor (user, else process, else host; network
-//! records by source address unless they join a host session by IP and time), split
-//! at an inactivity gap, with the metadata an analyst triages by.
+//! Sessionization: events grouped by host and actor (user, else process, else host; remote
+//! authentication by its source address, see [`super::remote`]; network records by source
+//! address unless they join a host session by IP and time), split at an inactivity gap, with
+//! the metadata an analyst triages by and the links between sessions of one story.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
-
-use super::model::{ActorKind, Session, SessionDetection};
-use crate::detect::Hit;
-use crate::event::{Cause, Label};
 use crate::index::EventMeta;
+use crate::model::Hit;
+use crate::model::{ActorKind, Session};
+
+use super::describe::describe;
+use super::remote::{self, Sources, Span};
 
 /// Events newer than `gap` after the previous event of the same actor start a new session.
 #[derive(Debug, Clone)]
@@ -31,18 +32,18 @@ impl GroupOptions {
 
 /// Who did it, on which host: the grouping key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct ActorKey {
-    host: Arc<str>,
-    kind: ActorKind,
-    actor: Arc<str>,
+pub(super) struct ActorKey {
+    pub host: Arc<str>,
+    pub kind: ActorKind,
+    pub actor: Arc<str>,
 }
 
 /// Accounts that say nothing about who acted (Windows uses `-` for "none").
-fn meaningful_user(u: &str) -> bool {
+pub(super) fn meaningful_user(u: &str) -> bool {
     !matches!(u, "" | "-" | "N/A" | "n/a" | "null")
 }
 
-fn basename(path: &str) -> &str {
+pub(super) fn basename(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
 }
 
@@ -120,6 +121,7 @@ pub fn sessionize(
     in_time_order.sort_by_key(|&i| (ts(i), events[i].key));
     let host_ips = learn_host_ips(events, &in_time_order, opts);
     let gap = opts.gap_micros.max(1);
+    let sources = Sources::new(events, &in_time_order, &host_ips, &unknown, gap);
 
     // 1. Host activity by actor; network records aside. Undated events sort first (ts None).
     let mut by_actor: HashMap<ActorKey, Vec<usize>> = HashMap::new();
@@ -128,9 +130,18 @@ pub fn sessionize(
         let m = &events[i];
         if is_network(m.format.as_deref()) {
             network.push(i);
-        } else {
-            by_actor.entry(host_key(m, &unknown)).or_default().push(i);
+            continue;
         }
+        let host = m.host.clone().unwrap_or_else(|| unknown.clone());
+        let key = match sources.source_of(i, m, &host) {
+            Some(source) => ActorKey {
+                host,
+                kind: ActorKind::Source,
+                actor: source,
+            },
+            None => host_key(m, &unknown),
+        };
+        by_actor.entry(key).or_default().push(i);
     }
     let mut groups: Vec<(ActorKey, Vec<usize>)> = Vec::new();
     for (key, idx) in by_actor {
@@ -207,17 +218,70 @@ pub fn sessionize(
             .or_default()
             .push(h);
     }
+    groups.retain(|(_, idx)| !idx.is_empty());
+    for (_, idx) in &mut groups {
+        idx.sort_by_key(|&i| (ts(i), events[i].key));
+    }
+    let linked = link_groups(&groups, events, &sources, &host_ips, gap);
     let mut out: Vec<(Session, Vec<u64>)> = groups
-        .into_iter()
-        .filter(|(_, idx)| !idx.is_empty())
-        .map(|(key, mut idx)| {
-            idx.sort_by_key(|&i| (ts(i), events[i].key));
-            let session = describe(&key, &idx, events, &hits_by_key);
+        .iter()
+        .map(|(key, idx)| {
+            let session = describe(key, idx, events, &hits_by_key, &sources);
             (session, idx.iter().map(|&i| events[i].key).collect())
         })
         .collect();
+    let ids: Vec<String> = out.iter().map(|(s, _)| s.id.clone()).collect();
+    for ((session, _), others) in out.iter_mut().zip(linked) {
+        session.linked = others.into_iter().map(|g| ids[g].clone()).collect();
+        session.linked.sort();
+    }
     out.sort_by(|a, b| a.0.start.cmp(&b.0.start).then_with(|| a.0.id.cmp(&b.0.id)));
     out
+}
+
+/// For each group, the groups in its story ([`remote::links`]).
+fn link_groups(
+    groups: &[(ActorKey, Vec<usize>)],
+    events: &[EventMeta],
+    sources: &Sources,
+    host_ips: &HashMap<String, Arc<str>>,
+    gap: i64,
+) -> Vec<BTreeSet<usize>> {
+    let mut session_of: Vec<Option<usize>> = vec![None; events.len()];
+    let spans: Vec<Span<'_>> = groups
+        .iter()
+        .enumerate()
+        .map(|(g, (key, idx))| {
+            for &i in idx {
+                session_of[i] = Some(g);
+            }
+            let times = || idx.iter().filter_map(|&i| events[i].ts);
+            let tried = match key.kind {
+                ActorKind::Source => idx
+                    .iter()
+                    .filter(|&&i| sources.attempts[i].is_some())
+                    .filter_map(|&i| events[i].user.as_deref())
+                    .filter(|u| meaningful_user(u))
+                    .map(remote::account)
+                    .collect(),
+                _ => BTreeSet::new(),
+            };
+            Span {
+                tried,
+                host: &key.host,
+                source: (key.kind == ActorKind::Source).then_some(&*key.actor),
+                user: (key.kind == ActorKind::User).then_some(&*key.actor),
+                first: times().min().unwrap_or(i64::MIN),
+                last: times().max().unwrap_or(i64::MIN),
+            }
+        })
+        .collect();
+    let mut linked = vec![BTreeSet::new(); groups.len()];
+    for (a, b) in remote::links(&spans, &session_of, events, sources, host_ips, gap) {
+        linked[a].insert(b);
+        linked[b].insert(a);
+    }
+    linked
 }
 
 fn split_at_gaps(
@@ -240,128 +304,4 @@ fn split_at_gaps(
     if !current.is_empty() {
         out.push((key.clone(), current));
     }
-}
-
-fn time_of(micros: Option<i64>) -> DateTime<Utc> {
-    micros
-        .and_then(|m| Utc.timestamp_micros(m).single())
-        .unwrap_or_default()
-}
-
-fn describe(
-    key: &ActorKey,
-    idx: &[usize],
-    events: &[EventMeta],
-    hits_by_key: &HashMap<u64, Vec<&Hit>>,
-) -> Session {
-    let first = &events[idx[0]];
-    let start = time_of(idx.iter().find_map(|&i| events[i].ts));
-    let end = time_of(idx.iter().rev().find_map(|&i| events[i].ts));
-    let mut formats: BTreeMap<String, u64> = BTreeMap::new();
-    let mut fallback = 0;
-    let mut causes: BTreeMap<Cause, u64> = BTreeMap::new();
-    let mut techniques: BTreeSet<String> = BTreeSet::new();
-    let mut detections: BTreeMap<String, SessionDetection> = BTreeMap::new();
-    let mut digest = xxhash_rust::xxh3::Xxh3::new();
-    let mut event_ids: BTreeMap<String, u64> = BTreeMap::new();
-    let mut processes: BTreeSet<String> = BTreeSet::new();
-    let mut remote_ips: BTreeSet<String> = BTreeSet::new();
-    for &i in idx {
-        let m = &events[i];
-        digest.update(&m.key.to_le_bytes());
-        if let Some(e) = &m.event_id {
-            *event_ids.entry(e.to_string()).or_default() += 1;
-        }
-        if let Some(p) = &m.process
-            && processes.len() < 10
-        {
-            processes.insert(basename(p).to_lowercase());
-        }
-        for ip in [&m.src_ip, &m.dst_ip].into_iter().flatten() {
-            // The session's own addresses are not remote: its host's, or a network
-            // session's source.
-            let own = m.host.as_deref() == Some(ip.as_ref())
-                || (key.kind == ActorKind::Network && key.actor.as_ref() == ip.as_ref());
-            if remote_ips.len() < 10 && !own {
-                remote_ips.insert(ip.to_string());
-            }
-        }
-        let fmt = m.format.as_deref().unwrap_or("unknown");
-        *formats.entry(fmt.to_string()).or_default() += 1;
-        if fmt == "text" {
-            fallback += 1;
-        }
-        if let Some(label) = m.label.as_deref().and_then(|l| l.parse::<Label>().ok()) {
-            *causes.entry(label.cause).or_default() += 1;
-            techniques.extend(label.techniques);
-        }
-        for h in hits_by_key.get(&m.key).into_iter().flatten() {
-            let d = detections
-                .entry(h.rule_id.to_string())
-                .or_insert_with(|| SessionDetection {
-                    rule_id: h.rule_id.to_string(),
-                    title: h.title.to_string(),
-                    level: h.level,
-                    techniques: h.techniques.to_vec(),
-                    count: 0,
-                    event_ids: Vec::new(),
-                });
-            d.count += 1;
-            if d.event_ids.len() < 5 {
-                d.event_ids.push(h.event_id.clone());
-            }
-        }
-    }
-    let label = causes
-        .iter()
-        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
-        .map(|(cause, _)| Label {
-            cause: *cause,
-            techniques: techniques.into_iter().collect(),
-            risk: None,
-        });
-    let mut detections: Vec<SessionDetection> = detections.into_values().collect();
-    detections.sort_by(|a, b| b.level.cmp(&a.level).then(b.count.cmp(&a.count)));
-    let actor_text = match key.kind {
-        ActorKind::User | ActorKind::Network | ActorKind::Host => key.actor.to_string(),
-        ActorKind::Process => format!("process {}", key.actor),
-    };
-    let mut id_hash = xxhash_rust::xxh3::Xxh3::new();
-    id_hash.update(key.host.as_bytes());
-    id_hash.update(&[key.kind as u8]);
-    id_hash.update(key.actor.as_bytes());
-    id_hash.update(&first.key.to_le_bytes());
-    let events_n = idx.len() as u64;
-    Session {
-        id: format!("{:016x}", id_hash.digest()),
-        host: key.host.to_string(),
-        user: (key.kind == ActorKind::User).then(|| key.actor.to_string()),
-        actor_kind: key.kind,
-        actor: actor_text,
-        start,
-        end,
-        duration_s: (end - start).num_seconds(),
-        hour: start.hour(),
-        weekend: start.weekday().number_from_monday() >= 6,
-        formats,
-        events: events_n,
-        parsed_events: events_n - fallback,
-        fallback_events: fallback,
-        detections,
-        label,
-        content_hash: format!("{:016x}", digest.digest()),
-        event_ids: top_counts(event_ids, 20),
-        processes: processes.into_iter().collect(),
-        remote_ips: remote_ips.into_iter().collect(),
-    }
-}
-
-/// The `n` largest counts (ties by name), as a map.
-fn top_counts(counts: BTreeMap<String, u64>, n: usize) -> BTreeMap<String, u64> {
-    if counts.len() <= n {
-        return counts;
-    }
-    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v.into_iter().take(n).collect()
 }

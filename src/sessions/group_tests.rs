@@ -4,16 +4,16 @@
 use std::sync::Arc;
 
 use super::group::{GroupOptions, sessionize};
-use super::model::ActorKind;
-use crate::detect::Hit;
 use crate::event::Risk;
 use crate::index::EventMeta;
+use crate::model::ActorKind;
+use crate::model::Hit;
 
-const MIN: i64 = 60 * 1_000_000;
+pub(super) const MIN: i64 = 60 * 1_000_000;
 /// Monday 2026-03-02 09:00:00 UTC.
-const T0: i64 = 1_772_442_000 * 1_000_000;
+pub(super) const T0: i64 = 1_772_442_000 * 1_000_000;
 
-fn ev(key: u64, minute: i64, host: &str, user: Option<&str>, format: &str) -> EventMeta {
+pub(super) fn ev(key: u64, minute: i64, host: &str, user: Option<&str>, format: &str) -> EventMeta {
     EventMeta {
         key,
         ts: Some(T0 + minute * MIN),

@@ -5,9 +5,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::drain::Miner;
-use super::model::{Timeline, TimelineLine};
-use crate::detect::Hit;
 use crate::event::Event;
+use crate::model::Hit;
+use crate::model::{Timeline, TimelineLine};
 use crate::text::one_line;
 
 /// Templates seen at most this often in a session count as rare and are kept.

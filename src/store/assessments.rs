@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
-use crate::assess::Assessment;
+use crate::model::Assessment;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS assessments (
@@ -40,25 +40,7 @@ pub struct AssessmentKey {
 impl Store {
     /// The cached assessment for `key`, if any.
     pub fn cached_assessment(&self, key: &AssessmentKey) -> Result<Option<Assessment>> {
-        let json: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT json FROM assessments WHERE content_hash = ?1 AND model_hash = ?2
-                   AND prompt_version = ?3 AND prior_version = ?4 AND input_hash = ?5",
-                params![
-                    key.content_hash,
-                    key.model_hash,
-                    key.prompt_version,
-                    key.prior_version,
-                    key.input_hash
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(match json {
-            Some(j) => Some(serde_json::from_str(&j)?),
-            None => None,
-        })
+        parse(self.column_by_key("json", key)?)
     }
 
     /// Stores (or replaces) an assessment with the model's raw output.
@@ -90,7 +72,7 @@ impl Store {
 
     /// The most recent assessment of a session, whatever model or prompt made it.
     pub fn latest_assessment(&self, session_id: &str) -> Result<Option<Assessment>> {
-        let json: Option<String> = self
+        let json = self
             .conn
             .query_row(
                 "SELECT json FROM assessments WHERE session_id = ?1
@@ -99,19 +81,24 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(match json {
-            Some(j) => Some(serde_json::from_str(&j)?),
-            None => None,
-        })
+        parse(json)
     }
 
     /// The model's raw output stored with an assessment.
     pub fn assessment_raw_output(&self, key: &AssessmentKey) -> Result<Option<String>> {
+        self.column_by_key("raw_output", key)
+    }
+
+    /// One column of the row `key` names; `column` is a name from this file, never input.
+    fn column_by_key(&self, column: &'static str, key: &AssessmentKey) -> Result<Option<String>> {
+        let sql = format!(
+            "SELECT {column} FROM assessments WHERE content_hash = ?1 AND model_hash = ?2
+               AND prompt_version = ?3 AND prior_version = ?4 AND input_hash = ?5"
+        );
         Ok(self
             .conn
             .query_row(
-                "SELECT raw_output FROM assessments WHERE content_hash = ?1 AND model_hash = ?2
-                   AND prompt_version = ?3 AND prior_version = ?4 AND input_hash = ?5",
+                &sql,
                 params![
                     key.content_hash,
                     key.model_hash,
@@ -125,13 +112,21 @@ impl Store {
     }
 }
 
+/// A stored assessment's JSON, read back.
+fn parse(json: Option<String>) -> Result<Option<Assessment>> {
+    Ok(match json {
+        Some(j) => Some(serde_json::from_str(&j)?),
+        None => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::assess::Verdict;
     use crate::event::{Cause, Risk};
+    use crate::model::Verdict;
 
     fn assessment(session: &str, secs: i64) -> Assessment {
         Assessment {

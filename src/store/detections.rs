@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rusqlite::{Connection, params};
 
 use super::{Result, Store};
-use crate::detect::Hit;
 use crate::event::Risk;
+use crate::model::Hit;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS rule_hits (

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use super::backend::TechniqueLookup;
 use super::backend::{AssessBackend, AssessPriority, AssessProgress, AssessSink, AssessUpdate};
-use crate::assess::run::input_for;
+use crate::assess::input;
 use crate::assess::{AssessOptions, AssessState, AssessWorker, Assessor, JobId, Progress};
 use crate::attack::Catalog;
 use crate::case::Case;
@@ -201,8 +201,14 @@ impl Coordinator {
         let case = self.case()?;
         let session = case.session(session_id)?;
         // Rebuilt per request: it takes milliseconds and must see the latest corrections.
-        let prior = crate::learn::examples::case_prior(case)?;
-        let input = input_for(case, &session, &config, Some(&prior))?;
+        let prior = crate::learn::examples::case_prior(&case.view())?;
+        let input = input::build(
+            &case.view(),
+            &session,
+            &config,
+            Some(&prior),
+            config.model.fewshot,
+        )?;
         let store_path = crate::case::store_path(&case.data_dir);
         if self.worker.is_none() {
             self.worker = Some(self.spawn_worker(&store_path)?);

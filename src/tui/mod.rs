@@ -8,10 +8,10 @@
 pub mod action;
 pub mod app;
 pub mod backend;
-pub mod bench;
 pub mod fake;
 mod fmt;
 pub mod fuzzy;
+pub mod headless;
 pub mod highlight;
 pub mod keymap;
 pub mod layout;
@@ -36,7 +36,6 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 pub use backend::{AssessBackend, AssessPriority, AssessSink, AssessUpdate, TechniqueLookup};
-pub use bench::{BenchFramesOptions, BenchFramesReport, bench_frames};
 
 use crate::case::IngestProgress;
 use crate::config::{Config, user_config_dir};
@@ -106,7 +105,7 @@ fn run_app(opts: TuiOptions, review: bool) -> anyhow::Result<()> {
         std::io::stdout().is_terminal() && std::io::stdin().is_terminal(),
         "the workbench needs a terminal (for scripts use `lookout sessions`, `show`, `search`)"
     );
-    crate::case::validate_name(&opts.case)?;
+    crate::fsutil::validate_name("case", &opts.case)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

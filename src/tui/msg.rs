@@ -9,6 +9,7 @@ use crate::detect::Hit;
 use crate::event::{Event, Format};
 use crate::sessions::{Session, Timeline};
 use crate::store::Correction;
+use crate::text::one_line;
 
 /// Everything that can change the workbench's state.
 // Messages are moved once from a worker to the loop; boxing the big ones buys nothing.
@@ -85,6 +86,21 @@ pub struct SearchHit {
     pub format: Format,
     /// Sanitised one-line message.
     pub text: String,
+}
+
+impl SearchHit {
+    /// The hit for a found event, its message sanitised to one line.
+    pub fn of(e: &Event) -> SearchHit {
+        SearchHit {
+            event_id: e.id.clone(),
+            key: e.key(),
+            time: e.timestamp,
+            host: e.host.clone(),
+            user: e.user.clone(),
+            format: e.format,
+            text: one_line(&e.message, 400),
+        }
+    }
 }
 
 /// Work for the workers; each result comes back as a [`Msg`] carrying the same `request`.

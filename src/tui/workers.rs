@@ -15,7 +15,6 @@ use crate::case::Case;
 use crate::config::Config;
 use crate::index::Order;
 use crate::sessions::Session;
-use crate::text::one_line;
 
 /// Where commands go.
 pub struct Workers {
@@ -231,8 +230,9 @@ fn failed(cmd: &Command, e: &str) -> Option<Msg> {
 
 fn open_session(c: &Case, config: &Config, id: &str, full: bool) -> anyhow::Result<SessionData> {
     let session = c.session(id)?;
-    let (timeline, events) = c.timeline(&session, config.sessions.timeline_tokens, full)?;
-    let hits = c.session_hits(&events)?;
+    let view = c.view();
+    let (timeline, events) = view.timeline(&session, config.sessions.timeline_tokens, full)?;
+    let hits = view.session_hits(&events)?;
     Ok(SessionData {
         session,
         full,
@@ -246,19 +246,7 @@ fn search(c: &Case, query: &str, limit: usize) -> Result<SearchResult, String> {
     let found = c
         .search(query, limit, Order::NewestFirst)
         .map_err(|e| format!("{e:#}"))?;
-    let hits = found
-        .events
-        .iter()
-        .map(|e| SearchHit {
-            event_id: e.id.clone(),
-            key: e.key(),
-            time: e.timestamp,
-            host: e.host.clone(),
-            user: e.user.clone(),
-            format: e.format,
-            text: one_line(&e.message, 400),
-        })
-        .collect();
+    let hits = found.events.iter().map(SearchHit::of).collect();
     Ok(SearchResult {
         query: query.to_string(),
         total: found.total,

@@ -1,11 +1,12 @@
 //! Fixtures for the assess tests: real log lines (loghub OpenSSH and Linux, a Sysmon
 //! credential-dumping trace) grouped into sessions by hand, with the rule hits a Sigma rule
-//! set would give them, and a small ATT&CK catalog.
+//! set would give them, and a small ATT&CK catalog. Test files that use it also declare
+//! `mod common;` (the datasets and the catalog come from there).
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
 use lookout::assess::AssessInput;
@@ -47,9 +48,13 @@ pub fn small_catalog() -> Catalog {
     )
 }
 
-/// The real catalog when set up (or the shared TSV), else the small one.
+/// The real catalog when set up (or the shared TSV), else (never in CI) the small one.
 pub fn catalog() -> Catalog {
-    Catalog::load_default().unwrap_or_else(|_| small_catalog())
+    crate::common::fallback(
+        crate::common::locate::catalog(),
+        "the small built-in catalog stands in",
+    )
+    .unwrap_or_else(small_catalog)
 }
 
 pub fn detection(
@@ -105,21 +110,19 @@ pub fn session(
         event_ids: BTreeMap::new(),
         processes: vec![],
         remote_ips: vec![],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 
-fn shared(rel: &str) -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .skip(1)
-        .take(3)
-        .map(|a| a.join("shared/datasets").join(rel))
-        .find(|p| p.is_file())
-}
-
-/// The first `n` lines of a loghub sample matching `keep`, as timeline lines.
+/// The first `n` lines of a loghub sample matching `keep`, as timeline lines; `fallback` stands
+/// in where the shared datasets are missing (never in CI: `common` fails there).
 fn loghub(rel: &str, n: usize, keep: impl Fn(&str) -> bool, fallback: &[&str]) -> String {
-    let text = shared(rel).and_then(|p| std::fs::read_to_string(p).ok());
+    let text = crate::common::fallback(
+        crate::common::locate::dataset(rel),
+        "built-in lines stand in",
+    )
+    .map(|p| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
     let lines: Vec<String> = match &text {
         Some(t) => t
             .lines()

@@ -25,14 +25,6 @@ impl ListNav {
         self.follow(len, height);
     }
 
-    pub fn top(&mut self) {
-        *self = ListNav::default();
-    }
-
-    pub fn bottom(&mut self, len: usize, height: usize) {
-        self.select(len.saturating_sub(1), len, height);
-    }
-
     /// Clamps after the list or the viewport changed, and scrolls so the selection shows.
     pub fn follow(&mut self, len: usize, height: usize) {
         let height = height.max(1);
@@ -64,7 +56,7 @@ mod tests {
         assert_eq!((n.selected, n.offset), (15, 6));
         n.move_by(-10, 100, 10);
         assert_eq!((n.selected, n.offset), (5, 5));
-        n.bottom(100, 10);
+        n.move_by(isize::MAX / 2, 100, 10);
         assert_eq!((n.selected, n.offset), (99, 90));
         n.follow(20, 10);
         assert_eq!((n.selected, n.offset), (19, 10));

@@ -98,6 +98,10 @@ impl ReviewState {
             .filter(|d| d.kind != DecisionKind::Skipped)
             .count()
     }
+    /// Skipped, net of undos.
+    pub fn skipped(&self) -> usize {
+        self.decisions.len() - self.reviewed()
+    }
     pub fn finished(&self) -> bool {
         self.pos >= self.queue.len()
     }

@@ -20,6 +20,13 @@ pub struct SearchState {
     pub locate: u64,
 }
 
+impl SearchState {
+    /// Hits in the list (none before the first result).
+    pub fn hit_count(&self) -> usize {
+        self.result.as_ref().map_or(0, |r| r.hits.len())
+    }
+}
+
 /// The words of a query worth marking in hits: field prefixes, operators, ranges and
 /// punctuation removed (`host:WS01 AND "failed password"` -> `ws01`, `failed`, `password`).
 pub fn terms(query: &str) -> Vec<String> {

@@ -8,6 +8,7 @@ use crate::assess::{AssessState, Assessment, Verdict};
 use crate::detect::Hit;
 use crate::event::{Cause, Event, Format, Risk};
 use crate::sessions::{ActorKind, Session, SessionDetection, timeline};
+use crate::store::Correction;
 use crate::tui::app::App;
 use crate::tui::backend::AssessUpdate;
 use crate::tui::fake::FakeTechniques;
@@ -74,6 +75,8 @@ fn session(
         event_ids: Default::default(),
         processes: vec!["powershell.exe".into()],
         remote_ips: vec!["10.0.0.7".into()],
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 
@@ -301,16 +304,7 @@ pub fn app(size: (u16, u16)) -> App {
 }
 
 pub fn hit(i: u32) -> SearchHit {
-    let e = &events()[i as usize];
-    SearchHit {
-        event_id: e.id.clone(),
-        key: e.key(),
-        time: e.timestamp,
-        host: e.host.clone(),
-        user: e.user.clone(),
-        format: e.format,
-        text: crate::text::one_line(&e.message, 400),
-    }
+    SearchHit::of(&events()[i as usize])
 }
 
 pub fn search_result(query: &str) -> SearchResult {
@@ -319,4 +313,51 @@ pub fn search_result(query: &str) -> SearchResult {
         total: 5,
         hits: (0..5).map(hit).collect(),
     }
+}
+
+/// Opens S1 as the sessions screen would; returns the request of its load.
+pub fn open_s1(app: &mut App) -> u64 {
+    let cmds = crate::tui::update::open_session(app, S1, None);
+    let Command::LoadSession { request, .. } = cmds[0] else {
+        panic!("{cmds:?}")
+    };
+    request
+}
+
+/// The worker's answer to the load `request`: S1 with the condensed (or full) timeline.
+pub fn loaded(app: &mut App, request: u64, full: bool) -> Vec<Command> {
+    send(
+        app,
+        [Msg::SessionLoaded {
+            request,
+            result: Ok(session_data(full)),
+        }],
+    )
+}
+
+/// The request and correction of the one command, a `SaveCorrection`.
+pub fn save_command(cmds: &[Command]) -> (u64, Correction) {
+    let [
+        Command::SaveCorrection {
+            request,
+            correction,
+        },
+    ] = cmds
+    else {
+        panic!("{cmds:?}")
+    };
+    (*request, correction.clone())
+}
+
+/// The store's answer to the save `request`: the correction back with its row id.
+pub fn saved(app: &mut App, request: u64, correction: &Correction, id: i64) -> Vec<Command> {
+    let mut stored = correction.clone();
+    stored.id = id;
+    send(
+        app,
+        [Msg::CorrectionSaved {
+            request,
+            result: Ok(stored),
+        }],
+    )
 }

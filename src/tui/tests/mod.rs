@@ -1,7 +1,6 @@
 //! Workbench tests: `update` driven by scripted messages, screens rendered on `TestBackend`
-//! and compared as snapshots, and the frame benchmark (ignored; it prints figures).
+//! and compared as snapshots.
 
-mod bench;
 mod fixture;
 mod render;
 mod update_flow;

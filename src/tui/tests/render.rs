@@ -29,17 +29,8 @@ fn snap(name: &str, app: &App) {
 
 fn opened(size: (u16, u16), full: bool) -> App {
     let mut app = app(size);
-    let cmds = crate::tui::update::open_session(&mut app, S1, None);
-    let Command::LoadSession { request, .. } = cmds[0] else {
-        panic!()
-    };
-    let cmds = send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request,
-            result: Ok(session_data(full)),
-        }],
-    );
+    let request = open_s1(&mut app);
+    let cmds = loaded(&mut app, request, full);
     // The highlighter's answer, as the worker would send it.
     if let Some(Command::Highlight {
         request,

@@ -115,21 +115,9 @@ fn open_session_loads_and_drops_stale_results() {
     };
     assert_eq!(app.screen(), Screen::Session);
     // A result for some other request is ignored.
-    send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request: request + 50,
-            result: Ok(session_data(true)),
-        }],
-    );
+    loaded(&mut app, request + 50, true);
     assert!(app.detail.as_ref().unwrap().data.is_none());
-    let cmds = send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request,
-            result: Ok(session_data(false)),
-        }],
-    );
+    let cmds = loaded(&mut app, request, false);
     let d = app.detail.as_ref().unwrap();
     assert!(!d.full && d.data.is_some());
     assert!(
@@ -146,17 +134,8 @@ fn open_session_loads_and_drops_stale_results() {
 #[test]
 fn toggle_full_timeline_requests_it_and_keeps_the_event() {
     let mut app = app((160, 48));
-    let cmds = crate::tui::update::open_session(&mut app, S1, None);
-    let Command::LoadSession { request, .. } = cmds[0] else {
-        panic!()
-    };
-    send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request,
-            result: Ok(session_data(false)),
-        }],
-    );
+    let request = open_s1(&mut app);
+    loaded(&mut app, request, false);
     send(&mut app, [key('G')]);
     let selected = app
         .detail
@@ -178,21 +157,9 @@ fn toggle_full_timeline_requests_it_and_keeps_the_event() {
         other => panic!("{other:?}"),
     };
     // The condensed result arriving late is stale now.
-    send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request,
-            result: Ok(session_data(false)),
-        }],
-    );
+    loaded(&mut app, request, false);
     assert!(!app.detail.as_ref().unwrap().data.as_ref().unwrap().full);
-    send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request: full_request,
-            result: Ok(session_data(true)),
-        }],
-    );
+    loaded(&mut app, full_request, true);
     let d = app.detail.as_ref().unwrap();
     assert!(d.full);
     assert_eq!(d.timeline_len(), 6);
@@ -206,17 +173,8 @@ fn toggle_full_timeline_requests_it_and_keeps_the_event() {
 #[test]
 fn evidence_jump_selects_the_event() {
     let mut app = app((160, 48));
-    let cmds = crate::tui::update::open_session(&mut app, S1, None);
-    let Command::LoadSession { request, .. } = cmds[0] else {
-        panic!()
-    };
-    send(
-        &mut app,
-        [Msg::SessionLoaded {
-            request,
-            result: Ok(session_data(true)),
-        }],
-    );
+    let request = open_s1(&mut app);
+    loaded(&mut app, request, true);
     send(&mut app, [code(KeyCode::Tab), code(KeyCode::Tab)]);
     assert_eq!(app.detail.as_ref().unwrap().pane, Pane::Assessment);
     send(&mut app, [code(KeyCode::Enter)]);

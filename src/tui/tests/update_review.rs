@@ -63,16 +63,7 @@ fn a_session_without_a_verdict_cannot_be_accepted() {
 fn accept_skip_and_undo() {
     let mut app = app((80, 24));
     send(&mut app, [key('R')]);
-    let cmds = send(&mut app, [key('y')]);
-    let [
-        Command::SaveCorrection {
-            request,
-            correction,
-        },
-    ] = cmds.as_slice()
-    else {
-        panic!("{cmds:?}")
-    };
+    let (request, correction) = save_command(&send(&mut app, [key('y')]));
     assert_eq!(correction.kind, CorrectionKind::Confirmation);
     assert_eq!(correction.session_id, S1);
     assert_eq!(
@@ -98,15 +89,7 @@ fn accept_skip_and_undo() {
     assert_eq!((r.pos, r.reviewed()), (0, 0));
     assert_eq!(mark(&app, S1), ReviewMark::Unreviewed);
     // The late confirmation of the undone accept must not mark it reviewed again.
-    let mut stored = correction.clone();
-    stored.id = 3;
-    send(
-        &mut app,
-        [Msg::CorrectionSaved {
-            request: *request,
-            result: Ok(stored),
-        }],
-    );
+    saved(&mut app, request, &correction, 3);
     assert_eq!(mark(&app, S1), ReviewMark::Unreviewed);
 }
 
@@ -144,14 +127,9 @@ fn undo_restores_the_previous_correction_by_appending_it() {
             reason: Reason::Unreviewed,
         },
     );
-    let cmds = send(&mut app, [key('y')]);
-    assert!(
-        matches!(&cmds[..], [Command::SaveCorrection { correction, .. }] if correction.kind == CorrectionKind::Confirmation)
-    );
-    let cmds = send(&mut app, [key('u')]);
-    let [Command::SaveCorrection { correction, .. }] = cmds.as_slice() else {
-        panic!("{cmds:?}")
-    };
+    let (_, confirmation) = save_command(&send(&mut app, [key('y')]));
+    assert_eq!(confirmation.kind, CorrectionKind::Confirmation);
+    let (_, correction) = save_command(&send(&mut app, [key('u')]));
     assert_eq!(correction.id, 0, "a new row");
     assert_eq!(
         (correction.kind, correction.cause, correction.risk),
@@ -176,30 +154,13 @@ fn correct_from_the_queue_advances_when_saved() {
     send(&mut app, [key('R'), key('c')]);
     assert!(app.form.is_some());
     send(&mut app, [code(KeyCode::Right)]);
-    let cmds = send(&mut app, [ctrl('s')]);
-    let [
-        Command::SaveCorrection {
-            request,
-            correction,
-        },
-    ] = cmds.as_slice()
-    else {
-        panic!()
-    };
+    let (request, correction) = save_command(&send(&mut app, [ctrl('s')]));
     assert_eq!(
         app.review.as_ref().unwrap().pos,
         0,
         "not before it is stored"
     );
-    let mut stored = correction.clone();
-    stored.id = 5;
-    send(
-        &mut app,
-        [Msg::CorrectionSaved {
-            request: *request,
-            result: Ok(stored),
-        }],
-    );
+    saved(&mut app, request, &correction, 5);
     let r = app.review.as_ref().unwrap();
     assert_eq!((r.pos, r.reviewed()), (1, 1));
     assert_eq!(mark(&app, S1), ReviewMark::Corrected);

@@ -116,16 +116,7 @@ fn correction_form_saves_the_right_correction() {
     typed(&mut app, "Scheduled password audit");
     send(&mut app, [code(KeyCode::Tab)]);
     typed(&mut app, "IT runs a spray test every Monday");
-    let cmds = send(&mut app, [ctrl('s')]);
-    let [
-        Command::SaveCorrection {
-            request,
-            correction,
-        },
-    ] = cmds.as_slice()
-    else {
-        panic!("{cmds:?}")
-    };
+    let (request, correction) = save_command(&send(&mut app, [ctrl('s')]));
     assert_eq!(correction.kind, CorrectionKind::Correction);
     assert_eq!(correction.case_name, "demo");
     assert_eq!(correction.session_id, S1);
@@ -150,15 +141,7 @@ fn correction_form_saves_the_right_correction() {
         "no double save while saving"
     );
 
-    let mut stored = correction.clone();
-    stored.id = 7;
-    send(
-        &mut app,
-        [Msg::CorrectionSaved {
-            request: *request,
-            result: Ok(stored),
-        }],
-    );
+    saved(&mut app, request, &correction, 7);
     assert!(app.form.is_none());
     let s1 = app.sessions.get(S1).unwrap().clone();
     let shown = app.shown(&s1);
@@ -172,14 +155,11 @@ fn correction_form_saves_the_right_correction() {
 fn failed_save_keeps_the_form_with_the_error() {
     let mut app = app((80, 24));
     send(&mut app, [key('c')]);
-    let cmds = send(&mut app, [ctrl('s')]);
-    let [Command::SaveCorrection { request, .. }] = cmds.as_slice() else {
-        panic!()
-    };
+    let (request, _) = save_command(&send(&mut app, [ctrl('s')]));
     send(
         &mut app,
         [Msg::CorrectionSaved {
-            request: *request,
+            request,
             result: Err("disk full".into()),
         }],
     );

@@ -139,16 +139,10 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
         Action::Open => return open_in_pane(app),
         _ => {}
     }
-    let step: isize = match action {
-        Action::Up => -1,
-        Action::Down => 1,
-        Action::PageUp => -(inner_rows(lay.pane(d.pane)).max(1) as isize),
-        Action::PageDown => inner_rows(lay.pane(d.pane)).max(1) as isize,
-        Action::Top => isize::MIN / 2,
-        Action::Bottom => isize::MAX / 2,
-        _ => return Vec::new(),
-    };
-    scroll_pane(app, step)
+    match super::nav_step(action, inner_rows(lay.pane(d.pane))) {
+        Some(step) => scroll_pane(app, step),
+        None => Vec::new(),
+    }
 }
 
 /// Moves within the focused pane: a selection (timeline, evidence) or a scroll offset.

@@ -59,12 +59,7 @@ fn quit(app: &mut App) -> Vec<Command> {
 fn relayout(app: &mut App) {
     let rows = super::layout::sessions_rows(app.size);
     app.sessions.nav.follow(app.sessions.view.len(), rows);
-    let hits = app
-        .search
-        .result
-        .as_ref()
-        .map(|r| r.hits.len())
-        .unwrap_or(0);
+    let hits = app.search.hit_count();
     app.search
         .nav
         .follow(hits, super::layout::search_rows(app.size));
@@ -147,6 +142,22 @@ fn help_key(app: &mut App, key: Key) {
         Some(Action::PageUp) => app.help_scroll = app.help_scroll.saturating_sub(10),
         Some(Action::Top) => app.help_scroll = 0,
         _ => {}
+    }
+}
+
+/// How far a movement key (up, down, a page, top, bottom) moves in a view of `rows` rows;
+/// `None` for any other action. Top and bottom move further than any list is long, and
+/// [`ListNav::move_by`](super::state::nav::ListNav::move_by) clamps.
+fn nav_step(action: Action, rows: usize) -> Option<isize> {
+    let page = rows.max(1) as isize;
+    match action {
+        Action::Up => Some(-1),
+        Action::Down => Some(1),
+        Action::PageUp => Some(-page),
+        Action::PageDown => Some(page),
+        Action::Top => Some(isize::MIN / 2),
+        Action::Bottom => Some(isize::MAX / 2),
+        _ => None,
     }
 }
 

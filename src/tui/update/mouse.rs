@@ -90,12 +90,7 @@ fn session(app: &mut App, wheel: Option<isize>, col: u16, row: u16) -> Vec<Comma
 
 fn search(app: &mut App, wheel: Option<isize>, click: bool, col: u16, row: u16) -> Vec<Command> {
     let rows = layout::search_rows(app.size);
-    let len = app
-        .search
-        .result
-        .as_ref()
-        .map(|r| r.hits.len())
-        .unwrap_or(0);
+    let len = app.search.hit_count();
     if let Some(step) = wheel {
         app.search.nav.move_by(step, len, rows);
         return Vec::new();

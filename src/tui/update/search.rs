@@ -75,21 +75,13 @@ pub fn done(app: &mut App, request: u64, result: Result<SearchResult, String>) -
 
 pub fn action(app: &mut App, action: Action) -> Vec<Command> {
     let rows = layout::search_rows(app.size);
-    let len = app
-        .search
-        .result
-        .as_ref()
-        .map(|r| r.hits.len())
-        .unwrap_or(0);
-    let nav = &mut app.search.nav;
+    if let Some(step) = super::nav_step(action, rows) {
+        let len = app.search.hit_count();
+        app.search.nav.move_by(step, len, rows);
+        return Vec::new();
+    }
     match action {
         Action::EditQuery => app.search.editing = true,
-        Action::Up => nav.move_by(-1, len, rows),
-        Action::Down => nav.move_by(1, len, rows),
-        Action::PageUp => nav.move_by(-(rows.max(1) as isize), len, rows),
-        Action::PageDown => nav.move_by(rows.max(1) as isize, len, rows),
-        Action::Top => nav.top(),
-        Action::Bottom => nav.bottom(len, rows),
         Action::Open => return locate(app),
         _ => {}
     }

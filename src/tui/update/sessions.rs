@@ -11,15 +11,12 @@ use crate::tui::msg::Command;
 
 pub fn action(app: &mut App, action: Action) -> Vec<Command> {
     let rows = layout::sessions_rows(app.size);
-    let len = app.sessions.view.len();
-    let nav = &mut app.sessions.nav;
+    if let Some(step) = super::nav_step(action, rows) {
+        let len = app.sessions.view.len();
+        app.sessions.nav.move_by(step, len, rows);
+        return Vec::new();
+    }
     match action {
-        Action::Up => nav.move_by(-1, len, rows),
-        Action::Down => nav.move_by(1, len, rows),
-        Action::PageUp => nav.move_by(-(rows.max(1) as isize), len, rows),
-        Action::PageDown => nav.move_by(rows.max(1) as isize, len, rows),
-        Action::Top => nav.top(),
-        Action::Bottom => nav.bottom(len, rows),
         Action::Open => {
             if let Some(id) = app.sessions.selected().map(|s| s.id.clone()) {
                 return super::open_session(app, &id, None);

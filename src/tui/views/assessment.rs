@@ -15,7 +15,7 @@ use crate::tui::fmt;
 use crate::tui::state::assess::AssessEntry;
 use crate::tui::state::detail::DetailState;
 use crate::tui::theme::{Role, Theme};
-use crate::tui::widgets::{badge, pane};
+use crate::tui::widgets::{badge, pane, technique};
 
 /// Lines of streamed model text kept on screen while it runs.
 const TOKEN_LINES: usize = 8;
@@ -165,22 +165,14 @@ fn verdict(
             t.style(Role::SyntaxKey),
         )));
         for id in &v.techniques {
-            let name = app
-                .lookup
-                .name(id)
-                .unwrap_or_else(|| "(not in catalog)".into());
-            let tactics = app.lookup.tactics(id);
-            let mut spans = vec![
-                Span::styled(format!("  {} ", one_line(id, 12)), t.style(Role::Key)),
-                Span::styled(one_line(&name, 60), t.style(Role::Base)),
-            ];
-            if !tactics.is_empty() {
-                spans.push(Span::styled(
-                    format!("  ({})", tactics.join(", ")),
-                    t.style(Role::Dim),
-                ));
-            }
-            lines.push(Line::from(spans));
+            lines.push(technique::line(
+                t,
+                app.lookup.as_ref(),
+                id,
+                "  ",
+                "(not in catalog)",
+                "  ",
+            ));
         }
     }
     list(

@@ -22,16 +22,9 @@ pub fn render(f: &mut Frame, app: &App) {
         Screen::Review => Context::Review,
     };
     let mut order = vec![first, Context::Nav, Context::Global];
-    for c in [
-        Context::Sessions,
-        Context::Session,
-        Context::Search,
-        Context::Review,
-        Context::Form,
-        Context::Picker,
-        Context::Input,
-    ] {
-        if !order.contains(&c) {
+    // The overlay's own keys (closing it) are in its title.
+    for &c in Context::ALL {
+        if c != Context::Help && !order.contains(&c) {
             order.push(c);
         }
     }

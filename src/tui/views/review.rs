@@ -10,7 +10,7 @@ use crate::text::one_line;
 use crate::tui::app::App;
 use crate::tui::fmt;
 use crate::tui::layout;
-use crate::tui::state::review::{DecisionKind, ReviewState};
+use crate::tui::state::review::ReviewState;
 use crate::tui::theme::Role;
 use crate::tui::widgets::{badge, pane};
 
@@ -23,10 +23,7 @@ pub fn render(f: &mut Frame, app: &App) {
         let done = format!(
             "queue done: {} reviewed, {} skipped. {} undo, {} back.",
             r.reviewed(),
-            r.decisions
-                .iter()
-                .filter(|d| d.kind == DecisionKind::Skipped)
-                .count(),
+            r.skipped(),
             app.keymap.hint(
                 crate::tui::action::Context::Review,
                 crate::tui::action::Action::Undo
@@ -77,16 +74,9 @@ pub fn render(f: &mut Frame, app: &App) {
             ),
             t.style(Role::SyntaxTime),
         )));
-        lines.push(Line::from(vec![
-            Span::styled("shown ", t.style(Role::SyntaxKey)),
-            badge::risk(t, sh.risk, false),
-            Span::raw(" "),
-            badge::cause(t, sh.cause, false),
-            Span::styled(
-                sh.priority.map(|p| format!("  P{p}")).unwrap_or_default(),
-                t.style(Role::Base),
-            ),
-        ]));
+        let mut shown = vec![Span::styled("shown ", t.style(Role::SyntaxKey))];
+        shown.extend(badge::verdict(t, &sh));
+        lines.push(Line::from(shown));
         for d in s.detections.iter().take(4) {
             lines.push(Line::from(vec![
                 badge::risk(t, Some(d.level), true),
@@ -114,11 +104,7 @@ fn progress(f: &mut Frame, area: Rect, app: &App, r: &ReviewState) {
     let t = &app.theme;
     let total = r.queue.len();
     let reviewed = r.reviewed();
-    let skipped = r
-        .decisions
-        .iter()
-        .filter(|d| d.kind == DecisionKind::Skipped)
-        .count();
+    let skipped = r.skipped();
     let [text, bar] = Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(area);
     let label = format!(" Review queue: {reviewed}/{total} reviewed, {skipped} skipped");
     let pos = if r.finished() {

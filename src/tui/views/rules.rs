@@ -10,7 +10,7 @@ use crate::sessions::Session;
 use crate::text::one_line;
 use crate::tui::app::App;
 use crate::tui::theme::Role;
-use crate::tui::widgets::{badge, pane};
+use crate::tui::widgets::{badge, pane, technique};
 
 pub fn render(
     f: &mut Frame,
@@ -40,19 +40,7 @@ pub fn render(
             Span::styled(format!(" ×{}", d.count), t.style(Role::Dim)),
         ]));
         for id in &d.techniques {
-            let name = app.lookup.name(id).unwrap_or_default();
-            let tactics = app.lookup.tactics(id);
-            let mut spans = vec![
-                Span::styled(format!("    {} ", one_line(id, 12)), t.style(Role::Key)),
-                Span::styled(one_line(&name, 60), t.style(Role::Base)),
-            ];
-            if !tactics.is_empty() {
-                spans.push(Span::styled(
-                    format!(" ({})", tactics.join(", ")),
-                    t.style(Role::Dim),
-                ));
-            }
-            lines.push(Line::from(spans));
+            lines.push(technique::line(t, app.lookup.as_ref(), id, "    ", "", " "));
         }
     }
     let title = format!("Rules ({})", dets.len());

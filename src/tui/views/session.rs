@@ -129,18 +129,9 @@ fn meta(f: &mut Frame, area: Rect, app: &App, d: &DetailState, s: Option<&Sessio
         ));
     }
     let sh = app.shown(s);
-    let mut third = vec![
-        Span::raw(" "),
-        badge::risk(t, sh.risk, false),
-        Span::raw(" "),
-        badge::cause(t, sh.cause, false),
-        Span::styled(
-            sh.priority.map(|p| format!("  P{p}")).unwrap_or_default(),
-            t.style(Role::Base),
-        ),
-        sep(),
-        badge::review(t, sh.review, false),
-    ];
+    let mut third = vec![Span::raw(" ")];
+    third.extend(badge::verdict(t, &sh));
+    third.extend([sep(), badge::review(t, sh.review, false)]);
     if let Some(c) = app.reviews.get(&s.id) {
         third.push(Span::styled(
             format!(" by {}", one_line(&c.analyst, 40)),

@@ -4,7 +4,7 @@ use ratatui::text::Span;
 
 use crate::assess::AssessState;
 use crate::event::{Cause, Risk};
-use crate::tui::state::sessions::ReviewMark;
+use crate::tui::state::sessions::{ReviewMark, Shown};
 use crate::tui::theme::{Role, Theme};
 
 /// ` HIGH ` on the risk's colour; `compact` gives ` HI ` for narrow tables.
@@ -66,4 +66,17 @@ pub fn state_text(s: AssessState) -> &'static str {
 
 pub fn state(theme: &Theme, s: AssessState) -> Span<'static> {
     Span::styled(state_text(s).to_string(), theme.style(state_role(s)))
+}
+
+/// The verdict a session shows, in full: risk, cause and (when known) priority.
+pub fn verdict(theme: &Theme, sh: &Shown) -> [Span<'static>; 4] {
+    [
+        risk(theme, sh.risk, false),
+        Span::raw(" "),
+        cause(theme, sh.cause, false),
+        Span::styled(
+            sh.priority.map(|p| format!("  P{p}")).unwrap_or_default(),
+            theme.style(Role::Base),
+        ),
+    ]
 }

@@ -5,3 +5,4 @@ pub mod histogram;
 pub mod input;
 pub mod marked;
 pub mod pane;
+pub mod technique;

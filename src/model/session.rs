@@ -18,6 +18,9 @@ pub enum ActorKind {
     Network,
     /// Nothing better than the host itself.
     Host,
+    /// A remote address authenticating to the host (sshd, Windows network logons): its tries
+    /// on every account, and a logon that worked, are one session (see `Session::accounts`).
+    Source,
 }
 
 /// A rule that fired inside the session, aggregated over its events.
@@ -68,6 +71,21 @@ pub struct Session {
     /// Distinct remote addresses seen (source/destination IPs other than the host's), at most 10.
     #[serde(default)]
     pub remote_ips: Vec<String>,
+    /// For a remote source (`actor_kind` `source`): the accounts it authenticated as, lower
+    /// case, with the failed and accepted authentication records of each.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, AccountTries>,
+    /// Ids of sessions in the same story, both ways: the source's later logon and what the
+    /// account then did; the session on the host a network logon came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked: Vec<String>,
+}
+
+/// Authentication records of one account from one source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountTries {
+    pub failed: u64,
+    pub accepted: u64,
 }
 
 impl Session {
@@ -87,6 +105,37 @@ impl Session {
         let mut v: Vec<(&str, u64)> = counts.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         v.into_iter().map(|(t, _)| t.to_string()).collect()
+    }
+
+    /// A one-event session of the host itself at `start`, nothing detected and no label: the
+    /// base a test fills in with struct update syntax.
+    #[cfg(test)]
+    pub fn blank(id: &str, host: &str, start: DateTime<Utc>) -> Session {
+        use chrono::Timelike;
+        Session {
+            id: id.into(),
+            host: host.into(),
+            user: None,
+            actor_kind: ActorKind::Host,
+            actor: host.into(),
+            start,
+            end: start,
+            duration_s: 0,
+            hour: start.hour(),
+            weekend: false,
+            formats: BTreeMap::new(),
+            events: 1,
+            parsed_events: 1,
+            fallback_events: 0,
+            detections: Vec::new(),
+            label: None,
+            content_hash: String::new(),
+            event_ids: BTreeMap::new(),
+            processes: Vec::new(),
+            remote_ips: Vec::new(),
+            accounts: BTreeMap::new(),
+            linked: Vec::new(),
+        }
     }
 }
 

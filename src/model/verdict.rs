@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{Cause, Risk};
 
-/// The schema-constrained answer, also the shape of the final (combined) verdict.
+/// The schema-constrained answer (the model writes every field but `evidence`), also the shape
+/// of the final (combined) verdict and of a corrected one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Verdict {
     pub cause: Cause,
     pub cause_explanation: String,
@@ -22,8 +24,21 @@ pub struct Verdict {
     pub anomalous_patterns: Vec<String>,
     pub summary: String,
     pub remediation: Vec<String>,
-    /// Event ids the verdict relies on.
+    /// Event ids the verdict relies on (from the rule hits; the model is not asked for them).
+    #[serde(default)]
     pub evidence: Vec<String>,
+}
+
+impl Verdict {
+    /// The verdict as the model writes it: the schema's fields in order, no `evidence`. The
+    /// target answer of a training example and of a worked example is this text.
+    pub fn answer_json(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let Some(m) = v.as_object_mut() {
+            m.shift_remove("evidence");
+        }
+        v.to_string()
+    }
 }
 
 /// Where a shown assessment came from.

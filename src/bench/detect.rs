@@ -1,10 +1,10 @@
-//! Throughput measurement of rule matching, for `lookout bench` and the detect benchmark test.
+//! Throughput of Sigma rule matching, for `lookout bench ingest` and the detect benchmark test.
 
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::ruleset::RuleSet;
+use crate::detect::RuleSet;
 use crate::event::Event;
 
 /// Figures of one benchmark run.
@@ -15,11 +15,6 @@ pub struct BenchResult {
     pub hits: usize,
     pub seconds: f64,
     pub events_per_s: f64,
-}
-
-/// Events per second of [`RuleSet::matches`] over `events` on the current thread.
-pub fn bench(rules: &RuleSet, events: &[Event]) -> f64 {
-    bench_detail(rules, events, false).events_per_s
 }
 
 /// Runs `matches` over every event once (in parallel over rayon's pool when `parallel`) and

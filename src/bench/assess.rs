@@ -1,16 +1,21 @@
 //! `lookout bench assess`: model load time, per-session latency (p50/p95), prompt and
 //! generation speed, peak memory; optionally llama.cpp's `llama-bench` on the same file and
-//! token counts for comparison. Prints figures, asserts nothing.
+//! token counts for comparison. The caller prints the figures; nothing is asserted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::assessor::{AssessError, AssessOptions, Assessor};
-use super::input::AssessInput;
+use super::{mib, peak_rss_bytes};
+use crate::assess::input;
+use crate::assess::run::{model_path, most_severe_first};
+use crate::assess::{AssessError, AssessInput, AssessOptions, Assessor};
 use crate::attack::Catalog;
+use crate::case::Case;
+use crate::config::Config;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
@@ -78,8 +83,46 @@ pub struct BenchOptions {
     pub prefill_tokens: usize,
 }
 
+/// The benchmark over up to `limit` sessions of the case, most severe first (as `assess --all`
+/// takes them), with the model of `model` or the config.
+pub fn run(
+    case: &Case,
+    config: &Config,
+    model: Option<PathBuf>,
+    compare_llama: Option<PathBuf>,
+    limit: usize,
+    prefill_tokens: usize,
+) -> anyhow::Result<BenchReport> {
+    let mut sessions = case.sessions()?;
+    most_severe_first(&mut sessions);
+    let inputs: Vec<AssessInput> = sessions
+        .iter()
+        .take(limit.max(1))
+        .map(|s| {
+            Ok(input::build(
+                &case.view(),
+                s,
+                config,
+                None,
+                config.model.fewshot,
+            )?)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let catalog = Catalog::load_default().context("loading the ATT&CK catalog")?;
+    Ok(measure(
+        &inputs,
+        catalog,
+        &BenchOptions {
+            model: model_path(&model, config),
+            threads: config.model.threads,
+            compare_llama,
+            prefill_tokens,
+        },
+    )?)
+}
+
 /// Loads the model, assesses every input once (no cache), and reports the figures.
-pub fn bench(
+pub fn measure(
     inputs: &[AssessInput],
     catalog: Catalog,
     opts: &BenchOptions,
@@ -105,7 +148,7 @@ pub fn bench(
     let n = inputs.len().max(1) as f64;
     let stats = assessor.stats();
     // Peak memory of the sessions' work, before the long probe prompt adds its own.
-    let peak_rss_mib = peak_rss_bytes().map(|b| b as f64 / (1024.0 * 1024.0));
+    let peak_rss_mib = peak_rss_bytes().map(mib);
     let prefill_probe = match opts.prefill_tokens {
         0 => None,
         tokens => assessor.prefill_probe(tokens)?,
@@ -139,7 +182,9 @@ pub fn bench(
 }
 
 fn assessor_model_path(opts: &BenchOptions) -> Result<PathBuf, AssessError> {
-    Ok(super::model_file::resolve_model(opts.model.as_deref())?)
+    Ok(crate::assess::model_file::default_model(
+        opts.model.as_deref(),
+    )?)
 }
 
 /// The `p`th percentile (nearest rank) of `values`, 0 when empty.
@@ -151,14 +196,6 @@ pub fn percentile(values: &[u64], p: usize) -> u64 {
     v.sort_unstable();
     let rank = (p * v.len()).div_ceil(100).clamp(1, v.len());
     v[rank - 1]
-}
-
-/// Peak resident set size of this process (`VmHWM` in /proc/self/status), Linux only.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Runs `llama-bench -m MODEL -p PROMPT,... -n GEN -t THREADS` and returns its table (or
@@ -201,12 +238,5 @@ mod tests {
         assert_eq!(percentile(&v, 50), 10);
         assert_eq!(percentile(&v, 95), 19);
         assert_eq!(percentile(&v, 100), 20);
-    }
-
-    #[test]
-    fn peak_rss_is_read_on_linux() {
-        if cfg!(target_os = "linux") {
-            assert!(peak_rss_bytes().unwrap() > 0);
-        }
     }
 }

@@ -1,31 +1,24 @@
 //! `lookout bench tui`: the first frame on a big case, and key-press -> redrawn-frame latency
 //! while an assessment streams tokens: a fake one (the UI's own cost), or the real model on the
 //! case's sessions (`--live`: the UI sharing the CPU with inference, as an analyst's laptop
-//! does). Figures are printed by the caller, never asserted.
+//! does). The workbench runs headless through [`crate::tui::headless`]; figures are printed by
+//! the caller, never asserted.
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
-use super::app::App;
-use super::backend::{AssessBackend, AssessSink};
-use super::fake::{FakeAssess, FakeTechniques};
-use super::keymap::Keymap;
-use super::live::LiveAssess;
-use super::msg::{Loaded, Msg};
-use super::theme::Theme;
-use super::update::update;
-use super::{runtime, views, workers};
 use crate::case::Case;
 use crate::config::Config;
 use crate::event::Risk;
 use crate::sessions::{ActorKind, Session, SessionDetection};
+use crate::tui::AssessBackend;
+use crate::tui::fake::FakeAssess;
+use crate::tui::headless::{Headless, HeadlessCase};
+use crate::tui::live::LiveAssess;
+use crate::tui::msg::Loaded;
 
 pub struct BenchFramesOptions {
     pub data_dir: PathBuf,
@@ -174,6 +167,8 @@ fn synthetic(
         event_ids: Default::default(),
         processes: Vec::new(),
         remote_ips: Vec::new(),
+        accounts: Default::default(),
+        linked: Vec::new(),
     }
 }
 
@@ -192,24 +187,15 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         corrections: case.store.corrections(Some(&case.name))?,
     };
     let events = case.index.num_events();
-    let mut app = App::new(&opts.case, Theme::builtin_dark(), Keymap::builtin());
-    app.lookup = Arc::new(FakeTechniques);
-    app.size = opts.size;
-    let _ = update(&mut app, Msg::SessionsLoaded(Ok(loaded)));
-    let mut terminal = Terminal::new(TestBackend::new(opts.size.0, opts.size.1))?;
+    let mut workbench = Headless::new(&opts.case, loaded, opts.size)?;
     let draw_started = Instant::now();
-    terminal.draw(|f| views::draw(f, &app))?;
+    workbench.draw()?;
     let (first_draw, first_frame) = (draw_started.elapsed(), started.elapsed());
-    let sessions = app.sessions.all.len();
+    let sessions = workbench.sessions();
     drop(case);
 
     // Key latency: the real loop and workers, keys injected at a steady pace while the selected
     // session's assessment streams tokens into the open session's pane.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (backend, assessing): (Arc<dyn AssessBackend>, String) = match &opts.live {
         None => (
             Arc::new(FakeAssess::new(opts.token_interval, usize::MAX / 2)),
@@ -227,81 +213,32 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
             )),
             format!(
                 "the model ({})",
-                model
-                    .clone()
-                    .or_else(|| crate::assess::run::model_path(&None, &opts.config))
-                    .or_else(|| crate::assess::model_file::resolve_model(None).ok())
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "none set up".into())
+                crate::assess::model_file::resolve_model(
+                    &opts.data_dir,
+                    None,
+                    crate::assess::run::model_path(model, &opts.config).as_deref(),
+                )
+                .ok()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "none set up".into())
             ),
         ),
     };
-    let sink_tx = tx.clone();
-    backend.connect(AssessSink::from_fn(move |u| {
-        sink_tx.send(Msg::Assess(u)).is_ok()
-    }));
-    let w = workers::Workers::spawn(
-        opts.data_dir.clone(),
-        opts.case.clone(),
-        opts.config.clone(),
-        backend.clone(),
-        tx.clone(),
-    );
-    let sent: Arc<Mutex<VecDeque<Instant>>> = Arc::default();
-    let mut latencies: Vec<Duration> = Vec::with_capacity(opts.keys);
-    let mut measured = 0u64;
-    let mut frames = 0u64;
-    let (keys, interval, sent_in) = (opts.keys, opts.key_interval, sent.clone());
-    let result: anyhow::Result<()> = rt.block_on(async {
-        let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-        // Start streaming on the selected session, then move around the table.
-        let _ = tx.send(key(KeyCode::Char('a')));
-        sent_in.lock().map(|mut s| s.push_back(Instant::now())).ok();
-        let injector = tx.clone();
-        tokio::spawn(async move {
-            for i in 0..keys {
-                tokio::time::sleep(interval).await;
-                // Every 50 keys the selected session is (re)assessed too, so that a real
-                // model, seconds per session, keeps generating while keys arrive.
-                let code = match i % 50 {
-                    0 => KeyCode::Char('a'),
-                    1..=29 => KeyCode::Char('j'),
-                    30..=39 => KeyCode::Char('k'),
-                    40 => KeyCode::Char('s'),
-                    _ => KeyCode::Char('j'),
-                };
-                if let Ok(mut s) = sent_in.lock() {
-                    s.push_back(Instant::now());
-                }
-                let _ = injector.send(key(code));
-            }
-            tokio::time::sleep(interval * 4).await;
-            let _ = injector.send(Msg::Quit);
-        });
-        drop(tx);
-        let mut on_frame = |info: runtime::FrameInfo| {
-            frames = info.frames;
-            if let Ok(mut s) = sent.lock() {
-                while measured < info.keys {
-                    match s.pop_front() {
-                        Some(t) => latencies.push(info.drawn_at.saturating_duration_since(t)),
-                        None => break,
-                    }
-                    measured += 1;
-                }
-            }
-        };
-        runtime::run_loop(
-            &mut terminal,
-            &mut app,
-            &mut rx,
-            &mut |c| w.dispatch(c),
-            Some(&mut on_frame),
-        )
-        .await
-    });
-    rt.shutdown_background();
-    result?;
+    // Start streaming on the selected session, then move around the table.
+    let keys = std::iter::once('a')
+        .chain((0..opts.keys).map(key_at))
+        .collect();
+    let times = workbench.run_keys(
+        HeadlessCase {
+            data_dir: opts.data_dir.clone(),
+            case: opts.case.clone(),
+            config: opts.config.clone(),
+            backend: backend.clone(),
+        },
+        keys,
+        opts.key_interval,
+    )?;
+    let mut latencies = times.latencies;
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -315,7 +252,7 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         first_frame,
         first_draw,
         keys: latencies.len(),
-        frames,
+        frames: times.frames,
         tokens: backend
             .progress()
             .tokens
@@ -329,4 +266,40 @@ pub fn bench_frames(opts: &BenchFramesOptions) -> anyhow::Result<BenchFramesRepo
         key_p99: pct(0.99),
         key_max: latencies.last().copied().unwrap_or_default(),
     })
+}
+
+/// The `i`th injected key: down the table and back up, and every 50 keys the selected session
+/// is (re)assessed too, so that a real model, seconds per session, keeps generating while keys
+/// arrive.
+fn key_at(i: usize) -> char {
+    match i % 50 {
+        0 => 'a',
+        1..=29 => 'j',
+        30..=39 => 'k',
+        40 => 's',
+        _ => 'j',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BenchFramesOptions, bench_frames};
+
+    /// The frame benchmark on a temporary case (ignored: it prints figures and takes seconds).
+    /// `cargo test --lib bench::tui::tests -- --ignored --nocapture`
+    #[test]
+    #[ignore = "benchmark: prints figures"]
+    fn frames_on_a_big_synthetic_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = BenchFramesOptions::new(dir.path().to_path_buf(), "bench");
+        if let Some(n) = std::env::var("LOOKOUT_BENCH_SESSIONS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            opts.synthetic_sessions = n;
+        }
+        let report = bench_frames(&opts).unwrap();
+        println!("{report}");
+        assert!(report.keys > 0);
+    }
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# What the test suite needs beyond `make setup` (the model and the ATT&CK catalog), run by
+# `make test`; tests/common/mod.rs is where the tests look for all of it.
+#
+# Usage: scripts/setup-test.sh tools   tmux (the workbench's end-to-end tests drive the binary
+#                                      through it) and python3's venv module (Debian ships it
+#                                      apart): installed with apt-get when missing and root,
+#                                      else a message saying how.
+#        scripts/setup-test.sh venv    the training venv for tests/train.rs, through
+#                                      scripts/setup-train.sh (~3 GB from PyPI the first time;
+#                                      a venv whose stamp matches is kept, in well under a second).
+#                                      Where: $LOOKOUT_TRAIN_VENV, else setup-train.sh's default.
+# Both are idempotent.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+say() { echo "setup-test: $*" >&2; }
+
+apt_updated=0
+# Installs Debian package $1 when root with apt-get; else says how, and returns 1.
+apt_install() {
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $1 (apt-get)"
+    if [[ "$apt_updated" == 0 ]]; then
+      apt-get update -qq >&2 && apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2
+  else
+    say "$1 is missing and this is not root: install it (e.g. \`sudo apt-get install $1\`)"
+    return 1
+  fi
+}
+
+tools() {
+  local ok=0
+  if ! command -v tmux >/dev/null 2>&1; then
+    apt_install tmux || ok=1
+  fi
+  # `python3 -m venv` (setup-model.sh's Q8_0 step, setup-train.sh) needs ensurepip.
+  if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    apt_install python3-venv || ok=1
+  fi
+  if [[ "$ok" != 0 ]]; then
+    say "without these, the tests that need them skip with a note (and fail where LOOKOUT_REQUIRE_DATA=1)"
+  fi
+}
+
+venv() {
+  local start=$SECONDS
+  if ! bash "$here/setup-train.sh" ${LOOKOUT_TRAIN_VENV:+"$LOOKOUT_TRAIN_VENV"} >/dev/null; then
+    say "ERROR: the training venv could not be set up (scripts/setup-train.sh, above)"
+    return 1
+  fi
+  say "training venv ready ($((SECONDS - start)) s)"
+}
+
+case "${1:-}" in
+  tools) tools ;;
+  venv) venv ;;
+  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+esac

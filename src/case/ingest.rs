@@ -1,0 +1,355 @@
+//! The ingest loop of a case: one pass over the files feeds the event index, the rules and the
+//! store, with live progress counters and commits that make an interrupted ingest resumable.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::Case;
+use crate::config::Config;
+use crate::detect::{Hit, RuleSet};
+use crate::event::{Event, Label};
+use crate::fsutil::sha256_file;
+use crate::index::{EventWriter, WriteMode};
+use crate::ingest::{self, FileLabels, FileReport, IngestOptions, Problem};
+use crate::store::FileState;
+
+/// Events indexed between two commits: bounds memory and the work an interruption loses.
+const COMMIT_EVERY: u64 = 250_000;
+
+/// Rule hits held in memory during an ingest before they go to the store.
+const HITS_IN_MEMORY: usize = 20_000;
+
+/// Indexing threads and memory budget of the ingest writer (the bench's index-only figure uses
+/// the same).
+pub const INGEST_WRITER_THREADS: usize = 2;
+pub const INGEST_WRITER_MEMORY: usize = 256 << 20;
+
+/// Live counters of a running ingest, read by progress bars and the workbench on each tick.
+#[derive(Default)]
+pub struct IngestProgress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    pub bytes_total: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub events: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+/// Shared handle type for workers.
+pub type SharedProgress = Arc<IngestProgress>;
+
+/// What `lookout ingest --json` prints.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestSummary {
+    pub files: u64,
+    pub events: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub formats: BTreeMap<String, u64>,
+    pub seconds: f64,
+    /// Files already ingested completely (same content), not read again.
+    #[serde(skip)]
+    pub unchanged_files: u64,
+    /// Events already in the case (e.g. the old part of a log that has grown), not added again.
+    #[serde(skip)]
+    pub duplicates: u64,
+    #[serde(skip)]
+    pub detections: u64,
+    #[serde(skip)]
+    pub problems: Vec<Problem>,
+}
+
+impl IngestSummary {
+    /// A path not read at all (not found, unreadable): counted under its reason and kept.
+    fn skip(&mut self, p: Problem) {
+        *self
+            .skipped
+            .entry(p.reason.as_str().to_string())
+            .or_default() += 1;
+        self.problems.push(p);
+    }
+
+    /// Adds one file's counts.
+    fn add(&mut self, t: &FileTally) {
+        self.events += t.events;
+        self.duplicates += t.duplicates;
+        for (k, v) in &t.formats {
+            *self.formats.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &t.skipped {
+            *self.skipped.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// One file's counts: what its ingest run records in the store, and what the summary adds up.
+#[derive(Debug, Default, PartialEq)]
+struct FileTally {
+    events: u64,
+    /// Events already in the case (same id), not added again.
+    duplicates: u64,
+    skipped: BTreeMap<String, u64>,
+    formats: BTreeMap<String, u64>,
+    duration_ms: u64,
+}
+
+impl FileTally {
+    /// One event added, of `format`.
+    fn count(&mut self, format: &str) {
+        self.events += 1;
+        // get_mut first: the key is allocated once per format, not once per event.
+        match self.formats.get_mut(format) {
+            Some(n) => *n += 1,
+            None => {
+                self.formats.insert(format.to_string(), 1);
+            }
+        }
+    }
+
+    /// Takes the readers' skip counts; returns their problems.
+    fn take_reports(&mut self, reports: Vec<FileReport>) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for r in reports {
+            for (reason, n) in r.skipped {
+                *self.skipped.entry(reason).or_default() += n;
+            }
+            problems.extend(r.problems);
+        }
+        problems
+    }
+}
+
+/// The options to read `file` with: `opts`, with the file's own label when it has one.
+fn file_options<'a>(
+    opts: &'a IngestOptions,
+    labels: &FileLabels,
+    file: &Path,
+) -> Cow<'a, IngestOptions> {
+    match labels.get(file) {
+        Some(label) => Cow::Owned(IngestOptions {
+            label: Some(label.clone()),
+            ..opts.clone()
+        }),
+        None => Cow::Borrowed(opts),
+    }
+}
+
+/// What the analyst knows that the record does not say: the default host, and the record's
+/// own label in a file labelled record by record (which replaces the file's label, if any).
+fn attach_labels(
+    ev: &mut Event,
+    default_host: &Option<String>,
+    records: Option<&HashMap<u64, Label>>,
+) {
+    if ev.host.is_none() {
+        ev.host.clone_from(default_host);
+    }
+    if let Some(labels) = records {
+        ev.label = labels.get(&ev.record).cloned();
+    }
+}
+
+/// A file cut short earlier is read again over its own events: replace them. Otherwise events
+/// already in the case (a grown log's old part) are skipped.
+fn write_mode(state: FileState) -> WriteMode {
+    if state == FileState::Interrupted {
+        WriteMode::Replace
+    } else {
+        WriteMode::SkipExisting
+    }
+}
+
+/// What the files of one ingest share while they are read.
+struct Sinks<'a> {
+    writer: EventWriter,
+    /// Rule hits not stored yet.
+    hits: Vec<Hit>,
+    rules: &'a RuleSet,
+    progress: &'a IngestProgress,
+}
+
+impl Case {
+    /// Ingests files and folders: parse, run rules, upsert into the index, record runs, then
+    /// recompute sessions. Files already ingested completely are skipped; a half-ingested file
+    /// (interrupted run) is simply read again, and upserts keep its events unique.
+    pub fn ingest(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &IngestOptions,
+        file_labels: &FileLabels,
+        rules: &RuleSet,
+        config: &Config,
+        progress: &IngestProgress,
+    ) -> Result<IngestSummary> {
+        let started = Instant::now();
+        let (files, problems) = ingest::expand_paths(paths);
+        let mut summary = IngestSummary::default();
+        for p in problems {
+            summary.skip(p);
+        }
+        progress
+            .files_total
+            .store(files.len() as u64, Ordering::Relaxed);
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+            .collect();
+        progress
+            .bytes_total
+            .store(sizes.iter().sum(), Ordering::Relaxed);
+
+        let mut sinks = Sinks {
+            writer: self
+                .index
+                .writer(INGEST_WRITER_THREADS, INGEST_WRITER_MEMORY)?,
+            hits: Vec::new(),
+            rules,
+            progress,
+        };
+        let mut pending_runs: Vec<(i64, FileTally)> = Vec::new();
+        for (file, size) in files.iter().zip(sizes) {
+            if progress.cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            summary.files += 1;
+            let digest = match sha256_file(file) {
+                Ok(d) => d,
+                Err(e) => {
+                    summary.skip(Problem::unreadable(file, &e));
+                    progress.files_done.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            };
+            let state = self.store.file_state(&self.name, &digest)?;
+            if state == FileState::Done {
+                summary.unchanged_files += 1;
+                progress.files_done.fetch_add(1, Ordering::Relaxed);
+                progress.bytes_done.fetch_add(size, Ordering::Relaxed);
+                continue;
+            }
+            let file_started = Instant::now();
+            let run =
+                self.store
+                    .start_run(&self.name, &file.display().to_string(), size, &digest)?;
+            let opts = file_options(opts, file_labels, file);
+            let (mut tally, problems) =
+                self.read_file(&mut sinks, file, &opts, file_labels, write_mode(state))?;
+            summary.problems.extend(problems);
+            tally.duration_ms = file_started.elapsed().as_millis() as u64;
+            summary.add(&tally);
+            pending_runs.push((run, tally));
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            progress.bytes_done.fetch_add(size, Ordering::Relaxed);
+            if sinks.writer.pending() >= COMMIT_EVERY {
+                self.commit(&mut sinks, &mut pending_runs)?;
+            }
+        }
+        self.commit(&mut sinks, &mut pending_runs)?;
+        sinks.writer.finish()?;
+        release_freed_memory();
+        self.index.reload()?;
+        summary.detections = self.store.hit_count(&self.name)?;
+        self.refresh_sessions(config)?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Reads one file into the index and the rules; returns its counts and the readers'
+    /// problems. The first index or store error stops the file and is returned.
+    fn read_file(
+        &mut self,
+        sinks: &mut Sinks,
+        file: &Path,
+        opts: &IngestOptions,
+        file_labels: &FileLabels,
+        mode: WriteMode,
+    ) -> Result<(FileTally, Vec<Problem>)> {
+        let mut tally = FileTally::default();
+        let record_labels = file_labels.records(file);
+        let (store, name) = (&mut self.store, self.name.as_str());
+        let Sinks {
+            writer,
+            hits,
+            rules,
+            progress,
+        } = sinks;
+        let mut write_error = None;
+        let mut store_error = None;
+        let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
+            if write_error.is_some() || store_error.is_some() {
+                return;
+            }
+            attach_labels(&mut ev, &file_labels.default_host, record_labels);
+            match writer.admit(&ev, mode) {
+                Ok(true) => {}
+                Ok(false) => {
+                    tally.duplicates += 1;
+                    return;
+                }
+                Err(e) => {
+                    write_error = Some(e);
+                    return;
+                }
+            }
+            hits.extend(rules.matches(&ev));
+            // Rule-heavy files would otherwise hold every hit in memory until the file
+            // ends. Hits stored before the index commits are harmless: a file not
+            // finished is read again, and storing a hit twice keeps one row.
+            if hits.len() >= HITS_IN_MEMORY {
+                if let Err(e) = store.add_hits(name, hits) {
+                    store_error = Some(e);
+                }
+                hits.clear();
+            }
+            tally.count(ev.format.as_str());
+            if let Err(e) = writer.add(ev) {
+                write_error = Some(e);
+                return;
+            }
+            progress.events.fetch_add(1, Ordering::Relaxed);
+        });
+        if let Some(e) = write_error {
+            return Err(e).context(format!("indexing {}", file.display()));
+        }
+        if let Some(e) = store_error {
+            return Err(e).context(format!("storing rule hits of {}", file.display()));
+        }
+        let problems = tally.take_reports(reports);
+        Ok((tally, problems))
+    }
+
+    /// Commits the index, then marks the covered runs complete and stores their hits: a run is
+    /// complete only once its events are durable.
+    fn commit(&mut self, sinks: &mut Sinks, runs: &mut Vec<(i64, FileTally)>) -> Result<()> {
+        sinks.writer.commit()?;
+        self.store.add_hits(&self.name, &sinks.hits)?;
+        sinks.hits.clear();
+        for (id, t) in runs.drain(..) {
+            self.store
+                .finish_run(id, t.events, &t.skipped, &t.formats, t.duration_ms)?;
+        }
+        Ok(())
+    }
+}
+
+/// Returns memory freed by the index writer to the system. glibc keeps freed blocks of its
+/// per-thread arenas, so building sessions right after a large ingest would otherwise stack
+/// on top of the writer's high-water mark.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of glibc's allocator; it has no
+    // preconditions and is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

