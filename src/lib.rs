@@ -26,6 +26,8 @@ pub mod learn;
 pub mod model;
 pub mod sessions;
 pub mod store;
+/// Synthetic labelled sessions from ATT&CK procedures and benign/misconfiguration scenarios.
+pub mod synth;
 pub mod text;
 pub mod tui;
 

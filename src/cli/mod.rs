@@ -9,6 +9,7 @@ mod learn;
 mod output;
 mod rules;
 mod sessions;
+mod synth;
 mod train_eval;
 
 use std::path::PathBuf;
@@ -68,6 +69,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// The ATT&CK catalog: import MITRE's STIX bundle, look techniques up.
     Attack(assess::AttackArgs),
+    /// Generate labelled sessions from Atomic Red Team procedures (verified by ingest and rules).
+    Synth(synth::SynthArgs),
     /// Open the workbench (the default with no command, on a terminal).
     Tui(TuiArgs),
     /// Walk the sessions that need a human, one at a time.
@@ -138,6 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Train(a)) => learn::train_cmd(&g, a),
         Some(Command::Eval(a)) => eval::eval(&g, a),
         Some(Command::Attack(a)) => assess::attack(a),
+        Some(Command::Synth(a)) => synth::synth(&g, a),
         Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)?).map(|_| ExitCode::SUCCESS),
         Some(Command::Review(a)) => {
             crate::tui::run_review(tui_options(g, a)?).map(|_| ExitCode::SUCCESS)

@@ -1,0 +1,502 @@
+//! A Linux atomic test as the records running it leaves: the executor (`sh -c` / `bash -c`,
+//! through sudo when the test needs root) started from the user's ssh login shell, an auditd
+//! execve record for every binary it runs, and the auth.log / syslog lines those binaries
+//! write (sudo, su, useradd, usermod, passwd, crontab, cron, systemd).
+
+use chrono::{DateTime, Utc};
+
+use super::atomics::{AtomicTest, Executor};
+use super::augment::{Variant, renamed};
+use super::linbg::{self, Login};
+use super::lincmd::{argv, exe_for, is_builtin, path_for, redirect_targets, statements};
+use super::linrec::{LinLog, LinProc};
+use super::record::{Candidate, Clock, OutFormat, Role, Story};
+use super::rng::Rng;
+use super::world::{Account, Host};
+use crate::event::{Cause, Risk};
+
+/// Where and how one Linux test runs.
+pub struct Plan<'a> {
+    pub test: &'a AtomicTest,
+    pub host: &'a Host,
+    pub user: &'a Account,
+    pub start: DateTime<Utc>,
+    pub variant: &'a Variant,
+    pub enabled: &'a [OutFormat],
+    pub rng: Rng,
+}
+
+const MAX_DEPTH: u32 = 3;
+const SHELLS: [&str; 4] = ["sh", "bash", "dash", "zsh"];
+
+struct Run<'a, 'h> {
+    log: LinLog<'h>,
+    r: Rng,
+    clock: Clock,
+    user: &'a Account,
+    relocate: Option<String>,
+    commands: Vec<String>,
+    did: Vec<String>,
+    fix: Vec<String>,
+}
+
+pub fn generate(plan: Plan<'_>) -> Candidate {
+    let Plan {
+        test,
+        host,
+        user,
+        start,
+        variant,
+        enabled,
+        mut rng,
+    } = plan;
+    let mut clock = Clock::at(start);
+    let mut log = LinLog::new(host, enabled, start);
+    if rng.chance(50) {
+        linbg::cron_hourly(&mut log, &mut rng, &mut clock);
+    }
+    let login = linbg::ssh_login(&mut log, &mut rng, &mut clock, user);
+    let n = rng.between(1, 3);
+    linbg::chores(&mut log, &mut rng, &mut clock, &login, n);
+    let mut run = Run {
+        log,
+        r: rng,
+        clock,
+        user,
+        relocate: variant.relocate.clone(),
+        commands: Vec::new(),
+        did: Vec::new(),
+        fix: Vec::new(),
+    };
+    run.clock.tick(&mut run.r, 10_000, 120_000);
+    run.log.role = Role::Story;
+    let first_story = run.log.records.len();
+    let command = variant.rewrite(
+        &test
+            .command
+            .replace("PathToAtomicsFolder", "/opt/AtomicRedTeam/atomics"),
+        false,
+        &mut run.r,
+    );
+    run.execute(test, &command, variant, &login);
+    let (s, e) = match (run.log.records.get(first_story), run.log.records.last()) {
+        (Some(a), Some(b)) => (a.time, b.time),
+        _ => (run.clock.now, run.clock.now),
+    };
+    run.log.role = Role::Context;
+    let (r, clock) = (&mut run.r, &mut run.clock);
+    linbg::chores(&mut run.log, r, clock, &login, 1);
+    linbg::ssh_logout(&mut run.log, r, clock, user, &login);
+    let first = run
+        .commands
+        .first()
+        .map(|c| crate::text::one_line(c, 160))
+        .unwrap_or_else(|| command.lines().next().unwrap_or("").trim().to_string());
+    let mut summary = format!(
+        "{} on {} ran `{first}` ({} commands): atomic test \"{}\" for {} {}",
+        user.name,
+        host.name,
+        run.commands.len(),
+        test.name,
+        test.technique,
+        test.technique_name
+    );
+    if !run.did.is_empty() {
+        summary.push_str("; it ");
+        summary.push_str(
+            &run.did
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    let mut fix = vec![
+        format!("Isolate {} and preserve its logs and memory", host.name),
+        format!(
+            "Rotate the ssh keys and password of {} and review its sudo rights",
+            user.name
+        ),
+    ];
+    run.fix.dedup();
+    fix.extend(run.fix.into_iter().take(5));
+    let mut known = host.boot.pids().to_vec();
+    known.push(login.sshd_pid);
+    Candidate {
+        story: Story {
+            id: String::new(),
+            cause: Cause::Malicious,
+            techniques: vec![test.technique.clone()],
+            risk: Risk::High,
+            host: host.name.clone(),
+            user: user.name.to_string(),
+            start: s,
+            end: e,
+            title: test.name.clone(),
+            summary,
+            fix,
+            source: format!("atomic {}#{} {}", test.technique, test.number, test.guid),
+        },
+        records: run.log.records,
+        known_pids: known,
+        other_users: vec!["root".into()],
+        actor_uid: Some(user.id),
+    }
+}
+
+impl Run<'_, '_> {
+    /// Starts `argv` as a child of `parent` (same uid unless `uid` says otherwise).
+    fn spawn(&mut self, parent: &LinProc, mut argv: Vec<String>, uid: u32) -> LinProc {
+        let mut exe = exe_for(&argv[0], &parent.cwd);
+        let base = super::winrec::basename(&exe).to_string();
+        let plain =
+            exe.starts_with("/usr/bin/") && !SHELLS.contains(&base.as_str()) && base != "sudo";
+        if plain && let Some(dir) = self.relocate.take() {
+            let new = format!("{dir}/{}", renamed(&base, &mut self.r));
+            self.spawn(parent, vec!["cp".into(), exe.clone(), new.clone()], uid);
+            argv[0] = new.clone();
+            exe = new;
+        }
+        let p = LinProc {
+            pid: linbg::new_pid(&mut self.r),
+            ppid: parent.pid,
+            uid,
+            exe,
+            argv,
+            ..parent.clone()
+        };
+        let t = self.clock.tick(&mut self.r, 100, 2_000);
+        self.log.exec(t, &p);
+        self.commands.push(p.argv.join(" "));
+        p
+    }
+
+    fn execute(&mut self, test: &AtomicTest, command: &str, v: &Variant, login: &Login) {
+        let mut parent = login.shell.clone();
+        if v.console {
+            parent = self.spawn(&parent, vec!["bash".into()], parent.uid);
+        }
+        let lines: Vec<String> = command
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let chunks = if v.split_lines {
+            lines
+        } else {
+            vec![lines.join("\n")]
+        };
+        let shell = if test.executor == Executor::Bash {
+            "bash"
+        } else {
+            "sh"
+        };
+        for chunk in chunks.iter().filter(|c| !c.is_empty()) {
+            let argv = vec![shell.to_string(), "-c".to_string(), chunk.clone()];
+            let before = self.commands.len();
+            let sh = if test.elevated && self.user.id != 0 {
+                let mut full = vec!["sudo".to_string()];
+                full.extend(argv);
+                self.sudo(&parent, full)
+            } else {
+                Some(self.spawn(&parent, argv, parent.uid))
+            };
+            // The summary names what the executor ran, not the executor.
+            self.commands.truncate(before);
+            if let Some(sh) = sh {
+                self.shell(&sh, chunk, 0);
+            }
+        }
+    }
+
+    /// `sudo [flags] command…`: sudo's process and auth.log lines, then the command as root.
+    /// Returns the command's process.
+    fn sudo(&mut self, parent: &LinProc, argv: Vec<String>) -> Option<LinProc> {
+        let sudo = self.spawn(parent, argv.clone(), parent.uid);
+        let mut i = 1;
+        let mut target = "root".to_string();
+        let mut list = false;
+        while i < argv.len() && argv[i].starts_with('-') {
+            match argv[i].as_str() {
+                "-u" => {
+                    target = argv.get(i + 1).cloned().unwrap_or(target);
+                    i += 1;
+                }
+                "-l" => list = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        let rest: Vec<String> = argv[i..].to_vec();
+        let command = if list {
+            "list".to_string()
+        } else if rest.is_empty() {
+            "/bin/bash".to_string()
+        } else {
+            let mut c = vec![path_for(&rest[0], &parent.cwd)];
+            c.extend(rest[1..].iter().cloned());
+            c.join(" ")
+        };
+        let tty = parent.tty.replace("pts", "pts/");
+        let msg = format!(
+            "{:>8} : TTY={tty} ; PWD={} ; USER={target} ; COMMAND={command}",
+            self.user.name, parent.cwd
+        );
+        let t = self.clock.tick(&mut self.r, 20, 200);
+        self.log.auth(t, "sudo", None, &msg);
+        let uid = super::world::account(&target).map_or(0, |a| a.id);
+        self.log.auth(
+            t,
+            "sudo",
+            Some(sudo.pid),
+            &format!(
+                "pam_unix(sudo:session): session opened for user {target}(uid={uid}) by {}(uid={})",
+                self.user.name, self.user.id
+            ),
+        );
+        self.did.push(format!(
+            "ran `{}` as {target} through sudo",
+            crate::text::one_line(&command, 80)
+        ));
+        let child = (!list && !rest.is_empty()).then(|| self.spawn(&sudo, rest, uid));
+        let t = self.clock.tick(&mut self.r, 50, 800);
+        self.log.auth(
+            t,
+            "sudo",
+            Some(sudo.pid),
+            &format!("pam_unix(sudo:session): session closed for user {target}"),
+        );
+        child
+    }
+
+    /// A shell process runs `script`.
+    fn shell(&mut self, sh: &LinProc, script: &str, depth: u32) {
+        for stmt in statements(script) {
+            let mut words = argv(&stmt);
+            if words.first().is_some_and(|w| w == "exec") {
+                words.remove(0);
+            }
+            let Some(first) = words.first().cloned() else {
+                continue;
+            };
+            for target in redirect_targets(&stmt) {
+                self.file_written(sh, &target);
+            }
+            if is_builtin(&first) || first.contains('=') {
+                continue;
+            }
+            let child = if first == "sudo" {
+                self.sudo(sh, words)
+            } else {
+                Some(self.spawn(sh, words, sh.uid))
+            };
+            let Some(child) = child else { continue };
+            let base = super::winrec::basename(&child.exe).to_string();
+            if SHELLS.contains(&base.as_str())
+                && depth < MAX_DEPTH
+                && let Some(i) = child.argv.iter().position(|a| a == "-c")
+                && let Some(inner) = child.argv.get(i + 1).cloned()
+            {
+                self.shell(&child, &inner, depth + 1);
+                continue;
+            }
+            self.binary_effects(&child, &base);
+        }
+    }
+
+    /// What a file write means to the logs: cron notices its tables.
+    fn file_written(&mut self, by: &LinProc, path: &str) {
+        let cron_table = path.starts_with("/etc/cron") || path.starts_with("/var/spool/cron");
+        if cron_table {
+            let t = self.clock.tick(&mut self.r, 30_000, 60_000);
+            let what = if path.starts_with("/var/spool/cron") {
+                format!(
+                    "({}) RELOAD (crontabs/{})",
+                    by_name(by),
+                    super::winrec::basename(path)
+                )
+            } else {
+                format!("(*system*) RELOAD ({path})")
+            };
+            let cron = self.log.host.boot.cron;
+            self.log.syslog(t, "cron", Some(cron), &what);
+            self.did.push(format!("changed the cron table {path}"));
+            self.fix.push(format!("Remove the entry added to {path}"));
+        }
+        if path.contains("authorized_keys") {
+            self.did.push(format!("added an ssh key to {path}"));
+            self.fix.push(format!("Remove unknown keys from {path}"));
+        }
+    }
+
+    fn binary_effects(&mut self, p: &LinProc, base: &str) {
+        let args = &p.argv[1..];
+        let t = self.clock.tick(&mut self.r, 10, 300);
+        let last = args
+            .iter()
+            .rev()
+            .find(|a| !a.starts_with('-'))
+            .cloned()
+            .unwrap_or_default();
+        let flag = |f: &str| {
+            args.iter()
+                .position(|a| a == f)
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+        };
+        match base {
+            "useradd" | "adduser" => {
+                let name = last;
+                let uid = 1005 + (self.r.below(40) as u32);
+                let shell = flag("-s").unwrap_or_else(|| "/bin/sh".into());
+                let home = flag("-d").unwrap_or_else(|| format!("/home/{name}"));
+                if !args.iter().any(|a| a == "-N" || a == "-g") {
+                    self.log.auth(
+                        t,
+                        base,
+                        Some(p.pid),
+                        &format!("new group: name={name}, GID={uid}"),
+                    );
+                }
+                self.log.auth(t, base, Some(p.pid), &format!("new user: name={name}, UID={uid}, GID={uid}, home={home}, shell={shell}, from=/dev/{}", p.tty.replace("pts", "pts/")));
+                self.did.push(format!("created the account {name}"));
+                self.fix
+                    .push(format!("Delete the account {name} (userdel -r {name})"));
+            }
+            "usermod" => {
+                if let Some(groups) = flag("-G").or_else(|| flag("-aG")) {
+                    for g in groups.split(',') {
+                        self.log.auth(
+                            t,
+                            base,
+                            Some(p.pid),
+                            &format!("add '{last}' to group '{g}'"),
+                        );
+                        self.log.auth(
+                            t,
+                            base,
+                            Some(p.pid),
+                            &format!("add '{last}' to shadow group '{g}'"),
+                        );
+                    }
+                    self.did.push(format!("added {last} to {groups}"));
+                    self.fix.push(format!("Remove {last} from {groups}"));
+                }
+            }
+            "userdel" | "deluser" => {
+                self.log
+                    .auth(t, base, Some(p.pid), &format!("delete user '{last}'"))
+            }
+            "groupadd" => {
+                self.log.auth(
+                    t,
+                    base,
+                    Some(p.pid),
+                    &format!("group added to /etc/group: name={last}, GID=1010"),
+                );
+                self.log.auth(
+                    t,
+                    base,
+                    Some(p.pid),
+                    &format!("new group: name={last}, GID=1010"),
+                );
+            }
+            "passwd" | "chpasswd" => {
+                let who = if base == "passwd" && !last.is_empty() {
+                    last
+                } else {
+                    by_name(p)
+                };
+                self.log.auth(
+                    t,
+                    base,
+                    Some(p.pid),
+                    &format!("pam_unix({base}:chauthtok): password changed for {who}"),
+                );
+            }
+            "crontab" => {
+                let who = flag("-u").unwrap_or_else(|| by_name(p));
+                let verb = match args.first().map(String::as_str) {
+                    Some("-l") => "LIST",
+                    Some("-r") => "DELETE",
+                    Some("-e") => "BEGIN EDIT",
+                    _ => "REPLACE",
+                };
+                self.log.auth(
+                    t,
+                    "crontab",
+                    Some(p.pid),
+                    &format!("({who}) {verb} ({who})"),
+                );
+                if verb != "LIST" {
+                    let t = self.clock.tick(&mut self.r, 20_000, 60_000);
+                    let cron = self.log.host.boot.cron;
+                    self.log.syslog(
+                        t,
+                        "cron",
+                        Some(cron),
+                        &format!("({who}) RELOAD (crontabs/{who})"),
+                    );
+                    self.did.push(format!("replaced the crontab of {who}"));
+                    self.fix.push(format!(
+                        "Restore the crontab of {who} (crontab -u {who} -l to review)"
+                    ));
+                }
+            }
+            "su" => {
+                let to = args
+                    .iter()
+                    .find(|a| !a.starts_with('-'))
+                    .cloned()
+                    .unwrap_or_else(|| "root".into());
+                self.log.auth(
+                    t,
+                    "su",
+                    Some(p.pid),
+                    &format!(
+                        "(to {to}) {} on {}",
+                        self.user.name,
+                        p.tty.replace("pts", "pts/")
+                    ),
+                );
+                self.log.auth(
+                    t,
+                    "su",
+                    Some(p.pid),
+                    &format!(
+                        "pam_unix(su:session): session opened for user {to}(uid=0) by {}(uid={})",
+                        self.user.name, self.user.id
+                    ),
+                );
+            }
+            "systemctl" => {
+                let unit = args
+                    .iter()
+                    .rev()
+                    .find(|a| !a.starts_with('-'))
+                    .cloned()
+                    .unwrap_or_default();
+                let msg = match args.first().map(String::as_str) {
+                    Some("daemon-reload") | Some("enable") => Some("Reloading.".to_string()),
+                    Some("start") | Some("restart") => Some(format!("Started {unit}.")),
+                    Some("stop") => Some(format!("Stopped {unit}.")),
+                    _ => None,
+                };
+                if let Some(msg) = msg {
+                    self.log.syslog(t, "systemd", Some(1), &msg);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The account a process runs as (by uid), for log lines that name it.
+fn by_name(p: &LinProc) -> String {
+    super::world::ACCOUNTS
+        .iter()
+        .find(|a| a.id == p.uid)
+        .map_or_else(|| p.uid.to_string(), |a| a.name.to_string())
+}
