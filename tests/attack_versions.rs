@@ -3,6 +3,7 @@
 //! v19 rule tag meets a v18 label in the assessment and in eval.
 
 mod assess_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

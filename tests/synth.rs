@@ -127,6 +127,7 @@ fn named_techniques_parse_fire_their_rules_and_are_labelled() {
                 continue;
             };
             let user = ev.user.as_deref();
+            let no_accounts = std::collections::BTreeMap::new();
             let sref = SessionRef {
                 id: "",
                 host,
@@ -134,6 +135,7 @@ fn named_techniques_parse_fire_their_rules_and_are_labelled() {
                 start: t,
                 end: t,
                 sources: &[],
+                accounts: &no_accounts,
             };
             let row = table
                 .lookup(&sref)

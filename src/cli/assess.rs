@@ -255,8 +255,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::attack::{Catalog, Technique};
     use crate::assess::testutil::{benign_answer, catalog, detection, input};
+    use crate::attack::{Catalog, Technique};
     use crate::event::Risk;
 
     fn assessment(model: bool) -> Assessment {
