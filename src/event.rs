@@ -280,9 +280,12 @@ pub struct Event {
     pub label: Option<Label>,
 }
 
+/// An address and port of a network record, either side.
+pub type Endpoint<'a> = (Option<&'a str>, Option<u16>);
+
 impl Event {
     /// `((src ip, src port), (dst ip, dst port))` of a network record.
-    pub fn endpoints(&self) -> ((Option<&str>, Option<u16>), (Option<&str>, Option<u16>)) {
+    pub fn endpoints(&self) -> (Endpoint<'_>, Endpoint<'_>) {
         (
             (self.src_ip.as_deref(), self.src_port),
             (self.dst_ip.as_deref(), self.dst_port),

@@ -312,7 +312,7 @@ fn hostile_input_is_counted_not_fatal() {
     for _ in 0..20_000 {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
         let b = (x >> 16) as u8;
-        junk.push(if b % 7 == 0 { b'\n' } else { b });
+        junk.push(if b.is_multiple_of(7) { b'\n' } else { b });
     }
     junk.splice(0..0, b"type=SYSCALL msg=audit(1.0:1): ".iter().copied());
     let _ = ingest_text(dir.path(), "junk.log", &junk);

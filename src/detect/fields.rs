@@ -45,8 +45,7 @@ impl<'a> SigmaView<'a> {
         let raw = self.ev.raw.as_str();
         self.empty
             .get_or_init(|| empty_fields(raw))
-            .iter()
-            .any(|k| *k == field)
+            .contains(&field)
             .then(|| text(""))
     }
 

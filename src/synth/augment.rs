@@ -324,7 +324,7 @@ pub fn renamed(original: &str, r: &mut Rng) -> String {
         format!("{stem}_"),
         format!("{stem}64"),
         "svchost".to_string(),
-        format!("{}", r.hex(6)),
+        r.hex(6).to_string(),
     ];
     let n = r.pick(&names).clone();
     if ext.is_empty() {

@@ -38,6 +38,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
 }
 
 /// Writes everything under `out`; fills `report.final_check`.
+/// One output line: its time, the story it belongs to, its role, its text.
+type Line<'a> = (DateTime<Utc>, usize, Role, &'a str);
+
 pub fn write(
     out: &Path,
     kept: &[Kept],
@@ -46,8 +49,7 @@ pub fn write(
 ) -> Result<Vec<OutputFile>, SynthError> {
     std::fs::create_dir_all(out).map_err(io(out))?;
     // (host, kind) -> (time, story index or none, role, line)
-    let mut files: BTreeMap<(String, OutFormat), Vec<(DateTime<Utc>, usize, Role, &str)>> =
-        BTreeMap::new();
+    let mut files: BTreeMap<(String, OutFormat), Vec<Line<'_>>> = BTreeMap::new();
     for (i, k) in kept.iter().enumerate() {
         for r in &k.candidate.records {
             files

@@ -89,6 +89,7 @@ fn placement<'w>(
     (host, user)
 }
 
+#[allow(clippy::too_many_arguments)] // one candidate's whole context, passed once from one caller
 fn generate(
     test: &AtomicTest,
     platform: Platform,

@@ -130,12 +130,12 @@ pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
         return spawn_step(&w, shell, ctx, step);
     }
     step.effects = super::wincmdlets::cmdlet_effects(&lower, &w, &expanded, ctx);
-    if lower == "start-process" || lower == "saps" || lower == "start" {
-        if let Some(sp) = super::wincmdlets::start_process(&w, ctx) {
-            let child = analyse_binary(&sp, ctx);
-            step.spawn = Some(sp);
-            step.effects = child;
-        }
+    if (lower == "start-process" || lower == "saps" || lower == "start")
+        && let Some(sp) = super::wincmdlets::start_process(&w, ctx)
+    {
+        let child = analyse_binary(&sp, ctx);
+        step.spawn = Some(sp);
+        step.effects = child;
     }
     step
 }
@@ -210,7 +210,7 @@ pub fn url_host(s: &str) -> Option<(String, u16)> {
         .find_map(|(p, port)| lower.find(p).map(|i| (i, port, p.len())))?;
     let rest = &s[i + skip..];
     let end = rest
-        .find(|c: char| matches!(c, '/' | '"' | '\'' | ' ' | ')' | '`' | ';' | ',' | '?'))
+        .find(['/', '"', '\'', ' ', ')', '`', ';', ',', '?'])
         .unwrap_or(rest.len());
     let hostport = rest[..end].rsplit('@').next().unwrap_or("");
     let (host, port) = match hostport.rsplit_once(':') {
@@ -390,13 +390,13 @@ pub fn analyse_binary(sp: &Spawn, ctx: &Ctx<'_>) -> Vec<Effect> {
     if lower.contains("sekurlsa::") && !fx.iter().any(|f| matches!(f, Effect::LsassAccess(_))) {
         fx.push(Effect::LsassAccess("0x1010"));
     }
-    if stem == "psexec" || stem == "psexec64" {
-        if let Some(s) = w.iter().find(|x| x.starts_with("\\\\")) {
-            fx.push(Effect::ExplicitLogon {
-                server: s.trim_start_matches('\\').to_string(),
-                port: 445,
-            });
-        }
+    if (stem == "psexec" || stem == "psexec64")
+        && let Some(s) = w.iter().find(|x| x.starts_with("\\\\"))
+    {
+        fx.push(Effect::ExplicitLogon {
+            server: s.trim_start_matches('\\').to_string(),
+            port: 445,
+        });
     }
     // Downloads: certutil, bitsadmin, curl, mshta, msiexec, regsvr32 /i:URL, ftp…
     if !matches!(
