@@ -84,6 +84,16 @@ pub fn path_for(word: &str, cwd: &str) -> String {
     }
 }
 
+/// x86_64 syscall names of the numbers the generators write.
+pub fn syscall_name(n: u32) -> &'static str {
+    match n {
+        2 => "open",
+        59 => "execve",
+        257 => "openat",
+        _ => "unknown",
+    }
+}
+
 pub fn is_builtin(word: &str) -> bool {
     BUILTINS.contains(&word)
 }

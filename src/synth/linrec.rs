@@ -1,7 +1,7 @@
 //! Linux records: auditd process records (`SYSCALL` execve with its `EXECVE`, `CWD` and
 //! `PROCTITLE` companions, as Security-Datasets' Linux captures show them, with `node=` as
-//! auditd writes when `name_format = hostname`), and auth.log / syslog lines with rsyslog's
-//! RFC 3339 stamps.
+//! auditd writes when `name_format = hostname` and the enriched names of `log_format =
+//! ENRICHED`), and auth.log / syslog lines with rsyslog's RFC 3339 stamps.
 
 use chrono::{DateTime, Utc};
 
@@ -77,7 +77,7 @@ impl<'h> LinLog<'h> {
             p.ses,
             audit_value(&comm),
             audit_value(&p.exe),
-        );
+        ) + &enriched("execve", p);
         let mut execve = format!("node={node} type=EXECVE msg={stamp}: argc={}", p.argv.len());
         for (i, a) in p.argv.iter().enumerate() {
             execve.push_str(&format!(" a{i}={}", audit_value(a)));
@@ -125,7 +125,7 @@ impl<'h> LinLog<'h> {
             p.ses,
             audit_value(&comm),
             audit_value(&p.exe),
-        );
+        ) + &enriched(super::lincmd::syscall_name(syscall), p);
         self.push(OutFormat::Audit, t, line);
         let path_line = format!(
             "node={node} type=PATH msg={stamp}: item=0 name={} nametype=UNKNOWN",
@@ -155,6 +155,25 @@ impl<'h> LinLog<'h> {
         let msg = msg.replace('\n', "#012");
         format!("{} {} {tag}: {msg}", syslog_time(t), self.host.name)
     }
+}
+
+/// The interpretations auditd appends with `log_format = ENRICHED` (the default of auditd
+/// 3): after a `\x1d`, the syscall's name and the ids as account names.
+fn enriched(syscall: &str, p: &LinProc) -> String {
+    let name = |id: u32| {
+        if id == u32::MAX {
+            "unset".to_string()
+        } else {
+            super::world::ACCOUNTS
+                .iter()
+                .find(|a| a.id == id)
+                .map_or_else(|| id.to_string(), |a| a.name.to_string())
+        }
+    };
+    let (auid, uid) = (name(p.auid), name(p.uid));
+    format!(
+        "\x1dARCH=x86_64 SYSCALL={syscall} AUID=\"{auid}\" UID=\"{uid}\" GID=\"{uid}\" EUID=\"{uid}\" SUID=\"{uid}\" FSUID=\"{uid}\" EGID=\"{uid}\" SGID=\"{uid}\" FSGID=\"{uid}\""
+    )
 }
 
 /// An auditd value: quoted when plain, hex-encoded (upper case, unquoted) when it holds a

@@ -27,6 +27,8 @@ pub struct OutputFile {
     pub host: String,
     pub format: OutFormat,
     pub records: u64,
+    /// Events ingest should read from it (auditd merges an audit event's records).
+    pub events: u64,
     pub labels: std::collections::HashMap<u64, Label>,
 }
 
@@ -83,11 +85,14 @@ pub fn write(
             labels.insert(n as u64 + 1, label);
         }
         std::fs::write(&path, text).map_err(io(&path))?;
+        let plain: Vec<&str> = lines.iter().map(|l| l.3).collect();
+        let events = super::record::event_groups(format, &plain).len();
         written.push(OutputFile {
             path,
             host,
             format,
             records: lines.len() as u64,
+            events: events as u64,
             labels,
         });
     }
@@ -239,6 +244,7 @@ fn final_check(files: &[OutputFile], report: &mut SynthReport) {
         let (events, reports) = read_file_to_vec(&f.path, &IngestOptions::default());
         fc.files += 1;
         fc.records += f.records;
+        fc.expected_events += f.events;
         fc.events += events.len() as u64;
         fc.bad_records += reports
             .iter()

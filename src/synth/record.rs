@@ -73,8 +73,7 @@ impl OutFormat {
         }
     }
 
-    /// The ingest format names this kind may be read as; empty means "any" (auditd, which
-    /// ingest reads as plain text until it has a parser of its own).
+    /// The ingest format names this kind is read as.
     pub fn expected(self) -> &'static [&'static str] {
         match self {
             OutFormat::Sysmon | OutFormat::Security | OutFormat::System | OutFormat::PowerShell => {
@@ -82,7 +81,7 @@ impl OutFormat {
             }
             OutFormat::AuthLog => &["auth_log"],
             OutFormat::Syslog => &["syslog", "auth_log"],
-            OutFormat::Audit => &[],
+            OutFormat::Audit => &["auditd"],
         }
     }
 }
@@ -194,6 +193,32 @@ pub fn audit_stamp(t: DateTime<Utc>, serial: u64) -> String {
         t.timestamp(),
         t.timestamp_subsec_millis()
     )
+}
+
+/// The records of one kind that make one ingested event: auditd merges the records of an
+/// audit event (same `msg=audit(…)` stamp), every other kind is one record per event.
+/// Returns, for each event, the indexes (into `lines`) of its records, in order.
+pub fn event_groups(kind: OutFormat, lines: &[&str]) -> Vec<Vec<usize>> {
+    let stamp = |l: &str| {
+        let i = l.find("msg=audit(")?;
+        let rest = &l[i..];
+        rest.find(')').map(|j| rest[..j].to_string())
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut last: Option<String> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let key = if kind == OutFormat::Audit {
+            stamp(line)
+        } else {
+            None
+        };
+        match (&key, &last, groups.last_mut()) {
+            (Some(k), Some(l), Some(g)) if k == l => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+        last = key;
+    }
+    groups
 }
 
 /// The bare account name: `CORP\alice`, `alice@corp.local` -> `alice`, lower-case.

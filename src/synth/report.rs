@@ -71,6 +71,8 @@ pub struct BenignStat {
 pub struct FinalCheck {
     pub files: u64,
     pub records: u64,
+    /// Events the records make (auditd merges the records of one audit event).
+    pub expected_events: u64,
     pub events: u64,
     pub bad_records: u64,
 }
@@ -168,8 +170,8 @@ impl SynthReport {
         let f = &self.final_check;
         let _ = writeln!(
             s,
-            "final check: {} files, {} records -> {} events, {} bad records",
-            f.files, f.records, f.events, f.bad_records
+            "final check: {} files, {} records -> {} events ({} expected), {} bad records",
+            f.files, f.records, f.events, f.expected_events, f.bad_records
         );
         let _ = writeln!(s, "{:.1} s", self.seconds);
         s

@@ -64,15 +64,20 @@ pub fn applicable(logsource: &str, platform: Platform, enabled: &[OutFormat]) ->
             by_category && by_service && (product == "windows" || category != "-" || service != "-")
         }
         Platform::Linux => {
-            if product != "linux" || category != "-" {
+            if product != "linux" {
                 return false;
             }
-            match service {
-                "auth" | "sshd" | "sudo" | "su" | "useradd" | "groupadd" | "usermod" => {
+            match (category, service) {
+                // auditd's execve events are Linux process creations.
+                ("process_creation", "-") => has(OutFormat::Audit),
+                ("-", "auth" | "sshd" | "sudo" | "su" | "useradd" | "groupadd" | "usermod") => {
                     has(OutFormat::AuthLog)
                 }
-                "syslog" | "cron" | "-" => has(OutFormat::AuthLog) || has(OutFormat::Syslog),
-                "auditd" => has(OutFormat::Audit),
+                ("-", "syslog" | "cron") => has(OutFormat::AuthLog) || has(OutFormat::Syslog),
+                ("-", "auditd") => has(OutFormat::Audit),
+                ("-", "-") => {
+                    has(OutFormat::AuthLog) || has(OutFormat::Syslog) || has(OutFormat::Audit)
+                }
                 _ => false,
             }
         }

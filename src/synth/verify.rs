@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::SynthError;
 use super::atomics::Platform;
-use super::record::{Candidate, OutFormat, Role, bare_user};
+use super::record::{Candidate, OutFormat, Role, bare_user, event_groups};
 use super::rulecheck::{Fired, RuleIndex};
 use crate::event::Event;
 use crate::ingest::{IngestOptions, read_file_to_vec};
@@ -113,16 +113,20 @@ impl Checker {
                     ));
                 }
             }
-            if events.len() != idx.len() {
+            let lines: Vec<&str> = idx.iter().map(|i| c.records[*i].line.as_str()).collect();
+            let groups = event_groups(f, &lines);
+            if events.len() != groups.len() {
                 v.problems.push(format!(
-                    "{}: {} lines gave {} events",
+                    "{}: {} lines gave {} events, {} expected",
                     f.name(),
                     idx.len(),
-                    events.len()
+                    events.len(),
+                    groups.len()
                 ));
                 continue;
             }
-            parsed.extend(idx.into_iter().zip(events));
+            // An event stands for its records; it is checked where its first record is.
+            parsed.extend(groups.iter().map(|g| idx[g[0]]).zip(events));
         }
         parsed.sort_by_key(|(i, _)| *i);
         consistency(c, &parsed, &mut v);
@@ -209,15 +213,11 @@ fn consistency(c: &Candidate, parsed: &[(usize, Event)], v: &mut Verdict) {
                     ));
                 }
             }
-            _ if rec.format == OutFormat::Audit
-                && rec.line.contains("type=SYSCALL")
-                && rec.line.contains("syscall=59 ") =>
-            {
-                let pid = audit_field(&rec.line, " pid=");
-                let ppid = audit_field(&rec.line, " ppid=");
+            (Some("EXECVE"), _) if rec.format == OutFormat::Audit => {
+                let (pid, ppid) = (num(ev, "pid"), num(ev, "ppid"));
                 lineage(i, pid, ppid, &mut known, v);
                 if story && let Some(uid) = c.actor_uid {
-                    let auid = audit_field(&rec.line, " auid=");
+                    let auid = num(ev, "auid");
                     if auid != Some(uid) {
                         v.problems
                             .push(format!("record {i}: auid {auid:?}, actor uid {uid}"));
@@ -256,12 +256,4 @@ fn num(ev: &Event, key: &str) -> Option<u32> {
 
 fn hex(s: &str) -> Option<u32> {
     u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok()
-}
-
-/// `pid=123` in an auditd line.
-fn audit_field(line: &str, key: &str) -> Option<u32> {
-    let i = line.find(key)?;
-    let rest = &line[i + key.len()..];
-    let end = rest.find(' ').unwrap_or(rest.len());
-    rest[..end].parse().ok()
 }
