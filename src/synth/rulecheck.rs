@@ -176,11 +176,19 @@ mod tests {
             &[OutFormat::PowerShell]
         ));
         assert!(applicable("linux/-/sudo", Platform::Linux, &all));
-        assert!(!applicable(
+        // Since synth writes auditd records, Linux process_creation rules apply (through the
+        // auditd execve events), but not to a story with auth.log lines only.
+        assert!(applicable(
             "linux/process_creation/-",
             Platform::Linux,
             &all
         ));
+        assert!(!applicable(
+            "linux/process_creation/-",
+            Platform::Linux,
+            &[OutFormat::AuthLog]
+        ));
+        assert!(!applicable("linux/file_event/-", Platform::Linux, &all));
         assert!(!applicable("-/-/-", Platform::Windows, &all));
     }
 }
