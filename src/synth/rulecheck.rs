@@ -176,11 +176,17 @@ mod tests {
             &[OutFormat::PowerShell]
         ));
         assert!(applicable("linux/-/sudo", Platform::Linux, &all));
-        assert!(!applicable(
+        assert!(applicable(
             "linux/process_creation/-",
             Platform::Linux,
             &all
         ));
+        assert!(!applicable(
+            "linux/process_creation/-",
+            Platform::Linux,
+            &[OutFormat::AuthLog]
+        ));
+        assert!(!applicable("linux/file_event/-", Platform::Linux, &all));
         assert!(!applicable("-/-/-", Platform::Windows, &all));
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::synth::winbinary::powershell_script;
 
 fn ctx() -> Ctx<'static> {
     Ctx {
@@ -20,7 +21,7 @@ fn cmd_statements_spawn_and_imply() {
     assert!(s.effects.contains(&Effect::RegSetValue {
         target: format!(
             r"HKU\{}\Software\Microsoft\Windows\CurrentVersion\Run\Atomic",
-            crate::synth::winrec::user_sid("alice")
+            crate::synth::winsec::user_sid("alice")
         ),
         details: r"C:\x.exe".into()
     }));
