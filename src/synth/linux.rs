@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use super::atomics::{AtomicTest, Executor};
 use super::augment::{Variant, renamed};
 use super::linbg::{self, Login};
-use super::lincmd::{argv, exe_for, is_builtin, path_for, redirect_targets, statements};
+use super::lincmd::{
+    argv, brace_words, exe_for, expand, is_builtin, path_for, redirect_targets, statements,
+};
 use super::linrec::{LinLog, LinProc};
 use super::record::{Candidate, Clock, OutFormat, Role, Story};
 use super::rng::Rng;
@@ -75,6 +77,7 @@ pub fn generate(plan: Plan<'_>) -> Candidate {
     let command = variant.rewrite(
         &test
             .command
+            .replace("$PathToAtomicsFolder", "/opt/AtomicRedTeam/atomics")
             .replace("PathToAtomicsFolder", "/opt/AtomicRedTeam/atomics"),
         false,
         &mut run.r,
@@ -275,11 +278,21 @@ impl Run<'_, '_> {
     /// A shell process runs `script`.
     fn shell(&mut self, sh: &LinProc, script: &str, depth: u32) {
         for stmt in statements(script) {
-            let mut words = argv(&stmt);
+            let home = super::linbg::home(self.user.name);
+            let mut words: Vec<String> = brace_words(argv(&stmt))
+                .into_iter()
+                .map(|w| expand(&w, &home, self.user.name, &sh.cwd))
+                .collect();
             if words.first().is_some_and(|w| w == "exec") {
                 words.remove(0);
             }
-            let Some(first) = words.first().cloned() else {
+            // A first word with spaces is text the statement splitter could not place (an
+            // unusual quoting), not a program name.
+            let Some(first) = words
+                .first()
+                .cloned()
+                .filter(|f| !f.contains(char::is_whitespace))
+            else {
                 continue;
             };
             for target in redirect_targets(&stmt) {

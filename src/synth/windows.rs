@@ -89,6 +89,7 @@ pub fn generate(plan: Plan<'_>) -> Candidate {
     let command = variant.rewrite(
         &test
             .command
+            .replace("$PathToAtomicsFolder", r"C:\AtomicRedTeam\atomics")
             .replace("PathToAtomicsFolder", r"C:\AtomicRedTeam\atomics"),
         test.executor == Executor::PowerShell,
         &mut run.r,

@@ -3,7 +3,7 @@
 //! handle, accounts, scheduled tasks, services, logons with explicit credentials.
 
 use super::winbinary::analyse_binary;
-use super::wintables::{is_cmd_builtin, ps_runs_binary};
+use super::wintables::{association, is_cmd_builtin, ps_runs_binary};
 use super::wintools::{cmd_statements, expand_env, image_for, unquote, words};
 
 /// The shell a statement is written for.
@@ -88,8 +88,27 @@ pub struct Ctx<'a> {
 
 /// Analyses one statement of `shell`.
 pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
-    let expanded = expand_env(stmt, ctx.user, ctx.host);
-    let mut w = words(&expanded, shell == Shell::PowerShell);
+    let mut expanded = expand_env(stmt, ctx.user, ctx.host);
+    // cmd's `""C:\a b"\c.exe"`: the outer pair only wraps the whole command.
+    if shell == Shell::Cmd && expanded.starts_with("\"\"") {
+        expanded.remove(0);
+    }
+    // cmd expands `%VAR%` before splitting (an unquoted `%ProgramFiles%\x` splits at its
+    // space); PowerShell expands `$env:VAR` inside the word it is part of.
+    let mut w = match shell {
+        Shell::Cmd => words(&expanded, false),
+        Shell::PowerShell => words(stmt, true)
+            .iter()
+            .map(|x| expand_env(x, ctx.user, ctx.host))
+            .collect(),
+    };
+    // `&"C:\x.exe"`: the call operator glued to its command.
+    if let Some(f) = w.first_mut()
+        && f.len() > 1
+        && let Some(rest) = f.strip_prefix('&')
+    {
+        *f = rest.to_string();
+    }
     // `$x = cmd …`, `& "C:\x.exe" …`, `@echo off`, `start "" /b x.exe`.
     if shell == Shell::PowerShell && w.len() > 2 && w[0].starts_with('$') && w[1] == "=" {
         w.drain(..2);
@@ -140,8 +159,28 @@ pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
 
 /// The statement starts the binary named by `w[0]`.
 fn spawn_step(w: &[String], shell: Shell, ctx: &Ctx<'_>, mut step: Step) -> Step {
-    let Some(first) = w.first() else { return step };
+    let Some(first) = w.first().filter(|f| {
+        let u = unquote(f);
+        names_program(u)
+    }) else {
+        return step;
+    };
     let image = image_for(first, ctx.cwd);
+    if let Some((handler, how)) = association(&image) {
+        // A document or script run by name: its associated program opens it.
+        let mut cmd = format!("\"{handler}\" {}", how.replace("{}", &image));
+        for a in &w[1..] {
+            cmd.push(' ');
+            cmd.push_str(a);
+        }
+        let spawn = Spawn {
+            image: handler.to_string(),
+            cmd,
+        };
+        step.effects = analyse_binary(&spawn, ctx);
+        step.spawn = Some(spawn);
+        return step;
+    }
     let args: Vec<String> = w[1..]
         .iter()
         .take_while(|x| !x.starts_with('>') && !x.starts_with("2>"))
@@ -166,6 +205,18 @@ fn spawn_step(w: &[String], shell: Shell, ctx: &Ctx<'_>, mut step: Step) -> Step
     step.effects = analyse_binary(&spawn, ctx);
     step.spawn = Some(spawn);
     step
+}
+
+/// Whether a command word can name a program: not a lone `@`, a switch (`/S`), an
+/// assignment (`path=%path%;…`), a URL or shell folder (`start https://…` opens the
+/// browser, which is left out) or a registry path.
+pub fn names_program(u: &str) -> bool {
+    u.chars().any(char::is_alphanumeric)
+        && !u.starts_with(['/', '-'])
+        && !u.split('\\').next().unwrap_or("").contains('=')
+        && !u.contains("://")
+        && !u.to_ascii_lowercase().starts_with("shell:")
+        && !is_registry(u)
 }
 
 /// `> file`, `>> file`, `2> file` of a cmd statement (the shell opens them).

@@ -109,11 +109,13 @@ impl Run<'_, '_> {
                     ));
                 }
                 Effect::ServiceStart(name) => {
-                    if let Some(path) = self.services.get(&name.to_ascii_lowercase()).cloned() {
-                        let image = image_for(
-                            words(&path, false).first().map_or("", |s| s.as_str()),
-                            r"C:\Windows\system32",
-                        );
+                    let path = self.services.get(&name.to_ascii_lowercase()).cloned();
+                    // Kernel drivers (`.sys`) load; they start no process.
+                    let driver = path
+                        .as_deref()
+                        .is_some_and(|p| p.to_ascii_lowercase().contains(".sys"));
+                    if let Some(path) = path.filter(|_| !driver) {
+                        let image = image_for(&service_binary(&path), r"C:\Windows\system32");
                         let p = winbg::new_proc(
                             &mut self.r,
                             host,
@@ -136,6 +138,9 @@ impl Run<'_, '_> {
                 }
                 Effect::WmiSpawn(cmd) => {
                     let first = words(cmd, false).first().cloned().unwrap_or_default();
+                    if !first.chars().any(char::is_alphanumeric) {
+                        continue;
+                    }
                     let image = image_for(&first, &self.ctx_cwd());
                     let child = self.spawn(&winbg::wmiprvse(host), &image, cmd);
                     let cwd = self.ctx_cwd();
@@ -164,5 +169,18 @@ impl Run<'_, '_> {
                 Effect::Script(_) | Effect::CmdLine(_) => {}
             }
         }
+    }
+}
+
+/// The binary of a service's `binPath`: quoted, or (unquoted) up to the first `.exe`, which
+/// is where the service control manager ends up once `C:\Program.exe` does not exist.
+fn service_binary(path: &str) -> String {
+    let p = path.trim();
+    if p.starts_with('"') {
+        return words(p, false).first().cloned().unwrap_or_default();
+    }
+    match p.to_ascii_lowercase().find(".exe") {
+        Some(i) => p[..i + 4].to_string(),
+        None => words(p, false).first().cloned().unwrap_or_default(),
     }
 }

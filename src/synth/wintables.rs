@@ -2,7 +2,7 @@
 //! cmd.exe built-ins, PowerShell aliases that shadow binaries, environment variables.
 
 /// Binaries found in `C:\Windows\System32` (without `.exe`).
-const SYSTEM32: &str = "arp at attrib auditpol bcdedit bitsadmin cacls certreq certutil chcp cipher cmd cmdkey \
+const SYSTEM32: &str = "clip arp at attrib auditpol bcdedit bitsadmin cacls certreq certutil chcp cipher cmd cmdkey \
      cmstp control cscript curl diskshadow dllhost dnscmd dsquery esentutl eventvwr expand \
      extrac32 findstr fltmc forfiles fsutil ftp gpresult hostname icacls ipconfig klist \
      ldifde logman makecab mavinject mmc mofcomp msdt msiexec mshta nbtstat net net1 netsh \
@@ -57,6 +57,35 @@ const ELSEWHERE: &[(&str, &str)] = &[
         r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\jsc.exe",
     ),
     ("msxsl", r"C:\Users\Public\msxsl.exe"),
+    (
+        "winword",
+        r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+    ),
+    (
+        "excel",
+        r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE",
+    ),
+    (
+        "outlook",
+        r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE",
+    ),
+    (
+        "powerpnt",
+        r"C:\Program Files\Microsoft Office\root\Office16\POWERPNT.EXE",
+    ),
+    (
+        "chrome",
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    ),
+    (
+        "msedge",
+        r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    ),
+    ("python", r"C:\Program Files\Python312\python.exe"),
+    ("python3", r"C:\Program Files\Python312\python.exe"),
+    ("dotnet", r"C:\Program Files\dotnet\dotnet.exe"),
+    ("sysmon", r"C:\Windows\Sysmon.exe"),
+    ("sysmon64", r"C:\Windows\Sysmon64.exe"),
 ];
 
 /// PE `OriginalFileName` and `Description` as Windows ships them, for binaries rules name.
@@ -201,6 +230,29 @@ pub fn resolve_known(name: &str) -> Option<String> {
         .then(|| format!(r"C:\Windows\System32\{stem}.exe"))
 }
 
+/// The program Windows starts for a document or script run by name (ShellExecute's file
+/// associations), with how it passes the file.
+pub fn association(path: &str) -> Option<(&'static str, &'static str)> {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    let found = match ext.as_str() {
+        "msc" => (r"C:\Windows\System32\mmc.exe", "\"{}\""),
+        "vbs" | "vbe" | "js" | "jse" | "wsf" => (r"C:\Windows\System32\wscript.exe", "\"{}\""),
+        "bat" | "cmd" => (r"C:\Windows\System32\cmd.exe", "/c \"{}\""),
+        "hta" => (r"C:\Windows\System32\mshta.exe", "\"{}\""),
+        "cpl" => (r"C:\Windows\System32\control.exe", "\"{}\""),
+        "doc" | "docx" | "docm" | "rtf" | "dotm" => (
+            r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+            "/n \"{}\"",
+        ),
+        "xls" | "xlsx" | "xlsm" | "xll" | "xlam" => (
+            r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE",
+            "\"{}\"",
+        ),
+        _ => return None,
+    };
+    Some(found)
+}
+
 /// `OriginalFileName` and `Description` of a binary by its original file name.
 pub fn pe_info(original: &str) -> (&str, &'static str) {
     let lower = original.to_ascii_lowercase();
@@ -222,6 +274,10 @@ pub fn is_cmd_builtin(word: &str) -> bool {
 /// alias, function or script.
 pub fn ps_runs_binary(word: &str) -> bool {
     let w = word.to_ascii_lowercase();
+    // `$x="cmd.exe"` assigns; `$x.Method()` calls; only `& "$dir\tool.exe"` runs a binary.
+    if w.contains('=') || (w.starts_with('$') && !w.ends_with(".exe")) {
+        return false;
+    }
     if w.ends_with(".exe") || w.ends_with(".com") {
         return true;
     }

@@ -49,8 +49,34 @@ fn split_outside(s: &str, seps: &[&str], ps: bool) -> Vec<String> {
     let (mut cur, mut dq, mut sq, mut depth) = (String::new(), false, false, 0i32);
     let mut i = 0;
     let b = s.as_bytes();
+    let mut here: Option<&str> = None;
     'outer: while i < b.len() {
         let c = s[i..].chars().next().unwrap_or(' ');
+        // PowerShell here-strings (`@" … "@`, `@' … '@`) span lines: nothing splits inside.
+        if ps {
+            if let Some(end) = here {
+                if s[i..].starts_with(end) {
+                    cur.push_str(end);
+                    i += end.len();
+                    here = None;
+                } else {
+                    cur.push(c);
+                    i += c.len_utf8();
+                }
+                continue;
+            }
+            if !dq && !sq && (s[i..].starts_with("@\"") || s[i..].starts_with("@'")) {
+                let end = if s[i..].starts_with("@\"") {
+                    "\"@"
+                } else {
+                    "'@"
+                };
+                here = Some(end);
+                cur.push_str(&s[i..i + 2]);
+                i += 2;
+                continue;
+            }
+        }
         match c {
             '"' if !sq => dq = !dq,
             '\'' if ps && !dq => sq = !sq,
@@ -58,7 +84,9 @@ fn split_outside(s: &str, seps: &[&str], ps: bool) -> Vec<String> {
             ')' if ps && !dq && !sq => depth = (depth - 1).max(0),
             _ => {}
         }
-        if !dq && !sq && depth == 0 {
+        // `2>&1` and `>&2` are redirections, not separators.
+        let redirect = c == '&' && cur.ends_with('>');
+        if !dq && !sq && depth == 0 && !redirect {
             for sep in seps {
                 if s[i..].starts_with(sep) {
                     out.push(std::mem::take(&mut cur));
@@ -91,8 +119,10 @@ pub fn ps_statements(script: &str) -> Vec<String> {
 pub fn words(s: &str, ps: bool) -> Vec<String> {
     let (mut out, mut cur, mut dq, mut sq) = (Vec::new(), String::new(), false, false);
     for c in s.chars() {
+        // An escaped quote (`\"`, PowerShell's `` `" ``) is a character, not a delimiter.
+        let escaped = cur.ends_with('\\') || (ps && cur.ends_with('`'));
         match c {
-            '"' if !sq => dq = !dq,
+            '"' if !sq && !escaped => dq = !dq,
             '\'' if ps && !dq => sq = !sq,
             c if c.is_whitespace() && !dq && !sq => {
                 if !cur.is_empty() {
@@ -124,7 +154,19 @@ pub fn unquote(w: &str) -> &str {
 /// The image path for a command word: known binaries where Windows keeps them, explicit
 /// paths as written, other names in the working directory.
 pub fn image_for(word: &str, cwd: &str) -> String {
-    let w = unquote(word);
+    // Quotes anywhere in the word (`""C:\x y"\z.exe"`, escaped `\"` or `` `" ``) only
+    // group; the path is what is left.
+    let cleaned: String = word.chars().filter(|c| !matches!(c, '"' | '`')).collect();
+    let w = cleaned.trim_matches(['\'', '\\']).trim();
+    // A path held in a script variable (`$TempDir\x.exe`): a scratch folder of the user.
+    let scratch;
+    let w = match w.strip_prefix('$').and_then(|r| r.split_once('\\')) {
+        Some((_, rest)) => {
+            scratch = format!("{cwd}\\AppData\\Local\\Temp\\{rest}");
+            scratch.as_str()
+        }
+        None => w,
+    };
     if w.contains('\\') || w.contains('/') {
         let w = w.replace('/', "\\");
         let w = w
