@@ -75,15 +75,14 @@ pub fn exe_for(word: &str, cwd: &str) -> String {
     // The kernel reports the resolved file: /bin is /usr/bin on merged-/usr systems, and
     // /bin/sh is dash.
     let path = normalise(&path);
-    let path = match path.as_str() {
+    match path.as_str() {
         "/bin/sh" | "/usr/bin/sh" => "/usr/bin/dash".to_string(),
         p => p
             .strip_prefix("/bin/")
             .map(|r| format!("/usr/bin/{r}"))
             .or_else(|| p.strip_prefix("/sbin/").map(|r| format!("/usr/sbin/{r}")))
             .unwrap_or_else(|| p.to_string()),
-    };
-    path
+    }
 }
 
 /// `/a/b/../c/./d` -> `/a/c/d`.

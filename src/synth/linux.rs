@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::atomics::{AtomicTest, Executor};
-use super::augment::{Variant, renamed};
+use super::augment::{Launch, Variant, renamed};
 use super::linbg::{self, Login};
 use super::lincmd::{
     argv, brace_words, exe_for, expand, is_builtin, path_for, redirect_targets, statements,
@@ -178,8 +178,9 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, test: &AtomicTest, command: &str, v: &Variant, login: &Login) {
         let mut parent = login.shell.clone();
-        if v.console {
+        if v.launch != Launch::Session {
             parent = self.spawn(&parent, vec!["bash".into()], parent.uid);
+            self.commands.pop();
         }
         let lines: Vec<String> = command
             .lines()

@@ -74,7 +74,11 @@ pub(super) fn admin_console(
 }
 
 fn vendor_task(s: &mut Scene<'_>) {
-    let h = workstation(s);
+    // Not the admin's own workstation: the admin connects from WS04.
+    let mut h = workstation(s);
+    if h.name == "WS04" {
+        h = host(s, "WS05");
+    }
     let mut log = WinLog::new(h, s.enabled);
     let (r, mut c) = (&mut s.rng, Clock::at(s.start));
     log.role = Role::Story;

@@ -39,6 +39,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
     }
 }
 
+/// One line to write: its time, the index of its session in `kept`, its role, the text.
+type Line<'a> = (DateTime<Utc>, usize, Role, &'a str);
+
 /// Writes everything under `out`; fills `report.final_check`.
 pub fn write(
     out: &Path,
@@ -47,9 +50,7 @@ pub fn write(
     atomics_source: &str,
 ) -> Result<Vec<OutputFile>, SynthError> {
     std::fs::create_dir_all(out).map_err(io(out))?;
-    // (host, kind) -> (time, story index or none, role, line)
-    let mut files: BTreeMap<(String, OutFormat), Vec<(DateTime<Utc>, usize, Role, &str)>> =
-        BTreeMap::new();
+    let mut files: BTreeMap<(String, OutFormat), Vec<Line<'_>>> = BTreeMap::new();
     for (i, k) in kept.iter().enumerate() {
         for r in &k.candidate.records {
             files

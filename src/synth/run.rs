@@ -14,7 +14,7 @@ use super::record::Candidate;
 use super::report::{RoundStat, SynthReport, TechniqueStat, TechniqueStatus};
 use super::rng::Rng;
 use super::rulecheck::{Fired, RuleIndex};
-use super::schedule::{Timeline, generate};
+use super::schedule::{Attempt, Timeline, generate};
 use super::verify::{Checker, Verdict};
 use super::world::World;
 use super::{SynthError, SynthOptions};
@@ -126,7 +126,7 @@ pub fn run(
             let v = if round == 0 {
                 Variant::base()
             } else {
-                Variant::random(
+                Variant::for_round(
                     &mut Rng::derive(
                         opts.seed,
                         &["variant", &test.guid, &test.technique, &round.to_string()],
@@ -135,16 +135,13 @@ pub fn run(
                     *platform,
                 )
             };
-            let c = generate(
+            let attempt = Attempt {
                 test,
-                *platform,
-                &world,
-                &v,
-                &timeline,
-                opts,
-                &round.to_string(),
-                ordinal as u64,
-            );
+                platform: *platform,
+                ordinal: ordinal as u64,
+                salt: round.to_string(),
+            };
+            let c = generate(&attempt, &v, &world, &timeline, opts);
             let verdict = checker.check(&c, *platform, rules, Some(&test.technique));
             let rs = &mut report.rounds[round as usize];
             rs.tried += 1;
@@ -186,16 +183,13 @@ pub fn run(
                     round,
                     *platform,
                 );
-                let c = generate(
+                let attempt = Attempt {
                     test,
-                    *platform,
-                    &world,
-                    &v,
-                    &timeline,
-                    opts,
-                    &format!("copy{copy}"),
-                    ordinal as u64,
-                );
+                    platform: *platform,
+                    ordinal: ordinal as u64,
+                    salt: format!("copy{copy}"),
+                };
+                let c = generate(&attempt, &v, &world, &timeline, opts);
                 let verdict = checker.check(&c, *platform, rules, Some(&test.technique));
                 report.augmentation.tried += 1;
                 if verdict.passed() {

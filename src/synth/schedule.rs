@@ -65,16 +65,24 @@ fn placement<'w>(
     (host, user)
 }
 
+/// One test to generate: the test, its platform, its position in the selection (which
+/// spreads tests over the hosts) and a salt naming the attempt (round or copy).
+pub(super) struct Attempt<'a> {
+    pub test: &'a AtomicTest,
+    pub platform: Platform,
+    pub ordinal: u64,
+    pub salt: String,
+}
+
+/// The candidate for `a` with variant `v`, at its host's next free time.
 pub(super) fn generate(
-    test: &AtomicTest,
-    platform: Platform,
-    world: &World,
+    a: &Attempt<'_>,
     v: &Variant,
+    world: &World,
     t: &Timeline,
     opts: &SynthOptions,
-    salt: &str,
-    ordinal: u64,
 ) -> Candidate {
+    let (test, platform, ordinal, salt) = (a.test, a.platform, a.ordinal, a.salt.as_str());
     let pick = if v.round == 0 && v.ops.is_empty() {
         ordinal
     } else {

@@ -189,7 +189,7 @@ fn consistency(c: &Candidate, parsed: &[(usize, Event)], v: &mut Verdict) {
         let story = rec.role == Role::Story;
         let allowed = |u: &str| {
             let b = bare_user(u);
-            b == actor || c.other_users.iter().any(|o| *o == b)
+            b == actor || c.other_users.contains(&b)
         };
         match (ev.event_id.as_deref(), ev.channel.as_deref()) {
             (Some("1"), Some(ch)) if ch.contains("Sysmon") => {

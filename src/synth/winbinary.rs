@@ -168,13 +168,13 @@ pub fn analyse_binary(sp: &Spawn, ctx: &Ctx<'_>) -> Vec<Effect> {
     if lower.contains("sekurlsa::") && !fx.iter().any(|f| matches!(f, Effect::LsassAccess(_))) {
         fx.push(Effect::LsassAccess("0x1010"));
     }
-    if stem == "psexec" || stem == "psexec64" {
-        if let Some(s) = w.iter().find(|x| x.starts_with("\\\\")) {
-            fx.push(Effect::ExplicitLogon {
-                server: s.trim_start_matches('\\').to_string(),
-                port: 445,
-            });
-        }
+    if (stem == "psexec" || stem == "psexec64")
+        && let Some(s) = w.iter().find(|x| x.starts_with("\\\\"))
+    {
+        fx.push(Effect::ExplicitLogon {
+            server: s.trim_start_matches('\\').to_string(),
+            port: 445,
+        });
     }
     // Downloads: certutil, bitsadmin, curl, mshta, msiexec, regsvr32 /i:URL, ftp…
     if !matches!(

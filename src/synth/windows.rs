@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::atomics::{AtomicTest, Executor};
-use super::augment::{Variant, renamed};
+use super::augment::{Launch, Variant, renamed};
 use super::record::{Candidate, Clock, OutFormat, Role, Story};
 use super::rng::Rng;
 use super::winbg::{self, Desktop};
@@ -226,12 +226,20 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, executor: Executor, command: &str, v: &Variant, desk: &Desktop) {
         let mut parent = desk.explorer.clone();
-        if v.console {
-            parent = self.spawn(
-                &parent,
+        let console = match v.launch {
+            Launch::Session => None,
+            Launch::Console => Some((
                 r"C:\Windows\System32\cmd.exe",
                 "\"C:\\Windows\\system32\\cmd.exe\" ",
-            );
+            )),
+            Launch::PowerShell => Some((
+                r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" ",
+            )),
+        };
+        if let Some((image, cmd)) = console {
+            parent = self.spawn(&parent, image, cmd);
+            self.commands.pop();
         }
         let lines: Vec<String> = command
             .lines()
@@ -256,6 +264,11 @@ impl Run<'_, '_> {
                         );
                         format!(
                             "\"powershell.exe\" -NoProfile -ExecutionPolicy Bypass -EncodedCommand {b64}"
+                        )
+                    } else if v.explicit {
+                        format!(
+                            "\"powershell.exe\" -NoProfile -ExecutionPolicy Bypass -Command \"{}\"",
+                            chunk.replace('\n', "; ").replace('"', "\\\"")
                         )
                     } else {
                         format!("\"powershell.exe\" & {{{}}}", chunk.replace('\n', "; "))

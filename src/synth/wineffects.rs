@@ -147,12 +147,12 @@ pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
         return spawn_step(&w, shell, ctx, step);
     }
     step.effects = super::wincmdlets::cmdlet_effects(&lower, &w, &expanded, ctx);
-    if lower == "start-process" || lower == "saps" || lower == "start" {
-        if let Some(sp) = super::wincmdlets::start_process(&w, ctx) {
-            let child = analyse_binary(&sp, ctx);
-            step.spawn = Some(sp);
-            step.effects = child;
-        }
+    if matches!(lower.as_str(), "start-process" | "saps" | "start")
+        && let Some(sp) = super::wincmdlets::start_process(&w, ctx)
+    {
+        let child = analyse_binary(&sp, ctx);
+        step.spawn = Some(sp);
+        step.effects = child;
     }
     step
 }
@@ -259,7 +259,7 @@ pub fn url_host(s: &str) -> Option<(String, u16)> {
         .find_map(|(p, port)| lower.find(p).map(|i| (i, port, p.len())))?;
     let rest = &s[i + skip..];
     let end = rest
-        .find(|c: char| matches!(c, '/' | '"' | '\'' | ' ' | ')' | '`' | ';' | ',' | '?'))
+        .find(['/', '"', '\'', ' ', ')', '`', ';', ',', '?'])
         .unwrap_or(rest.len());
     let hostport = rest[..end].rsplit('@').next().unwrap_or("");
     let (host, port) = match hostport.rsplit_once(':') {
