@@ -109,11 +109,29 @@ pub(super) fn sudo(
     c: &mut Clock,
     sh: &LinProc,
     user: &str,
-    command: &str,
+    command: &[&str],
 ) -> LinProc {
+    // sudo logs the command after its own flags, the program by its PATH location and the
+    // words joined by spaces (quotes gone).
     let mut argv = vec!["sudo"];
-    argv.extend(command.split(' '));
+    argv.extend(command);
     let p = run(log, r, c, sh, &argv, sh.uid);
+    let mut rest = command;
+    while let Some((first, tail)) = rest.split_first().filter(|(f, _)| f.starts_with('-')) {
+        rest = if *first == "-u" {
+            tail.get(1..).unwrap_or(&[])
+        } else {
+            tail
+        };
+    }
+    let command = match rest.split_first() {
+        Some((prog, args)) => {
+            let mut words = vec![super::lincmd::path_for(prog, &sh.cwd)];
+            words.extend(args.iter().map(|a| a.to_string()));
+            words.join(" ")
+        }
+        None => "/bin/bash".to_string(),
+    };
     let t = c.tick(r, 20, 200);
     log.auth(
         t,
@@ -165,14 +183,7 @@ fn patching(s: &mut Scene<'_>) {
     let h = host(s, ["web01", "db01", "app01"][i]);
     let (mut log, mut c, l) = login(s, h, "ops");
     let r = &mut s.rng;
-    let p = sudo(
-        &mut log,
-        r,
-        &mut c,
-        &l.shell,
-        "ops",
-        "/usr/bin/apt-get update",
-    );
+    let p = sudo(&mut log, r, &mut c, &l.shell, "ops", &["apt-get", "update"]);
     run(&mut log, r, &mut c, &p, &["apt-get", "update"], 0);
     sudo_close(&mut log, r, &mut c, &p);
     let p = sudo(
@@ -181,7 +192,7 @@ fn patching(s: &mut Scene<'_>) {
         &mut c,
         &l.shell,
         "ops",
-        "/usr/bin/apt-get -y upgrade",
+        &["apt-get", "-y", "upgrade"],
     );
     let apt = run(&mut log, r, &mut c, &p, &["apt-get", "-y", "upgrade"], 0);
     run(

@@ -156,6 +156,8 @@ pub fn brace_words(words: Vec<String>) -> Vec<String> {
 pub fn path_for(word: &str, cwd: &str) -> String {
     match word {
         "sh" | "python3" | "python" => format!("/usr/bin/{word}"),
+        // An absolute path is run (and logged) as written.
+        w if w.starts_with('/') => w.to_string(),
         w => exe_for(w, cwd),
     }
 }

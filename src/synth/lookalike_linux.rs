@@ -40,7 +40,7 @@ fn package_user(s: &mut Scene<'_>) {
         &mut c,
         &l.shell,
         "ops",
-        "/usr/bin/apt-get install -y prometheus-node-exporter",
+        &["apt-get", "install", "-y", "prometheus-node-exporter"],
     );
     let apt = run(
         &mut log,
@@ -123,19 +123,23 @@ fn ansible(s: &mut Scene<'_>) {
             r.between(1_772_000_000, 1_773_000_000),
             r.between(1000, 9999)
         );
-        let cmd = format!(
-            "/bin/sh -c echo BECOME-SUCCESS-{} ; /usr/bin/python3 {tmp}/AnsiballZ_{module}.py",
+        let inner = format!(
+            "echo BECOME-SUCCESS-{} ; /usr/bin/python3 {tmp}/AnsiballZ_{module}.py",
             r.hex(32)
         );
-        let p = sudo(&mut log, r, &mut c, &l.shell, "deploy", &cmd);
-        let sh = run(
-            &mut log,
-            r,
-            &mut c,
-            &p,
-            &["/bin/sh", "-c", &cmd["/bin/sh -c ".len()..]],
-            0,
-        );
+        // Ansible's become: sudo -H -S -n -u root /bin/sh -c '…'.
+        let become_ = [
+            "-H",
+            "-S",
+            "-n",
+            "-u",
+            "root",
+            "/bin/sh",
+            "-c",
+            inner.as_str(),
+        ];
+        let p = sudo(&mut log, r, &mut c, &l.shell, "deploy", &become_);
+        let sh = run(&mut log, r, &mut c, &p, &["/bin/sh", "-c", &inner], 0);
         run(
             &mut log,
             r,
