@@ -21,9 +21,11 @@ pub struct Variant {
     pub split_lines: bool,
     /// A PowerShell executor is started with `-EncodedCommand`.
     pub encode: bool,
-    /// The executor is started from a console (cmd.exe / an interactive shell) rather than
-    /// straight from the desktop or ssh session.
-    pub console: bool,
+    /// What starts the executor.
+    pub launch: Launch,
+    /// A PowerShell executor gets its script with `-NoProfile -ExecutionPolicy Bypass
+    /// -Command` rather than as a script block (`& {…}`).
+    pub explicit: bool,
     /// The first system binary the command starts is a renamed copy in this folder.
     pub relocate: Option<String>,
     /// Which of the host's users acts, and which host (indexes into the candidates).
@@ -33,6 +35,18 @@ pub struct Variant {
     pub offset_minutes: i64,
     /// Text rewrites applied to the command before it runs.
     rewrites: Vec<Rewrite>,
+}
+
+/// Where the executor is started from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum Launch {
+    /// The desktop (explorer) or the ssh login shell.
+    #[default]
+    Session,
+    /// A cmd.exe console (an interactive bash on Linux).
+    Console,
+    /// An operator's PowerShell, as Invoke-AtomicTest runs tests (bash on Linux).
+    PowerShell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -126,8 +140,12 @@ impl Variant {
             v.ops.push("split-lines");
         }
         if r.chance(30) {
-            v.console = true;
+            v.launch = *r.pick(&[Launch::Console, Launch::PowerShell]);
             v.ops.push("console-launch");
+        }
+        if platform == Platform::Windows && r.chance(30) {
+            v.explicit = true;
+            v.ops.push("explicit-command");
         }
         if platform == Platform::Windows && r.chance(25) {
             v.encode = true;
@@ -140,6 +158,47 @@ impl Variant {
             };
             v.relocate = Some(dir.to_string());
             v.ops.push("relocated-binary");
+        }
+        v
+    }
+
+    /// The variant for retry round `round` (>= 1): the first rounds try other ways an
+    /// operator runs the same procedure (from a PowerShell console, line by line, with an
+    /// explicit `-Command`; then from a cmd console, encoded, with long flags and upper-case
+    /// switches), later rounds random augmentations; each on another host, user and time.
+    pub fn for_round(r: &mut Rng, round: u32, platform: Platform) -> Variant {
+        let mut v = match round {
+            1 | 2 => Variant {
+                round,
+                user_pick: r.next_u64(),
+                host_pick: r.next_u64(),
+                offset_minutes: r.between(0, 240) as i64,
+                ops: vec!["host-user-time"],
+                ..Variant::default()
+            },
+            _ => return Variant::random(r, round, platform),
+        };
+        if round == 1 {
+            v.launch = Launch::PowerShell;
+            v.split_lines = true;
+            v.explicit = platform == Platform::Windows;
+            v.ops.extend(["console-launch", "split-lines"]);
+            if v.explicit {
+                v.ops.push("explicit-command");
+            }
+        } else {
+            v.launch = Launch::Console;
+            v.encode = platform == Platform::Windows;
+            let rewrites: &[Rewrite] = match platform {
+                Platform::Windows => &[Rewrite::LongFlags, Rewrite::SwitchCase],
+                Platform::Linux => &[Rewrite::AbsoluteBinaries, Rewrite::LongFlags],
+            };
+            v.rewrites = rewrites.to_vec();
+            v.ops.push("console-launch");
+            if v.encode {
+                v.ops.push("encoded-command");
+            }
+            v.ops.extend(rewrites.iter().map(|w| w.name()));
         }
         v
     }
@@ -324,7 +383,7 @@ pub fn renamed(original: &str, r: &mut Rng) -> String {
         format!("{stem}_"),
         format!("{stem}64"),
         "svchost".to_string(),
-        r.hex(6).to_string(),
+        r.hex(6),
     ];
     let n = r.pick(&names).clone();
     if ext.is_empty() {

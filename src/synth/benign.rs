@@ -43,7 +43,11 @@ pub struct Scene<'w> {
 pub fn scenarios(platform: Platform) -> Vec<Scenario> {
     let all = super::benign_win::SCENARIOS
         .into_iter()
-        .chain(super::benign_linux::SCENARIOS);
+        .chain(super::lookalike_win::SCENARIOS)
+        .chain(super::misconfig_win::SCENARIOS)
+        .chain(super::benign_linux::SCENARIOS)
+        .chain(super::lookalike_linux::SCENARIOS)
+        .chain(super::misconfig_linux::SCENARIOS);
     all.filter(|s| s.platform == platform).collect()
 }
 

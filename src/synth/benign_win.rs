@@ -1,17 +1,15 @@
-//! Windows admin routines, user work, service accounts and misconfigurations.
-//!
-//! Over 500 lines on purpose: a catalogue of scenarios, one function each, that reads as a
-//! list; the shared scaffolding between them is still to be folded (see issue #19).
+//! Windows routines, user work and service accounts: patching, backups, a day at the desk,
+//! SQL Server's service account.
 
 use super::atomics::Platform;
 use super::benign::{Scenario, Scene};
 use super::record::{Clock, Role};
 use super::winbg::{self, dcom_svchost, new_proc, schedule_svchost, services};
 use super::winrec::{Integrity, WinLog};
-use super::world::{Account, Host, IT_ADMIN, SVC_BACKUP, SVC_SQL, resolve};
+use super::world::{Host, SVC_BACKUP, SVC_SQL, resolve};
 use crate::event::{Cause, Risk};
 
-const fn scenario(
+pub(super) const fn scenario(
     name: &'static str,
     cause: Cause,
     risk: Risk,
@@ -32,7 +30,7 @@ const fn scenario(
     }
 }
 
-pub const SCENARIOS: [Scenario; 12] = [
+pub const SCENARIOS: [Scenario; 4] = [
     scenario(
         "win-patching",
         Cause::Legitimate,
@@ -52,33 +50,6 @@ pub const SCENARIOS: [Scenario; 12] = [
         backup,
     ),
     scenario(
-        "win-vendor-task",
-        Cause::Legitimate,
-        Risk::Low,
-        &["T1053.005"],
-        "IT admin schedules the vendor's driver updater",
-        &[],
-        vendor_task,
-    ),
-    scenario(
-        "win-agent-install",
-        Cause::Legitimate,
-        Risk::Low,
-        &["T1543.003"],
-        "IT admin deploys the monitoring agent (a new service)",
-        &[],
-        agent_install,
-    ),
-    scenario(
-        "win-remote-admin",
-        Cause::Legitimate,
-        Risk::Low,
-        &["T1021.006"],
-        "IT admin restarts the print spooler over PowerShell remoting",
-        &[],
-        remote_admin,
-    ),
-    scenario(
         "win-user-day",
         Cause::Legitimate,
         Risk::Low,
@@ -96,82 +67,20 @@ pub const SCENARIOS: [Scenario; 12] = [
         &[],
         sql_service,
     ),
-    scenario(
-        "win-stale-password-fs",
-        Cause::Misconfiguration,
-        Risk::Medium,
-        &[],
-        "A backup job logs on with svc_backup's old password every 5 minutes",
-        &[
-            "Update the password stored in the backup job on backup01 (or move svc_backup to a group managed service account)",
-            "Unlock svc_backup if the failures locked it out (Unlock-ADAccount svc_backup)",
-            "Check that the next run logs on (4624 type 3 from 10.0.2.40) and the failures stop",
-        ],
-        stale_password_fs,
-    ),
-    scenario(
-        "win-stale-password-dc",
-        Cause::Misconfiguration,
-        Risk::Medium,
-        &[],
-        "Kerberos pre-authentication fails for svc_backup until the account locks out",
-        &[
-            "Update the password stored in the backup job on backup01",
-            "Unlock svc_backup (Unlock-ADAccount svc_backup) once the job has the new password",
-            "Find other places the old password is stored (services, tasks, mapped drives)",
-        ],
-        stale_password_dc,
-    ),
-    scenario(
-        "win-clock-skew-dc",
-        Cause::Misconfiguration,
-        Risk::Low,
-        &[],
-        "WS02's clock is off: the DC rejects its Kerberos requests (0x25)",
-        &[
-            "Resync WS02's clock with the domain hierarchy: w32tm /config /syncfromflags:domhier /update, then w32tm /resync",
-            "Check that the Windows Time service runs on WS02 and that the CMOS battery or VM time sync is not fighting it",
-        ],
-        clock_skew_dc,
-    ),
-    scenario(
-        "win-clock-skew-client",
-        Cause::Misconfiguration,
-        Risk::Low,
-        &[],
-        "WS02's time service cannot reach a domain time source",
-        &[
-            "Run w32tm /resync /rediscover on WS02 and check w32tm /query /status",
-            "Make sure UDP 123 from WS02 to the DC is open",
-        ],
-        clock_skew_client,
-    ),
-    scenario(
-        "win-broken-task",
-        Cause::Misconfiguration,
-        Risk::Low,
-        &[],
-        "A scheduled task fails every 5 minutes: its script was removed",
-        &[
-            "Restore C:\\Scripts\\map-drives.cmd or point the task at the script's new place",
-            "Or disable the task: schtasks /change /tn \"\\MapDrives\" /disable",
-        ],
-        broken_task,
-    ),
 ];
 
-fn host<'w>(s: &Scene<'w>, name: &str) -> &'w Host {
+pub(super) fn host<'w>(s: &Scene<'w>, name: &str) -> &'w Host {
     s.world.host(name).unwrap_or(&s.world.hosts[0])
 }
 
 /// A workstation chosen by the scene's random stream.
-fn workstation<'w>(s: &mut Scene<'w>) -> &'w Host {
+pub(super) fn workstation<'w>(s: &mut Scene<'w>) -> &'w Host {
     let names = ["WS01", "WS02", "WS03", "WS04", "WS05", "LAPTOP06"];
     let name = *s.rng.pick(&names);
     host(s, name)
 }
 
-fn finish(s: &mut Scene<'_>, log: WinLog<'_>, user: &str, summary: String) {
+pub(super) fn finish(s: &mut Scene<'_>, log: WinLog<'_>, user: &str, summary: String) {
     s.host = log.host.name.clone();
     s.user = user.to_string();
     s.summary = summary;
@@ -319,167 +228,6 @@ fn backup(s: &mut Scene<'_>) {
     finish(s, log, SVC_BACKUP.name, summary);
 }
 
-/// IT admin's RDP logon and an elevated console on `h`.
-fn admin_console(
-    log: &mut WinLog<'_>,
-    s_rng: &mut super::rng::Rng,
-    c: &mut Clock,
-    admin: &Account,
-) -> (String, super::winrec::WinProc) {
-    let h = log.host;
-    let id = format!("0x{:x}", s_rng.between(0x100000, 0xffffff));
-    log.logon(c.tick(s_rng, 100, 900), admin, 10, &id, "10.0.1.14");
-    let explorer = new_proc(
-        s_rng,
-        h,
-        r"C:\Windows\explorer.exe",
-        r"C:\Windows\Explorer.EXE",
-        Some(admin),
-        Integrity::Medium,
-        &id,
-    );
-    log.process_create(c.tick(s_rng, 2_000, 5_000), &explorer, &dcom_svchost(h));
-    let cmd = new_proc(
-        s_rng,
-        h,
-        r"C:\Windows\System32\cmd.exe",
-        r#""C:\Windows\system32\cmd.exe" "#,
-        Some(admin),
-        Integrity::High,
-        &id,
-    );
-    log.process_create(c.tick(s_rng, 5_000, 30_000), &cmd, &explorer);
-    (id, cmd)
-}
-
-fn vendor_task(s: &mut Scene<'_>) {
-    let h = workstation(s);
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let (id, cmd) = admin_console(&mut log, r, &mut c, &IT_ADMIN);
-    let line = r#"schtasks /create /tn "Vendor\DellCommandUpdate" /tr "\"C:\Program Files\Dell\CommandUpdate\dcu-cli.exe\" /applyUpdates -silent" /sc weekly /d SUN /st 03:00 /ru SYSTEM"#;
-    let st = new_proc(
-        r,
-        h,
-        r"C:\Windows\System32\schtasks.exe",
-        line,
-        Some(&IT_ADMIN),
-        Integrity::High,
-        &id,
-    );
-    log.process_create(c.tick(r, 2_000, 20_000), &st, &cmd);
-    log.task_created(
-        c.tick(r, 50, 300),
-        &st,
-        r"Vendor\DellCommandUpdate",
-        r#""C:\Program Files\Dell\CommandUpdate\dcu-cli.exe" /applyUpdates -silent"#,
-    );
-    log.file_create(
-        c.tick(r, 5, 50),
-        &schedule_svchost(h),
-        r"C:\Windows\System32\Tasks\Vendor\DellCommandUpdate",
-    );
-    log.logoff(c.tick(r, 60_000, 300_000), &IT_ADMIN, &id, true);
-    let summary = format!(
-        "it_admin logged on to {} over RDP from WS04 and registered the weekly task \\Vendor\\DellCommandUpdate running Dell's signed dcu-cli.exe as SYSTEM: a documented vendor updater, not persistence",
-        h.name
-    );
-    finish(s, log, IT_ADMIN.name, summary);
-}
-
-fn agent_install(s: &mut Scene<'_>) {
-    let name = if s.rng.chance(50) { "FS01" } else { "SQL01" };
-    let h = host(s, name);
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let (id, cmd) = admin_console(&mut log, r, &mut c, &IT_ADMIN);
-    let msi = new_proc(
-        r,
-        h,
-        r"C:\Windows\System32\msiexec.exe",
-        r#"msiexec.exe /i "\\FS01\deploy\zabbix_agent2-6.4.12-windows-amd64-openssl.msi" /qn SERVER=10.0.0.40"#,
-        Some(&IT_ADMIN),
-        Integrity::High,
-        &id,
-    );
-    log.process_create(c.tick(r, 2_000, 20_000), &msi, &cmd);
-    let msi_sys = new_proc(
-        r,
-        h,
-        r"C:\Windows\System32\msiexec.exe",
-        r"C:\Windows\system32\msiexec.exe /V",
-        None,
-        Integrity::System,
-        "0x3e7",
-    );
-    log.process_create(c.tick(r, 500, 2_000), &msi_sys, &services(h));
-    let path = r#""C:\Program Files\Zabbix Agent 2\zabbix_agent2.exe" -c "C:\Program Files\Zabbix Agent 2\zabbix_agent2.conf" -f=false"#;
-    log.file_create(
-        c.tick(r, 2_000, 9_000),
-        &msi_sys,
-        r"C:\Program Files\Zabbix Agent 2\zabbix_agent2.exe",
-    );
-    log.service_installed(c.tick(r, 500, 3_000), &msi_sys, "Zabbix Agent 2", path);
-    let agent = new_proc(
-        r,
-        h,
-        r"C:\Program Files\Zabbix Agent 2\zabbix_agent2.exe",
-        path,
-        None,
-        Integrity::System,
-        "0x3e7",
-    );
-    log.process_create(c.tick(r, 1_000, 4_000), &agent, &services(h));
-    log.network(
-        c.tick(r, 1_000, 4_000),
-        &agent,
-        50611,
-        ("10.0.0.40", 10051, "zabbix.corp.local"),
-    );
-    log.logoff(c.tick(r, 60_000, 300_000), &IT_ADMIN, &id, true);
-    let summary = format!(
-        "it_admin installed the Zabbix monitoring agent on {} from \\\\FS01\\deploy with msiexec; the installer registered the service \"Zabbix Agent 2\" (7045/4697), which started and connected to the Zabbix server 10.0.0.40:10051",
-        h.name
-    );
-    finish(s, log, IT_ADMIN.name, summary);
-}
-
-fn remote_admin(s: &mut Scene<'_>) {
-    let name = if s.rng.chance(50) { "FS01" } else { "SQL01" };
-    let h = host(s, name);
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let id = format!("0x{:x}", r.between(0x100000, 0xffffff));
-    log.logon(c.tick(r, 100, 900), &IT_ADMIN, 3, &id, "10.0.1.14");
-    let ws = new_proc(
-        r,
-        h,
-        r"C:\Windows\System32\wsmprovhost.exe",
-        r"C:\Windows\system32\wsmprovhost.exe -Embedding",
-        Some(&IT_ADMIN),
-        Integrity::High,
-        &id,
-    );
-    log.process_create(c.tick(r, 200, 900), &ws, &dcom_svchost(h));
-    for script in [
-        "Get-Service -Name Spooler",
-        "Restart-Service -Name Spooler -Force",
-        "Get-WinEvent -LogName System -MaxEvents 20",
-    ] {
-        let gid = r.guid();
-        log.script_block(c.tick(r, 5_000, 60_000), &ws, script, &gid);
-    }
-    log.logoff(c.tick(r, 10_000, 60_000), &IT_ADMIN, &id, false);
-    let summary = format!(
-        "it_admin opened a PowerShell remoting session on {} from WS04 (10.0.1.14, Kerberos, logon type 3), restarted the Spooler service and read the System log: routine remote administration",
-        h.name
-    );
-    finish(s, log, IT_ADMIN.name, summary);
-}
-
 fn user_day(s: &mut Scene<'_>) {
     let h = workstation(s);
     let user = h.users[0].clone();
@@ -543,120 +291,4 @@ fn sql_service(s: &mut Scene<'_>) {
     log.logoff(c.tick(r, 600_000, 1_800_000), &SVC_SQL, &id, false);
     let summary = "svc_sql, SQL Server's service account on SQL01, started SQL Agent, which ran the nightly IndexOptimize job with sqlcmd".to_string();
     finish(s, log, SVC_SQL.name, summary);
-}
-
-fn stale_password_fs(s: &mut Scene<'_>) {
-    let h = host(s, "FS01");
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let n = r.between(18, 30);
-    for _ in 0..n {
-        log.logon_failed(
-            c.tick(r, 295_000, 305_000),
-            "svc_backup",
-            "10.0.2.40",
-            ("0xc000006d", "0xc000006a"),
-        );
-    }
-    let summary = format!(
-        "{n} failed network logons (4625, bad password 0xc000006a) for svc_backup on FS01 from backup01 (10.0.2.40), one every 5 minutes: the backup job still uses svc_backup's old password after it was rotated"
-    );
-    finish(s, log, SVC_BACKUP.name, summary);
-}
-
-fn stale_password_dc(s: &mut Scene<'_>) {
-    let h = host(s, "DC01");
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let n = r.between(10, 20);
-    for i in 0..n {
-        log.kerberos_failed(
-            c.tick(r, 295_000, 305_000),
-            "svc_backup",
-            "10.0.2.40",
-            "0x18",
-        );
-        if i == 9 {
-            let f = [
-                ("TargetUserName", "svc_backup".to_string()),
-                ("TargetDomainName", "BACKUP01".into()),
-                ("SubjectUserName", "DC01$".into()),
-                ("SubjectDomainName", "CORP".into()),
-            ];
-            log.security(
-                c.tick(r, 5, 50),
-                4740,
-                "13824",
-                "A user account was locked out.",
-                &f,
-            );
-        }
-    }
-    let summary = format!(
-        "{n} Kerberos pre-authentication failures (4771, 0x18 bad password) for svc_backup from backup01 (10.0.2.40) every 5 minutes, and the account was locked out (4740) after the tenth: a job with a stale stored password"
-    );
-    finish(s, log, SVC_BACKUP.name, summary);
-}
-
-fn clock_skew_dc(s: &mut Scene<'_>) {
-    let h = host(s, "DC01");
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let n = r.between(12, 24);
-    for i in 0..n {
-        let who = if i % 3 == 0 { "WS02$" } else { "bob" };
-        log.kerberos_failed(c.tick(r, 60_000, 420_000), who, "10.0.1.12", "0x25");
-    }
-    let summary = format!(
-        "{n} Kerberos pre-authentication failures with status 0x25 (clock skew too great) for bob and the machine account WS02$ from WS02 (10.0.1.12): WS02's clock is more than 5 minutes off"
-    );
-    finish(s, log, "bob", summary);
-}
-
-fn clock_skew_client(s: &mut Scene<'_>) {
-    let h = host(s, "WS02");
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    for _ in 0..r.between(3, 6) {
-        log.system(c.tick(r, 600_000, 1_800_000), ("Microsoft-Windows-Time-Service", 129, "0"), "NtpClient was unable to set a domain peer to use as a time source because of discovery error.", &[("ErrorMessage", "The entry is not found. (0x800706E1)".into())]);
-    }
-    log.system(c.tick(r, 60_000, 600_000), ("Microsoft-Windows-Time-Service", 36, "0"), "The time service has not synchronized the system time for 86400 seconds because none of the time service providers provided a usable time stamp.", &[("Seconds", "86400".into())]);
-    let summary = "WS02's Windows Time service could not find a domain time source (event 129, repeated) and has not synchronized for a day (event 36): the cause of the Kerberos clock-skew failures".to_string();
-    finish(s, log, "system", summary);
-}
-
-fn broken_task(s: &mut Scene<'_>) {
-    let h = workstation(s);
-    let mut log = WinLog::new(h, s.enabled);
-    let (r, mut c) = (&mut s.rng, Clock::at(s.start));
-    log.role = Role::Story;
-    let n = r.between(8, 16);
-    for _ in 0..n {
-        let p = new_proc(
-            r,
-            h,
-            r"C:\Windows\System32\cmd.exe",
-            r#"C:\Windows\system32\cmd.exe /c "C:\Scripts\map-drives.cmd""#,
-            None,
-            Integrity::System,
-            "0x3e7",
-        );
-        log.process_create(c.tick(r, 299_000, 301_000), &p, &schedule_svchost(h));
-        let f = [
-            ("TaskName", r"\MapDrives".to_string()),
-            ("TaskInstanceId", r.guid()),
-            ("ActionName", r"C:\Windows\system32\cmd.exe".into()),
-            ("ResultCode", "1".into()),
-        ];
-        log.other(c.tick(r, 50, 400), ("Microsoft-Windows-TaskScheduler", "Microsoft-Windows-TaskScheduler/Operational"), (201, "201"), "Task Scheduler successfully completed task \"\\MapDrives\" , instance , action \"C:\\Windows\\system32\\cmd.exe\" with return code 1.", &f);
-    }
-    let summary = format!(
-        "The scheduled task \\MapDrives on {} ran cmd.exe /c C:\\Scripts\\map-drives.cmd {n} times, every 5 minutes as SYSTEM, and each run ended with return code 1 (event 201): the script it points to is gone",
-        h.name
-    );
-    finish(s, log, "system", summary);
 }

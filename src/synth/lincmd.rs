@@ -57,21 +57,97 @@ const SBIN: &[&str] = &[
 
 /// Where a command word runs from.
 pub fn exe_for(word: &str, cwd: &str) -> String {
-    if word.starts_with('/') {
-        return word.to_string();
+    let path = if word.starts_with('/') {
+        word.to_string()
+    } else if let Some(rel) = word.strip_prefix("./") {
+        format!("{}/{rel}", cwd.trim_end_matches('/'))
+    } else if word.contains('/') {
+        format!("{}/{word}", cwd.trim_end_matches('/'))
+    } else {
+        match word {
+            "sh" | "dash" => "/usr/bin/dash".into(),
+            "bash" => "/usr/bin/bash".into(),
+            "python" | "python3" => "/usr/bin/python3.10".into(),
+            w if SBIN.contains(&w) => format!("/usr/sbin/{w}"),
+            w => format!("/usr/bin/{w}"),
+        }
+    };
+    // The kernel reports the resolved file: /bin is /usr/bin on merged-/usr systems, and
+    // /bin/sh is dash.
+    let path = normalise(&path);
+    match path.as_str() {
+        "/bin/sh" | "/usr/bin/sh" => "/usr/bin/dash".to_string(),
+        p => p
+            .strip_prefix("/bin/")
+            .map(|r| format!("/usr/bin/{r}"))
+            .or_else(|| p.strip_prefix("/sbin/").map(|r| format!("/usr/sbin/{r}")))
+            .unwrap_or_else(|| p.to_string()),
     }
-    if let Some(rel) = word.strip_prefix("./") {
-        return format!("{}/{rel}", cwd.trim_end_matches('/'));
+}
+
+/// `/a/b/../c/./d` -> `/a/c/d`.
+fn normalise(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            ".." => {
+                if parts.len() > 1 {
+                    parts.pop();
+                }
+            }
+            "." => {}
+            "" if !parts.is_empty() => {}
+            _ => parts.push(p),
+        }
     }
-    if word.contains('/') {
-        return format!("{}/{word}", cwd.trim_end_matches('/'));
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        "/".into()
+    } else {
+        joined
     }
-    match word {
-        "sh" | "dash" => "/usr/bin/dash".into(),
-        "bash" => "/usr/bin/bash".into(),
-        "python" | "python3" => "/usr/bin/python3.10".into(),
-        w if SBIN.contains(&w) => format!("/usr/sbin/{w}"),
-        w => format!("/usr/bin/{w}"),
+}
+
+/// A word as the shell hands it over: `~` and `$HOME`, `$USER`, `$PWD` expanded, temporary
+/// folders to `/tmp`; a path starting with another variable is placed in `/tmp` (the
+/// atomic tests set such variables to scratch folders).
+pub fn expand(word: &str, home: &str, user: &str, cwd: &str) -> String {
+    let mut w = word.to_string();
+    if w == "~" || w.starts_with("~/") {
+        w = format!("{home}{}", &w[1..]);
+    }
+    for (var, value) in [
+        ("${HOME}", home),
+        ("$HOME", home),
+        ("${USER}", user),
+        ("$USER", user),
+        ("$PWD", cwd),
+        ("${TMPDIR}", "/tmp"),
+        ("$TMPDIR", "/tmp"),
+    ] {
+        w = w.replace(var, value);
+    }
+    if let Some(rest) = w.strip_prefix('$')
+        && let Some(i) = rest.find('/')
+        && rest[..i]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '{' || c == '}')
+    {
+        w = format!("/tmp{}", &rest[i..]);
+    }
+    w
+}
+
+/// Brace expansion of a command word (`{echo,aGk=}` -> `echo aGk=`), as attackers use it to
+/// avoid spaces.
+pub fn brace_words(words: Vec<String>) -> Vec<String> {
+    match words.first() {
+        Some(f) if f.starts_with('{') && f.ends_with('}') && f.contains(',') => {
+            let mut out: Vec<String> = f[1..f.len() - 1].split(',').map(str::to_string).collect();
+            out.extend(words.into_iter().skip(1));
+            out
+        }
+        _ => words,
     }
 }
 
@@ -80,6 +156,8 @@ pub fn exe_for(word: &str, cwd: &str) -> String {
 pub fn path_for(word: &str, cwd: &str) -> String {
     match word {
         "sh" | "python3" | "python" => format!("/usr/bin/{word}"),
+        // An absolute path is run (and logged) as written.
+        w if w.starts_with('/') => w.to_string(),
         w => exe_for(w, cwd),
     }
 }
@@ -234,6 +312,8 @@ fn strip_keywords(s: &str) -> Option<String> {
         }
         break;
     }
+    // `( cmd )` subshells and `{ cmd; }` groups run `cmd`.
+    let rest = rest.trim_start_matches('(').trim_end_matches(')');
     let rest = rest.trim_end_matches(['{', '}']).trim();
     (!rest.is_empty()).then(|| rest.to_string())
 }
@@ -354,5 +434,13 @@ mod tests {
         );
         assert_eq!(exe_for("useradd", "/root"), "/usr/sbin/useradd");
         assert_eq!(exe_for("./run.sh", "/tmp"), "/tmp/run.sh");
+        assert_eq!(exe_for("/bin/sh", "/tmp"), "/usr/bin/dash");
+        assert_eq!(exe_for("/opt/a/../b/x", "/tmp"), "/opt/b/x");
+        assert_eq!(expand("~/.ssh/k", "/home/a", "a", "/"), "/home/a/.ssh/k");
+        assert_eq!(
+            expand("$TEMPDIR/env/bin/python", "/home/a", "a", "/"),
+            "/tmp/env/bin/python"
+        );
+        assert_eq!(brace_words(vec!["{echo,aGk=}".into()]), ["echo", "aGk="]);
     }
 }

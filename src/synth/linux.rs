@@ -6,9 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use super::atomics::{AtomicTest, Executor};
-use super::augment::{Variant, renamed};
+use super::augment::{Launch, Variant, renamed};
 use super::linbg::{self, Login};
-use super::lincmd::{argv, exe_for, is_builtin, path_for, redirect_targets, statements};
+use super::lincmd::{
+    argv, brace_words, exe_for, expand, is_builtin, path_for, redirect_targets, statements,
+};
 use super::linrec::{LinLog, LinProc};
 use super::record::{Candidate, Clock, OutFormat, Role, Story};
 use super::rng::Rng;
@@ -29,15 +31,16 @@ pub struct Plan<'a> {
 const MAX_DEPTH: u32 = 3;
 const SHELLS: [&str; 4] = ["sh", "bash", "dash", "zsh"];
 
-struct Run<'a, 'h> {
-    log: LinLog<'h>,
-    r: Rng,
-    clock: Clock,
-    user: &'a Account,
-    relocate: Option<String>,
-    commands: Vec<String>,
-    did: Vec<String>,
-    fix: Vec<String>,
+/// One test's generation in progress (what its binaries log is written by `linfx`).
+pub(super) struct Run<'a, 'h> {
+    pub(super) log: LinLog<'h>,
+    pub(super) r: Rng,
+    pub(super) clock: Clock,
+    pub(super) user: &'a Account,
+    pub(super) relocate: Option<String>,
+    pub(super) commands: Vec<String>,
+    pub(super) did: Vec<String>,
+    pub(super) fix: Vec<String>,
 }
 
 pub fn generate(plan: Plan<'_>) -> Candidate {
@@ -74,6 +77,7 @@ pub fn generate(plan: Plan<'_>) -> Candidate {
     let command = variant.rewrite(
         &test
             .command
+            .replace("$PathToAtomicsFolder", "/opt/AtomicRedTeam/atomics")
             .replace("PathToAtomicsFolder", "/opt/AtomicRedTeam/atomics"),
         false,
         &mut run.r,
@@ -174,8 +178,9 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, test: &AtomicTest, command: &str, v: &Variant, login: &Login) {
         let mut parent = login.shell.clone();
-        if v.console {
+        if v.launch != Launch::Session {
             parent = self.spawn(&parent, vec!["bash".into()], parent.uid);
+            self.commands.pop();
         }
         let lines: Vec<String> = command
             .lines()
@@ -274,11 +279,21 @@ impl Run<'_, '_> {
     /// A shell process runs `script`.
     fn shell(&mut self, sh: &LinProc, script: &str, depth: u32) {
         for stmt in statements(script) {
-            let mut words = argv(&stmt);
+            let home = super::linbg::home(self.user.name);
+            let mut words: Vec<String> = brace_words(argv(&stmt))
+                .into_iter()
+                .map(|w| expand(&w, &home, self.user.name, &sh.cwd))
+                .collect();
             if words.first().is_some_and(|w| w == "exec") {
                 words.remove(0);
             }
-            let Some(first) = words.first().cloned() else {
+            // A first word with spaces is text the statement splitter could not place (an
+            // unusual quoting), not a program name.
+            let Some(first) = words
+                .first()
+                .cloned()
+                .filter(|f| !f.contains(char::is_whitespace))
+            else {
                 continue;
             };
             for target in redirect_targets(&stmt) {
@@ -305,198 +320,4 @@ impl Run<'_, '_> {
             self.binary_effects(&child, &base);
         }
     }
-
-    /// What a file write means to the logs: cron notices its tables.
-    fn file_written(&mut self, by: &LinProc, path: &str) {
-        let cron_table = path.starts_with("/etc/cron") || path.starts_with("/var/spool/cron");
-        if cron_table {
-            let t = self.clock.tick(&mut self.r, 30_000, 60_000);
-            let what = if path.starts_with("/var/spool/cron") {
-                format!(
-                    "({}) RELOAD (crontabs/{})",
-                    by_name(by),
-                    super::winrec::basename(path)
-                )
-            } else {
-                format!("(*system*) RELOAD ({path})")
-            };
-            let cron = self.log.host.boot.cron;
-            self.log.syslog(t, "cron", Some(cron), &what);
-            self.did.push(format!("changed the cron table {path}"));
-            self.fix.push(format!("Remove the entry added to {path}"));
-        }
-        if path.contains("authorized_keys") {
-            self.did.push(format!("added an ssh key to {path}"));
-            self.fix.push(format!("Remove unknown keys from {path}"));
-        }
-    }
-
-    fn binary_effects(&mut self, p: &LinProc, base: &str) {
-        let args = &p.argv[1..];
-        let t = self.clock.tick(&mut self.r, 10, 300);
-        let last = args
-            .iter()
-            .rev()
-            .find(|a| !a.starts_with('-'))
-            .cloned()
-            .unwrap_or_default();
-        let flag = |f: &str| {
-            args.iter()
-                .position(|a| a == f)
-                .and_then(|i| args.get(i + 1))
-                .cloned()
-        };
-        match base {
-            "useradd" | "adduser" => {
-                let name = last;
-                let uid = 1005 + (self.r.below(40) as u32);
-                let shell = flag("-s").unwrap_or_else(|| "/bin/sh".into());
-                let home = flag("-d").unwrap_or_else(|| format!("/home/{name}"));
-                if !args.iter().any(|a| a == "-N" || a == "-g") {
-                    self.log.auth(
-                        t,
-                        base,
-                        Some(p.pid),
-                        &format!("new group: name={name}, GID={uid}"),
-                    );
-                }
-                self.log.auth(t, base, Some(p.pid), &format!("new user: name={name}, UID={uid}, GID={uid}, home={home}, shell={shell}, from=/dev/{}", p.tty.replace("pts", "pts/")));
-                self.did.push(format!("created the account {name}"));
-                self.fix
-                    .push(format!("Delete the account {name} (userdel -r {name})"));
-            }
-            "usermod" => {
-                if let Some(groups) = flag("-G").or_else(|| flag("-aG")) {
-                    for g in groups.split(',') {
-                        self.log.auth(
-                            t,
-                            base,
-                            Some(p.pid),
-                            &format!("add '{last}' to group '{g}'"),
-                        );
-                        self.log.auth(
-                            t,
-                            base,
-                            Some(p.pid),
-                            &format!("add '{last}' to shadow group '{g}'"),
-                        );
-                    }
-                    self.did.push(format!("added {last} to {groups}"));
-                    self.fix.push(format!("Remove {last} from {groups}"));
-                }
-            }
-            "userdel" | "deluser" => {
-                self.log
-                    .auth(t, base, Some(p.pid), &format!("delete user '{last}'"))
-            }
-            "groupadd" => {
-                self.log.auth(
-                    t,
-                    base,
-                    Some(p.pid),
-                    &format!("group added to /etc/group: name={last}, GID=1010"),
-                );
-                self.log.auth(
-                    t,
-                    base,
-                    Some(p.pid),
-                    &format!("new group: name={last}, GID=1010"),
-                );
-            }
-            "passwd" | "chpasswd" => {
-                let who = if base == "passwd" && !last.is_empty() {
-                    last
-                } else {
-                    by_name(p)
-                };
-                self.log.auth(
-                    t,
-                    base,
-                    Some(p.pid),
-                    &format!("pam_unix({base}:chauthtok): password changed for {who}"),
-                );
-            }
-            "crontab" => {
-                let who = flag("-u").unwrap_or_else(|| by_name(p));
-                let verb = match args.first().map(String::as_str) {
-                    Some("-l") => "LIST",
-                    Some("-r") => "DELETE",
-                    Some("-e") => "BEGIN EDIT",
-                    _ => "REPLACE",
-                };
-                self.log.auth(
-                    t,
-                    "crontab",
-                    Some(p.pid),
-                    &format!("({who}) {verb} ({who})"),
-                );
-                if verb != "LIST" {
-                    let t = self.clock.tick(&mut self.r, 20_000, 60_000);
-                    let cron = self.log.host.boot.cron;
-                    self.log.syslog(
-                        t,
-                        "cron",
-                        Some(cron),
-                        &format!("({who}) RELOAD (crontabs/{who})"),
-                    );
-                    self.did.push(format!("replaced the crontab of {who}"));
-                    self.fix.push(format!(
-                        "Restore the crontab of {who} (crontab -u {who} -l to review)"
-                    ));
-                }
-            }
-            "su" => {
-                let to = args
-                    .iter()
-                    .find(|a| !a.starts_with('-'))
-                    .cloned()
-                    .unwrap_or_else(|| "root".into());
-                self.log.auth(
-                    t,
-                    "su",
-                    Some(p.pid),
-                    &format!(
-                        "(to {to}) {} on {}",
-                        self.user.name,
-                        p.tty.replace("pts", "pts/")
-                    ),
-                );
-                self.log.auth(
-                    t,
-                    "su",
-                    Some(p.pid),
-                    &format!(
-                        "pam_unix(su:session): session opened for user {to}(uid=0) by {}(uid={})",
-                        self.user.name, self.user.id
-                    ),
-                );
-            }
-            "systemctl" => {
-                let unit = args
-                    .iter()
-                    .rev()
-                    .find(|a| !a.starts_with('-'))
-                    .cloned()
-                    .unwrap_or_default();
-                let msg = match args.first().map(String::as_str) {
-                    Some("daemon-reload") | Some("enable") => Some("Reloading.".to_string()),
-                    Some("start") | Some("restart") => Some(format!("Started {unit}.")),
-                    Some("stop") => Some(format!("Stopped {unit}.")),
-                    _ => None,
-                };
-                if let Some(msg) = msg {
-                    self.log.syslog(t, "systemd", Some(1), &msg);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The account a process runs as (by uid), for log lines that name it.
-fn by_name(p: &LinProc) -> String {
-    super::world::ACCOUNTS
-        .iter()
-        .find(|a| a.id == p.uid)
-        .map_or_else(|| p.uid.to_string(), |a| a.name.to_string())
 }

@@ -16,20 +16,30 @@ mod benign_linux;
 mod benign_win;
 mod linbg;
 mod lincmd;
+mod linfx;
 mod linrec;
 mod linux;
+mod lookalike_linux;
+mod lookalike_win;
+mod misconfig_linux;
+mod misconfig_win;
 mod output;
 mod record;
 mod report;
 mod rng;
 mod rulecheck;
 mod run;
+mod schedule;
 mod verify;
 mod winbg;
+mod winbinary;
 mod wincmdlets;
 mod windows;
 mod wineffects;
+mod winemit;
 mod winrec;
+mod winsec;
+mod wintables;
 mod wintools;
 mod world;
 
@@ -113,7 +123,7 @@ pub struct Synthesis {
 pub fn synthesize(opts: &SynthOptions, rules: &RuleSet) -> Result<Synthesis, SynthError> {
     let started = std::time::Instant::now();
     let atomics = atomics::load(&opts.atomics)?;
-    let (tests, skipped, techniques) = run::select(&atomics.tests, opts);
+    let (tests, skipped, techniques) = schedule::select(&atomics.tests, opts);
     if tests.is_empty() && opts.benign == 0 {
         return Err(SynthError::Nothing(format!(
             "no atomic test of {} runs on {} with the formats asked for",

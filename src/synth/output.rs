@@ -39,10 +39,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
     }
 }
 
-/// Writes everything under `out`; fills `report.final_check`.
-/// One output line: its time, the story it belongs to, its role, its text.
+/// One line to write: its time, the index of its session in `kept`, its role, the text.
 type Line<'a> = (DateTime<Utc>, usize, Role, &'a str);
 
+/// Writes everything under `out`; fills `report.final_check`.
 pub fn write(
     out: &Path,
     kept: &[Kept],
@@ -50,7 +50,6 @@ pub fn write(
     atomics_source: &str,
 ) -> Result<Vec<OutputFile>, SynthError> {
     std::fs::create_dir_all(out).map_err(io(out))?;
-    // (host, kind) -> (time, story index or none, role, line)
     let mut files: BTreeMap<(String, OutFormat), Vec<Line<'_>>> = BTreeMap::new();
     for (i, k) in kept.iter().enumerate() {
         for r in &k.candidate.records {

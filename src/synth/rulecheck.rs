@@ -176,8 +176,6 @@ mod tests {
             &[OutFormat::PowerShell]
         ));
         assert!(applicable("linux/-/sudo", Platform::Linux, &all));
-        // Since synth writes auditd records, Linux process_creation rules apply (through the
-        // auditd execve events), but not to a story with auth.log lines only.
         assert!(applicable(
             "linux/process_creation/-",
             Platform::Linux,

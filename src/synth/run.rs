@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::atomics::{AtomicTest, Platform};
 use super::augment::Variant;
@@ -14,8 +14,9 @@ use super::record::Candidate;
 use super::report::{RoundStat, SynthReport, TechniqueStat, TechniqueStatus};
 use super::rng::Rng;
 use super::rulecheck::{Fired, RuleIndex};
+use super::schedule::{Attempt, Timeline, generate};
 use super::verify::{Checker, Verdict};
-use super::world::{Host, IT_ADMIN, World};
+use super::world::World;
 use super::{SynthError, SynthOptions};
 use crate::event::Risk;
 
@@ -34,110 +35,6 @@ pub struct Kept {
 pub struct Loop {
     pub kept: Vec<Kept>,
     pub report: SynthReport,
-}
-
-/// Per host, when it is free again.
-struct Timeline {
-    next: BTreeMap<String, DateTime<Utc>>,
-}
-
-impl Timeline {
-    fn slot(&self, host: &str) -> DateTime<Utc> {
-        self.next.get(host).copied().unwrap_or_default()
-    }
-    fn take(&mut self, c: &Candidate, r: &mut Rng) {
-        let end = c.records.iter().map(|x| x.time).max().unwrap_or_default();
-        let gap = Duration::minutes(r.between(15, 90) as i64);
-        self.next.insert(c.story.host.clone(), end + gap);
-    }
-}
-
-/// Attack hosts of a platform, and the host and user a test runs as for a given pick.
-fn placement<'w>(
-    world: &'w World,
-    test: &AtomicTest,
-    platform: Platform,
-    pick: u64,
-) -> (&'w Host, super::world::Account) {
-    let hosts: Vec<&Host> = world.of(platform).collect();
-    let cmd = test.command.to_ascii_lowercase();
-    let ad = [
-        "ntds", "get-ad", "dsquery", "dcsync", "krbtgt", "ntdsutil", "dc=",
-    ]
-    .iter()
-    .any(|k| cmd.contains(k));
-    let pool: Vec<&Host> = match platform {
-        Platform::Windows if ad => hosts.iter().copied().filter(|h| h.name == "DC01").collect(),
-        Platform::Windows => hosts
-            .iter()
-            .copied()
-            .filter(|h| !h.server || h.name != "DC01")
-            .collect(),
-        Platform::Linux => hosts,
-    };
-    let pool = if pool.is_empty() {
-        world.of(platform).collect()
-    } else {
-        pool
-    };
-    let host = pool[(pick % pool.len() as u64) as usize];
-    let user = if host.server && platform == Platform::Windows {
-        IT_ADMIN
-    } else {
-        host.users[((pick / 7) % host.users.len() as u64) as usize].clone()
-    };
-    (host, user)
-}
-
-#[allow(clippy::too_many_arguments)] // one candidate's whole context, passed once from one caller
-fn generate(
-    test: &AtomicTest,
-    platform: Platform,
-    world: &World,
-    v: &Variant,
-    t: &Timeline,
-    opts: &SynthOptions,
-    salt: &str,
-    ordinal: u64,
-) -> Candidate {
-    let pick = if v.round == 0 && v.ops.is_empty() {
-        ordinal
-    } else {
-        v.host_pick
-    };
-    let (host, user) = placement(world, test, platform, pick);
-    let start = t.slot(&host.name) + Duration::minutes(v.offset_minutes);
-    let rng = Rng::derive(
-        opts.seed,
-        &["attack", &test.technique, &test.number.to_string(), salt],
-    );
-    let mut c = match platform {
-        Platform::Windows => super::windows::generate(super::windows::Plan {
-            test,
-            host,
-            user: &user,
-            start,
-            variant: v,
-            enabled: &opts.formats,
-            rng,
-        }),
-        Platform::Linux => super::linux::generate(super::linux::Plan {
-            test,
-            host,
-            user: &user,
-            start,
-            variant: v,
-            enabled: &opts.formats,
-            rng,
-        }),
-    };
-    c.story.id = format!(
-        "{}-{}-{}",
-        test.technique,
-        test.number,
-        test.guid.get(..8).unwrap_or("x")
-    );
-    c
 }
 
 /// The kind of a failed verdict, for the report's tally.
@@ -229,7 +126,7 @@ pub fn run(
             let v = if round == 0 {
                 Variant::base()
             } else {
-                Variant::random(
+                Variant::for_round(
                     &mut Rng::derive(
                         opts.seed,
                         &["variant", &test.guid, &test.technique, &round.to_string()],
@@ -238,16 +135,13 @@ pub fn run(
                     *platform,
                 )
             };
-            let c = generate(
+            let attempt = Attempt {
                 test,
-                *platform,
-                &world,
-                &v,
-                &timeline,
-                opts,
-                &round.to_string(),
-                ordinal as u64,
-            );
+                platform: *platform,
+                ordinal: ordinal as u64,
+                salt: round.to_string(),
+            };
+            let c = generate(&attempt, &v, &world, &timeline, opts);
             let verdict = checker.check(&c, *platform, rules, Some(&test.technique));
             let rs = &mut report.rounds[round as usize];
             rs.tried += 1;
@@ -289,16 +183,13 @@ pub fn run(
                     round,
                     *platform,
                 );
-                let c = generate(
+                let attempt = Attempt {
                     test,
-                    *platform,
-                    &world,
-                    &v,
-                    &timeline,
-                    opts,
-                    &format!("copy{copy}"),
-                    ordinal as u64,
-                );
+                    platform: *platform,
+                    ordinal: ordinal as u64,
+                    salt: format!("copy{copy}"),
+                };
+                let c = generate(&attempt, &v, &world, &timeline, opts);
                 let verdict = checker.check(&c, *platform, rules, Some(&test.technique));
                 report.augmentation.tried += 1;
                 if verdict.passed() {
@@ -445,36 +336,4 @@ fn run_benign(
         round: 0,
         ops: Vec::new(),
     });
-}
-
-/// The tests of `atomics` to run: on the selected platforms, of the selected techniques.
-pub fn select(
-    tests: &[AtomicTest],
-    opts: &SynthOptions,
-) -> (Vec<(AtomicTest, Platform)>, u64, BTreeSet<String>) {
-    let wanted = |t: &AtomicTest| {
-        opts.techniques.is_empty()
-            || opts.techniques.iter().any(|w| {
-                let w = w.trim().to_ascii_uppercase();
-                t.technique == w
-                    || (!w.contains('.') && t.technique.split('.').next() == Some(w.as_str()))
-            })
-    };
-    let mut out = Vec::new();
-    let mut skipped = 0;
-    let mut techniques = BTreeSet::new();
-    for t in tests.iter().filter(|t| wanted(t)) {
-        let mut any = false;
-        for p in &opts.platforms {
-            if t.generatable_on(*p) && opts.formats.iter().any(|f| f.platform() == *p) {
-                out.push((t.clone(), *p));
-                techniques.insert(t.technique.clone());
-                any = true;
-            }
-        }
-        if !any && opts.platforms.iter().any(|p| t.runs_on(*p)) {
-            skipped += 1;
-        }
-    }
-    (out, skipped, techniques)
 }

@@ -192,11 +192,22 @@ fn download_file_target(stmt: &str) -> Option<String> {
 /// `Start-Process [-FilePath] x [-ArgumentList y]`: the process it starts.
 pub fn start_process(w: &[String], ctx: &Ctx<'_>) -> Option<Spawn> {
     let file = param(w, &["filepath", "file"], 0)?;
-    if file.starts_with('$') || file.is_empty() {
+    if file.starts_with('$') || !super::wineffects::names_program(file) {
         return None;
     }
+    // `Start-Process "cmd.exe /c calc.exe"`: the program is the first word.
+    let (file, inline) = match file.split_once(' ') {
+        Some((f, rest)) if rest.trim_start().starts_with(['/', '-']) => (f, rest.trim()),
+        _ => (file, ""),
+    };
     let image = image_for(file, ctx.cwd);
-    let args = param(w, &["argumentlist", "args"], 1).unwrap_or("");
+    let listed = param(w, &["argumentlist", "args"], 1).unwrap_or("");
+    let args = if inline.is_empty() {
+        listed.to_string()
+    } else {
+        format!("{inline} {listed}").trim().to_string()
+    };
+    let args = args.as_str();
     let cmd = if args.is_empty() {
         format!("\"{image}\"")
     } else {

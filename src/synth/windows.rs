@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::atomics::{AtomicTest, Executor};
-use super::augment::{Variant, renamed};
+use super::augment::{Launch, Variant, renamed};
 use super::record::{Candidate, Clock, OutFormat, Role, Story};
 use super::rng::Rng;
 use super::winbg::{self, Desktop};
-use super::wineffects::{Ctx, Effect, Shell, analyse, analyse_binary, cmd_script_statements};
+use super::wineffects::{Ctx, Shell, analyse, cmd_script_statements};
 use super::winrec::{Integrity, WinLog, WinProc, basename};
 use super::wintools::{ps_statements, words};
-use super::world::{Account, Host, resolve};
+use super::world::{Account, Host};
 use crate::event::{Cause, Risk};
 
 /// Where and how one Windows test runs.
@@ -31,20 +31,21 @@ pub struct Plan<'a> {
 }
 
 /// How deep nested shells (`cmd /c powershell -c …`) are followed.
-const MAX_DEPTH: u32 = 3;
+pub(super) const MAX_DEPTH: u32 = 3;
 
-struct Run<'a, 'h> {
-    log: WinLog<'h>,
-    r: Rng,
-    clock: Clock,
-    user: &'a Account,
-    integrity: Integrity,
-    logon_id: String,
-    relocate: Option<String>,
-    services: BTreeMap<String, String>,
-    commands: Vec<String>,
-    did: Vec<String>,
-    fix: Vec<String>,
+/// One test's generation in progress (its effects are written by `winemit`).
+pub(super) struct Run<'a, 'h> {
+    pub(super) log: WinLog<'h>,
+    pub(super) r: Rng,
+    pub(super) clock: Clock,
+    pub(super) user: &'a Account,
+    pub(super) integrity: Integrity,
+    pub(super) logon_id: String,
+    pub(super) relocate: Option<String>,
+    pub(super) services: BTreeMap<String, String>,
+    pub(super) commands: Vec<String>,
+    pub(super) did: Vec<String>,
+    pub(super) fix: Vec<String>,
 }
 
 /// Generates the candidate for `plan`.
@@ -88,6 +89,7 @@ pub fn generate(plan: Plan<'_>) -> Candidate {
     let command = variant.rewrite(
         &test
             .command
+            .replace("$PathToAtomicsFolder", r"C:\AtomicRedTeam\atomics")
             .replace("PathToAtomicsFolder", r"C:\AtomicRedTeam\atomics"),
         test.executor == Executor::PowerShell,
         &mut run.r,
@@ -176,12 +178,12 @@ fn story(
 }
 
 impl Run<'_, '_> {
-    fn ctx_cwd(&self) -> String {
+    pub(super) fn ctx_cwd(&self) -> String {
         format!(r"C:\Users\{}", self.user.name)
     }
 
     /// A new process of the acting user, started by `parent`.
-    fn spawn(&mut self, parent: &WinProc, image: &str, cmd: &str) -> WinProc {
+    pub(super) fn spawn(&mut self, parent: &WinProc, image: &str, cmd: &str) -> WinProc {
         let (mut image, mut cmd) = (image.to_string(), cmd.to_string());
         let original = basename(&image).to_string();
         let system_bin = image
@@ -224,12 +226,20 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, executor: Executor, command: &str, v: &Variant, desk: &Desktop) {
         let mut parent = desk.explorer.clone();
-        if v.console {
-            parent = self.spawn(
-                &parent,
+        let console = match v.launch {
+            Launch::Session => None,
+            Launch::Console => Some((
                 r"C:\Windows\System32\cmd.exe",
                 "\"C:\\Windows\\system32\\cmd.exe\" ",
-            );
+            )),
+            Launch::PowerShell => Some((
+                r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                "\"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" ",
+            )),
+        };
+        if let Some((image, cmd)) = console {
+            parent = self.spawn(&parent, image, cmd);
+            self.commands.pop();
         }
         let lines: Vec<String> = command
             .lines()
@@ -254,6 +264,11 @@ impl Run<'_, '_> {
                         );
                         format!(
                             "\"powershell.exe\" -NoProfile -ExecutionPolicy Bypass -EncodedCommand {b64}"
+                        )
+                    } else if v.explicit {
+                        format!(
+                            "\"powershell.exe\" -NoProfile -ExecutionPolicy Bypass -Command \"{}\"",
+                            chunk.replace('\n', "; ").replace('"', "\\\"")
                         )
                     } else {
                         format!("\"powershell.exe\" & {{{}}}", chunk.replace('\n', "; "))
@@ -281,14 +296,14 @@ impl Run<'_, '_> {
     }
 
     /// A PowerShell process runs `script`: its script block is logged, then its statements run.
-    fn powershell(&mut self, ps: &WinProc, script: &str, depth: u32) {
+    pub(super) fn powershell(&mut self, ps: &WinProc, script: &str, depth: u32) {
         let id = self.r.guid();
         let t = self.clock.tick(&mut self.r, 300, 1_200);
         self.log.script_block(t, ps, script, &id);
         self.shell(ps, Shell::PowerShell, script, depth);
     }
 
-    fn shell(&mut self, proc_: &WinProc, shell: Shell, script: &str, depth: u32) {
+    pub(super) fn shell(&mut self, proc_: &WinProc, shell: Shell, script: &str, depth: u32) {
         let statements = match shell {
             Shell::Cmd => cmd_script_statements(script),
             Shell::PowerShell => ps_statements(script),
@@ -319,160 +334,6 @@ impl Run<'_, '_> {
                     self.effects(&child, &step.effects, depth + 1);
                 }
                 None => self.effects(proc_, &step.effects, depth),
-            }
-        }
-    }
-
-    fn effects(&mut self, actor: &WinProc, fx: &[Effect], depth: u32) {
-        let host = self.log.host;
-        for f in fx {
-            let t = self.clock.tick(&mut self.r, 20, 400);
-            match f {
-                Effect::Fetch { host: name, port } => {
-                    let ip = if name.parse::<std::net::IpAddr>().is_ok() {
-                        name.clone()
-                    } else {
-                        resolve(name)
-                    };
-                    if ip != *name {
-                        self.log.dns(t, actor, name, &ip);
-                    }
-                    let sport = self.r.between(49152, 65000) as u16;
-                    let t = self.clock.tick(&mut self.r, 5, 60);
-                    self.log.network(t, actor, sport, (&ip, *port, name));
-                    self.did.push(format!("connected to {name}:{port}"));
-                    self.fix
-                        .push(format!("Block {name} at the proxy and firewall"));
-                }
-                Effect::WriteFile(path) => {
-                    self.log.file_create(t, actor, path);
-                    self.did.push(format!("wrote {path}"));
-                    self.fix
-                        .push(format!("Delete {path} after preserving a copy"));
-                }
-                Effect::RegCreateKey(k) => self.log.registry_key(t, actor, "CreateKey", k),
-                Effect::RegSetValue { target, details } => {
-                    self.log.registry_set(t, actor, target, details);
-                    self.did.push(format!("set {target}"));
-                    self.fix.push(format!("Remove the registry value {target}"));
-                }
-                Effect::RegDelete { kind, target } => self.log.registry_key(t, actor, kind, target),
-                Effect::LoadImage(dll) if !dll.contains("://") => {
-                    self.log.image_load(t, actor, dll)
-                }
-                Effect::LoadImage(_) => {}
-                Effect::LsassAccess(access) => {
-                    let trace = if *access == "0x1fffff" {
-                        r"C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\KERNELBASE.dll+2c13e|C:\Windows\System32\dbgcore.DLL+6d3b|C:\Windows\System32\dbgcore.DLL+1f2a|UNKNOWN(00007FFB2E4A1A2C)"
-                    } else {
-                        r"C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\KERNELBASE.dll+2c13e|UNKNOWN(000001D2A0C4F3E1)"
-                    };
-                    self.log
-                        .process_access(t, actor, &winbg::lsass(host), access, trace);
-                    self.did.push("opened LSASS memory".into());
-                    self.fix.push(format!(
-                        "Treat every credential cached on {} as stolen and reset it",
-                        host.name
-                    ));
-                }
-                Effect::UserAdd(name) => {
-                    self.log.user_created(t, actor, name);
-                    self.did.push(format!("created account {name}"));
-                    self.fix.push(format!(
-                        "Delete the account {name} (net user {name} /delete)"
-                    ));
-                }
-                Effect::GroupAdd { group, member } => {
-                    self.log.group_member_added(t, actor, group, member);
-                    self.did.push(format!("added {member} to {group}"));
-                    self.fix.push(format!("Remove {member} from {group}"));
-                }
-                Effect::TaskCreate { name, command } => {
-                    self.log.task_created(t, actor, name, command);
-                    let t = self.clock.tick(&mut self.r, 5, 50);
-                    self.log.file_create(
-                        t,
-                        &winbg::schedule_svchost(host),
-                        &format!(
-                            r"C:\Windows\System32\Tasks\{}",
-                            name.trim_start_matches('\\')
-                        ),
-                    );
-                    self.did.push(format!("registered scheduled task {name}"));
-                    self.fix.push(format!(
-                        "Delete the scheduled task {name} (schtasks /delete /tn \"{name}\" /f)"
-                    ));
-                }
-                Effect::ServiceCreate { name, path } => {
-                    self.log.service_installed(t, actor, name, path);
-                    let t = self.clock.tick(&mut self.r, 5, 50);
-                    self.log.registry_set(
-                        t,
-                        &winbg::services(host),
-                        &format!(r"HKLM\System\CurrentControlSet\Services\{name}\ImagePath"),
-                        path,
-                    );
-                    self.services
-                        .insert(name.to_ascii_lowercase(), path.clone());
-                    self.did.push(format!("installed service {name}"));
-                    self.fix.push(format!(
-                        "Stop and delete the service {name} (sc delete {name})"
-                    ));
-                }
-                Effect::ServiceStart(name) => {
-                    if let Some(path) = self.services.get(&name.to_ascii_lowercase()).cloned() {
-                        let image = super::wintools::image_for(
-                            words(&path, false).first().map_or("", |s| s.as_str()),
-                            r"C:\Windows\system32",
-                        );
-                        let p = winbg::new_proc(
-                            &mut self.r,
-                            host,
-                            &image,
-                            &path,
-                            None,
-                            Integrity::System,
-                            "0x3e7",
-                        );
-                        self.log.process_create(t, &p, &winbg::services(host));
-                    }
-                }
-                Effect::ExplicitLogon { server, port } => {
-                    self.log.explicit_logon(t, actor, self.user.name, server);
-                    let ip = super::world::estate_ip(server).unwrap_or_else(|| resolve(server));
-                    let sport = self.r.between(49152, 65000) as u16;
-                    self.log.network(t, actor, sport, (&ip, *port, server));
-                    self.did
-                        .push(format!("used explicit credentials against {server}"));
-                }
-                Effect::WmiSpawn(cmd) => {
-                    let first = words(cmd, false).first().cloned().unwrap_or_default();
-                    let image = super::wintools::image_for(&first, &self.ctx_cwd());
-                    let child = self.spawn(&winbg::wmiprvse(host), &image, cmd);
-                    let cwd = self.ctx_cwd();
-                    let ctx = Ctx {
-                        user: self.user.name,
-                        host: &host.name,
-                        cwd: &cwd,
-                    };
-                    let more = analyse_binary(
-                        &super::wineffects::Spawn {
-                            image,
-                            cmd: cmd.clone(),
-                        },
-                        &ctx,
-                    );
-                    if depth < MAX_DEPTH {
-                        self.effects(&child, &more, depth + 1);
-                    }
-                }
-                Effect::Script(text) if depth < MAX_DEPTH => {
-                    self.powershell(actor, text, depth + 1)
-                }
-                Effect::CmdLine(text) if depth < MAX_DEPTH => {
-                    self.shell(actor, Shell::Cmd, text, depth + 1)
-                }
-                Effect::Script(_) | Effect::CmdLine(_) => {}
             }
         }
     }

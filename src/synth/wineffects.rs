@@ -2,11 +2,9 @@
 //! process (or the shell itself) leaves behind: downloads, files, registry values, an LSASS
 //! handle, accounts, scheduled tasks, services, logons with explicit credentials.
 
-use base64::Engine;
-
-use super::wintools::{
-    cmd_statements, expand_env, image_for, is_cmd_builtin, ps_runs_binary, unquote, words,
-};
+use super::winbinary::analyse_binary;
+use super::wintables::{association, is_cmd_builtin, ps_runs_binary};
+use super::wintools::{cmd_statements, expand_env, image_for, unquote, words};
 
 /// The shell a statement is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +88,27 @@ pub struct Ctx<'a> {
 
 /// Analyses one statement of `shell`.
 pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
-    let expanded = expand_env(stmt, ctx.user, ctx.host);
-    let mut w = words(&expanded, shell == Shell::PowerShell);
+    let mut expanded = expand_env(stmt, ctx.user, ctx.host);
+    // cmd's `""C:\a b"\c.exe"`: the outer pair only wraps the whole command.
+    if shell == Shell::Cmd && expanded.starts_with("\"\"") {
+        expanded.remove(0);
+    }
+    // cmd expands `%VAR%` before splitting (an unquoted `%ProgramFiles%\x` splits at its
+    // space); PowerShell expands `$env:VAR` inside the word it is part of.
+    let mut w = match shell {
+        Shell::Cmd => words(&expanded, false),
+        Shell::PowerShell => words(stmt, true)
+            .iter()
+            .map(|x| expand_env(x, ctx.user, ctx.host))
+            .collect(),
+    };
+    // `&"C:\x.exe"`: the call operator glued to its command.
+    if let Some(f) = w.first_mut()
+        && f.len() > 1
+        && let Some(rest) = f.strip_prefix('&')
+    {
+        *f = rest.to_string();
+    }
     // `$x = cmd …`, `& "C:\x.exe" …`, `@echo off`, `start "" /b x.exe`.
     if shell == Shell::PowerShell && w.len() > 2 && w[0].starts_with('$') && w[1] == "=" {
         w.drain(..2);
@@ -130,7 +147,7 @@ pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
         return spawn_step(&w, shell, ctx, step);
     }
     step.effects = super::wincmdlets::cmdlet_effects(&lower, &w, &expanded, ctx);
-    if (lower == "start-process" || lower == "saps" || lower == "start")
+    if matches!(lower.as_str(), "start-process" | "saps" | "start")
         && let Some(sp) = super::wincmdlets::start_process(&w, ctx)
     {
         let child = analyse_binary(&sp, ctx);
@@ -142,8 +159,28 @@ pub fn analyse(stmt: &str, shell: Shell, ctx: &Ctx<'_>) -> Step {
 
 /// The statement starts the binary named by `w[0]`.
 fn spawn_step(w: &[String], shell: Shell, ctx: &Ctx<'_>, mut step: Step) -> Step {
-    let Some(first) = w.first() else { return step };
+    let Some(first) = w.first().filter(|f| {
+        let u = unquote(f);
+        names_program(u)
+    }) else {
+        return step;
+    };
     let image = image_for(first, ctx.cwd);
+    if let Some((handler, how)) = association(&image) {
+        // A document or script run by name: its associated program opens it.
+        let mut cmd = format!("\"{handler}\" {}", how.replace("{}", &image));
+        for a in &w[1..] {
+            cmd.push(' ');
+            cmd.push_str(a);
+        }
+        let spawn = Spawn {
+            image: handler.to_string(),
+            cmd,
+        };
+        step.effects = analyse_binary(&spawn, ctx);
+        step.spawn = Some(spawn);
+        return step;
+    }
     let args: Vec<String> = w[1..]
         .iter()
         .take_while(|x| !x.starts_with('>') && !x.starts_with("2>"))
@@ -168,6 +205,18 @@ fn spawn_step(w: &[String], shell: Shell, ctx: &Ctx<'_>, mut step: Step) -> Step
     step.effects = analyse_binary(&spawn, ctx);
     step.spawn = Some(spawn);
     step
+}
+
+/// Whether a command word can name a program: not a lone `@`, a switch (`/S`), an
+/// assignment (`path=%path%;…`), a URL or shell folder (`start https://…` opens the
+/// browser, which is left out) or a registry path.
+pub fn names_program(u: &str) -> bool {
+    u.chars().any(char::is_alphanumeric)
+        && !u.starts_with(['/', '-'])
+        && !u.split('\\').next().unwrap_or("").contains('=')
+        && !u.contains("://")
+        && !u.to_ascii_lowercase().starts_with("shell:")
+        && !is_registry(u)
 }
 
 /// `> file`, `>> file`, `2> file` of a cmd statement (the shell opens them).
@@ -230,310 +279,6 @@ pub fn flag_value<'a>(w: &'a [String], flags: &[&str]) -> Option<&'a str> {
     w.get(i + 1).map(|v| unquote(v))
 }
 
-/// Positional arguments (not flags) after the binary.
-fn positional(w: &[String]) -> Vec<&str> {
-    w.iter()
-        .skip(1)
-        .filter(|x| !x.starts_with('/') && !x.starts_with('-'))
-        .map(|x| unquote(x))
-        .collect()
-}
-
-/// What a binary does, from its name and arguments.
-pub fn analyse_binary(sp: &Spawn, ctx: &Ctx<'_>) -> Vec<Effect> {
-    let w = words(&sp.cmd, false);
-    let name = super::winrec::basename(&sp.image).to_ascii_lowercase();
-    let stem = name.trim_end_matches(".exe");
-    let lower = sp.cmd.to_ascii_lowercase();
-    let mut fx = Vec::new();
-    let arg = |i: usize| {
-        w.get(i)
-            .map(|s| unquote(s).to_ascii_lowercase())
-            .unwrap_or_default()
-    };
-    match stem {
-        "net" | "net1" => {
-            let pos = positional(&w);
-            let add = lower.contains("/add");
-            match arg(1).as_str() {
-                "user" if add => {
-                    if let Some(u) = pos.get(1) {
-                        fx.push(Effect::UserAdd(u.to_string()));
-                    }
-                }
-                "localgroup" | "group" if add => {
-                    if let (Some(g), Some(m)) = (pos.get(1), pos.get(2)) {
-                        fx.push(Effect::GroupAdd {
-                            group: g.to_string(),
-                            member: m.to_string(),
-                        });
-                    }
-                }
-                "use" => {
-                    if let Some(s) = pos.iter().find(|p| p.starts_with("\\\\")) {
-                        let server = s.trim_start_matches('\\').split('\\').next().unwrap_or("");
-                        fx.push(Effect::ExplicitLogon {
-                            server: server.to_string(),
-                            port: 445,
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        "schtasks" if lower.contains("/create") => {
-            let name = flag_value(&w, &["/tn"]).unwrap_or("Task").to_string();
-            let command = flag_value(&w, &["/tr"]).unwrap_or("").to_string();
-            if let Some(server) =
-                flag_value(&w, &["/s"]).filter(|s| !s.eq_ignore_ascii_case("localhost"))
-            {
-                fx.push(Effect::ExplicitLogon {
-                    server: server.to_string(),
-                    port: 135,
-                });
-            } else {
-                fx.push(Effect::TaskCreate { name, command });
-            }
-        }
-        "sc" => {
-            let pos = positional(&w);
-            let (verb, svc) = match pos.first() {
-                Some(p) if p.starts_with("\\\\") => (pos.get(1), pos.get(2)),
-                _ => (pos.first(), pos.get(1)),
-            };
-            match (verb.map(|v| v.to_ascii_lowercase()), svc) {
-                (Some(v), Some(s)) if v == "create" => {
-                    let path = flag_value(&w, &["binpath=", "binPath="])
-                        .unwrap_or("")
-                        .to_string();
-                    fx.push(Effect::ServiceCreate {
-                        name: s.to_string(),
-                        path,
-                    });
-                }
-                (Some(v), Some(s)) if v == "start" => fx.push(Effect::ServiceStart(s.to_string())),
-                _ => {}
-            }
-        }
-        "reg" => fx.extend(reg_effects(&w, ctx)),
-        "rundll32" => {
-            if let Some(dll) = w.get(1).map(|d| {
-                unquote(d)
-                    .split(',')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string()
-            }) && !dll.is_empty()
-            {
-                fx.push(Effect::LoadImage(dll_path(&dll, ctx)));
-            }
-            if lower.contains("comsvcs") && (lower.contains("minidump") || lower.contains("#24")) {
-                fx.push(Effect::LsassAccess("0x1fffff"));
-                if let Some(out) = w
-                    .iter()
-                    .rev()
-                    .nth(1)
-                    .map(|x| unquote(x))
-                    .filter(|x| x.contains('.'))
-                {
-                    fx.push(Effect::WriteFile(abs(out, ctx)));
-                }
-            }
-        }
-        "regsvr32" => {
-            if let Some(dll) = positional(&w).last() {
-                fx.push(Effect::LoadImage(dll_path(dll, ctx)));
-            }
-        }
-        "cmd" => {
-            if let Some(i) = w.iter().position(|x| {
-                x.eq_ignore_ascii_case("/c")
-                    || x.eq_ignore_ascii_case("/k")
-                    || x.eq_ignore_ascii_case("/r")
-            }) {
-                let inner = unquote(&w[i + 1..].join(" ")).to_string();
-                fx.push(Effect::CmdLine(inner));
-            }
-        }
-        "powershell" | "pwsh" => fx.extend(powershell_script(&w).map(Effect::Script)),
-        "wmic" if lower.contains("call create") => {
-            if let Some(i) = w.iter().position(|x| x.eq_ignore_ascii_case("create")) {
-                fx.push(Effect::WmiSpawn(unquote(&w[i + 1..].join(" ")).to_string()));
-            }
-        }
-        _ => {}
-    }
-    // Tools whose whole job is reading LSASS, whatever their arguments say.
-    const LSASS_TOOLS: [&str; 10] = [
-        "dumpert",
-        "nanodump",
-        "pypykatz",
-        "mimikatz",
-        "handlekatz",
-        "sqldumper",
-        "createdump",
-        "rdrleakdiag",
-        "xordump",
-        "lsassy",
-    ];
-    let tool = LSASS_TOOLS.iter().any(|t| stem.contains(t));
-    if (lower.contains("lsass") || tool) && !fx.iter().any(|f| matches!(f, Effect::LsassAccess(_)))
-    {
-        let access = if stem.contains("procdump") {
-            "0x1fffff"
-        } else {
-            "0x1010"
-        };
-        fx.push(Effect::LsassAccess(access));
-    }
-    if lower.contains("sekurlsa::") && !fx.iter().any(|f| matches!(f, Effect::LsassAccess(_))) {
-        fx.push(Effect::LsassAccess("0x1010"));
-    }
-    if (stem == "psexec" || stem == "psexec64")
-        && let Some(s) = w.iter().find(|x| x.starts_with("\\\\"))
-    {
-        fx.push(Effect::ExplicitLogon {
-            server: s.trim_start_matches('\\').to_string(),
-            port: 445,
-        });
-    }
-    // Downloads: certutil, bitsadmin, curl, mshta, msiexec, regsvr32 /i:URL, ftp…
-    if !matches!(
-        stem,
-        "cmd" | "powershell" | "pwsh" | "schtasks" | "reg" | "sc"
-    ) && let Some((host, port)) = url_host(&sp.cmd)
-    {
-        fx.push(Effect::Fetch { host, port });
-        let out = match stem {
-            "certutil" | "bitsadmin" => positional(&w)
-                .last()
-                .filter(|p| !p.contains("://"))
-                .map(|s| s.to_string()),
-            _ => flag_value(&w, &["-o", "--output", "-outfile", "/o"]).map(str::to_string),
-        };
-        if let Some(out) = out {
-            fx.push(Effect::WriteFile(abs(&out, ctx)));
-        }
-    } else if let Some(dump) = w
-        .iter()
-        .map(|x| unquote(x))
-        .find(|x| x.to_ascii_lowercase().ends_with(".dmp"))
-        && !fx.iter().any(|f| matches!(f, Effect::WriteFile(_)))
-    {
-        fx.push(Effect::WriteFile(abs(dump, ctx)));
-    }
-    fx
-}
-
-/// A DLL argument as a path: bare names are System32's.
-fn dll_path(dll: &str, ctx: &Ctx<'_>) -> String {
-    let d = unquote(dll);
-    if d.contains('\\') || d.contains('/') || d.contains(':') {
-        abs(d, ctx)
-    } else if d.contains("://") {
-        d.to_string()
-    } else {
-        format!(r"C:\Windows\System32\{d}")
-    }
-}
-
-/// The script a `powershell.exe` command line runs: `-EncodedCommand` decoded, `-Command`
-/// text, or the bare script after the flags.
-pub fn powershell_script(w: &[String]) -> Option<String> {
-    let mut i = 1;
-    while i < w.len() {
-        let f = w[i].to_ascii_lowercase();
-        let f = f.trim_start_matches(['-', '/']);
-        if !w[i].starts_with(['-', '/']) {
-            return Some(unquote(&w[i..].join(" ")).to_string());
-        }
-        if f == "ec" || (!f.is_empty() && "encodedcommand".starts_with(f)) {
-            let b64 = w.get(i + 1).map(|s| unquote(s)).unwrap_or("");
-            return decode_utf16_b64(b64);
-        }
-        if !f.is_empty() && "command".starts_with(f) {
-            return Some(unquote(&w[i + 1..].join(" ")).to_string());
-        }
-        // Flags with a value: -ExecutionPolicy Bypass, -WindowStyle Hidden, -File x.ps1.
-        let prefix_of = |full: &str, min: usize| f.len() >= min && full.starts_with(f);
-        let takes_value = prefix_of("executionpolicy", 2)
-            || f == "ep"
-            || prefix_of("windowstyle", 1)
-            || prefix_of("file", 1)
-            || prefix_of("version", 1)
-            || prefix_of("inputformat", 1)
-            || prefix_of("outputformat", 1);
-        i += if takes_value { 2 } else { 1 };
-    }
-    None
-}
-
-/// PowerShell's `-EncodedCommand` payload: base64 of UTF-16LE text.
-pub fn decode_utf16_b64(b64: &str) -> Option<String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    let units: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    String::from_utf16(&units).ok()
-}
-
-/// `reg add|delete|save` effects.
-fn reg_effects(w: &[String], ctx: &Ctx<'_>) -> Vec<Effect> {
-    let verb = w.get(1).map(|v| v.to_ascii_lowercase()).unwrap_or_default();
-    let Some(key) = w.get(2).map(|k| registry_path(unquote(k), ctx.user)) else {
-        return Vec::new();
-    };
-    let value = flag_value(w, &["/v"]).map(str::to_string);
-    match verb.as_str() {
-        "add" => {
-            let mut fx = vec![Effect::RegCreateKey(key.clone())];
-            let data = flag_value(w, &["/d"]).unwrap_or("");
-            let kind = flag_value(w, &["/t"])
-                .unwrap_or("REG_SZ")
-                .to_ascii_uppercase();
-            let details = if kind == "REG_DWORD" {
-                let n = data.trim_start_matches("0x").parse::<u32>().unwrap_or(0);
-                format!("DWORD (0x{n:08x})")
-            } else {
-                data.to_string()
-            };
-            let name = value.unwrap_or_else(|| {
-                if w.iter().any(|x| x.eq_ignore_ascii_case("/ve")) {
-                    "(Default)".into()
-                } else {
-                    String::new()
-                }
-            });
-            if !name.is_empty() {
-                fx.push(Effect::RegSetValue {
-                    target: format!("{key}\\{name}"),
-                    details,
-                });
-            }
-            fx
-        }
-        "delete" => match value {
-            Some(v) => vec![Effect::RegDelete {
-                kind: "DeleteValue",
-                target: format!("{key}\\{v}"),
-            }],
-            None => vec![Effect::RegDelete {
-                kind: "DeleteKey",
-                target: key,
-            }],
-        },
-        "save" | "export" => w
-            .get(3)
-            .map(|o| vec![Effect::WriteFile(abs(unquote(o), ctx))])
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
-
 /// A registry path as Sysmon writes it: `HKLM\…`, `HKU\<sid>\…` for the current user.
 pub fn registry_path(path: &str, user: &str) -> String {
     let p = path
@@ -543,7 +288,7 @@ pub fn registry_path(path: &str, user: &str) -> String {
     let (root, rest) = p.split_once('\\').unwrap_or((p.as_str(), ""));
     let root = root.trim_end_matches(':').to_ascii_uppercase();
     let mapped = match root.as_str() {
-        "HKCU" | "HKEY_CURRENT_USER" => format!("HKU\\{}", super::winrec::user_sid(user)),
+        "HKCU" | "HKEY_CURRENT_USER" => format!("HKU\\{}", super::winsec::user_sid(user)),
         "HKLM" | "HKEY_LOCAL_MACHINE" => "HKLM".into(),
         "HKCR" | "HKEY_CLASSES_ROOT" => "HKLM\\SOFTWARE\\Classes".into(),
         "HKU" | "HKEY_USERS" => "HKU".into(),

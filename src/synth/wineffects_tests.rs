@@ -1,4 +1,5 @@
 use super::*;
+use crate::synth::winbinary::powershell_script;
 
 fn ctx() -> Ctx<'static> {
     Ctx {
@@ -20,7 +21,7 @@ fn cmd_statements_spawn_and_imply() {
     assert!(s.effects.contains(&Effect::RegSetValue {
         target: format!(
             r"HKU\{}\Software\Microsoft\Windows\CurrentVersion\Run\Atomic",
-            crate::synth::winrec::user_sid("alice")
+            crate::synth::winsec::user_sid("alice")
         ),
         details: r"C:\x.exe".into()
     }));
@@ -131,4 +132,35 @@ fn powershell_command_lines_are_unwrapped() {
 
 fn wintools_words(s: &str) -> Vec<String> {
     crate::synth::wintools::words(s, false)
+}
+
+#[test]
+fn odd_syntax_starts_no_phantom_process() {
+    // A redirection is not a separator, an assignment is not a binary, a lone `@` no program.
+    let c = ctx();
+    assert_eq!(
+        cmd_script_statements("whoami >nul 2>&1 & hostname"),
+        ["whoami >nul 2>&1", "hostname"]
+    );
+    assert!(
+        analyse(r#"$ShortCut.TargetPath="cmd.exe""#, Shell::PowerShell, &c)
+            .spawn
+            .is_none()
+    );
+    assert!(analyse("@", Shell::Cmd, &c).spawn.is_none());
+    let here = "$s = @\"\nnot-a-command.exe /x\n\"@\nwhoami";
+    assert_eq!(
+        crate::synth::wintools::ps_statements(here),
+        ["$s = @\"\nnot-a-command.exe /x\n\"@", "whoami"]
+    );
+    // Quotes that only group, and documents opened by their program.
+    let s = analyse(r#"""C:\Program Files\dcrypt"\dcrypt.exe""#, Shell::Cmd, &c);
+    assert_eq!(
+        s.spawn.unwrap().image,
+        r"C:\Program Files\dcrypt\dcrypt.exe"
+    );
+    let s = analyse(r"C:\Users\alice\AtomicTest.vbs", Shell::Cmd, &c);
+    let sp = s.spawn.unwrap();
+    assert_eq!(sp.image, r"C:\Windows\System32\wscript.exe");
+    assert!(sp.cmd.ends_with(r#""C:\Users\alice\AtomicTest.vbs""#));
 }

@@ -1,407 +1,8 @@
-//! What the Windows generator knows about the machine: where binaries live, their PE names,
-//! cmd.exe built-ins, PowerShell aliases, environment variables, and how command text splits
-//! into statements and tokens.
+//! Windows command text: environment expansion, statements (cmd.exe and PowerShell
+//! separators outside quotes), words, and the image a command word runs.
 
 use super::winrec::basename;
-
-/// Binaries found in `C:\Windows\System32` (without `.exe`).
-const SYSTEM32: &[&str] = &[
-    "arp",
-    "at",
-    "attrib",
-    "auditpol",
-    "bcdedit",
-    "bitsadmin",
-    "cacls",
-    "certreq",
-    "certutil",
-    "chcp",
-    "cipher",
-    "cmd",
-    "cmdkey",
-    "cmstp",
-    "control",
-    "cscript",
-    "curl",
-    "diskshadow",
-    "dllhost",
-    "dnscmd",
-    "dsquery",
-    "esentutl",
-    "eventvwr",
-    "expand",
-    "extrac32",
-    "findstr",
-    "fltmc",
-    "forfiles",
-    "fsutil",
-    "ftp",
-    "gpresult",
-    "hostname",
-    "icacls",
-    "ipconfig",
-    "klist",
-    "ldifde",
-    "logman",
-    "makecab",
-    "mavinject",
-    "mmc",
-    "mofcomp",
-    "msdt",
-    "msiexec",
-    "mshta",
-    "nbtstat",
-    "net",
-    "net1",
-    "netsh",
-    "netstat",
-    "nltest",
-    "notepad",
-    "ntdsutil",
-    "odbcconf",
-    "pcalua",
-    "ping",
-    "pnputil",
-    "qprocess",
-    "query",
-    "quser",
-    "qwinsta",
-    "rdpclip",
-    "reg",
-    "regini",
-    "regsvr32",
-    "replace",
-    "robocopy",
-    "route",
-    "rundll32",
-    "runas",
-    "sc",
-    "schtasks",
-    "sdbinst",
-    "secedit",
-    "setspn",
-    "shutdown",
-    "sort",
-    "systeminfo",
-    "takeown",
-    "tar",
-    "taskkill",
-    "tasklist",
-    "timeout",
-    "tracert",
-    "tscon",
-    "vssadmin",
-    "w32tm",
-    "wbadmin",
-    "wevtutil",
-    "where",
-    "whoami",
-    "wscript",
-    "wusa",
-    "xcopy",
-    "calc",
-    "conhost",
-    "dxdiag",
-    "fodhelper",
-    "computerdefaults",
-    "sdclt",
-    "slui",
-    "wsreset",
-    "msconfig",
-    "mstsc",
-    "nslookup",
-    "powercfg",
-    "print",
-    "psr",
-    "sethc",
-    "utilman",
-    "osk",
-    "magnify",
-    "narrator",
-    "winrm",
-    "wuauclt",
-    "usoclient",
-    "gpupdate",
-    "cleanmgr",
-    "defrag",
-    "dism",
-    "sfc",
-    "manage-bde",
-    "wmiprvse",
-    "svchost",
-    "lsass",
-    "services",
-    "mode",
-    "more",
-    "find",
-    "tree",
-    "comp",
-    "fc",
-    "cmdl32",
-    "ieexec",
-    "infdefaultinstall",
-    "presentationhost",
-    "register-cimprovider",
-    "syncappvpublishingserver",
-    "ttdinject",
-    "verclsid",
-    "wlrmdr",
-    "wsl",
-    "bash",
-    "tzutil",
-    "change",
-    "reset",
-    "logoff",
-    "dfsvc",
-    "dsacls",
-    "dcdiag",
-    "repadmin",
-    "gpfixup",
-    "csvde",
-];
-
-/// Full paths of binaries that do not live in System32.
-const ELSEWHERE: &[(&str, &str)] = &[
-    (
-        "powershell",
-        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
-    ),
-    (
-        "powershell_ise",
-        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell_ise.exe",
-    ),
-    ("pwsh", r"C:\Program Files\PowerShell\7\pwsh.exe"),
-    ("wmic", r"C:\Windows\System32\wbem\WMIC.exe"),
-    ("explorer", r"C:\Windows\explorer.exe"),
-    ("regedit", r"C:\Windows\regedit.exe"),
-    ("hh", r"C:\Windows\hh.exe"),
-    (
-        "msbuild",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\MSBuild.exe",
-    ),
-    (
-        "installutil",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\InstallUtil.exe",
-    ),
-    (
-        "regasm",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\RegAsm.exe",
-    ),
-    (
-        "regsvcs",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\RegSvcs.exe",
-    ),
-    (
-        "csc",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\csc.exe",
-    ),
-    (
-        "jsc",
-        r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\jsc.exe",
-    ),
-    ("msxsl", r"C:\Users\Public\msxsl.exe"),
-];
-
-/// PE `OriginalFileName` and `Description` as Windows ships them, for binaries rules name.
-const PE_NAMES: &[(&str, &str, &str)] = &[
-    ("cmd.exe", "Cmd.Exe", "Windows Command Processor"),
-    ("powershell.exe", "PowerShell.EXE", "Windows PowerShell"),
-    ("pwsh.exe", "pwsh.dll", "PowerShell 7"),
-    (
-        "rundll32.exe",
-        "RUNDLL32.EXE",
-        "Windows host process (Rundll32)",
-    ),
-    (
-        "regsvr32.exe",
-        "REGSVR32.EXE",
-        "Microsoft(C) Register Server",
-    ),
-    ("reg.exe", "reg.exe", "Registry Console Tool"),
-    (
-        "schtasks.exe",
-        "schtasks.exe",
-        "Task Scheduler Configuration Tool",
-    ),
-    (
-        "sc.exe",
-        "sc.exe",
-        "Service Control Manager Configuration Tool",
-    ),
-    ("net.exe", "net.exe", "Net Command"),
-    ("net1.exe", "net1.exe", "Net Command"),
-    ("certutil.exe", "CertUtil.exe", "CertUtil.exe"),
-    (
-        "bitsadmin.exe",
-        "bitsadmin.exe",
-        "BITS administration utility",
-    ),
-    ("wmic.exe", "wmic.exe", "WMI Commandline Utility"),
-    (
-        "mshta.exe",
-        "MSHTA.EXE",
-        "Microsoft (R) HTML Application host",
-    ),
-    (
-        "whoami.exe",
-        "whoami.exe",
-        "whoami - displays logged on user information",
-    ),
-    (
-        "vssadmin.exe",
-        "VSSADMIN.EXE",
-        "Command Line Interface for Microsoft Volume Shadow Copy Service",
-    ),
-    (
-        "wevtutil.exe",
-        "wevtutil.exe",
-        "Eventing Command Line Utility",
-    ),
-    ("msiexec.exe", "msiexec.exe", "Windows installer"),
-    (
-        "cscript.exe",
-        "cscript.exe",
-        "Microsoft (R) Console Based Script Host",
-    ),
-    (
-        "wscript.exe",
-        "wscript.exe",
-        "Microsoft (R) Windows Based Script Host",
-    ),
-    ("netsh.exe", "netsh.exe", "Network Command Shell"),
-    (
-        "bcdedit.exe",
-        "bcdedit.exe",
-        "Boot Configuration Data Editor",
-    ),
-    (
-        "nltest.exe",
-        "nltestrk.exe",
-        "Microsoft® Logon Server Test Utility",
-    ),
-    ("msbuild.exe", "MSBuild.exe", "MSBuild.exe"),
-    (
-        "installutil.exe",
-        "InstallUtil.exe",
-        "Microsoft .NET Framework installation utility",
-    ),
-    (
-        "regasm.exe",
-        "RegAsm.exe",
-        "Microsoft .NET Assembly Registration Utility",
-    ),
-    (
-        "cmstp.exe",
-        "CMSTP.EXE",
-        "Microsoft Connection Manager Profile Installer",
-    ),
-    (
-        "esentutl.exe",
-        "esentutl.exe",
-        "Extensible Storage Engine Utilities",
-    ),
-    ("ntdsutil.exe", "ntdsutil.exe", "NT5DS"),
-    (
-        "procdump.exe",
-        "procdump",
-        "Sysinternals process dump utility",
-    ),
-    (
-        "procdump64.exe",
-        "procdump",
-        "Sysinternals process dump utility",
-    ),
-    ("psexec.exe", "psexec.c", "Execute processes remotely"),
-    ("mimikatz.exe", "mimikatz.exe", "mimikatz for Windows"),
-    ("ftp.exe", "ftp.exe", "File Transfer Program"),
-    ("curl.exe", "curl.exe", "The curl executable"),
-    ("tar.exe", "bsdtar", "BSD tar archive tool"),
-    ("icacls.exe", "iCACLS.EXE", "icacls"),
-    ("takeown.exe", "takeown.exe", "Takes ownership of a file"),
-    ("explorer.exe", "EXPLORER.EXE", "Windows Explorer"),
-    ("conhost.exe", "CONHOST.EXE", "Console Window Host"),
-];
-
-/// cmd.exe commands that run inside cmd.exe (no new process).
-const CMD_BUILTINS: &[&str] = &[
-    "echo", "@echo", "set", "setlocal", "endlocal", "cd", "chdir", "del", "erase", "copy", "move",
-    "ren", "rename", "type", "dir", "md", "mkdir", "rd", "rmdir", "cls", "if", "for", "call",
-    "exit", "pushd", "popd", "title", "ver", "vol", "mklink", "assoc", "ftype", "rem", "::",
-    "pause", "goto", "shift", "path", "prompt", "color", "verify", "break", "date", "time",
-];
-
-/// PowerShell 5.1 aliases that shadow binaries of the same name: `curl` is `Invoke-WebRequest`,
-/// `sc` is `Set-Content` (only `curl.exe` and `sc.exe` run the binaries).
-const PS_SHADOWED: &[&str] = &[
-    "curl", "wget", "sc", "sort", "where", "start", "del", "copy", "move", "type", "echo",
-];
-
-/// Where a bare binary name resolves; `None` when it is not a known binary.
-pub fn resolve_known(name: &str) -> Option<String> {
-    let lower = name.to_ascii_lowercase();
-    let stem = lower.strip_suffix(".exe").unwrap_or(&lower);
-    if let Some((_, p)) = ELSEWHERE.iter().find(|(n, _)| *n == stem) {
-        return Some(p.to_string());
-    }
-    SYSTEM32
-        .contains(&stem)
-        .then(|| format!(r"C:\Windows\System32\{stem}.exe"))
-}
-
-/// `OriginalFileName` and `Description` of a binary by its original file name.
-pub fn pe_info(original: &str) -> (&str, &'static str) {
-    let lower = original.to_ascii_lowercase();
-    PE_NAMES
-        .iter()
-        .find(|(n, _, _)| *n == lower)
-        .map(|(_, o, d)| (*o, *d))
-        .unwrap_or((original, "-"))
-}
-
-pub fn is_cmd_builtin(word: &str) -> bool {
-    let w = word.to_ascii_lowercase();
-    CMD_BUILTINS.contains(&w.as_str()) || w.starts_with("echo.") || w.starts_with("rem ")
-}
-
-/// Whether a PowerShell command word starts a new process (a binary) rather than a cmdlet,
-/// alias, function or script.
-pub fn ps_runs_binary(word: &str) -> bool {
-    let w = word.to_ascii_lowercase();
-    if w.ends_with(".exe") || w.ends_with(".com") {
-        return true;
-    }
-    if w.ends_with(".ps1") || w.contains('-') || PS_SHADOWED.contains(&w.as_str()) {
-        return false;
-    }
-    if w.contains('\\') || w.contains('/') {
-        return w.ends_with(".bat") || w.ends_with(".cmd");
-    }
-    resolve_known(&w).is_some()
-}
-
-/// Environment variables of a user's process on `host`.
-pub fn env_value(var: &str, user: &str, host: &str) -> Option<String> {
-    let home = format!(r"C:\Users\{user}");
-    let v = match var.to_ascii_lowercase().as_str() {
-        "temp" | "tmp" => format!(r"{home}\AppData\Local\Temp"),
-        "userprofile" => home,
-        "appdata" => format!(r"{home}\AppData\Roaming"),
-        "localappdata" => format!(r"{home}\AppData\Local"),
-        "homepath" => format!(r"\Users\{user}"),
-        "homedrive" | "systemdrive" => "C:".into(),
-        "windir" | "systemroot" => r"C:\Windows".into(),
-        "programdata" | "allusersprofile" => r"C:\ProgramData".into(),
-        "programfiles" => r"C:\Program Files".into(),
-        "programfiles(x86)" => r"C:\Program Files (x86)".into(),
-        "public" => r"C:\Users\Public".into(),
-        "computername" => host.to_string(),
-        "username" => user.to_string(),
-        "userdomain" => super::world::DOMAIN.into(),
-        "comspec" => r"C:\Windows\System32\cmd.exe".into(),
-        _ => return None,
-    };
-    Some(v)
-}
+use super::wintables::{env_value, resolve_known};
 
 /// Expands `%VAR%` (cmd) and `$env:VAR` (PowerShell) for known variables; others stay.
 pub fn expand_env(s: &str, user: &str, host: &str) -> String {
@@ -448,8 +49,34 @@ fn split_outside(s: &str, seps: &[&str], ps: bool) -> Vec<String> {
     let (mut cur, mut dq, mut sq, mut depth) = (String::new(), false, false, 0i32);
     let mut i = 0;
     let b = s.as_bytes();
+    let mut here: Option<&str> = None;
     'outer: while i < b.len() {
         let c = s[i..].chars().next().unwrap_or(' ');
+        // PowerShell here-strings (`@" … "@`, `@' … '@`) span lines: nothing splits inside.
+        if ps {
+            if let Some(end) = here {
+                if s[i..].starts_with(end) {
+                    cur.push_str(end);
+                    i += end.len();
+                    here = None;
+                } else {
+                    cur.push(c);
+                    i += c.len_utf8();
+                }
+                continue;
+            }
+            if !dq && !sq && (s[i..].starts_with("@\"") || s[i..].starts_with("@'")) {
+                let end = if s[i..].starts_with("@\"") {
+                    "\"@"
+                } else {
+                    "'@"
+                };
+                here = Some(end);
+                cur.push_str(&s[i..i + 2]);
+                i += 2;
+                continue;
+            }
+        }
         match c {
             '"' if !sq => dq = !dq,
             '\'' if ps && !dq => sq = !sq,
@@ -457,7 +84,9 @@ fn split_outside(s: &str, seps: &[&str], ps: bool) -> Vec<String> {
             ')' if ps && !dq && !sq => depth = (depth - 1).max(0),
             _ => {}
         }
-        if !dq && !sq && depth == 0 {
+        // `2>&1` and `>&2` are redirections, not separators.
+        let redirect = c == '&' && cur.ends_with('>');
+        if !dq && !sq && depth == 0 && !redirect {
             for sep in seps {
                 if s[i..].starts_with(sep) {
                     out.push(std::mem::take(&mut cur));
@@ -490,8 +119,10 @@ pub fn ps_statements(script: &str) -> Vec<String> {
 pub fn words(s: &str, ps: bool) -> Vec<String> {
     let (mut out, mut cur, mut dq, mut sq) = (Vec::new(), String::new(), false, false);
     for c in s.chars() {
+        // An escaped quote (`\"`, PowerShell's `` `" ``) is a character, not a delimiter.
+        let escaped = cur.ends_with('\\') || (ps && cur.ends_with('`'));
         match c {
-            '"' if !sq => dq = !dq,
+            '"' if !sq && !escaped => dq = !dq,
             '\'' if ps && !dq => sq = !sq,
             c if c.is_whitespace() && !dq && !sq => {
                 if !cur.is_empty() {
@@ -523,7 +154,19 @@ pub fn unquote(w: &str) -> &str {
 /// The image path for a command word: known binaries where Windows keeps them, explicit
 /// paths as written, other names in the working directory.
 pub fn image_for(word: &str, cwd: &str) -> String {
-    let w = unquote(word);
+    // Quotes anywhere in the word (`""C:\x y"\z.exe"`, escaped `\"` or `` `" ``) only
+    // group; the path is what is left.
+    let cleaned: String = word.chars().filter(|c| !matches!(c, '"' | '`')).collect();
+    let w = cleaned.trim_matches(['\'', '\\']).trim();
+    // A path held in a script variable (`$TempDir\x.exe`): a scratch folder of the user.
+    let scratch;
+    let w = match w.strip_prefix('$').and_then(|r| r.split_once('\\')) {
+        Some((_, rest)) => {
+            scratch = format!("{cwd}\\AppData\\Local\\Temp\\{rest}");
+            scratch.as_str()
+        }
+        None => w,
+    };
     if w.contains('\\') || w.contains('/') {
         let w = w.replace('/', "\\");
         let w = w
@@ -566,6 +209,7 @@ fn has_ext(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synth::wintables::{is_cmd_builtin, pe_info, ps_runs_binary};
 
     #[test]
     fn splitting_and_resolving() {
