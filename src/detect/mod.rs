@@ -26,4 +26,6 @@ pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 
 #[cfg(test)]
+mod routing_tests;
+#[cfg(test)]
 mod tests;
