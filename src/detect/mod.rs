@@ -12,6 +12,7 @@ mod fields;
 mod fixups;
 mod load;
 mod logsource;
+mod prefilter;
 mod refusal;
 mod ruleset;
 mod summary;
