@@ -233,3 +233,37 @@ fn sigmahq_hits_on_evtx_attack_agree_with_pysigma() {
         "differences not named in KNOWN_DIFFERENCES: {unexplained:#?}"
     );
 }
+
+/// Matching speed with the full SigmaHQ set on Windows events (the EVTX corpus, read once
+/// and matched several times over): printed, never asserted (see `lookout bench ingest` for
+/// the figure on a generated 1M-event case).
+#[test]
+fn sigmahq_matching_speed_on_evtx() {
+    let Some(ds) = datasets() else { return };
+    let (rules, _) = RuleSet::load(&[ds.join("sigmahq/rules")], false);
+    let mut events = Vec::new();
+    for e in walkdir::WalkDir::new(ds.join("evtx-attack"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "evtx"))
+    {
+        events.extend(read_file_to_vec(e.path(), &IngestOptions::default()).0);
+    }
+    let n = events.len();
+    let passes: usize = std::env::var("SIGMA_BENCH_PASSES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let all: Vec<_> = (0..passes).flat_map(|_| events.iter().cloned()).collect();
+    let one = lookout::detect::bench_detail(&rules, &all, false);
+    let par = lookout::detect::bench_detail(&rules, &all, true);
+    println!(
+        "SigmaHQ {} rules on {n} EVTX events x{passes}: {:.0} events/s on one thread, \
+         {:.0} events/s on {} threads ({} hits)",
+        rules.len(),
+        one.events_per_s,
+        par.events_per_s,
+        rayon::current_num_threads(),
+        one.hits
+    );
+}

@@ -106,6 +106,20 @@ impl<'a> SigmaView<'a> {
     }
 }
 
+/// Every name [`SigmaView::mapped_evtx`] can answer for.
+const MAPPED_EVTX_NAMES: [&str; 10] = [
+    "EventID",
+    "Channel",
+    "Provider_Name",
+    "Computer",
+    "Image",
+    "ParentImage",
+    "LogonId",
+    "FileName",
+    "Signature",
+    "Filename",
+];
+
 /// Names of the fields a raw EVTX record (the evtx crate's compact JSON) carries with an
 /// empty value, like Sysmon 8's `"StartModule":""`. The parser drops empty values, but Sigma
 /// tells an empty field (`StartModule: ''`, which must match) from an absent one
@@ -309,9 +323,36 @@ impl rsigma_eval::Event for SigmaView<'_> {
         self.mapped(path)
     }
 
-    /// Keywords match the summary, every original field value and the raw record.
+    /// The names `get_field` answers for on an EVTX record, so that rsigma's candidate index
+    /// probes only those instead of every field its rules name (most absent from any one
+    /// record). Other formats map many names onto normalised fields: every field is probed.
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        if self.ev.format != Format::Evtx {
+            return false;
+        }
+        for k in self.ev.fields.keys() {
+            visit(k);
+        }
+        for name in MAPPED_EVTX_NAMES {
+            if !self.ev.fields.contains_key(name) && self.mapped_evtx(name).is_some() {
+                visit(name);
+            }
+        }
+        let raw = self.ev.raw.as_str();
+        for k in self.empty.get_or_init(|| empty_fields(raw)) {
+            if !self.ev.fields.contains_key(*k) {
+                visit(k);
+            }
+        }
+        true
+    }
+
+    /// Keywords match the summary and every original field value, and the raw record of
+    /// formats whose fields may not hold all of it (an EVTX record's fields do).
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
-        pred(&self.ev.message) || self.ev.fields.values().any(|v| pred(v)) || pred(&self.ev.raw)
+        pred(&self.ev.message)
+            || self.ev.fields.values().any(|v| pred(v))
+            || (self.ev.format != Format::Evtx && pred(&self.ev.raw))
     }
 
     fn all_string_values(&self) -> Vec<Cow<'_, str>> {
@@ -325,7 +366,9 @@ impl rsigma_eval::Event for SigmaView<'_> {
         for v in self.ev.fields.values() {
             visit(v);
         }
-        visit(&self.ev.raw);
+        if self.ev.format != Format::Evtx {
+            visit(&self.ev.raw);
+        }
     }
 
     fn to_json(&self) -> Value {

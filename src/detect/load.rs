@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::fixups::{fix_base64offset, fix_keyword_all};
 use super::logsource::Route;
+use super::prefilter::required_event_ids;
 use super::refusal::{Refusal, RefusalKind};
 use super::tags::attack_tags;
 use crate::event::Risk;
@@ -56,9 +57,10 @@ pub struct RuleInfo {
 #[derive(Default)]
 pub(crate) struct Builder {
     pub rules: Vec<RuleInfo>,
-    /// One entry per distinct route, with the compiled rules that share it. Each compiled
-    /// rule's `id` is replaced by its index in `rules`, so a match maps back without lookups.
-    pub groups: Vec<(Route, Vec<CompiledRule>)>,
+    /// One entry per distinct route, with the compiled rules that share it and the event ids
+    /// each can match (`None`: any, see prefilter.rs). Each compiled rule's `id` is replaced
+    /// by its index in `rules`, so a match maps back without lookups.
+    pub groups: Vec<(Route, Vec<(CompiledRule, Option<Vec<u32>>)>)>,
     seen: HashMap<String, String>,
     pub report: LoadReport,
 }
@@ -160,6 +162,7 @@ impl Builder {
         }
         fix_base64offset(&mut rule);
         fix_keyword_all(&mut rule);
+        let event_ids = required_event_ids(&rule);
         let mut compiled = compile_rule(&rule).map_err(|e| {
             let msg = e.to_string();
             (problem_kind(&msg, RefusalKind::Compile), msg)
@@ -183,8 +186,8 @@ impl Builder {
         });
         self.seen.insert(id, file.to_string());
         match self.groups.iter_mut().find(|(r, _)| *r == route) {
-            Some((_, rules)) => rules.push(compiled),
-            None => self.groups.push((route, vec![compiled])),
+            Some((_, rules)) => rules.push((compiled, event_ids)),
+            None => self.groups.push((route, vec![(compiled, event_ids)])),
         }
         self.report.loaded += 1;
         Ok(())

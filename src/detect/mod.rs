@@ -11,6 +11,7 @@ mod fields;
 mod fixups;
 mod load;
 mod logsource;
+mod prefilter;
 mod refusal;
 mod ruleset;
 mod summary;
@@ -23,5 +24,7 @@ pub use refusal::{ReasonGroup, Refusal, RefusalKind, by_reason};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 
+#[cfg(test)]
+mod routing_tests;
 #[cfg(test)]
 mod tests;

@@ -1,8 +1,9 @@
 //! The compiled rule set: load (builtin and folders) and match events, the hot path.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-use rsigma_eval::Engine;
+use rsigma_eval::{CompiledRule, Engine, EvaluationResult, evaluate_rule};
 
 use super::builtin::BUILTIN_RULES;
 use super::fields::SigmaView;
@@ -11,10 +12,76 @@ use super::logsource::{Facts, Route};
 use crate::event::Event;
 use crate::model::Hit;
 
-/// Rules sharing one logsource route, in one rsigma engine (which indexes them by field).
+/// Rules sharing one logsource route: those that may match any event id, and per event id
+/// those written for given ids (a rule for several ids is in each of theirs; an event has
+/// one id, so it meets the rule once). See prefilter.rs.
 struct Group {
     route: Route,
-    engine: Engine,
+    any_id: Option<Matcher>,
+    by_id: HashMap<u32, Matcher>,
+}
+
+/// A few rules are evaluated one by one; more go into an rsigma engine, whose candidate
+/// index (field witnesses, Aho-Corasick over values) picks the rules worth evaluating. The
+/// index costs a probe of every field of the event, more than evaluating a handful of rules.
+enum Matcher {
+    Direct(Vec<CompiledRule>),
+    Indexed(Engine),
+}
+
+/// Up to this many rules, [`Matcher::Direct`].
+const DIRECT_MAX: usize = 16;
+
+impl Matcher {
+    fn new(rules: Vec<CompiledRule>) -> Matcher {
+        if rules.len() <= DIRECT_MAX {
+            return Matcher::Direct(rules);
+        }
+        let mut engine = Engine::new();
+        engine.extend_compiled_rules(rules);
+        Matcher::Indexed(engine)
+    }
+
+    fn evaluate(&self, view: &SigmaView<'_>, out: &mut Vec<EvaluationResult>) {
+        match self {
+            Matcher::Direct(rules) => {
+                out.extend(rules.iter().filter_map(|r| evaluate_rule(r, view)))
+            }
+            Matcher::Indexed(engine) => out.extend(engine.evaluate(view)),
+        }
+    }
+}
+
+impl Group {
+    fn new(route: Route, rules: Vec<(CompiledRule, Option<Vec<u32>>)>) -> Group {
+        let mut any = Vec::new();
+        let mut by_id: HashMap<u32, Vec<CompiledRule>> = HashMap::new();
+        for (rule, ids) in rules {
+            match ids {
+                None => any.push(rule),
+                Some(ids) => {
+                    for id in ids {
+                        by_id.entry(id).or_default().push(rule.clone());
+                    }
+                }
+            }
+        }
+        Group {
+            route,
+            any_id: (!any.is_empty()).then(|| Matcher::new(any)),
+            by_id: by_id
+                .into_iter()
+                .map(|(id, r)| (id, Matcher::new(r)))
+                .collect(),
+        }
+    }
+
+    /// The matchers an event with this id meets.
+    fn matchers(&self, event_id: Option<u32>) -> impl Iterator<Item = &Matcher> {
+        self.any_id
+            .iter()
+            .chain(event_id.and_then(|id| self.by_id.get(&id)))
+    }
 }
 
 /// Compiled Sigma rules, grouped by logsource so that an event only meets the groups whose
@@ -61,11 +128,7 @@ impl RuleSet {
         let groups = b
             .groups
             .into_iter()
-            .map(|(route, compiled)| {
-                let mut engine = Engine::new();
-                engine.extend_compiled_rules(compiled);
-                Group { route, engine }
-            })
+            .map(|(route, compiled)| Group::new(route, compiled))
             .collect();
         let templates = b
             .rules
@@ -128,21 +191,31 @@ impl RuleSet {
     fn for_each_match_index(&self, ev: &Event, mut f: impl FnMut(usize)) {
         let facts = Facts::of(ev);
         let view = SigmaView::new(ev);
+        // The id as rules read it (the record's EventID field first, as fields.rs does).
+        let event_id = ev
+            .fields
+            .get("EventID")
+            .or(ev.event_id.as_ref())
+            .and_then(|s| s.trim().parse::<u32>().ok());
+        let mut results = Vec::new();
         for group in &self.groups {
             if !group.route.accepts(&facts) {
                 continue;
             }
-            for m in group.engine.evaluate(&view) {
-                // Ids were replaced by rule indexes at load time (see load.rs).
-                let rule = m
-                    .header
-                    .rule_id
-                    .as_deref()
-                    .and_then(|i| i.parse::<usize>().ok())
-                    .filter(|&i| i < self.rules.len());
-                if let Some(i) = rule {
-                    f(i);
-                }
+            for m in group.matchers(event_id) {
+                m.evaluate(&view, &mut results);
+            }
+        }
+        for m in results {
+            // Ids were replaced by rule indexes at load time (see load.rs).
+            let rule = m
+                .header
+                .rule_id
+                .as_deref()
+                .and_then(|i| i.parse::<usize>().ok())
+                .filter(|&i| i < self.rules.len());
+            if let Some(i) = rule {
+                f(i);
             }
         }
     }

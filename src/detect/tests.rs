@@ -5,11 +5,11 @@ use super::{RefusalKind, RuleSet};
 use crate::event::{Event, Format};
 
 /// A Sysmon event with the given id and original fields.
-fn sysmon(eid: u32, fields: &[(&str, &str)]) -> Event {
+pub(super) fn sysmon(eid: u32, fields: &[(&str, &str)]) -> Event {
     windows("Microsoft-Windows-Sysmon/Operational", eid, fields)
 }
 
-fn windows(channel: &str, eid: u32, fields: &[(&str, &str)]) -> Event {
+pub(super) fn windows(channel: &str, eid: u32, fields: &[(&str, &str)]) -> Event {
     let mut ev = Event::new(Format::Evtx, "test.evtx", 1, "");
     ev.channel = Some(channel.into());
     ev.event_id = Some(eid.to_string());
@@ -28,7 +28,7 @@ fn line(format: Format, program: Option<&str>, raw: &str) -> Event {
 
 /// A rule set of one rule: process_creation with the given detection block (YAML, indented
 /// by four spaces).
-fn rule(logsource: &str, detection: &str) -> RuleSet {
+pub(super) fn rule(logsource: &str, detection: &str) -> RuleSet {
     let yaml = format!(
         "title: t\nid: 00000000-0000-0000-0000-000000000001\nlevel: high\n\
          tags: [attack.execution, attack.t1059.001]\nlogsource:\n{logsource}\ndetection:\n{detection}"
@@ -55,7 +55,7 @@ fn cmd(c: &str) -> Event {
     )
 }
 
-fn fires(rs: &RuleSet, ev: &Event) -> bool {
+pub(super) fn fires(rs: &RuleSet, ev: &Event) -> bool {
     !rs.matches(ev).is_empty()
 }
 
