@@ -6,29 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use lookout::detect::{RefusalKind, RuleSet, by_reason};
 use lookout::ingest::{IngestOptions, read_file_to_vec};
 
-/// `$LOOKOUT_SHARED/datasets`, else `../shared/datasets` beside the repo, else
-/// `/work/shared/datasets`. Missing: a skip with a note, a failure naming it under CI.
+/// The shared datasets folder holding `sigmahq/rules` (one locator for all tests).
 fn datasets() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Ok(s) = std::env::var("LOOKOUT_SHARED") {
-        candidates.push(PathBuf::from(s).join("datasets"));
-    }
-    candidates.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets"));
-    candidates.push(PathBuf::from("/work/shared/datasets"));
-    let found = candidates
-        .into_iter()
-        .find(|p| p.join("sigmahq/rules").is_dir());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "shared datasets (sigmahq, evtx-attack) not found: set LOOKOUT_SHARED"
-        );
-        eprintln!("note: shared datasets not found (set LOOKOUT_SHARED); skipping");
-    }
-    found
+    common::dataset("sigmahq/rules").and_then(|_| common::datasets())
 }
 
 /// Products of SigmaHQ rules that no lookout parser reads: cloud, SaaS, identity providers,
@@ -255,8 +240,8 @@ fn sigmahq_matching_speed_on_evtx() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
     let all: Vec<_> = (0..passes).flat_map(|_| events.iter().cloned()).collect();
-    let one = lookout::detect::bench_detail(&rules, &all, false);
-    let par = lookout::detect::bench_detail(&rules, &all, true);
+    let one = lookout::bench::detect::bench_detail(&rules, &all, false);
+    let par = lookout::bench::detect::bench_detail(&rules, &all, true);
     println!(
         "SigmaHQ {} rules on {n} EVTX events x{passes}: {:.0} events/s on one thread, \
          {:.0} events/s on {} threads ({} hits)",
