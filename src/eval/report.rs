@@ -63,6 +63,18 @@ pub struct MethodReport {
     pub risk: RiskScores,
     pub techniques: TechniqueScores,
     pub cost: CostScores,
+    /// Summaries checked against their sessions (methods that write one: the model's).
+    #[serde(default)]
+    pub summaries: Option<SummaryScores>,
+}
+
+/// Shares of a method's summaries that name a fact of their session (grounded) and that
+/// repeat a sentence or phrase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryScores {
+    pub checked: u64,
+    pub grounded: Option<f64>,
+    pub repeated: Option<f64>,
 }
 
 /// Whether a larger value of a figure is better (for `compare`'s arrows).
@@ -117,6 +129,16 @@ impl MethodReport {
                 "techniques_partial".to_string(),
                 self.techniques.partial,
                 Higher,
+            ),
+            (
+                "summary_grounded".to_string(),
+                self.summaries.as_ref().and_then(|s| s.grounded),
+                Higher,
+            ),
+            (
+                "summary_repeated".to_string(),
+                self.summaries.as_ref().and_then(|s| s.repeated),
+                Lower,
             ),
             (
                 "techniques_parent".to_string(),

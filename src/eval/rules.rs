@@ -32,6 +32,7 @@ pub fn rules_prediction_at(session: &Session, threshold: Risk) -> Prediction {
         risk: Some(level.unwrap_or(Risk::Low)),
         techniques: normalise_techniques(&session.rule_techniques()),
         latency_ms: 0.0,
+        summary: None,
     }
 }
 

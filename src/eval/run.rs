@@ -4,6 +4,7 @@
 //! fold, and the model methods run the assessor once per session. The case comes in through
 //! [`EvalCase`], since `eval` sits below `case`.
 
+use super::grounding::check_summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Instant;
@@ -280,6 +281,7 @@ fn learned_prediction(prior: &Prior, s: &Session) -> Prediction {
                 .map(|(t, _)| t.clone())
                 .collect(),
             latency_ms: 0.0,
+            summary: None,
         },
         None => Prediction {
             session_id: s.id.clone(),
@@ -287,6 +289,7 @@ fn learned_prediction(prior: &Prior, s: &Session) -> Prediction {
             risk: Some(Risk::Low),
             techniques: vec![],
             latency_ms: 0.0,
+            summary: None,
         },
     }
 }
@@ -334,6 +337,7 @@ impl Labelled<'_, '_> {
                             risk: Some(mv.risk_level),
                             techniques: mv.techniques.clone(),
                             latency_ms: latency,
+                            summary: Some(check_summary(&mv.summary, s)),
                         });
                     }
                     combined.push(Prediction {
@@ -342,6 +346,7 @@ impl Labelled<'_, '_> {
                         risk: Some(asm.verdict.risk_level),
                         techniques: asm.verdict.techniques.clone(),
                         latency_ms: latency,
+                        summary: Some(check_summary(&asm.verdict.summary, s)),
                     });
                 }
                 Err(e) => eprintln!("lookout: session {}: {e}", s.id),

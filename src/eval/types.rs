@@ -57,6 +57,9 @@ pub struct Prediction {
     /// Time the method spent on this session; feeds the cost figures only.
     #[serde(default)]
     pub latency_ms: f64,
+    /// The verdict's summary checked against the session (model answers only).
+    #[serde(default)]
+    pub summary: Option<super::grounding::SummaryCheck>,
 }
 
 impl Prediction {

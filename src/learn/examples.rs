@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::export::ExportItem;
 use super::prior::{Example, ExampleSource, Prior};
+use super::target::{LabelFacts, grounded_answer};
 use crate::assess::build_prompt;
 use crate::assess::combine::priority_for;
 use crate::assess::input;
@@ -133,25 +134,20 @@ pub fn label_items(
             .risk
             .or_else(|| session.max_rule_level())
             .unwrap_or(label.cause.typical_risk());
-        let c = Correction {
-            id: 0,
-            case_name: case.name.to_string(),
-            session_id: session.id.clone(),
-            kind: CorrectionKind::Correction,
-            analyst: String::new(),
-            created: chrono::Utc::now(),
+        let techniques: Vec<String> = label
+            .techniques
+            .iter()
+            .filter_map(|t| catalog.normalize(t))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let facts = LabelFacts {
             cause: label.cause,
             risk,
-            priority: None,
-            techniques: label.techniques.clone(),
-            summary: String::new(),
-            rationale: String::new(),
-            model_id: String::new(),
-            prompt_version: String::new(),
-            model_output: None,
-            session_host: session.host.clone(),
+            techniques,
         };
-        let answer = corrected_answer(None, &c, catalog);
+        // The target says what happened in this session, from its own facts.
+        let answer = grounded_answer(&input, &facts, catalog);
         items.push(ExportItem {
             session_id: session.id.clone(),
             host: session.host.clone(),

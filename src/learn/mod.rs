@@ -6,6 +6,7 @@ pub mod examples;
 pub mod export;
 pub mod features;
 pub mod prior;
+pub mod target;
 pub mod train;
 
 pub use prior::{Example, ExampleSource, Prior, PriorVerdict};

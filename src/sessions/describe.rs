@@ -31,8 +31,8 @@ pub(super) fn describe(
     let end = time_of(idx.iter().rev().find_map(|&i| events[i].ts));
     let mut formats: BTreeMap<String, u64> = BTreeMap::new();
     let mut fallback = 0;
-    let mut causes: BTreeMap<Cause, u64> = BTreeMap::new();
-    let mut techniques: BTreeSet<String> = BTreeSet::new();
+    // Labelled records per cause, with their techniques.
+    let mut causes: BTreeMap<Cause, BTreeSet<String>> = BTreeMap::new();
     let mut detections: BTreeMap<String, SessionDetection> = BTreeMap::new();
     let mut digest = xxhash_rust::xxh3::Xxh3::new();
     let mut event_ids: BTreeMap<String, u64> = BTreeMap::new();
@@ -77,8 +77,10 @@ pub(super) fn describe(
             fallback += 1;
         }
         if let Some(label) = m.label.as_deref().and_then(|l| l.parse::<Label>().ok()) {
-            *causes.entry(label.cause).or_default() += 1;
-            techniques.extend(label.techniques);
+            causes
+                .entry(label.cause)
+                .or_default()
+                .extend(label.techniques);
         }
         for h in hits_by_key.get(&m.key).into_iter().flatten() {
             let d = detections
@@ -97,13 +99,18 @@ pub(super) fn describe(
             }
         }
     }
-    let label = causes
-        .iter()
-        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(**c)))
-        .map(|(cause, _)| Label {
-            cause: *cause,
-            techniques: techniques.into_iter().collect(),
-            risk: None,
+    // A session holding an attacker's records is malicious however much ordinary activity
+    // surrounds them (an attack embedded in a user's day is still an attack); else a
+    // misconfiguration's records make it one; else it is legitimate. The techniques are those
+    // of the records of the chosen cause.
+    let label = [Cause::Malicious, Cause::Misconfiguration, Cause::Legitimate]
+        .into_iter()
+        .find_map(|cause| {
+            causes.remove(&cause).map(|techniques| Label {
+                cause,
+                techniques: techniques.into_iter().collect(),
+                risk: None,
+            })
         });
     let mut detections: Vec<SessionDetection> = detections.into_values().collect();
     detections.sort_by(|a, b| b.level.cmp(&a.level).then(b.count.cmp(&a.count)));

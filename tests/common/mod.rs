@@ -231,7 +231,7 @@ pub mod locate {
                 ))
             };
         }
-        let file = lookout::assess::model_file::DEFAULT_MODEL_FILES[1];
+        let file = lookout::assess::model_file::BASE_MODEL_FILES[1];
         lookout::attack::paths::models_dirs()
             .into_iter()
             .map(|d| d.join(file))

@@ -58,6 +58,9 @@ pub struct TrainStats {
     pub seconds: f64,
     pub peak_rss_mb: f64,
     pub hf_dir: String,
+    /// The LoRA factors alone (`adapter.safetensors` in the work dir; LoRA runs only): what
+    /// ships as the tuned default model (scripts/make-model.sh).
+    pub adapter: Option<String>,
 }
 
 /// convert.py's final JSON line.

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# `make model`: rebuilds lookout's tuned default model from scratch on this machine's CPU and
+# prints its wall time. Steps (each one a lookout command, so the recipe is the product's own):
+#   1. `lookout synth` turns Atomic Red Team procedures into verified, labelled sessions (plus
+#      benign and misconfiguration ones) in a scratch case; every 10th technique is held out.
+#   2. `lookout train --method lora` tunes the base model (the PyPI Q4_1 GGUF) on a cause-balanced
+#      sample of them with grounded target answers (src/learn/target.rs).
+#   3. The LoRA factors (a few MB) go to models/lookout-tuned/adapter.safetensors with
+#      manifest.json (recipe, data, figures, sha256 of the adapter and of the merged model);
+#      scripts/setup-model.sh then merges them into the base (scripts/merge_adapter.py), as
+#      `make setup` does on every machine.
+# Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
+# examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), WORK (scratch dir), LOOKOUT.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+shared="${LOOKOUT_SHARED:-$repo/../shared}"
+ATOMICS="${ATOMICS:-$shared/datasets/atomic-red-team/atomics}"
+SIGMA="${SIGMA:-$shared/datasets/sigmahq/rules}"
+EXAMPLES="${EXAMPLES:-480}"
+EPOCHS="${EPOCHS:-1}"
+LR="${LR:-6e-4}"
+MAX_LEN="${MAX_LEN:-768}"
+SEED="${SEED:-1}"
+WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
+LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
+out="$repo/models/lookout-tuned"
+base="$repo/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+say() { echo "make-model: $*" >&2; }
+[[ -d "$ATOMICS" ]] || { say "no Atomic Red Team atomics at $ATOMICS (set ATOMICS)"; exit 1; }
+[[ -f "$base" ]] || { say "no base model at $base: run \`make setup\` first"; exit 1; }
+[[ -x "$LOOKOUT" ]] || { say "no lookout binary at $LOOKOUT: run \`make build\` (or set LOOKOUT)"; exit 1; }
+started=$(date +%s)
+export LOOKOUT_DATA_DIR="$WORK/data"
+mkdir -p "$LOOKOUT_DATA_DIR"
+
+# 1. Techniques by parent (T1003 with its sub-techniques), every 10th parent held out whole.
+find "$ATOMICS" -maxdepth 1 -type d -name 'T[0-9]*' -printf '%f\n' | cut -d. -f1 | sort -u \
+  > "$WORK/techniques.txt"
+awk 'NR % 10 == 0' "$WORK/techniques.txt" > "$WORK/held-out.txt"
+awk 'NR % 10 != 0' "$WORK/techniques.txt" > "$WORK/trained.txt"
+say "$(wc -l < "$WORK/trained.txt") techniques to synthesize, $(wc -l < "$WORK/held-out.txt") held out; work dir $WORK"
+rules=()
+[[ -d "$SIGMA" ]] && rules=(--rules "$SIGMA")
+# shellcheck disable=SC2046
+"$LOOKOUT" --case synth synth $(cat "$WORK/trained.txt") --atomics "$ATOMICS" "${rules[@]}" \
+  --count 2 --benign 12 --seed "$SEED" --out "$WORK/synth" --into-case synth --json \
+  > "$WORK/synth-report.json"
+
+# 2. Train the adapter.
+"$LOOKOUT" --case synth train --include-case synth --method lora --out lookout-tuned \
+  --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
+  --eval-sample 0 --replace
+run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
+[[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
+
+# 3. Ship: adapter + manifest, then merge as set-up does and record the result's sha256.
+mkdir -p "$out"
+cp "$run/adapter.safetensors" "$out/adapter.safetensors"
+cp "$WORK/held-out.txt" "$out/held-out-techniques.txt"
+venv="$repo/models/cache/venv"
+merged="$WORK/merged.gguf"
+"$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" <<'PY'
+import hashlib, json, sys, time
+from pathlib import Path
+out, run, work, merged, base = map(Path, sys.argv[1:6])
+started, examples, epochs, lr, max_len, seed = sys.argv[6:12]
+sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
+synth = json.loads((work / "synth-report.json").read_text())
+report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
+dataset = next((work / "data" / "train-data" / "lookout-tuned" / "dataset").glob("manifest.json"), None)
+manifest = {
+    "name": "lookout-tuned",
+    "format": "lookout-lora-v1",
+    "synthetic_training_data": True,
+    "adapter_sha256": sha(out / "adapter.safetensors"),
+    "base": base.name,
+    "base_sha256": sha(base),
+    "merged": "SmolLM2-135M-lookout.Q8_0.gguf",
+    "merged_sha256": sha(merged),
+    "recipe": {
+        "script": "scripts/make-model.sh",
+        "examples": int(examples), "epochs": float(epochs), "lr": float(lr),
+        "max_len": int(max_len), "synth_seed": int(seed), "method": "lora",
+        "held_out_techniques": "held-out-techniques.txt",
+    },
+    "synth": {k: synth.get(k) for k in (
+        "techniques_selected", "techniques_generated", "techniques_rule_verified",
+        "sessions", "rounds", "benign", "per_platform", "seconds")},
+    "dataset": json.loads(dataset.read_text()) if dataset else None,
+    "training": report,
+    "wall_seconds": round(time.time() - int(started)),
+}
+if manifest["dataset"]:
+    manifest["dataset"].pop("files", None)
+(out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+print(f"make-model: wrote {out}/manifest.json", file=sys.stderr)
+PY
+bash "$here/setup-model.sh" >&2
+say "done in $(( $(date +%s) - started )) s: models/lookout-tuned/ (commit it) and models/SmolLM2-135M-lookout.Q8_0.gguf"
