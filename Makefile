@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/lookout-target
 LOOKOUT := $(CARGO_TARGET_DIR)/debug/lookout
 CASE ?= demo
 
-.PHONY: demo build setup test test-tools lint bench
+.PHONY: demo build setup test test-tools lint bench model
 
 ## Build, set up the default model and ATT&CK catalog, ingest sample_logs/ into case `demo`,
 ## assess the three most severe sessions with the model, then open the workbench (or print the case summary without a terminal).
@@ -53,6 +53,12 @@ test-tools:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+
+## Rebuilds the tuned default model from scratch: synthetic sessions from Atomic Red Team, a
+## LoRA adapter trained on this CPU (the training venv, ~3 GB, is set up on first use), written
+## to models/lookout-tuned/ and merged by setup; prints its wall time (scripts/make-model.sh).
+model: build setup
+	bash scripts/make-model.sh
 
 bench: build
 	$(LOOKOUT) bench ingest

@@ -34,20 +34,28 @@ say() { echo "make-model: $*" >&2; }
 [[ -x "$LOOKOUT" ]] || { say "no lookout binary at $LOOKOUT: run \`make build\` (or set LOOKOUT)"; exit 1; }
 started=$(date +%s)
 export LOOKOUT_DATA_DIR="$WORK/data"
+# The training venv (~3 GB) is the user's usual one, not one in the scratch data dir.
+export LOOKOUT_TRAIN_VENV="${LOOKOUT_TRAIN_VENV:-${XDG_DATA_HOME:-$HOME/.local/share}/lookout/train-venv}"
 mkdir -p "$LOOKOUT_DATA_DIR"
 
 # 1. Techniques by parent (T1003 with its sub-techniques), every 10th parent held out whole.
-find "$ATOMICS" -maxdepth 1 -type d -name 'T[0-9]*' -printf '%f\n' | cut -d. -f1 | sort -u \
+# (atomics/T1003.001.yaml, or atomics/T1003.001/T1003.001.yaml as in the upstream repository)
+find "$ATOMICS" -maxdepth 1 -name 'T[0-9]*' -printf '%f\n' | cut -d. -f1 | sort -u \
   > "$WORK/techniques.txt"
+[[ -s "$WORK/techniques.txt" ]] || { say "no techniques (T*.yaml or T*/) in $ATOMICS"; exit 1; }
 awk 'NR % 10 == 0' "$WORK/techniques.txt" > "$WORK/held-out.txt"
 awk 'NR % 10 != 0' "$WORK/techniques.txt" > "$WORK/trained.txt"
 say "$(wc -l < "$WORK/trained.txt") techniques to synthesize, $(wc -l < "$WORK/held-out.txt") held out; work dir $WORK"
 rules=()
 [[ -d "$SIGMA" ]] && rules=(--rules "$SIGMA")
-# shellcheck disable=SC2046
-"$LOOKOUT" --case synth synth $(cat "$WORK/trained.txt") --atomics "$ATOMICS" "${rules[@]}" \
-  --count 2 --benign 12 --seed "$SEED" --out "$WORK/synth" --into-case synth --json \
-  > "$WORK/synth-report.json"
+if [[ -s "$WORK/synth-report.json" && -d "$LOOKOUT_DATA_DIR/cases/synth" ]]; then
+  say "reusing the synthetic case in $WORK"
+else
+  # shellcheck disable=SC2046
+  "$LOOKOUT" --case synth synth $(cat "$WORK/trained.txt") --atomics "$ATOMICS" "${rules[@]}" \
+    --count 2 --benign 12 --seed "$SEED" --out "$WORK/synth" --into-case synth --json \
+    > "$WORK/synth-report.json"
+fi
 
 # 2. Train the adapter.
 "$LOOKOUT" --case synth train --include-case synth --method lora --out lookout-tuned \
