@@ -10,7 +10,9 @@
 #      scripts/setup-model.sh then merges them into the base (scripts/merge_adapter.py), as
 #      `make setup` does on every machine.
 # Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
-# examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), WORK (scratch dir), LOOKOUT.
+# examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
+# BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
+# 150), SEED, WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +25,9 @@ EPOCHS="${EPOCHS:-1}"
 LR="${LR:-6e-4}"
 MAX_LEN="${MAX_LEN:-768}"
 SEED="${SEED:-1}"
+COUNT="${COUNT:-2}"
+BENIGN="${BENIGN:-12}"
+MAX_VAL="${MAX_VAL:-150}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -53,14 +58,14 @@ if [[ -s "$WORK/synth-report.json" && -d "$LOOKOUT_DATA_DIR/cases/synth" ]]; the
 else
   # shellcheck disable=SC2046
   "$LOOKOUT" --case synth synth $(cat "$WORK/trained.txt") --atomics "$ATOMICS" "${rules[@]}" \
-    --count 2 --benign 12 --seed "$SEED" --out "$WORK/synth" --into-case synth --json \
+    --count "$COUNT" --benign "$BENIGN" --seed "$SEED" --out "$WORK/synth" --into-case synth --json \
     > "$WORK/synth-report.json"
 fi
 
 # 2. Train the adapter.
 "$LOOKOUT" --case synth train --include-case synth --method lora --out lookout-tuned \
   --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
-  --eval-sample 0 --replace
+  --max-val "$MAX_VAL" --eval-sample 0 --replace
 run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
 

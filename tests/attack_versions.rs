@@ -199,6 +199,7 @@ fn eval_counts_a_v19_prediction_of_a_v18_label_as_exact() {
         risk: Some(Risk::High),
         techniques: vec!["T1685.005".into()],
         latency_ms: 0.0,
+        summary: None,
     };
     let opts = |same| EvalOptions {
         tactics: Some(

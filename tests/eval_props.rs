@@ -67,6 +67,7 @@ fn prediction() -> impl Strategy<Value = Prediction> {
             risk,
             techniques,
             latency_ms,
+            summary: None,
         },
     )
 }

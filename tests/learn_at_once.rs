@@ -207,6 +207,7 @@ fn corrections_export_in_every_format_with_the_assessors_prompt() {
                 anonymized: false,
                 model: String::new(),
                 prompt_version: lookout::assess::PROMPT_VERSION.into(),
+                max_val: 0,
             },
         )
         .unwrap();

@@ -21,7 +21,7 @@ from pathlib import Path
 # The assessor's prompt version and fixed instructions: `PROMPT_VERSION` and `SYSTEM` in
 # src/assess/prompt.rs, word for word (tests/training_text.rs checks both). assess-v2 only cut the
 # timeline budget to 1400 characters, which every synthetic timeline here stays under.
-PROMPT_VERSION = "assess-v2"
+PROMPT_VERSION = "assess-v3"
 SYSTEM = """You are a security analyst's assistant. You assess one session of log activity (one actor on one host) and answer with one JSON object.
 
 Rules:
@@ -254,6 +254,12 @@ def render_user(rng, host, meta, rules, lines) -> str:
     u.append("<untrusted>")
     u.extend(lines)
     u.append("</untrusted>")
+    u.append("")
+    if rules:
+        level, title = rules[0][0], rules[0][1]
+        u.append(f"Strongest rule hit: {level} \"{title}\" ({len(rules)} rules in all)")
+    else:
+        u.append("Strongest rule hit: none")
     u.append("")
     u.append("Assess this session. Answer with the JSON object only.")
     return "\n".join(u)

@@ -14,7 +14,7 @@ use crate::text::one_line;
 
 /// Bumped on every change of the prompt's wording or layout (part of the cache key, so old
 /// cached answers are not reused for a different question). The snapshot test shows changes.
-pub const PROMPT_VERSION: &str = "assess-v2";
+pub const PROMPT_VERSION: &str = "assess-v3";
 
 /// The timeline is cut to this many characters: log text (addresses, numbers, paths)
 /// tokenizes at ~2 chars a token with the default model, so ~700 tokens; prefill costs
@@ -61,6 +61,7 @@ pub fn build_prompt(input: &AssessInput, catalog: &Catalog) -> Prompt {
         prior(&mut u, p, catalog);
     }
     timeline(&mut u, &input.timeline_text);
+    strongest_rule(&mut u, &input.detections());
     u.push_str("\nAssess this session. Answer with the JSON object only.");
     Prompt {
         system: SYSTEM.to_string(),
@@ -194,6 +195,24 @@ fn rules(u: &mut String, detections: &[SessionDetection], catalog: &Catalog) {
     }
     if detections.len() > MAX_RULES {
         let _ = writeln!(u, "- and {} more rules", detections.len() - MAX_RULES);
+    }
+}
+
+/// The rule evidence restated in one line right before the question: a small model weighs
+/// what it read last most, and the timeline (long, untrusted) comes between the rule hits and
+/// the answer.
+fn strongest_rule(u: &mut String, detections: &[SessionDetection]) {
+    match detections.first() {
+        Some(d) => {
+            let _ = writeln!(
+                u,
+                "\nStrongest rule hit: {} \"{}\" ({} rules in all)",
+                d.level,
+                fence_safe(&one_line(&d.title, 100)),
+                detections.len()
+            );
+        }
+        None => u.push_str("\nStrongest rule hit: none\n"),
     }
 }
 

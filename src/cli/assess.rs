@@ -124,7 +124,7 @@ fn most_severe(case: &Case) -> Result<Vec<Session>> {
 }
 
 /// One JSON object per assessment: `session_id` and the final verdict's fields at the top
-/// level, `model_verdict` when the combination changed the model's answer, `model`,
+/// level, `model_verdict` (the model's own answer) whenever the model ran, `model`,
 /// `latency_ms`, and the adjustments.
 fn json_line(a: &Assessment) -> Value {
     let mut m = Map::new();
@@ -132,7 +132,7 @@ fn json_line(a: &Assessment) -> Value {
     if let Ok(Value::Object(v)) = serde_json::to_value(&a.verdict) {
         m.extend(v);
     }
-    if let Some(mv) = a.model_verdict.as_ref().filter(|mv| **mv != a.verdict) {
+    if let Some(mv) = &a.model_verdict {
         m.insert(
             "model_verdict".into(),
             serde_json::to_value(mv).unwrap_or(Value::Null),

@@ -91,6 +91,7 @@ pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
         anonymized: a.anonymize,
         model: g.config.model.path.clone(),
         prompt_version: PROMPT_VERSION.into(),
+        max_val: 0,
     };
     let m = write(&out, &items, &opts)?;
     println!(
@@ -172,6 +173,10 @@ pub struct TrainArgs {
     /// Tokens per example; longer prompts lose the middle of their timeline (default 1024).
     #[arg(long)]
     pub max_len: Option<usize>,
+    /// At most N validation examples (a cause-stratified sample of the held-out hosts'; the
+    /// validation loss is computed before and after training); 0 = all.
+    #[arg(long, default_value_t = 0)]
+    pub max_val: usize,
     /// Labelled sessions of the held-out hosts to evaluate the base and the tuned model on
     /// (a stratified sample; 0 = no evaluation).
     #[arg(long, default_value_t = 24)]
@@ -230,6 +235,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 anonymized: false,
                 model: g.config.model.path.clone(),
                 prompt_version: PROMPT_VERSION.into(),
+                max_val: a.max_val,
             };
             let dir = work.join("dataset");
             let m = write(&dir, &items, &opts)?;

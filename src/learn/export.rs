@@ -178,12 +178,35 @@ pub struct ExportOptions {
     pub anonymized: bool,
     pub model: String,
     pub prompt_version: String,
+    /// At most this many validation examples, the same share of each cause (0 = all): the
+    /// rest of the held-out hosts' examples are left out, never moved into training.
+    pub max_val: usize,
+}
+
+/// `n` of `idx`, each cause keeping its share (rounded down, at least one), in `idx` order.
+fn stratified_sample(items: &[ExportItem], idx: &[usize], n: usize, seed: u64) -> Vec<usize> {
+    let mut by_cause: BTreeMap<Cause, Vec<usize>> = BTreeMap::new();
+    for &i in idx {
+        by_cause.entry(items[i].cause).or_default().push(i);
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut keep: Vec<usize> = Vec::with_capacity(n);
+    for group in by_cause.values_mut() {
+        let share = (group.len() * n / idx.len()).max(1);
+        group.shuffle(&mut rng);
+        keep.extend(group.iter().take(share));
+    }
+    keep.sort_unstable();
+    keep
 }
 
 /// Writes `train.jsonl`, `val.jsonl` and `manifest.json` into `dir`.
 pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<Manifest> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let (train, val) = split_by_host(items, opts.val_fraction, opts.seed);
+    let (train, mut val) = split_by_host(items, opts.val_fraction, opts.seed);
+    if opts.max_val > 0 && val.len() > opts.max_val {
+        val = stratified_sample(items, &val, opts.max_val, opts.seed);
+    }
     let mut files = BTreeMap::new();
     let mut skipped = 0;
     let mut write_split = |name: &str, idx: &[usize]| -> Result<usize> {
@@ -329,6 +352,7 @@ mod tests {
                 anonymized: false,
                 model: "m".into(),
                 prompt_version: "p".into(),
+                max_val: 0,
             };
             let m = write(dir.path(), &items, &opts).unwrap();
             let lines = std::fs::read_to_string(dir.path().join("train.jsonl")).unwrap();

@@ -104,6 +104,11 @@ pub fn model() -> Option<PathBuf> {
     need(locate::model())
 }
 
+/// The tuned default model (set up by `make setup`), for tests that run it.
+pub fn tuned_model() -> Option<PathBuf> {
+    need(locate::tuned_model())
+}
+
 /// The base GGUF that the training test tunes.
 pub fn base_gguf() -> Option<PathBuf> {
     need(locate::base_gguf())
@@ -217,6 +222,21 @@ pub mod locate {
             ));
         }
         model_file()
+    }
+
+    /// The tuned default model that set-up merges from `models/lookout-tuned/`, with a build
+    /// that can run it.
+    pub fn tuned_model() -> Result<PathBuf, Missing> {
+        model()?;
+        lookout::assess::model_file::builtin_model("lookout-tuned").ok_or_else(|| {
+            missing(
+                format!(
+                    "the tuned model {}",
+                    lookout::assess::model_file::TUNED_MODEL_FILE
+                ),
+                "run `make setup` (it merges models/lookout-tuned/adapter.safetensors)",
+            )
+        })
     }
 
     /// `$LOOKOUT_BASE_GGUF`, else the shipped Q4_1 model in the models dirs.
