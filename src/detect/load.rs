@@ -13,7 +13,7 @@ use rsigma_eval::{CompiledRule, compile_rule};
 use rsigma_parser::{LogSource, SigmaRule, Status, parse_sigma_yaml};
 use serde::Serialize;
 
-use super::fixups::{fix_base64offset, fix_keyword_all};
+use super::fixups::{fix_base64offset, fix_keyword_all, fix_wildcards, fix_windash};
 use super::logsource::Route;
 use super::prefilter::required_event_ids;
 use super::refusal::{Refusal, RefusalKind};
@@ -161,7 +161,9 @@ impl Builder {
             ));
         }
         fix_base64offset(&mut rule);
+        fix_windash(&mut rule);
         fix_keyword_all(&mut rule);
+        fix_wildcards(&mut rule);
         let event_ids = required_event_ids(&rule);
         let mut compiled = compile_rule(&rule).map_err(|e| {
             let msg = e.to_string();
