@@ -241,7 +241,12 @@ fn sigmahq_matching_in_parallel_equals_one_thread() {
             .collect()
     };
     let one = pairs(events.iter().flat_map(|e| rules.matches(e)).collect());
-    let par = pairs(events.par_iter().flat_map_iter(|e| rules.matches(e)).collect());
+    let par = pairs(
+        events
+            .par_iter()
+            .flat_map_iter(|e| rules.matches(e))
+            .collect(),
+    );
     assert!(one.len() > 700, "{} pairs", one.len());
     assert_eq!(one, par);
 }
@@ -275,8 +280,7 @@ fn sigmahq_hits_on_synthetic_events_agree_with_pysigma() {
     let read_gz = |name: &str| {
         let f = std::fs::File::open(dir.join(name)).expect(name);
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(f), &mut text)
-            .expect(name);
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(f), &mut text).expect(name);
         text
     };
     let mut expected: BTreeSet<(String, u64)> = BTreeSet::new();
@@ -326,7 +330,11 @@ fn sigmahq_hits_on_synthetic_events_agree_with_pysigma() {
         .symmetric_difference(&expected)
         .filter(|p| !known.contains(*p))
         .map(|p| {
-            let side = if got.contains(p) { "lookout only" } else { "pySigma only" };
+            let side = if got.contains(p) {
+                "lookout only"
+            } else {
+                "pySigma only"
+            };
             format!("{side}: {p:?}")
         })
         .collect();
@@ -335,7 +343,10 @@ fn sigmahq_hits_on_synthetic_events_agree_with_pysigma() {
         .filter(|p| got.contains(*p) == expected.contains(*p))
         .collect();
     assert!(agreement >= 0.99, "agreement {agreement:.4} below 0.99");
-    assert!(stale.is_empty(), "named as differences but agreeing: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "named as differences but agreeing: {stale:?}"
+    );
     assert!(
         unexplained.is_empty(),
         "{} differences not named in KNOWN_SYNTHETIC_DIFFERENCES: {unexplained:#?}",

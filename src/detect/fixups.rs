@@ -134,7 +134,12 @@ fn expand_windash_item(mut item: DetectionItem) -> Vec<DetectionItem> {
             return None;
         };
         let texts = windash_variants(&s.original)?;
-        Some(texts.iter().map(|t| SigmaValue::String(SigmaString::new(t))).collect())
+        Some(
+            texts
+                .iter()
+                .map(|t| SigmaValue::String(SigmaString::new(t)))
+                .collect(),
+        )
     };
     let Some(per_value) = item.values.iter().map(variants).collect::<Option<Vec<_>>>() else {
         // Non-string values or too many dashes: left to rsigma.
@@ -228,7 +233,11 @@ fn wildcard_item_as_regex(item: &DetectionItem) -> Option<DetectionItem> {
     let contains = has(Modifier::Contains);
     let anchor_start = !contains && !has(Modifier::EndsWith);
     let anchor_end = !contains && !has(Modifier::StartsWith);
-    let flags = if has(Modifier::Cased) { "(?s)" } else { "(?is)" };
+    let flags = if has(Modifier::Cased) {
+        "(?s)"
+    } else {
+        "(?is)"
+    };
     let mut values = Vec::with_capacity(item.values.len());
     for v in &item.values {
         let parts = match v {
@@ -312,12 +321,17 @@ mod tests {
     fn windash_varies_slash_and_dash_at_word_start_only() {
         let rs = proc("        CommandLine|contains|windash: ' /create '");
         for dash in ["/", "-", "\u{2013}", "\u{2014}", "\u{2015}"] {
-            assert!(fires(&rs, &cmd(&format!("schtasks {dash}create /tn x"))), "{dash}");
+            assert!(
+                fires(&rs, &cmd(&format!("schtasks {dash}create /tn x"))),
+                "{dash}"
+            );
         }
         assert!(!fires(&rs, &cmd("schtasks create /tn x")));
         // A dash inside a word is not a switch: `Set-Mp` is not `Set/Mp`.
         assert_eq!(windash_variants("Set-Mp"), Some(vec!["Set-Mp".to_string()]));
-        let all = proc("        CommandLine|contains|all|windash:\n            - ' -a '\n            - ' /b '");
+        let all = proc(
+            "        CommandLine|contains|all|windash:\n            - ' -a '\n            - ' /b '",
+        );
         assert!(fires(&all, &cmd("x /a \u{2013}b ")));
         assert!(!fires(&all, &cmd("x /a ")));
     }
