@@ -58,6 +58,9 @@ pub struct RuleInfo {
     pub falsepositives: Vec<String>,
 }
 
+/// A compiled rule with the event ids it can match (`None`: any).
+pub(crate) type RoutedRule = (CompiledRule, Option<Vec<u32>>);
+
 /// Accumulates rules grouped by route; finished into a `RuleSet` by `ruleset.rs`.
 #[derive(Default)]
 pub(crate) struct Builder {
@@ -65,7 +68,7 @@ pub(crate) struct Builder {
     /// One entry per distinct route, with the compiled rules that share it and the event ids
     /// each can match (`None`: any, see prefilter.rs). Each compiled rule's `id` is replaced
     /// by its index in `rules`, so a match maps back without lookups.
-    pub groups: Vec<(Route, Vec<(CompiledRule, Option<Vec<u32>>)>)>,
+    pub groups: Vec<(Route, Vec<RoutedRule>)>,
     seen: HashMap<String, String>,
     /// Correlation documents with their file, resolved once every rule is loaded (they may
     /// reference rules of other files).

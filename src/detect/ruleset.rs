@@ -9,7 +9,7 @@ use super::builtin::BUILTIN_RULES;
 use super::correlate::Correlator;
 use super::correlation::Correlation;
 use super::fields::SigmaView;
-use super::load::{Builder, LoadReport, RuleInfo};
+use super::load::{Builder, LoadReport, RoutedRule, RuleInfo};
 use super::logsource::{Facts, Route};
 use crate::event::Event;
 use crate::model::Hit;
@@ -28,7 +28,7 @@ struct Group {
 /// index costs a probe of every field of the event, more than evaluating a handful of rules.
 enum Matcher {
     Direct(Vec<CompiledRule>),
-    Indexed(Engine),
+    Indexed(Box<Engine>),
 }
 
 /// Up to this many rules, [`Matcher::Direct`].
@@ -41,7 +41,7 @@ impl Matcher {
         }
         let mut engine = Engine::new();
         engine.extend_compiled_rules(rules);
-        Matcher::Indexed(engine)
+        Matcher::Indexed(Box::new(engine))
     }
 
     fn evaluate(&self, view: &SigmaView<'_>, out: &mut Vec<EvaluationResult>) {
@@ -55,7 +55,7 @@ impl Matcher {
 }
 
 impl Group {
-    fn new(route: Route, rules: Vec<(CompiledRule, Option<Vec<u32>>)>) -> Group {
+    fn new(route: Route, rules: Vec<RoutedRule>) -> Group {
         let mut any = Vec::new();
         let mut by_id: HashMap<u32, Vec<CompiledRule>> = HashMap::new();
         for (rule, ids) in rules {
