@@ -4,12 +4,16 @@ events: pySigma (its SQLite backend and its Windows/Sysmon pipelines) over the e
 flattened into one SQLite table, the way Zircolite works.
 
     python3 -m venv /tmp/sigvenv
-    /tmp/sigvenv/bin/pip install pysigma pysigma-backend-sqlite \
-        pysigma-pipeline-windows pysigma-pipeline-sysmon
+    /tmp/sigvenv/bin/pip install pysigma==1.5.1 pysigma-backend-sqlite==2.0.0 \
+        pysigma-pipeline-windows==2.0.1 pysigma-pipeline-sysmon==2.0.0
     /tmp/sigvenv/bin/python scripts/sigma-agreement.py \
         --lookout target/debug/lookout \
         --rules ../shared/datasets/sigmahq/rules \
         --events ../shared/datasets/evtx-attack
+
+    # the fixture of tests/detect_sigmahq.rs (synthetic events built from the rules):
+    /tmp/sigvenv/bin/python scripts/sigma-agreement.py \
+        --rules ../shared/datasets/sigmahq/rules --synthetic tests/fixtures/detect
 
 What each side sees:
 - Events: lookout ingests `--events` into a scratch case; the script reads them back with
@@ -334,20 +338,172 @@ def absent_columns_query(q, db):
 
 
 # ---------------------------------------------------------------------------------------------
+# Synthetic events: one near-positive event per rule (and a case-flipped twin), built from the
+# rule's own values, so that every modifier SigmaHQ uses meets both engines; the Rust test
+# tests/detect_sigmahq.rs matches them with lookout and compares with pySigma's pairs.
+
+SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
+
+
+def concrete(value, rnd):
+    """A text that the Sigma value (after pySigma applied the modifiers) accepts, or None."""
+    from sigma.types import (SigmaBool, SigmaCIDRExpression, SigmaCompareExpression,
+                             SigmaExpansion, SigmaNull, SigmaNumber, SigmaString, SpecialChars)
+    if isinstance(value, SigmaExpansion):
+        return concrete(rnd.choice(value.values), rnd)
+    if isinstance(value, SigmaString):
+        out = []
+        for part in value.s:
+            if part == SpecialChars.WILDCARD_MULTI:
+                out.append("Zq")
+            elif part == SpecialChars.WILDCARD_SINGLE:
+                out.append("Q")
+            elif isinstance(part, str):
+                out.append(part)
+            else:
+                return None  # placeholders
+        return "".join(out)
+    if isinstance(value, SigmaNumber):
+        return str(value.number)
+    if isinstance(value, SigmaCIDRExpression):
+        import ipaddress
+        net = ipaddress.ip_network(value.cidr, strict=False)
+        return str(net[1] if net.num_addresses > 2 else net.network_address)
+    if isinstance(value, SigmaBool):
+        return "true" if value.boolean else "false"
+    if isinstance(value, SigmaCompareExpression):
+        n = value.number.number
+        op = value.op.name
+        return str(n + 1 if op in ("GT", "GTE") else n - 1)
+    if isinstance(value, SigmaNull):
+        return None
+    return None  # regular expressions, field references: left out
+
+
+def selection_fields(det, rnd, out):
+    """Fields that satisfy one selection (the first alternative of a list of maps)."""
+    from sigma.rule import SigmaDetection, SigmaDetectionItem
+    if isinstance(det, SigmaDetection):
+        items = det.detection_items
+        if det.item_linking is not None and det.item_linking.__name__ == "ConditionOR" and items:
+            items = items[:1]
+        for item in items:
+            selection_fields(item, rnd, out)
+        return
+    if not isinstance(det, SigmaDetectionItem) or det.field is None:
+        return
+    values = [v for v in (concrete(v, rnd) for v in det.value) if v is not None]
+    if not values:
+        return
+    if det.value_linking.__name__ == "ConditionAND":
+        text = " ".join(values)
+    else:
+        text = rnd.choice(values)
+    prev = out.get(det.field)
+    out[det.field] = text if prev is None else prev + " " + text
+
+
+def synthetic_event(rule, rnd):
+    ls = rule.logsource
+    fields = {}
+    if ls.category in sysmon_generic_logsource_eventid_mapping:
+        ids = sysmon_generic_logsource_eventid_mapping[ls.category]
+        fields.update(Channel=SYSMON_CHANNEL, EventID=str(ids[0] if isinstance(ids, list) else ids),
+                      Provider_Name="Microsoft-Windows-Sysmon")
+    elif ls.category in PS_CATEGORIES:
+        ps = {"ps_module": ("Microsoft-Windows-PowerShell/Operational", 4103),
+              "ps_script": ("Microsoft-Windows-PowerShell/Operational", 4104),
+              "ps_classic_start": ("Windows PowerShell", 400),
+              "ps_classic_provider_start": ("Windows PowerShell", 600),
+              "ps_classic_script": ("Windows PowerShell", 800)}[ls.category]
+        fields.update(Channel=ps[0], EventID=str(ps[1]))
+    elif ls.service is not None:
+        from sigma.pipelines.common import windows_logsource_mapping
+        ch = windows_logsource_mapping.get(ls.service) or EXTRA_SERVICE_CHANNELS.get(ls.service)
+        if ch is None:
+            return None
+        fields["Channel"] = ch[0] if isinstance(ch, list) else ch
+    else:
+        return None
+    for name, det in rule.detection.detections.items():
+        if not name.startswith("filter"):
+            selection_fields(det, rnd, fields)
+    fields.setdefault("EventID", "0")
+    return fields
+
+
+def write_synthetic(rules_dir, out_path, seed=20):
+    """Synthetic events (JSON lines, `{"fields": {...}}`) for every Windows rule pySigma reads."""
+    import random
+    rnd = random.Random(seed)
+    events = []
+    for path in rule_files(rules_dir):
+        try:
+            coll = SigmaCollection.from_yaml(path.read_text(), collect_errors=True)
+        except Exception:  # noqa: BLE001
+            continue
+        for rule in coll.rules:
+            if not isinstance(rule, SigmaRule) or rule.errors or rule.logsource.product != "windows":
+                continue
+            ev = synthetic_event(rule, rnd)
+            if ev is None:
+                continue
+            events.append(ev)
+            # Its twin with every value's case flipped (Channel, EventID kept).
+            events.append({k: (v if k in ("Channel", "EventID", "Provider_Name") else v.swapcase())
+                           for k, v in ev.items()})
+    with open_gz(out_path) as f:
+        for ev in events:
+            f.write(json.dumps(ev, separators=(",", ":"), ensure_ascii=False) + "\n")
+    return events
+
+
+def open_gz(path):
+    """A gzip text file whose bytes depend on its name and content only (mtime 0)."""
+    import gzip
+    import io
+    return io.TextIOWrapper(gzip.GzipFile(str(path), mode="wb", mtime=0), encoding="utf-8")
+
+
+def synthetic_table(events):
+    """The synthetic events as the table the SQL runs on; lookout_id is the line number."""
+    db = sqlite3.connect(":memory:")
+    db.create_function("REGEXP", 2, regexp, deterministic=True)
+    cols = {}
+    for ev in events:
+        for k in ev:
+            cols.setdefault(k.lower(), k)
+    names = list(cols.values())
+    db.execute("CREATE TABLE logs (lookout_id TEXT, " + ", ".join(
+        f'"{c}" TEXT COLLATE NOCASE' for c in names) + ")")
+    for i, ev in enumerate(events, 1):
+        vals = {cols[k.lower()]: v for k, v in ev.items()}
+        db.execute("INSERT INTO logs (lookout_id, " + ", ".join(f'"{c}"' for c in vals)
+                   + ") VALUES (?, " + ", ".join("?" for _ in vals) + ")",
+                   [str(i)] + list(vals.values()))
+    return db
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lookout", required=True, help="the lookout binary")
+    ap.add_argument("--lookout", help="the lookout binary")
     ap.add_argument("--rules", required=True, help="the rule folder (e.g. SigmaHQ rules/)")
-    ap.add_argument("--events", required=True, help="EVTX files or folder to ingest")
+    ap.add_argument("--events", help="EVTX files or folder to ingest")
     ap.add_argument("--data-dir", help="lookout data dir (default: a fresh temporary one)")
     ap.add_argument("--json", help="write the full comparison here")
     ap.add_argument("--write-pairs", help="write pySigma's pairs as TSV (rule id, file relative "
                     "to --events, record id): the fixture tests/detect_sigmahq.rs compares with")
     ap.add_argument("--min", type=float, default=0.99, help="agreement needed for exit 0")
     ap.add_argument("--show", type=int, default=3, help="example events per disagreement")
+    ap.add_argument("--synthetic", metavar="DIR",
+                    help="instead: write synthetic events built from the rules and pySigma's "
+                    "pairs on them into DIR (the fixture of tests/detect_sigmahq.rs)")
     a = ap.parse_args()
+    if a.synthetic:
+        return synthetic_main(a)
 
     data_dir = a.data_dir or tempfile.mkdtemp(prefix="sigma-agreement-")
     case = "agreement"
@@ -423,6 +579,26 @@ def main():
             "agreement": agreement,
         }, indent=1))
     return 0 if agreement >= a.min else 1
+
+
+def synthetic_main(a):
+    out = Path(a.synthetic)
+    out.mkdir(parents=True, exist_ok=True)
+    events = write_synthetic(a.rules, out / "sigmahq-synthetic.events.jsonl.gz")
+    db = synthetic_table(events)
+    hits, evaluated, not_evaluated = evaluate_pysigma(a.rules, db, set())
+    pairs = sorted((r, int(e)) for r, evs in hits.items() for e in evs)
+    with open_gz(out / "sigmahq-synthetic.pysigma.tsv.gz") as f:
+        f.write("# pySigma's hits on sigmahq-synthetic.events.jsonl: rule id, event line (1-based).\n"
+                "# Written by scripts/sigma-agreement.py --synthetic; read by tests/detect_sigmahq.rs.\n"
+                "# `!` lines: Windows rules pySigma cannot evaluate.\n")
+        for r, why in sorted(not_evaluated.items()):
+            if "no EVTX event" not in why and "web/network" not in why:
+                f.write(f"!\t{r}\t{why}\n")
+        for r, e in pairs:
+            f.write(f"{r}\t{e}\n")
+    print(f"{len(events)} synthetic events, {len(evaluated)} rules evaluated, {len(pairs)} pairs")
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Case;
 use crate::config::Config;
-use crate::detect::{Hit, RuleSet};
+use crate::detect::{Correlator, Hit, RuleSet};
 use crate::event::{Event, Label};
 use crate::fsutil::sha256_file;
 use crate::index::{EventWriter, WriteMode};
@@ -171,6 +171,8 @@ struct Sinks<'a> {
     /// Rule hits not stored yet.
     hits: Vec<Hit>,
     rules: &'a RuleSet,
+    /// The correlation rules' view of this ingest's events (run once all are read).
+    correlator: Correlator<'a>,
     progress: &'a IngestProgress,
 }
 
@@ -210,6 +212,7 @@ impl Case {
                 .writer(INGEST_WRITER_THREADS, INGEST_WRITER_MEMORY)?,
             hits: Vec::new(),
             rules,
+            correlator: rules.correlator(),
             progress,
         };
         let mut pending_runs: Vec<(i64, FileTally)> = Vec::new();
@@ -250,6 +253,11 @@ impl Case {
                 self.commit(&mut sinks, &mut pending_runs)?;
             }
         }
+        // Correlations over this ingest's events, stored as hits on each event they name.
+        let correlator = std::mem::replace(&mut sinks.correlator, rules.correlator());
+        sinks
+            .hits
+            .extend(correlator.finish().iter().flat_map(Hit::per_event));
         self.commit(&mut sinks, &mut pending_runs)?;
         sinks.writer.finish()?;
         release_freed_memory();
@@ -277,6 +285,7 @@ impl Case {
             writer,
             hits,
             rules,
+            correlator,
             progress,
         } = sinks;
         let mut write_error = None;
@@ -297,7 +306,7 @@ impl Case {
                     return;
                 }
             }
-            hits.extend(rules.matches(&ev));
+            rules.matches_correlating(&ev, hits, correlator);
             // Rule-heavy files would otherwise hold every hit in memory until the file
             // ends. Hits stored before the index commits are harmless: a file not
             // finished is read again, and storing a hit twice keeps one row.

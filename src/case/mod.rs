@@ -123,8 +123,10 @@ impl Case {
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
     pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
         let mut hits = Vec::new();
+        let mut correlator = rules.correlator();
         self.index
-            .for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
+            .for_each_event(|ev| rules.matches_correlating(&ev, &mut hits, &mut correlator))?;
+        hits.extend(correlator.finish().iter().flat_map(Hit::per_event));
         self.store.clear_hits(&self.name)?;
         self.store.add_hits(&self.name, &hits)?;
         self.refresh_sessions(config)?;

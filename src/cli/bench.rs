@@ -33,6 +33,25 @@ pub enum BenchWhat {
         #[arg(long, default_value = "../shared/datasets/sigma/rules")]
         sigma: Vec<PathBuf>,
     },
+    /// Sigma matching alone: the rules (e.g. a SigmaHQ checkout) over the events, read into
+    /// memory first, on one thread and on all; events/s and the load average.
+    Detect {
+        /// Rule folders (a SigmaHQ checkout as it is).
+        #[arg(long, default_value = "../shared/datasets/sigmahq/rules")]
+        rules: Vec<PathBuf>,
+        /// Event files or folders.
+        #[arg(long, default_value = "../shared/datasets/evtx-attack")]
+        events: Vec<PathBuf>,
+        /// Match the events this many times over.
+        #[arg(long, default_value_t = 20)]
+        passes: usize,
+        /// Also the built-in rules.
+        #[arg(long)]
+        builtin: bool,
+        /// Print one JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// The model on the case's sessions (most severe first): load time, latency p50/p95,
     /// prompt and generated tokens/s, peak RSS.
     Assess {
@@ -81,6 +100,25 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 sigma_dirs: sigma.into_iter().filter(|d| d.exists()).collect(),
             };
             bench::ingest::run(&opts)?;
+        }
+        BenchWhat::Detect {
+            rules,
+            events,
+            passes,
+            builtin,
+            json,
+        } => {
+            let report = bench::detect::run(&bench::detect::DetectBenchOptions {
+                rules,
+                builtin,
+                events,
+                passes,
+            });
+            if json {
+                super::output::json_line(&report)?;
+            } else {
+                print!("{report}");
+            }
         }
         BenchWhat::Assess {
             model,

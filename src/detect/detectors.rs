@@ -189,6 +189,7 @@ fn hit(id: &str, title: String, level: Risk, attack: (&[&str], &str), ev: &Event
         techniques: attack.0.iter().map(|t| t.to_string()).collect(),
         tactics: [attack.1.to_string()].into(),
         event_id: ev.id.clone(),
+        events: Vec::new(),
     }
 }
 

@@ -381,3 +381,20 @@ impl rsigma_eval::Event for SigmaView<'_> {
         Value::Object(m)
     }
 }
+
+/// A Sigma field's value on `ev` as text, read as rules read it (for correlations'
+/// `group-by` and counted fields); a list's members joined by commas.
+pub(crate) fn field_text(ev: &Event, name: &str) -> Option<String> {
+    use rsigma_eval::Event as _;
+    fn flat(v: &EventValue<'_>) -> Option<String> {
+        match v {
+            EventValue::Null | EventValue::Map(_) => None,
+            EventValue::Array(items) => {
+                let parts: Vec<String> = items.iter().filter_map(flat).collect();
+                (!parts.is_empty()).then(|| parts.join(","))
+            }
+            other => other.as_str().map(|s| s.into_owned()),
+        }
+    }
+    flat(&SigmaView::new(ev).get_field(name)?)
+}

@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rsigma_eval::{CompiledRule, compile_rule};
-use rsigma_parser::{LogSource, SigmaRule, Status, parse_sigma_yaml};
+use rsigma_parser::{CorrelationRule, LogSource, SigmaRule, Status, parse_sigma_yaml};
 use serde::Serialize;
 
-use super::fixups::{fix_base64offset, fix_keyword_all};
+use super::correlation::{Correlation, Targets, resolve};
+use super::fixups::{fix_base64offset, fix_keyword_all, fix_wildcards, fix_windash};
 use super::logsource::Route;
 use super::prefilter::required_event_ids;
 use super::refusal::{Refusal, RefusalKind};
@@ -45,13 +46,20 @@ pub struct RuleInfo {
     pub level: Risk,
     pub techniques: Vec<String>,
     pub tactics: Vec<String>,
+    /// The rule's `name`, which correlation rules may reference it by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Where the rule came from (`builtin:rules/windows/…` or a path).
     pub file: String,
-    /// `product/category/service` as written in the rule (`windows/process_access/-`).
+    /// `product/category/service` as written in the rule (`windows/process_access/-`); for a
+    /// correlation rule `correlation/<type>` (`correlation/event_count`).
     pub logsource: String,
     pub description: Option<String>,
     pub falsepositives: Vec<String>,
 }
+
+/// A compiled rule with the event ids it can match (`None`: any).
+pub(crate) type RoutedRule = (CompiledRule, Option<Vec<u32>>);
 
 /// Accumulates rules grouped by route; finished into a `RuleSet` by `ruleset.rs`.
 #[derive(Default)]
@@ -60,8 +68,11 @@ pub(crate) struct Builder {
     /// One entry per distinct route, with the compiled rules that share it and the event ids
     /// each can match (`None`: any, see prefilter.rs). Each compiled rule's `id` is replaced
     /// by its index in `rules`, so a match maps back without lookups.
-    pub groups: Vec<(Route, Vec<(CompiledRule, Option<Vec<u32>>)>)>,
+    pub groups: Vec<(Route, Vec<RoutedRule>)>,
     seen: HashMap<String, String>,
+    /// Correlation documents with their file, resolved once every rule is loaded (they may
+    /// reference rules of other files).
+    pub correlations: Vec<(String, CorrelationRule)>,
     pub report: LoadReport,
 }
 
@@ -83,6 +94,7 @@ impl Builder {
 
     /// Adds every document of one YAML text; never fails, problems go to the report.
     pub fn add_source(&mut self, file: &str, text: &str) {
+        let correlations_before = self.correlations.len();
         let collection = match parse_sigma_yaml(text) {
             Ok(c) => c,
             Err(e) => {
@@ -103,17 +115,8 @@ impl Builder {
                 err.clone(),
             );
         }
-        for c in &collection.correlations {
-            self.refuse(
-                file,
-                Some(&c.title),
-                RefusalKind::Correlation,
-                format!(
-                    "`{}` aggregates many events; the per-event matcher does not run it \
-                     (see detect::detectors for thresholds)",
-                    c.correlation_type.as_str()
-                ),
-            );
+        for c in collection.correlations {
+            self.correlations.push((file.to_string(), c));
         }
         for f in &collection.filters {
             self.refuse(
@@ -123,7 +126,11 @@ impl Builder {
                 "filter documents are not supported",
             );
         }
-        if collection.is_empty() && collection.errors.is_empty() {
+        if collection.rules.is_empty()
+            && collection.filters.is_empty()
+            && self.correlations.len() == correlations_before
+            && collection.errors.is_empty()
+        {
             self.refuse(file, None, RefusalKind::NotARule, "no rule document");
         }
         for rule in collection.rules {
@@ -161,7 +168,9 @@ impl Builder {
             ));
         }
         fix_base64offset(&mut rule);
+        fix_windash(&mut rule);
         fix_keyword_all(&mut rule);
+        fix_wildcards(&mut rule);
         let event_ids = required_event_ids(&rule);
         let mut compiled = compile_rule(&rule).map_err(|e| {
             let msg = e.to_string();
@@ -179,6 +188,7 @@ impl Builder {
                 .unwrap_or(Risk::Medium),
             techniques,
             tactics,
+            name: rule.name.clone(),
             file: file.to_string(),
             logsource,
             description: rule.description.clone(),
@@ -191,6 +201,61 @@ impl Builder {
         }
         self.report.loaded += 1;
         Ok(())
+    }
+
+    /// Resolves the correlation documents against the loaded rules: each that can run gets
+    /// a `RuleInfo` (after the rules) and is returned; the others are refused with why.
+    pub fn resolve_correlations(&mut self) -> Vec<Correlation> {
+        let ids: Vec<(String, Option<String>)> = self
+            .rules
+            .iter()
+            .map(|r| (r.id.clone(), r.name.clone()))
+            .collect();
+        let documents: Vec<(Option<String>, Option<String>)> = self
+            .correlations
+            .iter()
+            .map(|(_, c)| (c.id.clone(), c.name.clone()))
+            .collect();
+        let targets = Targets {
+            ids: &ids,
+            correlations: &documents,
+        };
+        let mut out = Vec::new();
+        for (file, c) in std::mem::take(&mut self.correlations) {
+            let id = c.id.clone().unwrap_or_else(|| c.title.clone());
+            let resolved = if let Some(first) = self.seen.get(&id) {
+                Err(format!("id {id} already loaded from {first}"))
+            } else {
+                resolve(&c, self.rules.len(), &targets)
+            };
+            let corr = match resolved {
+                Ok(corr) => corr,
+                Err(why) => {
+                    self.refuse(&file, Some(&c.title), RefusalKind::Correlation, why);
+                    continue;
+                }
+            };
+            let (techniques, tactics) = attack_tags(&c.tags);
+            self.rules.push(RuleInfo {
+                id: id.clone(),
+                title: c.title.clone(),
+                level: c
+                    .level
+                    .and_then(|l| Risk::from_sigma_level(l.as_str()))
+                    .unwrap_or(Risk::Medium),
+                techniques,
+                tactics,
+                name: c.name.clone(),
+                file: file.clone(),
+                logsource: format!("correlation/{}", corr.kind.as_str()),
+                description: c.description.clone(),
+                falsepositives: c.falsepositives.clone(),
+            });
+            self.seen.insert(id, file);
+            self.report.loaded += 1;
+            out.push(corr);
+        }
+        out
     }
 
     /// Adds every `.yml`/`.yaml` under `dir` (recursive, sorted for a stable order). A SigmaHQ

@@ -16,8 +16,8 @@ pub enum RefusalKind {
     Category,
     /// A `service` no lookout format carries for that product (`auditd` before its parser).
     Service,
-    /// A Sigma correlation document: it counts across events, the per-event matcher does not
-    /// run it.
+    /// A Sigma correlation document lookout cannot run (a type, window or condition it does
+    /// not support, or a reference to a rule not loaded).
     Correlation,
     /// A Sigma filter document (meta-filter applied to other rules).
     Filter,
@@ -47,7 +47,7 @@ impl RefusalKind {
             RefusalKind::Product => "log source product not ingested",
             RefusalKind::Category => "log source category not ingested",
             RefusalKind::Service => "log source service not ingested",
-            RefusalKind::Correlation => "correlation rule (not run per event)",
+            RefusalKind::Correlation => "correlation rule not supported",
             RefusalKind::Filter => "filter document",
             RefusalKind::Deprecated => "deprecated or unsupported status",
             RefusalKind::Modifier => "unsupported modifier",

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use rsigma_eval::{CompiledRule, Engine, EvaluationResult, evaluate_rule};
 
 use super::builtin::BUILTIN_RULES;
+use super::correlate::Correlator;
+use super::correlation::Correlation;
 use super::fields::SigmaView;
-use super::load::{Builder, LoadReport, RuleInfo};
+use super::load::{Builder, LoadReport, RoutedRule, RuleInfo};
 use super::logsource::{Facts, Route};
 use crate::event::Event;
 use crate::model::Hit;
@@ -26,7 +28,7 @@ struct Group {
 /// index costs a probe of every field of the event, more than evaluating a handful of rules.
 enum Matcher {
     Direct(Vec<CompiledRule>),
-    Indexed(Engine),
+    Indexed(Box<Engine>),
 }
 
 /// Up to this many rules, [`Matcher::Direct`].
@@ -39,7 +41,7 @@ impl Matcher {
         }
         let mut engine = Engine::new();
         engine.extend_compiled_rules(rules);
-        Matcher::Indexed(engine)
+        Matcher::Indexed(Box::new(engine))
     }
 
     fn evaluate(&self, view: &SigmaView<'_>, out: &mut Vec<EvaluationResult>) {
@@ -53,7 +55,7 @@ impl Matcher {
 }
 
 impl Group {
-    fn new(route: Route, rules: Vec<(CompiledRule, Option<Vec<u32>>)>) -> Group {
+    fn new(route: Route, rules: Vec<RoutedRule>) -> Group {
         let mut any = Vec::new();
         let mut by_id: HashMap<u32, Vec<CompiledRule>> = HashMap::new();
         for (rule, ids) in rules {
@@ -91,6 +93,14 @@ pub struct RuleSet {
     /// Each rule's hit without its event, in `rules` order: a match only adds the event id.
     templates: Vec<Hit>,
     groups: Vec<Group>,
+    /// Correlation rules (their `RuleInfo`s follow the rules they reference in `rules`).
+    correlations: Vec<Correlation>,
+    /// Per rule (index in `rules`), the correlations referencing it: `(correlation, position
+    /// in its rules)`.
+    references: Vec<Vec<(usize, usize)>>,
+    /// Per rule, whether its hits are only for correlations (`generate: false`, the
+    /// default, and no correlation that generates).
+    silent: Vec<bool>,
 }
 
 impl RuleSet {
@@ -124,7 +134,21 @@ impl RuleSet {
         Self::finish(b)
     }
 
-    fn finish(b: Builder) -> (RuleSet, LoadReport) {
+    fn finish(mut b: Builder) -> (RuleSet, LoadReport) {
+        let correlations = b.resolve_correlations();
+        let mut references = vec![Vec::new(); b.rules.len()];
+        let mut generated = vec![false; b.rules.len()];
+        for (ci, c) in correlations.iter().enumerate() {
+            for (pos, &r) in c.rules.iter().enumerate() {
+                references[r].push((ci, pos));
+                generated[r] |= c.generate;
+            }
+        }
+        let silent = references
+            .iter()
+            .zip(&generated)
+            .map(|(refs, &generate)| !refs.is_empty() && !generate)
+            .collect();
         let groups = b
             .groups
             .into_iter()
@@ -140,6 +164,7 @@ impl RuleSet {
                 techniques: r.techniques.as_slice().into(),
                 tactics: r.tactics.as_slice().into(),
                 event_id: String::new(),
+                events: Vec::new(),
             })
             .collect();
         (
@@ -147,6 +172,9 @@ impl RuleSet {
                 rules: b.rules,
                 templates,
                 groups,
+                correlations,
+                references,
+                silent,
             },
             b.report,
         )
@@ -178,8 +206,48 @@ impl RuleSet {
     }
 
     /// Like [`RuleSet::matches`], appending to `out` (reuse one buffer across events).
+    /// Rules that only feed correlations (`generate: false`) give no hit of their own.
     pub fn matches_into(&self, ev: &Event, out: &mut Vec<Hit>) {
-        self.for_each_match_index(ev, |i| out.push(self.templates[i].on(&ev.id)));
+        self.for_each_match_index(ev, |i| {
+            if !self.silent[i] {
+                out.push(self.templates[i].on(&ev.id));
+            }
+        });
+    }
+
+    /// Like [`RuleSet::matches_into`], also recording the event for the correlation rules
+    /// (whose hits [`Correlator::finish`] gives once every event has passed).
+    pub fn matches_correlating(&self, ev: &Event, out: &mut Vec<Hit>, c: &mut Correlator<'_>) {
+        self.for_each_match_index(ev, |i| {
+            if !self.silent[i] {
+                out.push(self.templates[i].on(&ev.id));
+            }
+            c.observe(ev, i);
+        });
+    }
+
+    /// Whether any correlation rule is loaded (else correlating is a no-op).
+    pub fn has_correlations(&self) -> bool {
+        !self.correlations.is_empty()
+    }
+
+    /// An empty correlator for one pass over a case's events.
+    pub fn correlator(&self) -> Correlator<'_> {
+        Correlator::new(self)
+    }
+
+    pub(crate) fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    /// The correlations referencing rule `i`: `(correlation, position in its rules)`.
+    pub(crate) fn references(&self, i: usize) -> &[(usize, usize)] {
+        &self.references[i]
+    }
+
+    /// Rule `i`'s hit without its event.
+    pub(crate) fn hit_template(&self, i: usize) -> &Hit {
+        &self.templates[i]
     }
 
     /// Calls `f` with each rule that matches `ev`; allocates nothing per rule that misses.

@@ -85,6 +85,7 @@ mod tests {
             techniques: tech.iter().map(|t| t.to_string()).collect(),
             tactics: [].into(),
             event_id: "e".into(),
+            events: Vec::new(),
         }
     }
 

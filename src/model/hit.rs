@@ -18,8 +18,11 @@ pub struct Hit {
     pub techniques: Arc<[String]>,
     /// ATT&CK tactic tags (`credential-access`), lower-case as in Sigma.
     pub tactics: Arc<[String]>,
-    /// Id of the event the rule matched.
+    /// Id of the event the rule matched; for a correlation, the event that completed it.
     pub event_id: String,
+    /// A correlation rule's hit: every event it correlated, in time order (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
 }
 
 impl Hit {
@@ -27,7 +30,17 @@ impl Hit {
     pub fn on(&self, event_id: &str) -> Hit {
         Hit {
             event_id: event_id.to_string(),
+            events: Vec::new(),
             ..self.clone()
         }
+    }
+
+    /// One hit per event: a correlation's hit on each event it correlated (as hits are
+    /// stored, per event), any other hit as it is.
+    pub fn per_event(&self) -> Vec<Hit> {
+        if self.events.is_empty() {
+            return vec![self.clone()];
+        }
+        self.events.iter().map(|e| self.on(e)).collect()
     }
 }

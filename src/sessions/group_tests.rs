@@ -128,6 +128,7 @@ fn detections_labels_and_ids() {
         techniques: ["T1003.001".to_string()].into(),
         tactics: [].into(),
         event_id: format!("{:032x}", 0x11u64),
+        events: Vec::new(),
     };
     let out = sessionize(&[a, b, c], &[hit], &GroupOptions::with_gap_minutes(5));
     assert_eq!(out.len(), 1);

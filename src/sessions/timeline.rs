@@ -255,6 +255,7 @@ mod tests {
             techniques: [].into(),
             tactics: [].into(),
             event_id: e.id.clone(),
+            events: Vec::new(),
         }
     }
 

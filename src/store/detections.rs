@@ -161,6 +161,7 @@ fn hit_of(rules: &HashMap<String, Hit>, rule_id: &str, event_id: &str) -> Hit {
             techniques: Arc::from([]),
             tactics: Arc::from([]),
             event_id: event_id.to_string(),
+            events: Vec::new(),
         },
     }
 }
@@ -177,6 +178,7 @@ mod tests {
             techniques: ["T1110.001".to_string()].into(),
             tactics: ["credential-access".to_string()].into(),
             event_id: event.into(),
+            events: Vec::new(),
         }
     }
 

@@ -201,6 +201,7 @@ pub fn hits(events: &[Event]) -> Vec<Hit> {
             techniques: ["T1110.001".to_string()].into(),
             tactics: ["credential-access".to_string()].into(),
             event_id: e.id.clone(),
+            events: Vec::new(),
         })
         .collect()
 }
