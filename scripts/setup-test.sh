@@ -10,7 +10,11 @@
 #                                      scripts/setup-train.sh (~3 GB from PyPI the first time;
 #                                      a venv whose stamp matches is kept, in well under a second).
 #                                      Where: $LOOKOUT_TRAIN_VENV, else setup-train.sh's default.
-# Both are idempotent.
+#        scripts/setup-test.sh llama   llama.cpp's llama-server for tests/inference.rs, through
+#                                      scripts/llama-server.sh build (from the PyPI sdist of
+#                                      llama-cpp-python; ~8 min on 2 cores the first time, then
+#                                      cached in ~/.cache/lookout-llama).
+# All are idempotent.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -54,8 +58,18 @@ venv() {
   say "training venv ready ($((SECONDS - start)) s)"
 }
 
+llama() {
+  local start=$SECONDS bin
+  if ! bin="$(bash "$here/llama-server.sh" build)"; then
+    say "ERROR: llama-server could not be built (scripts/llama-server.sh build, above)"
+    return 1
+  fi
+  say "llama-server ready: $bin ($((SECONDS - start)) s)"
+}
+
 case "${1:-}" in
   tools) tools ;;
   venv) venv ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  llama) llama ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac

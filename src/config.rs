@@ -33,11 +33,35 @@ pub struct RulesConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
-#[derive(Default)]
 pub struct ModelConfig {
     pub path: String,
     pub threads: usize,
     pub fewshot: usize,
+    /// An OpenAI-compatible server to assess with instead of the embedded model (`--inference`).
+    pub inference_url: String,
+    /// The environment variable holding its API key.
+    pub inference_key_env: String,
+    /// The model to ask it for ("" = the first it lists).
+    pub inference_model: String,
+    pub inference_timeout_s: u64,
+    pub inference_retries: u32,
+    pub inference_concurrency: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            path: String::new(),
+            threads: 0,
+            fewshot: 0,
+            inference_url: String::new(),
+            inference_key_env: "LOOKOUT_INFERENCE_KEY".into(),
+            inference_model: String::new(),
+            inference_timeout_s: 120,
+            inference_retries: 3,
+            inference_concurrency: 4,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -33,6 +33,8 @@ const LAYERS: &[(&str, u8)] = &[
 /// Heavy external crates and the one module allowed to name each.
 const CONFINED: &[(&str, &str)] = &[
     ("mistralrs", "assess"),
+    // The inference server's HTTP client (assess/remote.rs).
+    ("ureq", "assess"),
     ("tantivy", "index"),
     ("ratatui", "tui"),
     ("crossterm", "tui"),

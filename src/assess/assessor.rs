@@ -1,21 +1,21 @@
 //! The synchronous assessor: prompt -> cache lookup -> constrained generation -> catalog check
-//! -> combination with the evidence -> cache. Without a model (or without the `model` feature)
-//! it gives the rules-only verdict through the same API.
+//! -> combination with the evidence -> cache. The generation is the embedded engine's or an
+//! inference server's ([`super::remote`]); without either (or without the `model` feature and
+//! no server) it gives the rules-only verdict through the same API.
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
-#[cfg(feature = "model")]
-use super::combine::combine;
-use super::combine::rules_only;
+use super::combine::{combine, rules_only, rules_only_because};
 use super::input::AssessInput;
 use super::model_file::{ModelFile, ModelFileError, default_model};
 use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
-#[cfg(feature = "model")]
+use super::remote::{RemoteEngine, RemoteError};
 use super::schema::{AnswerError, known_techniques, parse_answer};
 use super::schema::{MAX_ANSWER_TOKENS, verdict_schema};
 use crate::attack::Catalog;
@@ -37,6 +37,8 @@ pub enum AssessError {
     Engine(#[from] EngineError),
     #[error("this build of lookout has no model support (built without the `model` feature)")]
     NoModelFeature,
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
     #[error("assessment cache: {0}")]
     Store(#[from] StoreError),
     #[error("assessment cancelled")]
@@ -66,6 +68,8 @@ impl Default for AssessOptions {
 enum Backend {
     #[cfg(feature = "model")]
     Model(Box<Engine>),
+    /// An inference server, shared by the assessors of one process (its request limit too).
+    Remote(Arc<RemoteEngine>),
     RulesOnly,
 }
 
@@ -74,8 +78,7 @@ pub struct Assessor {
     catalog: Catalog,
     model_id: String,
     model_hash: String,
-    /// Only the model writes an answer; rules-only verdicts have no token limit.
-    #[cfg(feature = "model")]
+    /// Only a model writes an answer; rules-only verdicts have no token limit.
     max_answer_tokens: usize,
     store: Option<Store>,
     stats: std::sync::Mutex<EngineStats>,
@@ -116,6 +119,19 @@ struct Raw {
     text: String,
     prompt_tokens: usize,
     completion_tokens: usize,
+    /// Who answered, when not the assessor's own model id (an inference server's model).
+    model: Option<String>,
+}
+
+impl Raw {
+    fn none(model: Option<String>) -> Raw {
+        Raw {
+            text: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            model,
+        }
+    }
 }
 
 impl Assessor {
@@ -172,8 +188,21 @@ impl Assessor {
             catalog,
             model_id: RULES_ONLY.into(),
             model_hash: RULES_ONLY.into(),
-            #[cfg(feature = "model")]
             max_answer_tokens: MAX_ANSWER_TOKENS,
+            store: None,
+            stats: Default::default(),
+        }
+    }
+
+    /// An assessor whose answers come from an inference server (see [`super::remote`]).
+    /// Its model id is the server's URL until an answer names the model.
+    pub fn remote(engine: Arc<RemoteEngine>, catalog: Catalog, opts: AssessOptions) -> Assessor {
+        Assessor {
+            model_id: engine.provenance("remote"),
+            model_hash: String::new(),
+            backend: Backend::Remote(engine),
+            catalog,
+            max_answer_tokens: opts.max_answer_tokens,
             store: None,
             stats: Default::default(),
         }
@@ -203,7 +232,7 @@ impl Assessor {
         match &self.backend {
             #[cfg(feature = "model")]
             Backend::Model(e) => e.load_time().as_millis() as u64,
-            Backend::RulesOnly => 0,
+            Backend::Remote(_) | Backend::RulesOnly => 0,
         }
     }
 
@@ -212,17 +241,17 @@ impl Assessor {
         *self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    #[cfg(feature = "model")]
-    fn record(&self, g: &super::engine::Generation) {
+    /// Adds one answer's tokens and speeds (tokens per second, 0 = not reported).
+    fn record(&self, prompt: (usize, f64), answer: (usize, f64)) {
         let mut s = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         s.requests += 1;
-        s.prompt_tokens += g.prompt_tokens;
-        s.gen_tokens += g.completion_tokens;
-        if g.prompt_tok_per_s > 0.0 {
-            s.prompt_s += g.prompt_tokens as f64 / g.prompt_tok_per_s;
+        s.prompt_tokens += prompt.0;
+        s.gen_tokens += answer.0;
+        if prompt.1 > 0.0 {
+            s.prompt_s += prompt.0 as f64 / prompt.1;
         }
-        if g.gen_tok_per_s > 0.0 {
-            s.gen_s += g.completion_tokens as f64 / g.gen_tok_per_s;
+        if answer.1 > 0.0 {
+            s.gen_s += answer.0 as f64 / answer.1;
         }
     }
 
@@ -257,7 +286,7 @@ impl Assessor {
                 let secs = (g.wall_ms as f64 / 1000.0).max(1e-3);
                 Ok(Some((g.prompt_tokens, g.prompt_tokens as f64 / secs)))
             }
-            Backend::RulesOnly => {
+            Backend::Remote(_) | Backend::RulesOnly => {
                 let _ = tokens;
                 Ok(None)
             }
@@ -280,7 +309,15 @@ impl Assessor {
     ) -> Result<Option<Assessment>, AssessError> {
         let start = Instant::now();
         let prompt = build_prompt(input, &self.catalog);
-        let key = self.cache_key(input, &prompt);
+        let model_hash = match &self.backend {
+            // The server's model is part of the question: another model, another answer.
+            Backend::Remote(remote) => match remote.model() {
+                Ok(m) => remote.provenance(&m),
+                Err(e) => return Ok(Some(self.server_unavailable(input, &e, start))),
+            },
+            _ => self.model_hash.clone(),
+        };
+        let key = self.key_with(&model_hash, input, &prompt);
         if let Some(store) = &self.store
             && let Some(mut a) = store.cached_assessment(&key)?
         {
@@ -295,22 +332,45 @@ impl Assessor {
                 if g.cancelled {
                     return Ok(None);
                 }
-                self.record(&g);
+                self.record(
+                    (g.prompt_tokens, g.prompt_tok_per_s),
+                    (g.completion_tokens, g.gen_tok_per_s),
+                );
                 let raw = Raw {
                     text: g.text,
                     prompt_tokens: g.prompt_tokens,
                     completion_tokens: g.completion_tokens,
+                    model: None,
+                };
+                (self.assessment_from_answer(input, &raw, start)?, raw)
+            }
+            Backend::Remote(remote) => {
+                let r = match remote.generate(&prompt, verdict_schema(), self.max_answer_tokens) {
+                    Ok(r) => r,
+                    // Not cached: the next request may find the server back.
+                    Err(e) => return Ok(Some(self.server_unavailable(input, &e, start))),
+                };
+                // The answer arrives whole: the caller sees it as one piece and may still
+                // drop it.
+                if on_token(&r.text).is_break() {
+                    return Ok(None);
+                }
+                self.record(
+                    (r.prompt_tokens, r.prompt_tok_per_s),
+                    (r.completion_tokens, r.gen_tok_per_s),
+                );
+                let raw = Raw {
+                    model: Some(remote.provenance(&r.model)),
+                    text: r.text,
+                    prompt_tokens: r.prompt_tokens,
+                    completion_tokens: r.completion_tokens,
                 };
                 (self.assessment_from_answer(input, &raw, start)?, raw)
             }
             Backend::RulesOnly => {
                 let _ = on_token;
                 let c = rules_only(input, &self.catalog);
-                let raw = Raw {
-                    text: String::new(),
-                    prompt_tokens: 0,
-                    completion_tokens: 0,
-                };
+                let raw = Raw::none(None);
                 (
                     self.assessment(input, c.verdict, None, c.adjustments, vec![], &raw, start),
                     raw,
@@ -323,7 +383,6 @@ impl Assessor {
         Ok(Some(assessment))
     }
 
-    #[cfg(feature = "model")]
     fn assessment_from_answer(
         &self,
         input: &AssessInput,
@@ -351,7 +410,6 @@ impl Assessor {
 
     /// The verdict of a session whose answer could not be read: rules and prior only, with a
     /// note naming the reason (cut off at the token limit, or not the schema's JSON).
-    #[cfg(feature = "model")]
     fn unusable_answer(
         &self,
         input: &AssessInput,
@@ -367,13 +425,33 @@ impl Assessor {
                 other => other.to_string(),
             }
         };
-        let mut c =
-            super::combine::rules_only_because(input, &self.catalog, "model answer unusable");
+        let mut c = rules_only_because(input, &self.catalog, "model answer unusable");
         c.adjustments.insert(
             0,
             format!("model answer unusable: {reason}; the verdict is the rules' and the prior's"),
         );
         self.assessment(input, c.verdict, None, c.adjustments, vec![], raw, start)
+    }
+
+    /// The verdict of a session the inference server did not answer (unreachable, an HTTP
+    /// error, a reply without an answer): rules and prior only, the reason noted first, and
+    /// the rules as its provenance.
+    fn server_unavailable(
+        &self,
+        input: &AssessInput,
+        error: &RemoteError,
+        start: Instant,
+    ) -> Assessment {
+        let mut c = rules_only_because(input, &self.catalog, super::remote::UNAVAILABLE);
+        c.adjustments.insert(
+            0,
+            format!(
+                "{}: {error}; the verdict is the rules' and the prior's",
+                super::remote::UNAVAILABLE
+            ),
+        );
+        let raw = Raw::none(Some(RULES_ONLY.into()));
+        self.assessment(input, c.verdict, None, c.adjustments, vec![], &raw, start)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -393,7 +471,7 @@ impl Assessor {
             model_verdict,
             adjustments,
             dropped_techniques,
-            model_id: self.model_id.clone(),
+            model_id: raw.model.clone().unwrap_or_else(|| self.model_id.clone()),
             prompt_version: PROMPT_VERSION.into(),
             latency_ms: start.elapsed().as_millis() as u64,
             created: Utc::now(),
@@ -406,6 +484,10 @@ impl Assessor {
     /// The cache key of `input`: session content, model file, prompt version, prior version,
     /// and a hash of the exact prompt and schema.
     pub fn cache_key(&self, input: &AssessInput, prompt: &Prompt) -> AssessmentKey {
+        self.key_with(&self.model_hash, input, prompt)
+    }
+
+    fn key_with(&self, model_hash: &str, input: &AssessInput, prompt: &Prompt) -> AssessmentKey {
         let mut h = Sha256::new();
         for part in [&prompt.system, &prompt.user, &verdict_schema().to_string()] {
             h.update((part.len() as u64).to_le_bytes());
@@ -413,7 +495,7 @@ impl Assessor {
         }
         AssessmentKey {
             content_hash: input.session.content_hash.clone(),
-            model_hash: self.model_hash.clone(),
+            model_hash: model_hash.to_string(),
             prompt_version: PROMPT_VERSION.into(),
             prior_version: input
                 .prior

@@ -5,6 +5,7 @@
 //! checked against the ATT&CK catalog -> [`combine`] with the rule evidence and the learned
 //! prior -> [`Assessment`], cached in the store. Only `engine*` imports mistralrs; the rest
 //! builds and is tested without the `model` feature, and [`rules_only`] needs no model at all.
+//! [`remote`] is the other engine: an OpenAI-compatible inference server (`--inference URL`).
 
 pub mod assessor;
 pub mod combine;
@@ -16,6 +17,7 @@ pub mod input;
 pub mod model_file;
 pub mod prompt;
 pub mod registry;
+pub mod remote;
 pub mod run;
 pub mod schema;
 pub mod worker;

@@ -1,11 +1,12 @@
 //! Benchmarks that print figures (`lookout bench …`): ingest throughput, sessionization and
-//! Sigma matching speed, the model's latency and token speed, the workbench's frame latency,
-//! peak memory. Timings are reported, never asserted in tests. The stages keep only the probes
+//! Sigma matching speed, the model's latency and token speed, an inference server's throughput
+//! under concurrent clients, the workbench's frame latency, peak memory. Timings are reported, never asserted in tests. The stages keep only the probes
 //! these drivers read (the assessor's running totals, the headless workbench); `bench` sits
 //! above `case` and `tui`, and nothing below imports it.
 
 pub mod assess;
 pub mod detect;
+pub mod inference;
 pub mod ingest;
 pub mod synth;
 pub mod tui;

@@ -66,7 +66,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let sessions = pick_sessions(&case, &sessions, all)?;
     let store = Store::open(&crate::case::store_path(&case.data_dir))?;
     let assessor = load_assessor(&g.config, &model, a.rules_only)?.with_store(store);
-    let (mut assessed, mut from_cache, mut failed) = (0, 0, 0);
+    let (mut assessed, mut from_cache, mut failed, mut unanswered) = (0, 0, 0, 0);
     for s in &sessions {
         let prior = prior.as_ref().map(|p| p as &dyn PriorSource);
         let result = input::build(&case.view(), s, &g.config, prior, g.config.model.fewshot)
@@ -76,6 +76,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
             Ok(asm) => {
                 assessed += 1;
                 from_cache += usize::from(asm.from_cache);
+                unanswered += usize::from(server_unavailable(&asm));
                 if a.json {
                     writeln!(out, "{}", json_line(&asm))?;
                 } else {
@@ -90,11 +91,19 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     eprintln!(
-        "lookout: {assessed} assessed ({from_cache} from cache), {failed} failed{}",
+        "lookout: {assessed} assessed ({from_cache} from cache), {failed} failed{}{}",
         if assessor.has_model() {
             ""
         } else {
             ", rules only"
+        },
+        if unanswered > 0 {
+            format!(
+                ", {unanswered} with the rules' verdict ({}, see adjustments)",
+                crate::assess::remote::UNAVAILABLE
+            )
+        } else {
+            String::new()
         }
     );
     Ok(if failed > 0 {
@@ -102,6 +111,13 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// True when the inference server did not answer and the rules' verdict stands in.
+fn server_unavailable(a: &Assessment) -> bool {
+    a.adjustments
+        .first()
+        .is_some_and(|n| n.starts_with(crate::assess::remote::UNAVAILABLE))
 }
 
 /// Sessions named by `ids` (or unique prefixes), or with `all` every session most severe

@@ -68,6 +68,19 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 2048)]
         prefill_tokens: usize,
     },
+    /// An OpenAI-compatible inference server (`--url`, else `--inference`/the config's) on the
+    /// case's sessions: assessments/s and latency p50/p95 with 1, 2, 4 … concurrent clients.
+    Inference {
+        /// The server's API base, e.g. http://127.0.0.1:8089/v1.
+        #[arg(long)]
+        url: Option<String>,
+        /// Concurrent clients, one round each.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        clients: Vec<usize>,
+        /// Sessions each round assesses (most severe first).
+        #[arg(long, default_value_t = 8)]
+        sessions: usize,
+    },
     /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
     /// press -> redrawn frame latency while an assessment streams.
     Tui {
@@ -137,6 +150,21 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 prefill_tokens,
             )?;
             print!("{report}");
+        }
+        BenchWhat::Inference {
+            url,
+            clients,
+            sessions,
+        } => {
+            let url = url
+                .or_else(|| Some(g.config.model.inference_url.clone()))
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("give the server: --url http://HOST:PORT/v1"))?;
+            let case = crate::case::Case::open(&g.data_dir, &g.case)?;
+            print!(
+                "{}",
+                bench::inference::run(&case, &g.config, &url, &clients, sessions)?
+            );
         }
         BenchWhat::Tui {
             sessions,

@@ -35,6 +35,11 @@ pub struct Cli {
     /// A config file overriding the embedded defaults.
     #[arg(long, global = true, env = "LOOKOUT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Assess with an OpenAI-compatible server, e.g. http://127.0.0.1:8089/v1 (llama-server,
+    /// mistralrs-server, vLLM) instead of the embedded model; API key from the environment
+    /// variable `model.inference_key_env` names (LOOKOUT_INFERENCE_KEY).
+    #[arg(long, global = true, value_name = "URL")]
+    pub inference: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -120,7 +125,10 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(url) = cli.inference {
+        config.model.inference_url = url;
+    }
     let g = Globals {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
         case: cli.case,

@@ -244,8 +244,12 @@ impl Coordinator {
         let model = crate::assess::run::model_path(&self.model, &self.config);
         // No model (not set up, or a file it cannot load): rules and prior still give verdicts,
         // shown with the model id `rules-only` (stderr would scribble over the screen).
-        let assessor = Assessor::new(model.as_deref(), catalog.clone(), opts)
-            .unwrap_or_else(|_| Assessor::rules_only(catalog));
+        // An inference server (`--inference`, `model.inference_url`) answers instead when set.
+        let assessor = match crate::assess::run::remote_engine(&self.config)? {
+            Some(remote) => Assessor::remote(remote, catalog, opts),
+            None => Assessor::new(model.as_deref(), catalog.clone(), opts)
+                .unwrap_or_else(|_| Assessor::rules_only(catalog)),
+        };
         Ok(AssessWorker::spawn(
             assessor.with_store(Store::open(store_path)?),
         ))

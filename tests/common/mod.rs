@@ -1,5 +1,5 @@
 //! The one place where tests find what lives outside the crate: the shared datasets, the
-//! default model, the ATT&CK catalog, tmux and the training venv. Every test file that needs
+//! default model, the ATT&CK catalog, tmux, the training venv and llama.cpp's `llama-server`. Every test file that needs
 //! one of them declares `mod common;` and asks here.
 //!
 //! Each locator returns `Some` when the prerequisite is there. When it is not:
@@ -19,6 +19,8 @@
 //! | `LOOKOUT_ATTACK` | the ATT&CK catalog file (library) | `<models dir>/attack/`, then the shared `techniques.tsv` |
 //! | `LOOKOUT_BASE_GGUF` | the base model the training test tunes | the shipped Q4_1 file in the models dirs |
 //! | `LOOKOUT_TRAIN_VENV` | the training venv (library's `default_venv`) | `<data dir>/train-venv`, made by `make test` |
+//! | `LOOKOUT_LLAMA_SERVER` | llama.cpp's `llama-server` binary | `<LOOKOUT_LLAMA_DIR>/bin/llama-server` |
+//! | `LOOKOUT_LLAMA_DIR` | `scripts/llama-server.sh`'s cache (build, binary) | `$XDG_CACHE_HOME/lookout-llama`, else `~/.cache/lookout-llama` |
 
 #![allow(dead_code)]
 
@@ -132,6 +134,11 @@ pub fn tmux() -> bool {
 /// The training venv, complete (`scripts/setup-train.sh` has finished in it).
 pub fn train_venv() -> Option<PathBuf> {
     need(locate::train_venv())
+}
+
+/// llama.cpp's `llama-server` (`scripts/llama-server.sh build`, run by `make test`).
+pub fn llama_server() -> Option<PathBuf> {
+    need(locate::llama_server())
 }
 
 /// The locators themselves, quiet: `Err` says what is missing and how to get it.
@@ -295,6 +302,32 @@ pub mod locate {
                 "install it: `apt-get install tmux` (`make test` does so when root)",
             ))
         }
+    }
+
+    /// `$LOOKOUT_LLAMA_SERVER`, else the binary `scripts/llama-server.sh build` leaves in its
+    /// cache (`$LOOKOUT_LLAMA_DIR`, `$XDG_CACHE_HOME/lookout-llama` or `~/.cache/lookout-llama`).
+    pub fn llama_server() -> Result<PathBuf, Missing> {
+        const GET: &str =
+            "run `bash scripts/llama-server.sh build` (~8 min on 2 cores; `make test` does)";
+        if let Some(p) = env_path("LOOKOUT_LLAMA_SERVER") {
+            return if p.is_file() {
+                Ok(p)
+            } else {
+                Err(missing(
+                    format!("{} (from LOOKOUT_LLAMA_SERVER)", p.display()),
+                    "point LOOKOUT_LLAMA_SERVER at a llama-server binary",
+                ))
+            };
+        }
+        let cache = env_path("LOOKOUT_LLAMA_DIR").or_else(|| {
+            env_path("XDG_CACHE_HOME")
+                .or_else(|| env_path("HOME").map(|h| h.join(".cache")))
+                .map(|c| c.join("lookout-llama"))
+        });
+        cache
+            .map(|c| c.join("bin/llama-server"))
+            .filter(|p| p.is_file())
+            .ok_or_else(|| missing("llama.cpp's llama-server", GET))
     }
 
     pub fn train_venv() -> Result<PathBuf, Missing> {
