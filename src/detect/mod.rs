@@ -6,6 +6,7 @@
 //! (the matching benchmark belongs to `lookout bench`).
 
 mod builtin;
+pub mod candidates;
 mod detectors;
 mod fields;
 mod fixups;
