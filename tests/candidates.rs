@@ -56,7 +56,12 @@ fn sample_logs_lsass_minidump_and_encoded_powershell_are_found() {
         "{cands:#?}"
     );
     let lsass = cands.iter().find(|c| c.technique == "T1003.001").unwrap();
-    assert!(lsass.terms.iter().any(|t| t == "comsvcs.dll" || t == "minidump"));
+    assert!(
+        lsass
+            .terms
+            .iter()
+            .any(|t| t == "comsvcs.dll" || t == "minidump")
+    );
     assert!(!lsass.matched.is_empty() && !lsass.procedure.is_empty());
 
     let encoded = with("-enc");
@@ -108,5 +113,6 @@ fn evtx_attack_captures_rank_their_labelled_technique_in_the_top_five() {
         100.0 * share(parent_hit)
     );
     assert!(n >= 100, "only {n} labelled captures read");
-    assert!(share(hit) >= 0.0, "top-5 share {:.3}", share(hit));
+    // Measured 63 of 235 (26.8%) with ATT&CK v18.1 procedures and the shared atomics.
+    assert!(share(hit) >= 0.22, "top-5 share {:.3}", share(hit));
 }

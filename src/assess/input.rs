@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::event::Risk;
 use crate::detect::candidates;
+use crate::event::Risk;
 use crate::model::{
     Candidate, FewShotExample, Hit, PriorEvidence, PriorSource, Session, SessionDetection,
 };

@@ -14,8 +14,8 @@ pub mod procedures;
 mod versions;
 
 pub use catalog::{Catalog, Technique};
-pub use procedures::{ProcedureKind, ProcedureText, Procedures};
 pub use crosswalk::builtin_key;
+pub use procedures::{ProcedureKind, ProcedureText, Procedures};
 pub use versions::Equivalent;
 
 use std::path::PathBuf;

@@ -77,14 +77,14 @@ impl Procedures {
             }
             let cols: Vec<&str> = line.splitn(4, '\t').collect();
             let row = match cols.as_slice() {
-                [t, k, s, x] if t.starts_with('T') => ProcedureKind::parse(k).map(|kind| {
-                    ProcedureText {
+                [t, k, s, x] if t.starts_with('T') => {
+                    ProcedureKind::parse(k).map(|kind| ProcedureText {
                         technique: t.trim().to_ascii_uppercase(),
                         kind,
                         source: s.trim().to_string(),
                         text: x.trim().to_string(),
-                    }
-                }),
+                    })
+                }
                 _ => None,
             };
             match row {

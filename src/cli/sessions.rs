@@ -141,7 +141,10 @@ pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
     let (timeline, events) = case
         .view()
         .timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
-    let atomics = a.atomics.as_deref().or(g.config.candidates.atomics.as_deref());
+    let atomics = a
+        .atomics
+        .as_deref()
+        .or(g.config.candidates.atomics.as_deref());
     let candidates = match candidates::shared(atomics) {
         Ok(ix) => ix.candidates(&events, g.config.candidates.top_k),
         Err(e) => {

@@ -314,7 +314,12 @@ const RETRIEVAL_PREDICTED: usize = 3;
 /// [`RETRIEVAL_SHARE`] of its score); malicious iff the session has a candidate at all.
 /// Retrieval is a technique method: its malicious-or-not figures only say how often public
 /// procedures match at all.
-fn retrieval_prediction(index: &CandidateIndex, s: &Session, events: &[Event], k: usize) -> Prediction {
+fn retrieval_prediction(
+    index: &CandidateIndex,
+    s: &Session,
+    events: &[Event],
+    k: usize,
+) -> Prediction {
     let cands = index.candidates(events, k.max(1));
     let best = cands.first().map_or(0.0, |c| c.score);
     let techniques = cands
@@ -348,9 +353,10 @@ fn retrieval_note(index: &CandidateIndex, k: usize) -> String {
             .map_or(" (catalog names only)".to_string(), |(_, n)| format!(
                 " ({n} catalog procedure texts)"
             )),
-        src.atomics
-            .as_ref()
-            .map_or(String::new(), |(d, n)| format!(", {n} atomics from {}", d.display())),
+        src.atomics.as_ref().map_or(String::new(), |(d, n)| format!(
+            ", {n} atomics from {}",
+            d.display()
+        )),
         RETRIEVAL_SHARE * 100.0
     )
 }

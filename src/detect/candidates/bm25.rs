@@ -27,7 +27,10 @@ impl Bm25 {
         let mut terms: Vec<(&str, u32)> = tf.into_iter().collect();
         terms.sort_unstable();
         for (t, n) in terms {
-            self.postings.entry(t.to_string()).or_default().push((doc, n));
+            self.postings
+                .entry(t.to_string())
+                .or_default()
+                .push((doc, n));
         }
         self.doc_len.push(tokens.len() as u32);
         self.total_len += tokens.len() as u64;

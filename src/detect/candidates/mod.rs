@@ -119,7 +119,9 @@ impl CandidateIndex {
             }
         }
         for t in catalog.iter().filter(|t| t.is_active()) {
-            let name = catalog.display_name(&t.id).unwrap_or_else(|| t.name.clone());
+            let name = catalog
+                .display_name(&t.id)
+                .unwrap_or_else(|| t.name.clone());
             ix.names.insert(t.id.clone(), name.clone());
             let text = match described.get(&t.id) {
                 Some(d) => format!("{name}. {d}"),
@@ -237,7 +239,9 @@ impl CandidateIndex {
             if s < MIN_SCORE {
                 continue;
             }
-            let e = best.entry(self.docs[d].technique.as_str()).or_insert((s, d));
+            let e = best
+                .entry(self.docs[d].technique.as_str())
+                .or_insert((s, d));
             if s > e.0 {
                 *e = (s, d);
             }

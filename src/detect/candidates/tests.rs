@@ -68,12 +68,25 @@ fn the_matching_procedure_ranks_first_with_its_facts() {
 fn other_platforms_and_weak_overlaps_give_no_candidate() {
     let ix = index();
     // /etc/shadow is a Linux procedure: a Windows session does not get it.
-    let shadow = facts(&["cat /etc/shadow", "unshadow"], Some(SessionPlatform::Windows));
-    assert!(ix.search(&shadow, 5).iter().all(|c| c.technique != "T1003.008"));
-    let linux = facts(&["cat /etc/shadow", "unshadow"], Some(SessionPlatform::Linux));
+    let shadow = facts(
+        &["cat /etc/shadow", "unshadow"],
+        Some(SessionPlatform::Windows),
+    );
+    assert!(
+        ix.search(&shadow, 5)
+            .iter()
+            .all(|c| c.technique != "T1003.008")
+    );
+    let linux = facts(
+        &["cat /etc/shadow", "unshadow"],
+        Some(SessionPlatform::Linux),
+    );
     assert_eq!(ix.search(&linux, 5)[0].technique, "T1003.008");
     // Words no procedure uses give nothing at all.
-    assert!(ix.search(&facts(&["notepad.exe readme.txt"], None), 5).is_empty());
+    assert!(
+        ix.search(&facts(&["notepad.exe readme.txt"], None), 5)
+            .is_empty()
+    );
 }
 
 #[test]
@@ -88,7 +101,11 @@ fn facts_come_from_processes_command_lines_and_fields() {
     let f = SessionFacts::from_events(&[e.clone(), e]);
     assert_eq!(
         f.facts,
-        vec!["reg.exe", "reg add HKLM\\Software\\Run", "HKLM\\Software\\Run\\x"]
+        vec![
+            "reg.exe",
+            "reg add HKLM\\Software\\Run",
+            "HKLM\\Software\\Run\\x"
+        ]
     );
     assert_eq!(f.platform, Some(SessionPlatform::Windows));
 }

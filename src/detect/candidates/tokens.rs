@@ -8,12 +8,23 @@
 /// `-enc`, `-e` and `-EncodedCommand` meet.
 const SWITCH_ALIASES: &[(&[&str], &str)] = &[
     (
-        &["-e", "-ec", "-en", "-enc", "-enco", "-encod", "-encodedcommand"],
+        &[
+            "-e",
+            "-ec",
+            "-en",
+            "-enc",
+            "-enco",
+            "-encod",
+            "-encodedcommand",
+        ],
         "-encodedcommand",
     ),
     (&["-nop", "-noprofil", "-noprofile"], "-noprofile"),
     (&["-w", "-win", "-window", "-windowstyle"], "-windowstyle"),
-    (&["-ep", "-ex", "-exec", "-executionpolicy"], "-executionpolicy"),
+    (
+        &["-ep", "-ex", "-exec", "-executionpolicy"],
+        "-executionpolicy",
+    ),
     (&["-noni", "-noninteractive"], "-noninteractive"),
     (&["-c", "-com", "-command"], "-command"),
 ];
@@ -23,21 +34,115 @@ const SWITCH_ALIASES: &[(&[&str], &str)] = &[
 const FILE_EXTENSIONS: &[&str] = &[
     "dll", "sys", "ps1", "psm1", "psd1", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "hta",
     "msi", "lnk", "dmp", "scr", "cpl", "ocx", "inf", "sct", "so", "sh", "py", "pl", "ini", "reg",
-    "kirbi", "dit", "hive", "evtx", "zip", "rar", "7z", "iso", "vhd", "xls", "xlsm", "doc",
-    "docm", "job", "plist", "service", "timer", "conf",
+    "kirbi", "dit", "hive", "evtx", "zip", "rar", "7z", "iso", "vhd", "xls", "xlsm", "doc", "docm",
+    "job", "plist", "service", "timer", "conf",
 ];
 
 /// Words of prose (and of every log) that tell no technique from another.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "adversaries", "adversary", "after", "all", "also", "an", "and", "any", "are",
-    "as", "at", "be", "been", "before", "being", "but", "by", "can", "could", "did", "do",
-    "does", "during", "each", "eg", "etc", "for", "from", "had", "has", "have", "he", "her",
-    "his", "how", "ie", "if", "in", "into", "is", "it", "its", "may", "more", "most", "no",
-    "not", "of", "on", "one", "or", "other", "our", "out", "over", "own", "same", "she", "so",
-    "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they",
-    "this", "those", "through", "to", "too", "under", "up", "use", "used", "uses", "using",
-    "very", "via", "was", "were", "what", "when", "where", "which", "while", "who", "will",
-    "with", "within", "would", "you", "your", "true", "false", "null", "none",
+    "a",
+    "about",
+    "adversaries",
+    "adversary",
+    "after",
+    "all",
+    "also",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "been",
+    "before",
+    "being",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "during",
+    "each",
+    "eg",
+    "etc",
+    "for",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "his",
+    "how",
+    "ie",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "may",
+    "more",
+    "most",
+    "no",
+    "not",
+    "of",
+    "on",
+    "one",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "up",
+    "use",
+    "used",
+    "uses",
+    "using",
+    "very",
+    "via",
+    "was",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "will",
+    "with",
+    "within",
+    "would",
+    "you",
+    "your",
+    "true",
+    "false",
+    "null",
+    "none",
 ];
 
 /// Characters that end a word (quotes, brackets, operators); `\` and `/` are handled as path
@@ -46,8 +151,32 @@ fn is_word_break(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '|'
-                | '&' | '^' | '=' | '+' | '*' | '!' | '?' | ':' | '@' | '#' | '%' | '$' | '~'
+            '"' | '\''
+                | '`'
+                | ','
+                | ';'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '|'
+                | '&'
+                | '^'
+                | '='
+                | '+'
+                | '*'
+                | '!'
+                | '?'
+                | ':'
+                | '@'
+                | '#'
+                | '%'
+                | '$'
+                | '~'
         )
 }
 
@@ -188,9 +317,17 @@ mod tests {
 
     #[test]
     fn powershell_switch_spellings_meet() {
-        let a = tokens("powershell.exe -NoP -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA");
+        let a = tokens(
+            "powershell.exe -NoP -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA",
+        );
         let b = tokens("powershell -NoProfile -WindowStyle Hidden -EncodedCommand xyz");
-        for want in ["powershell", "-noprofile", "-windowstyle", "-encodedcommand", "hidden"] {
+        for want in [
+            "powershell",
+            "-noprofile",
+            "-windowstyle",
+            "-encodedcommand",
+            "hidden",
+        ] {
             assert!(a.contains(&want.to_string()), "{want} missing from {a:?}");
             assert!(b.contains(&want.to_string()), "{want} missing from {b:?}");
         }
@@ -203,10 +340,12 @@ mod tests {
     fn registry_paths_split_with_component_pairs_and_one_root_spelling() {
         let a = tokens(r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run\evil");
         let b = tokens(r"HKLM:\Software\Microsoft\Windows\CurrentVersion\Run");
-        for want in ["hklm", "currentversion\\run", "run", "hklm\\software"] {
+        for want in ["hklm", "currentversion\\run", "run", "software\\microsoft"] {
             assert!(a.contains(&want.to_string()), "{want} missing from {a:?}");
             assert!(b.contains(&want.to_string()), "{want} missing from {b:?}");
         }
+        // PowerShell's drive colon ends the root's word; the long root pairs with its key.
+        assert!(a.contains(&"hklm\\software".to_string()), "{a:?}");
     }
 
     #[test]
