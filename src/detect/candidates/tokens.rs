@@ -208,10 +208,8 @@ fn word_tokens(word: &str, out: &mut Vec<String>) {
             previous = None;
             continue;
         };
-        if is_path {
-            if let Some(p) = &previous {
-                out.push(format!("{p}\\{main}"));
-            }
+        if let Some(p) = previous.as_ref().filter(|_| is_path) {
+            out.push(format!("{p}\\{main}"));
         }
         previous = Some(main);
     }
@@ -282,7 +280,7 @@ fn push(out: &mut Vec<String>, t: &str) -> String {
 /// long number or base64 run.
 fn keep(t: &str) -> bool {
     let n = t.chars().count();
-    if n < 2 || n > 40 || STOPWORDS.contains(&t) {
+    if !(2..=40).contains(&n) || STOPWORDS.contains(&t) {
         return false;
     }
     let digits = t.chars().filter(char::is_ascii_digit).count();
