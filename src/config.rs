@@ -13,7 +13,31 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub rules: RulesConfig,
     pub model: ModelConfig,
+    pub candidates: CandidatesConfig,
     pub ui: UiConfig,
+}
+
+/// Technique candidates (`detect::candidates`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CandidatesConfig {
+    /// An Atomic Red Team `atomics/` folder whose commands join the index; none by default.
+    pub atomics: Option<PathBuf>,
+    /// Candidates per session.
+    pub top_k: usize,
+    /// Whether the model's prompt lists them. Off by default: the shipped tuned model was
+    /// trained on prompts without them (a model tuned on prompts with them turns this on).
+    pub in_prompt: bool,
+}
+
+impl Default for CandidatesConfig {
+    fn default() -> Self {
+        CandidatesConfig {
+            atomics: None,
+            top_k: 5,
+            in_prompt: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -105,6 +129,7 @@ impl Default for Config {
             sessions: SessionsConfig::default(),
             rules: RulesConfig::default(),
             model: ModelConfig::default(),
+            candidates: CandidatesConfig::default(),
             ui: UiConfig::default(),
         }
     }

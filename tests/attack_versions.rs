@@ -170,6 +170,7 @@ fn rules_only_verdict_keeps_a_v19_rule_tag() {
         hits: vec![],
         prior: None,
         examples: vec![],
+        candidates: vec![],
     };
     let v = rules_only(&input, &c).verdict;
     assert_eq!(v.cause, Cause::Malicious);

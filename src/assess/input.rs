@@ -5,8 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::detect::candidates;
 use crate::event::Risk;
-use crate::model::{FewShotExample, Hit, PriorEvidence, PriorSource, Session, SessionDetection};
+use crate::model::{
+    Candidate, FewShotExample, Hit, PriorEvidence, PriorSource, Session, SessionDetection,
+};
 use crate::sessions::{CaseView, ViewError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +24,10 @@ pub struct AssessInput {
     /// before it in the prompt (`model.fewshot`; none by default).
     #[serde(default)]
     pub examples: Vec<FewShotExample>,
+    /// Techniques whose public procedures match what the session did (`detect::candidates`):
+    /// suggestions for the model to pick from, not findings.
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
 }
 
 impl AssessInput {
@@ -75,6 +82,13 @@ pub fn build(
 ) -> Result<AssessInput, ViewError> {
     let (timeline, events) = view.timeline(session, config.sessions.timeline_tokens, false)?;
     let hits = view.session_hits(&events)?;
+    // Without an installed catalog the session is assessed without candidates, as before.
+    let candidates = match config.candidates.in_prompt {
+        true => candidates::shared(config.candidates.atomics.as_deref())
+            .map(|ix| ix.candidates(&events, config.candidates.top_k))
+            .unwrap_or_default(),
+        false => Vec::new(),
+    };
     let evidence = prior.and_then(|p| p.evidence(session, fewshot));
     let mut examples = Vec::new();
     if let Some((_, refs)) = &evidence {
@@ -97,5 +111,6 @@ pub fn build(
         hits,
         prior: evidence.map(|(e, _)| e),
         examples,
+        candidates,
     })
 }

@@ -57,6 +57,7 @@ pub fn build_prompt(input: &AssessInput, catalog: &Catalog) -> Prompt {
     }
     metadata(&mut u, &input.session);
     rules(&mut u, &input.detections(), catalog);
+    candidates(&mut u, &input.candidates, catalog);
     if let Some(p) = &input.prior {
         prior(&mut u, p, catalog);
     }
@@ -213,6 +214,34 @@ fn strongest_rule(u: &mut String, detections: &[SessionDetection]) {
             );
         }
         None => u.push_str("\nStrongest rule hit: none\n"),
+    }
+}
+
+/// Techniques whose public procedures resemble the session, as suggestions to pick from; the
+/// matched session text is log text, so it is fenced like the timeline's.
+fn candidates(u: &mut String, candidates: &[crate::model::Candidate], catalog: &Catalog) {
+    if candidates.is_empty() {
+        return;
+    }
+    u.push_str(
+        "\nTechnique candidates (suggestions retrieved from ATT&CK procedure examples; not \
+         findings, use one only if the timeline supports it):\n",
+    );
+    for c in candidates.iter().take(MAX_RULES) {
+        let Some(line) = technique_line(&c.technique, catalog) else {
+            continue;
+        };
+        let _ = write!(u, "- {line}, score {:.1}", c.score);
+        if !c.matched.is_empty() {
+            let matched: Vec<String> = c
+                .matched
+                .iter()
+                .take(2)
+                .map(|m| format!("\"{}\"", fence_safe(&one_line(m, 100))))
+                .collect();
+            let _ = write!(u, "; matched: {}", matched.join(", "));
+        }
+        u.push('\n');
     }
 }
 

@@ -88,6 +88,7 @@ pub fn input(detections: Vec<SessionDetection>, timeline: &str) -> AssessInput {
         hits: vec![],
         prior: None,
         examples: Vec::new(),
+        candidates: Vec::new(),
     }
 }
 

@@ -5,14 +5,17 @@
 //! ATT&CK versions meet through a crosswalk (see `versions`): a rule tagged with a v19 id is
 //! kept and compared with v18 labels.
 
+pub mod atomics;
 mod catalog;
 pub mod crosswalk;
 mod load;
 pub mod paths;
+pub mod procedures;
 mod versions;
 
 pub use catalog::{Catalog, Technique};
 pub use crosswalk::builtin_key;
+pub use procedures::{ProcedureKind, ProcedureText, Procedures};
 pub use versions::Equivalent;
 
 use std::path::PathBuf;

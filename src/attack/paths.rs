@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 /// Folder names and files that `scripts/setup-model.sh` writes.
 pub const ATTACK_LOOKUP_FILE: &str = "attack-patterns-lookup-v18.1.json";
 pub const REVOKED_BY_FILE: &str = "revoked-by.tsv";
+/// Procedure examples, detection analytics and descriptions per technique.
+pub const PROCEDURES_FILE: &str = "procedures-v18.1.tsv";
 
 /// Candidate `models/` folders, most specific first: `$LOOKOUT_MODELS_DIR`, the data dir's
 /// `models/`, then the source checkout's `models/` (where `make setup` puts them).

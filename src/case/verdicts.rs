@@ -43,6 +43,7 @@ impl Case {
                 hits: Vec::new(),
                 prior,
                 examples: Vec::new(),
+                candidates: Vec::new(),
             };
             assessor
                 .assess(&input)

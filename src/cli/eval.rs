@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -12,6 +13,7 @@ use crate::assess::input;
 use crate::assess::run::load_assessor;
 use crate::assess::{AssessInput, Assessor};
 use crate::case::Case;
+use crate::detect::candidates::{self, CandidateIndex};
 use crate::eval::run::{EvalCase, RunOptions};
 use crate::eval::{Report, parse_methods, parse_prevalences};
 use crate::event::Event;
@@ -26,7 +28,8 @@ pub struct EvalArgs {
     /// default: the labels attached at ingest.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Methods to score: rules, learned, model, combined, model+fewshot.
+    /// Methods to score: rules, learned, model, combined, model+fewshot, retrieval (technique
+    /// candidates from ATT&CK procedure knowledge, no model).
     #[arg(long, default_value = "rules,learned,model,combined")]
     pub methods: String,
     /// Prevalences of malicious sessions for the resampled precision/recall.
@@ -53,6 +56,10 @@ pub struct EvalArgs {
     /// method: the model takes seconds per session. 0 = all.
     #[arg(long, default_value_t = 0)]
     pub sample: usize,
+    /// An Atomic Red Team `atomics/` folder for the `retrieval` method's index (default: the
+    /// config's `candidates.atomics`).
+    #[arg(long, value_name = "DIR")]
+    pub atomics: Option<PathBuf>,
 }
 
 impl EvalArgs {
@@ -111,6 +118,10 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
             g,
             case: &case,
             model: a.model.as_deref(),
+            atomics: a
+                .atomics
+                .as_deref()
+                .or(g.config.candidates.atomics.as_deref()),
         },
         &opts,
     )
@@ -121,6 +132,7 @@ struct CaseEval<'a> {
     g: &'a Globals,
     case: &'a Case,
     model: Option<&'a str>,
+    atomics: Option<&'a std::path::Path>,
 }
 
 impl EvalCase for CaseEval<'_> {
@@ -160,6 +172,11 @@ impl EvalCase for CaseEval<'_> {
         let model = super::assess::model_arg(self.g, self.model)?;
         let store = Store::open(&crate::case::store_path(&self.case.data_dir))?;
         Ok(load_assessor(&self.g.config, &model, false)?.with_store(store))
+    }
+
+    fn candidate_index(&self) -> Result<(Arc<CandidateIndex>, usize)> {
+        let index = candidates::shared(self.atomics)?;
+        Ok((index, self.g.config.candidates.top_k))
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::Globals;
 use super::output::{json_line, rfc3339, short_time};
 use crate::case::Case;
+use crate::detect::candidates;
 use crate::detect::{DetectSummary, RuleSet};
 use crate::sessions::Session;
 use crate::text::{one_line, sanitize};
@@ -128,16 +129,35 @@ pub struct ShowArgs {
     pub full: bool,
     #[arg(long)]
     pub json: bool,
+    /// An Atomic Red Team `atomics/` folder for the technique candidates (default: the
+    /// config's `candidates.atomics`).
+    #[arg(long, value_name = "DIR")]
+    pub atomics: Option<PathBuf>,
 }
 
 pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let s = case.session(&a.session)?;
-    let (timeline, _) = case
+    let (timeline, events) = case
         .view()
         .timeline(&s, g.config.sessions.timeline_tokens, a.full)?;
+    let atomics = a
+        .atomics
+        .as_deref()
+        .or(g.config.candidates.atomics.as_deref());
+    let candidates = match candidates::shared(atomics) {
+        Ok(ix) => ix.candidates(&events, g.config.candidates.top_k),
+        Err(e) => {
+            eprintln!("lookout: no technique candidates: {e}");
+            Vec::new()
+        }
+    };
     if a.json {
-        json_line(&json!({ "session": session_json(&s), "timeline": timeline }))?;
+        json_line(&json!({
+            "session": session_json(&s),
+            "candidates": candidates,
+            "timeline": timeline,
+        }))?;
         return Ok(ExitCode::SUCCESS);
     }
     println!(
@@ -158,6 +178,16 @@ pub fn show(g: &Globals, a: ShowArgs) -> Result<ExitCode> {
             sanitize(&d.title),
             d.count,
             d.techniques.join(",")
+        );
+    }
+    for c in &candidates {
+        println!(
+            "  candidate {} {} ({:.1}) via {}: {}",
+            c.technique,
+            c.name,
+            c.score,
+            sanitize(&c.source),
+            sanitize(&c.terms.join(", "))
         );
     }
     if let Some(l) = &s.label {

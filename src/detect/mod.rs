@@ -7,6 +7,7 @@
 //! `lookout detect` (the matching benchmark belongs to `lookout bench`).
 
 mod builtin;
+pub mod candidates;
 mod correlate;
 mod correlation;
 mod detectors;

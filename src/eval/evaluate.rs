@@ -15,7 +15,14 @@ use crate::event::Cause;
 pub const DEFAULT_PREVALENCES: [f64; 3] = [0.01, 0.1, 0.5];
 
 /// The methods `lookout eval --methods` knows, in report order.
-pub const METHODS: [&str; 5] = ["rules", "learned", "model", "combined", "model+fewshot"];
+pub const METHODS: [&str; 6] = [
+    "rules",
+    "learned",
+    "model",
+    "combined",
+    "model+fewshot",
+    "retrieval",
+];
 
 /// Parses `--prevalence 0.01,0.1,0.5` (or percentages: `1%,10%`): each strictly between 0
 /// and 1, duplicates dropped, order kept.

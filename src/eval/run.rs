@@ -7,6 +7,7 @@
 use super::grounding::check_summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -20,6 +21,7 @@ use super::{
     kfold_by_host, rules_note, rules_prediction, truths_for_sessions,
 };
 use crate::assess::{AssessInput, Assessor};
+use crate::detect::candidates::CandidateIndex;
 use crate::event::{Cause, Event, Risk};
 use crate::learn::{Example, Prior};
 use crate::sessions::Session;
@@ -43,6 +45,8 @@ pub trait EvalCase {
     ) -> Result<AssessInput>;
     /// The assessor of the model methods.
     fn assessor(&self) -> Result<Assessor>;
+    /// The technique-candidate index of the `retrieval` method, with `k` candidates a session.
+    fn candidate_index(&self) -> Result<(Arc<CandidateIndex>, usize)>;
 }
 
 /// The parsed options of one evaluation.
@@ -184,6 +188,16 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
                     .collect();
                 results.push((m.clone(), preds));
             }
+            "retrieval" => {
+                let (index, k) = case.candidate_index()?;
+                eval_opts.notes.insert(m.clone(), retrieval_note(&index, k));
+                let mut preds = Vec::new();
+                for s in labelled.sessions() {
+                    let events = case.session_events(s)?;
+                    preds.push(timed(|| retrieval_prediction(&index, s, &events, k)));
+                }
+                results.push((m.clone(), preds));
+            }
             "model" | "combined" if results.iter().any(|(n, _)| n == m) => {}
             "model" | "combined" => {
                 let (model, combined) = labelled.model_predictions(opts.fewshot)?;
@@ -292,6 +306,62 @@ fn learned_prediction(prior: &Prior, s: &Session) -> Prediction {
             summary: None,
         },
     }
+}
+
+/// A candidate this close to the best one is predicted with it (at most
+/// [`RETRIEVAL_PREDICTED`]): near ties are one answer in different words.
+const RETRIEVAL_SHARE: f64 = 0.8;
+const RETRIEVAL_PREDICTED: usize = 3;
+
+/// The `retrieval` method: techniques = the top candidates (the best, and those within
+/// [`RETRIEVAL_SHARE`] of its score); malicious iff the session has a candidate at all.
+/// Retrieval is a technique method: its malicious-or-not figures only say how often public
+/// procedures match at all.
+fn retrieval_prediction(
+    index: &CandidateIndex,
+    s: &Session,
+    events: &[Event],
+    k: usize,
+) -> Prediction {
+    let cands = index.candidates(events, k.max(1));
+    let best = cands.first().map_or(0.0, |c| c.score);
+    let techniques = cands
+        .iter()
+        .filter(|c| c.score >= best * RETRIEVAL_SHARE)
+        .take(RETRIEVAL_PREDICTED)
+        .map(|c| c.technique.clone())
+        .collect();
+    Prediction {
+        session_id: s.id.clone(),
+        cause: if cands.is_empty() {
+            Cause::Legitimate
+        } else {
+            Cause::Malicious
+        },
+        risk: None,
+        techniques,
+        latency_ms: 0.0,
+    }
+}
+
+fn retrieval_note(index: &CandidateIndex, k: usize) -> String {
+    let src = &index.sources;
+    format!(
+        "BM25 over {} ATT&CK procedure documents{}{}; techniques = the best candidate and those \
+         within {:.0}% of its score (≤ {RETRIEVAL_PREDICTED}, of top {k}); malicious iff any \
+         candidate",
+        src.documents,
+        src.procedures
+            .as_ref()
+            .map_or(" (catalog names only)".to_string(), |(_, n)| format!(
+                " ({n} catalog procedure texts)"
+            )),
+        src.atomics.as_ref().map_or(String::new(), |(d, n)| format!(
+            ", {n} atomics from {}",
+            d.display()
+        )),
+        RETRIEVAL_SHARE * 100.0
+    )
 }
 
 type Preds = Vec<Prediction>;

@@ -2,11 +2,13 @@
 //! the learned prior's evidence. They sit below every stage so that `store` can persist them
 //! and `assess` can read them without importing the stage that makes them.
 
+pub mod candidate;
 pub mod hit;
 pub mod prior;
 pub mod session;
 pub mod verdict;
 
+pub use candidate::Candidate;
 pub use hit::Hit;
 pub use prior::{
     ExampleRef, FewShotExample, PriorEvidence, PriorSource, STRONG_PRIOR_CONFIDENCE,

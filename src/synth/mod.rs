@@ -68,6 +68,15 @@ pub enum SynthError {
     Nothing(String),
 }
 
+impl From<crate::attack::atomics::AtomicsError> for SynthError {
+    fn from(e: crate::attack::atomics::AtomicsError) -> Self {
+        SynthError::Atomics {
+            dir: e.dir,
+            reason: e.reason,
+        }
+    }
+}
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct SynthOptions {

@@ -177,6 +177,7 @@ pub fn ssh_brute_force() -> AssessInput {
         hits: vec![],
         prior: None,
         examples: Vec::new(),
+        candidates: Vec::new(),
     }
 }
 
@@ -225,6 +226,7 @@ pub fn lsass_dump() -> AssessInput {
         hits: vec![],
         prior: None,
         examples: Vec::new(),
+        candidates: Vec::new(),
     }
 }
 
@@ -251,6 +253,7 @@ pub fn linux_routine() -> AssessInput {
         hits: vec![],
         prior: None,
         examples: Vec::new(),
+        candidates: Vec::new(),
     }
 }
 

