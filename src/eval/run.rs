@@ -341,6 +341,7 @@ fn retrieval_prediction(
         risk: None,
         techniques,
         latency_ms: 0.0,
+        summary: None,
     }
 }
 
