@@ -16,6 +16,7 @@ fn an_unusable_answer_gets_the_rules_verdict_and_says_why() {
         text: r#"{"cause":"legitimate","cause_explanation":"aaaaaaaa"#.into(),
         prompt_tokens: 900,
         completion_tokens: MAX_ANSWER_TOKENS,
+        model: None,
     };
     let r = a
         .assessment_from_answer(&input, &cut, Instant::now())
@@ -30,6 +31,7 @@ fn an_unusable_answer_gets_the_rules_verdict_and_says_why() {
         text: "not json".into(),
         prompt_tokens: 900,
         completion_tokens: 3,
+        model: None,
     };
     let r = a
         .assessment_from_answer(&input, &junk, Instant::now())
