@@ -71,10 +71,11 @@ fn a_malicious_answer_names_what_ran_where_and_why() {
         v.summary
     );
     assert!(!v.remediation.is_empty());
-    // The answer is the schema's JSON, and compact (~80 tokens at ~3.5 chars a token).
+    // The answer is the schema's JSON, and compact: the eleven keys alone take ~200 chars;
+    // the values stay short (the training set's answers average ~130 tokens).
     let json = v.answer_json();
     assert!(parse_answer(&json).is_ok(), "{json}");
-    assert!(json.len() < 560, "{} chars: {json}", json.len());
+    assert!(json.len() < 640, "{} chars: {json}", json.len());
 }
 
 #[test]
