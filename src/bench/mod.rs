@@ -7,6 +7,7 @@
 pub mod assess;
 pub mod detect;
 pub mod ingest;
+pub mod limits;
 pub mod synth;
 pub mod tui;
 

@@ -33,6 +33,19 @@ pub enum BenchWhat {
         #[arg(long, default_value = "../shared/datasets/sigma/rules")]
         sigma: Vec<PathBuf>,
     },
+    /// A large generated auth.log read in bounded memory: resident memory as it is read, the
+    /// reader's events/s and peak RSS; then an end-to-end ingest of (part of) it.
+    Limits {
+        /// Bytes of log to generate and read (`2G`, `500M`).
+        #[arg(long, default_value = "2G", value_parser = bench::limits::parse_size)]
+        size: u64,
+        /// Bytes of it to ingest end to end into a throw-away case (`0`: skip).
+        #[arg(long, default_value = "256M", value_parser = bench::limits::parse_size)]
+        ingest_size: u64,
+        /// Scratch folder (removed and recreated, removed at the end).
+        #[arg(long, default_value = "/tmp/lookout-bench-limits")]
+        work_dir: PathBuf,
+    },
     /// The model on the case's sessions (most severe first): load time, latency p50/p95,
     /// prompt and generated tokens/s, peak RSS.
     Assess {
@@ -81,6 +94,18 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 sigma_dirs: sigma.into_iter().filter(|d| d.exists()).collect(),
             };
             bench::ingest::run(&opts)?;
+        }
+        BenchWhat::Limits {
+            size,
+            ingest_size,
+            work_dir,
+        } => {
+            let opts = bench::limits::LimitsOptions {
+                size,
+                ingest_size,
+                work_dir,
+            };
+            bench::limits::run(&opts)?;
         }
         BenchWhat::Assess {
             model,
