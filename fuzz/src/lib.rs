@@ -224,7 +224,7 @@ pub fn sigma_rules(data: &[u8]) -> u64 {
         report.loaded,
         "loaded count differs from the rules"
     );
-    let mut ev = Event::new(Format::WinJson, "fuzz", 1, &text);
+    let mut ev = Event::new(Format::WinJson, "fuzz", 1, text.as_ref());
     for (i, line) in text.lines().take(16).enumerate() {
         let (k, v) = line.split_once(':').unwrap_or(("CommandLine", line));
         ev.fields.insert(k.trim().to_string(), v.trim().to_string());
