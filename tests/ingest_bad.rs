@@ -136,7 +136,11 @@ fn a_20mb_json_record_is_refused_and_the_file_goes_on() {
     assert_eq!(events.len(), 2);
     assert_eq!(r[0].count(SkipReason::BadRecord), 1);
     assert_eq!(r[0].count(SkipReason::LineTooLong), 0);
-    assert!(r[0].problems[0].detail.contains("refused"), "{:?}", r[0].problems);
+    assert!(
+        r[0].problems[0].detail.contains("refused"),
+        "{:?}",
+        r[0].problems
+    );
     assert_eq!(
         (events[0].format, events[1].format),
         (Format::Json, Format::Json)
