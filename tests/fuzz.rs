@@ -75,7 +75,7 @@ fn head_of(path: &Path) -> Option<Vec<u8>> {
         .any(|e| path.extension().is_some_and(|x| x.eq_ignore_ascii_case(e)));
     let f = std::fs::File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
-    if archive && len > 1 << 20 {
+    if archive && len > 256 << 10 {
         return None; // A cut archive is only its damaged start.
     }
     let evtx = path

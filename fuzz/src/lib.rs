@@ -107,7 +107,7 @@ fn options(format: Option<Format>) -> IngestOptions {
         max_line_bytes: 4096,
         expansion: ExpansionLimit {
             floor_bytes: 1 << 20,
-            ratio: 50,
+            ratio: 4,
         },
         ..IngestOptions::default()
     }
