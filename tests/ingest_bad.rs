@@ -112,7 +112,7 @@ fn invalid_utf8_is_decoded_lossily_and_counted() {
 }
 
 #[test]
-fn a_20mb_line_is_cut_counted_and_kept() {
+fn a_20mb_json_record_is_refused_and_the_file_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("huge.json");
     {
@@ -131,17 +131,21 @@ fn a_20mb_line_is_cut_counted_and_kept() {
     };
     let mut events = Vec::new();
     let r = read_file(&path, &opts, &mut |e| events.push(e));
-    assert_eq!(events.len(), 3);
-    assert_eq!(r[0].count(SkipReason::LineTooLong), 1);
-    assert_eq!(r[0].lost(), 0);
-    // The cut JSON no longer parses: it is kept as text, cut to the limit.
-    assert_eq!(events[1].format, Format::Text);
-    assert_eq!(events[1].raw.len(), 64 << 10);
+    // Half a JSON record is not a record: it is refused whole (issue #21: huge JSON records
+    // are refused one by one), counted once, and the records after it are read.
+    assert_eq!(events.len(), 2);
+    assert_eq!(r[0].count(SkipReason::BadRecord), 1);
+    assert_eq!(r[0].count(SkipReason::LineTooLong), 0);
+    assert!(
+        r[0].problems[0].detail.contains("refused"),
+        "{:?}",
+        r[0].problems
+    );
     assert_eq!(
-        (events[0].format, events[2].format),
+        (events[0].format, events[1].format),
         (Format::Json, Format::Json)
     );
-    assert_eq!(events[2].record, 3);
+    assert_eq!(events[1].record, 3);
     assert_eq!(r[0].bytes, std::fs::metadata(&path).unwrap().len());
 }
 

@@ -8,6 +8,7 @@ pub mod assess;
 pub mod detect;
 pub mod inference;
 pub mod ingest;
+pub mod limits;
 pub mod synth;
 pub mod tui;
 

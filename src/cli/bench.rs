@@ -52,6 +52,19 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// A large generated auth.log read in bounded memory: resident memory as it is read, the
+    /// reader's events/s and peak RSS; then an end-to-end ingest of (part of) it.
+    Limits {
+        /// Bytes of log to generate and read (`2G`, `500M`).
+        #[arg(long, default_value = "2G", value_parser = bench::limits::parse_size)]
+        size: u64,
+        /// Bytes of it to ingest end to end into a throw-away case (`0`: skip).
+        #[arg(long, default_value = "256M", value_parser = bench::limits::parse_size)]
+        ingest_size: u64,
+        /// Scratch folder (removed and recreated, removed at the end).
+        #[arg(long, default_value = "/tmp/lookout-bench-limits")]
+        work_dir: PathBuf,
+    },
     /// The model on the case's sessions (most severe first): load time, latency p50/p95,
     /// prompt and generated tokens/s, peak RSS.
     Assess {
@@ -132,6 +145,18 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             } else {
                 print!("{report}");
             }
+        }
+        BenchWhat::Limits {
+            size,
+            ingest_size,
+            work_dir,
+        } => {
+            let opts = bench::limits::LimitsOptions {
+                size,
+                ingest_size,
+                work_dir,
+            };
+            bench::limits::run(&opts)?;
         }
         BenchWhat::Assess {
             model,

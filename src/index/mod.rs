@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+// The stored-event codec, public for its fuzz target (fuzz/src/lib.rs).
+pub use codec::{CodecError, decode as decode_event, encode as encode_event};
 pub use query::{Order, SearchHits};
 pub use scan::EventMeta;
 pub use writer::{EventWriter, Mode as WriteMode};

@@ -4,9 +4,9 @@
 
 use std::io::{self, Read};
 
+use super::csv_cap::CapRecords;
 use super::lines::Emit;
 use super::parser::{Ctx, clean_ip, clean_port, fallback_message, summary};
-use super::reader::CapLines;
 use super::report::SkipReason;
 use super::time;
 use crate::event::{Event, Format};
@@ -168,7 +168,7 @@ pub(crate) fn read(
     max_line_bytes: usize,
     emit: &mut Emit,
 ) -> io::Result<()> {
-    let mut capped = CapLines::new(reader, max_line_bytes);
+    let mut capped = CapRecords::new(reader, max_line_bytes);
     let mut head = Vec::new();
     // The separator comes from the first line, read through the same (capped) stream.
     let mut byte = [0u8; 1];
@@ -179,6 +179,7 @@ pub(crate) fn read(
         }
     }
     let delim = delimiter(&String::from_utf8_lossy(&head));
+    capped.set_delimiter(delim);
     let chained = io::Cursor::new(head).chain(&mut capped);
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(delim)
@@ -193,11 +194,12 @@ pub(crate) fn read(
             Ok(true) => {}
             Err(e) => {
                 let offset = e.position().map(|p| p.byte()).unwrap_or(0);
-                if let ::csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(io::Error::other(e.to_string()));
+                let detail = e.to_string();
+                // Read errors end the stream, as they are (a refused archive keeps its kind).
+                if let ::csv::ErrorKind::Io(io) = e.into_kind() {
+                    return Err(io);
                 }
-                emit.report
-                    .problem(offset, SkipReason::BadRecord, e.to_string());
+                emit.report.problem(offset, SkipReason::BadRecord, detail);
                 continue;
             }
         }
@@ -239,7 +241,7 @@ pub(crate) fn read(
         emit.report.problem(
             0,
             SkipReason::LineTooLong,
-            "a CSV line was cut at max_line_bytes",
+            "a CSV record was cut at max_line_bytes",
         );
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! Generic JSON: any object per line (cloud audit logs, app logs), flattened, with the time,
-//! host, user, addresses, process and action guessed from common key names. Also splits a
-//! whole JSON document (an array of records, or one pretty-printed object) into records.
+//! host, user, addresses, process and action guessed from common key names (whole JSON
+//! documents are split into records by `jsondoc`).
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,10 @@ use crate::event::{Event, Format};
 pub(crate) struct JsonParser;
 
 impl LineParser for JsonParser {
+    fn whole_records(&self) -> bool {
+        true
+    }
+
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String> {
         let mut pairs = Pairs::new();
         flatten_object(line, &mut pairs).map_err(|e| format!("bad JSON: {e}"))?;
@@ -211,18 +215,6 @@ fn timestamp(f: &BTreeMap<String, String>) -> Option<chrono::DateTime<chrono::Ut
     })
 }
 
-/// The records of a whole JSON document: the elements of a top-level array, or the document
-/// itself when it is one object. Each comes back as compact JSON text.
-pub(crate) fn split_document(text: &str) -> Result<Vec<String>, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("bad JSON document: {e}"))?;
-    match v {
-        serde_json::Value::Array(items) => Ok(items.iter().map(|i| i.to_string()).collect()),
-        obj @ serde_json::Value::Object(_) => Ok(vec![obj.to_string()]),
-        _ => Err("a JSON document that is neither an array nor an object".into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,16 +251,5 @@ mod tests {
         assert_eq!(ev.host.as_deref(), Some("web1"));
         assert_eq!(ev.message, "hello world");
         assert_eq!(ev.timestamp.unwrap().timestamp(), 1_601_998_366);
-    }
-
-    #[test]
-    fn documents() {
-        assert_eq!(
-            split_document(r#"[{"a":1},{"b":2}]"#).unwrap(),
-            vec![r#"{"a":1}"#, r#"{"b":2}"#]
-        );
-        assert_eq!(split_document("{\n \"a\": 1\n}").unwrap().len(), 1);
-        assert!(split_document("3").is_err());
-        assert!(split_document("[{").is_err());
     }
 }

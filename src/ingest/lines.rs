@@ -39,6 +39,8 @@ impl Emit<'_> {
 
 struct Outcome {
     info: LineInfo,
+    /// The line was cut and what is left was kept.
+    cut: bool,
     bad_utf8: bool,
     result: Result<Option<Event>, String>,
 }
@@ -69,7 +71,7 @@ pub(crate) fn run(
             Ok(None) => break,
             Err(e) => {
                 batch.buf.truncate(start);
-                flush(&mut batch, parser, ctx, emit);
+                flush(&mut batch, parser, ctx, max_line_bytes, emit);
                 parser.finish(&mut |ev| emit.event(ev));
                 return Err(e);
             }
@@ -82,7 +84,7 @@ pub(crate) fn run(
         if parser.is_meta(bytes) {
             let line = String::from_utf8_lossy(bytes).into_owned();
             batch.buf.truncate(start);
-            flush(&mut batch, parser, ctx, emit);
+            flush(&mut batch, parser, ctx, max_line_bytes, emit);
             if let Err(e) = parser.meta(&line) {
                 emit.report.problem(
                     info.offset,
@@ -94,15 +96,21 @@ pub(crate) fn run(
         }
         batch.lines.push((start, batch.buf.len(), info));
         if batch.lines.len() >= BATCH_LINES || batch.buf.len() >= BATCH_BYTES {
-            flush(&mut batch, parser, ctx, emit);
+            flush(&mut batch, parser, ctx, max_line_bytes, emit);
         }
     }
-    flush(&mut batch, parser, ctx, emit);
+    flush(&mut batch, parser, ctx, max_line_bytes, emit);
     parser.finish(&mut |ev| emit.event(ev));
     Ok(())
 }
 
-fn flush(batch: &mut Batch, parser: &mut dyn LineParser, ctx: &Ctx, emit: &mut Emit) {
+fn flush(
+    batch: &mut Batch,
+    parser: &mut dyn LineParser,
+    ctx: &Ctx,
+    max_line_bytes: usize,
+    emit: &mut Emit,
+) {
     if batch.lines.is_empty() {
         batch.buf.clear();
         return;
@@ -115,15 +123,24 @@ fn flush(batch: &mut Batch, parser: &mut dyn LineParser, ctx: &Ctx, emit: &mut E
             Ok(t) => (Cow::Borrowed(t), false),
             Err(_) => (String::from_utf8_lossy(bytes), true),
         };
-        let mut result = shared.parse(&text, info.number, ctx);
-        if result.is_err() && (info.cut || shared.text_fallback()) {
+        let refused = info.cut && shared.whole_records();
+        let mut result = if refused {
+            Err(format!(
+                "a record longer than {max_line_bytes} bytes (max_line_bytes): refused"
+            ))
+        } else {
+            shared.parse(&text, info.number, ctx)
+        };
+        if result.is_err() && !refused && (info.cut || shared.text_fallback()) {
             // A cut record rarely parses (half a JSON object), and an odd line in a text log is
             // still log text: keep it as text rather than lose it.
             result = Ok(Some(super::text::line_event(&text, info.number, ctx)));
         }
         Outcome {
             info,
-            bad_utf8,
+            // Reported as the refusal alone: nothing of the record was kept.
+            cut: info.cut && !refused,
+            bad_utf8: bad_utf8 && !refused,
             result,
         }
     };
@@ -139,12 +156,8 @@ fn flush(batch: &mut Batch, parser: &mut dyn LineParser, ctx: &Ctx, emit: &mut E
         outcomes.extend(batch.lines.iter().map(parse_one));
     }
     for o in outcomes.drain(..) {
-        let LineInfo {
-            number,
-            offset,
-            cut,
-        } = o.info;
-        if cut {
+        let LineInfo { number, offset, .. } = o.info;
+        if o.cut {
             emit.report.problem(
                 offset,
                 SkipReason::LineTooLong,

@@ -9,7 +9,8 @@
 //! [`FileLabels`] is the ground truth attached to input files (`ingest --labels`).
 //!
 //! Layout: `source` opens and unwraps inputs, `reader` handles bytes (lines, encodings),
-//! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), and one file
+//! `detect` sniffs formats, `lines` drives line parsers (in parallel batches), `jsondoc`
+//! splits whole JSON documents, `expansion` refuses decompression bombs, and one file
 //! per format: `evtx`, `winjson` (+ `windows`, `wintable` shared with EVTX), `zeek`,
 //! `suricata`, `slips`, `binetflow`, `json`, `syslog` (+ `authlog`), `auditd` (+
 //! `auditd_record`, `auditd_syscalls`), `web`, `apache_error`, `csv`, `text`.
@@ -21,9 +22,12 @@ mod auditd_syscalls;
 mod authlog;
 mod binetflow;
 mod csv;
+mod csv_cap;
 mod detect;
 mod evtx;
+mod expansion;
 mod json;
+mod jsondoc;
 mod jsonflat;
 mod labels;
 mod lines;
@@ -46,6 +50,7 @@ mod zeek;
 use std::path::Path;
 
 pub use detect::detect_format;
+pub use expansion::ExpansionLimit;
 pub use labels::FileLabels;
 pub use paths::expand_paths;
 pub use report::{FileReport, MAX_PROBLEMS_PER_FILE, Problem, SkipReason};
@@ -59,8 +64,12 @@ pub struct IngestOptions {
     pub format: Option<Format>,
     /// Ground truth given to every event read.
     pub label: Option<Label>,
-    /// Longer lines are cut to this many bytes (counted as `line_too_long`, still ingested).
+    /// Longer lines are cut to this many bytes (counted as `line_too_long`, still ingested);
+    /// a longer JSON record (a line, or an element of a JSON document) is refused whole
+    /// (`bad_record`), since half a record does not parse.
     pub max_line_bytes: usize,
+    /// How far a gzip or zip may expand before it is refused as a decompression bomb.
+    pub expansion: ExpansionLimit,
 }
 
 impl Default for IngestOptions {
@@ -69,6 +78,7 @@ impl Default for IngestOptions {
             format: None,
             label: None,
             max_line_bytes: 1 << 20,
+            expansion: ExpansionLimit::default(),
         }
     }
 }
@@ -96,6 +106,17 @@ pub fn read_file(
     sink: &mut dyn FnMut(Event),
 ) -> Vec<FileReport> {
     source::read_file(path, opts, sink)
+}
+
+/// Reads `bytes` as if they were the content of a file named `name` (the name is only a hint
+/// for detection, as for files): for inputs that are not on disk, and for fuzzing.
+pub fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Event),
+) -> Vec<FileReport> {
+    source::read_bytes(name, bytes, opts, sink)
 }
 
 /// Reads one file and collects its events: a convenience for tests and small inputs.

@@ -39,6 +39,12 @@ pub(crate) trait LineParser: Sync {
         false
     }
 
+    /// Whether a record is only meaningful whole (JSON): a line cut at `max_line_bytes` is
+    /// then refused as a bad record instead of being kept as cut text.
+    fn whole_records(&self) -> bool {
+        false
+    }
+
     /// Parses one record. `Ok(None)`: the line is not a record (a comment) and is not counted.
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String>;
 

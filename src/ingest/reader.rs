@@ -1,5 +1,6 @@
 //! Byte-level reading: a line splitter that caps line length without buffering the excess,
-//! UTF-16 to UTF-8 transcoding, text encoding and binary sniffing, and a byte counter.
+//! UTF-16 to UTF-8 transcoding, text encoding and binary sniffing, and a byte counter (CSV
+//! records are capped by `csv_cap`).
 
 use std::cell::Cell;
 use std::io::{self, Read};
@@ -204,61 +205,6 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// Drops the bytes of each physical line beyond `max` while passing the rest through, so a
-/// record reader on top (CSV) never sees a giant line. Counts the lines it cut.
-pub(crate) struct CapLines<R> {
-    inner: R,
-    max: usize,
-    run: usize,
-    cutting: bool,
-    pub cuts: u64,
-}
-
-impl<R: Read> CapLines<R> {
-    pub(crate) fn new(inner: R, max: usize) -> Self {
-        CapLines {
-            inner,
-            max: max.max(1),
-            run: 0,
-            cutting: false,
-            cuts: 0,
-        }
-    }
-}
-
-impl<R: Read> Read for CapLines<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let n = self.inner.read(out)?;
-            if n == 0 {
-                return Ok(0);
-            }
-            let mut w = 0;
-            for i in 0..n {
-                let b = out[i];
-                if b == b'\n' {
-                    self.run = 0;
-                    self.cutting = false;
-                } else if self.run >= self.max {
-                    if !self.cutting {
-                        self.cutting = true;
-                        self.cuts += 1;
-                    }
-                    continue;
-                } else {
-                    self.run += 1;
-                }
-                out[w] = b;
-                w += 1;
-            }
-            // Everything read was dropped: read more rather than signal the end.
-            if w > 0 {
-                return Ok(w);
-            }
-        }
-    }
-}
-
 /// Where one line was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LineInfo {
@@ -429,18 +375,6 @@ mod tests {
             .flat_map(|u| u.to_le_bytes())
             .collect();
         assert_eq!(sniff_encoding(&bare), TextEncoding::Utf16Le { bom: false });
-    }
-
-    #[test]
-    fn cap_lines_drops_the_excess_of_long_lines() {
-        let mut input = b"short\n".to_vec();
-        input.extend(std::iter::repeat_n(b'x', 100_000));
-        input.extend_from_slice(b"\nend\n");
-        let mut r = CapLines::new(&input[..], 10);
-        let mut out = String::new();
-        r.read_to_string(&mut out).unwrap();
-        assert_eq!(out, "short\nxxxxxxxxxx\nend\n");
-        assert_eq!(r.cuts, 1);
     }
 
     #[test]

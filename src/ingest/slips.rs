@@ -26,6 +26,10 @@ fn first_in(v: &Value, list: &str, keys: &[&str]) -> Option<String> {
 }
 
 impl LineParser for SlipsParser {
+    fn whole_records(&self) -> bool {
+        true
+    }
+
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String> {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
         if !v.is_object() {

@@ -13,20 +13,21 @@ use flate2::read::MultiGzDecoder;
 
 use super::detect::detect_text;
 use super::evtx::{self, EvtxInput};
+use super::expansion::{Budget, Expanded, is_refusal};
 use super::lines::{self, Emit};
 use super::parser::{Ctx, LineParser};
 use super::reader::{Counting, HEAD_BYTES, looks_binary, read_head, sniff_encoding};
 use super::report::{FileReport, SkipReason};
 use super::{
-    IngestOptions, apache_error, auditd, binetflow, csv, json, slips, suricata, syslog, text, web,
-    winjson, zeek,
+    IngestOptions, apache_error, auditd, binetflow, csv, json, jsondoc, slips, suricata, syslog,
+    text, web, winjson, zeek,
 };
 use crate::event::{Event, Format};
 
 /// Archives inside archives are followed this deep.
 const MAX_DEPTH: u32 = 4;
 /// The most bytes held in memory for a format that needs them all (EVTX or a zip inside an
-/// archive, a whole JSON document).
+/// archive).
 const MAX_BUFFER: u64 = 512 << 20;
 
 /// One stream being read.
@@ -40,6 +41,8 @@ struct Input<'p> {
     /// Inside a gzip or zip: read errors are archive damage.
     in_archive: bool,
     depth: u32,
+    /// Decompressed bytes this input file may still produce (shared by all its layers).
+    budget: Rc<Budget>,
 }
 
 pub(crate) fn read_file(
@@ -78,6 +81,7 @@ pub(crate) fn read_file(
         file: Some(path),
         in_archive: false,
         depth: 0,
+        budget: Budget::new(meta.len(), opts.expansion),
     };
     read_stream(
         input,
@@ -89,7 +93,32 @@ pub(crate) fn read_file(
     reports
 }
 
+/// Reads `bytes` as the content of a file named `name` (see [`super::read_bytes`]).
+pub(crate) fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &IngestOptions,
+    sink: &mut dyn FnMut(Event),
+) -> Vec<FileReport> {
+    let mut reports = Vec::new();
+    let input = Input {
+        source: name.to_string(),
+        name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
+        reference: Utc::now(),
+        file: None,
+        in_archive: false,
+        depth: 0,
+        budget: Budget::new(bytes.len() as u64, opts.expansion),
+    };
+    read_stream(input, Box::new(bytes), opts, sink, &mut reports);
+    reports
+}
+
 fn read_error(input: &Input, report: &mut FileReport, offset: u64, e: &io::Error) {
+    if is_refusal(e) {
+        report.problem(offset, SkipReason::TooLarge, e.to_string());
+        return;
+    }
     let reason = if input.in_archive {
         SkipReason::BadArchive
     } else {
@@ -133,7 +162,10 @@ fn read_stream(
     }
     if gzip {
         let name = strip_suffix_ci(&input.name, &[".gz", ".gzip"]).to_string();
-        let inner = MultiGzDecoder::new(Cursor::new(head).chain(counting));
+        let inner = Expanded::new(
+            MultiGzDecoder::new(Cursor::new(head).chain(counting)),
+            input.budget.clone(),
+        );
         let child = Input {
             name,
             file: None,
@@ -266,6 +298,17 @@ fn read_zip(
     };
     let mut members = 0;
     for i in 0..archive.len() {
+        if input.budget.tripped() {
+            report.problem(
+                i as u64,
+                SkipReason::TooLarge,
+                format!(
+                    "{} member(s) not read: the archive was refused",
+                    archive.len() - i
+                ),
+            );
+            break;
+        }
         let entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
@@ -286,6 +329,15 @@ fn read_zip(
             continue;
         }
         members += 1;
+        // A member that says it will not fit is refused before any of it is decompressed.
+        if entry.size() > input.budget.remaining() {
+            let e = input.budget.refuse(&format!(
+                "member {name} declares {} MiB,",
+                entry.size() >> 20
+            ));
+            report.problem(i as u64, SkipReason::TooLarge, e.to_string());
+            continue;
+        }
         let reference = entry
             .last_modified()
             .and_then(zip_time)
@@ -297,7 +349,9 @@ fn read_zip(
             file: None,
             in_archive: true,
             depth: input.depth + 1,
+            budget: input.budget.clone(),
         };
+        let entry = Expanded::new(entry, input.budget.clone());
         read_stream(child, Box::new(entry), opts, sink, reports);
     }
     if members == 0 {
@@ -354,8 +408,12 @@ fn read_text(
             SkipReason::Binary,
             "binary content, not a log format lookout reads",
         );
-        // Count what the file holds, for the summary.
-        let _ = io::copy(rest, &mut io::sink());
+        // Count what the file holds, for the summary (an archive bomb is still refused).
+        if let Err(e) = io::copy(rest, &mut io::sink())
+            && is_refusal(&e)
+        {
+            report.problem(0, SkipReason::TooLarge, e.to_string());
+        }
         return;
     }
     if head.len() < HEAD_BYTES && decoded.iter().all(u8::is_ascii_whitespace) {
@@ -382,7 +440,14 @@ fn read_text(
     let result = if format == Format::Csv {
         csv::read(&mut stream, &ctx, opts.max_line_bytes, &mut emit)
     } else if document {
-        read_document(&mut stream, format, &ctx, &mut emit)
+        let parser = line_parser(format);
+        jsondoc::read(
+            &mut stream,
+            parser.as_ref(),
+            &ctx,
+            opts.max_line_bytes,
+            &mut emit,
+        )
     } else {
         lines::run(
             &mut stream,
@@ -393,11 +458,7 @@ fn read_text(
         )
     };
     if let Err(e) = result {
-        if e.kind() == io::ErrorKind::OutOfMemory {
-            emit.report.problem(0, SkipReason::TooLarge, e.to_string());
-        } else {
-            read_error(input, emit.report, 0, &e);
-        }
+        read_error(input, emit.report, 0, &e);
     }
     if utf16_errors.get() > 0 {
         let n = utf16_errors.get();
@@ -420,46 +481,4 @@ fn is_json_format(f: Format) -> bool {
 fn is_document(head: &str) -> bool {
     let t = head.trim_start();
     t.starts_with('[') || t.lines().next().is_some_and(|l| l.trim() == "{")
-}
-
-/// A whole JSON document: each array element (or the single object) is one record, parsed
-/// with the detected format's parser. Records are numbered from 1.
-fn read_document(
-    stream: &mut dyn Read,
-    format: Format,
-    ctx: &Ctx,
-    emit: &mut Emit,
-) -> io::Result<()> {
-    let mut buf = Vec::new();
-    stream.take(MAX_BUFFER + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > MAX_BUFFER {
-        return Err(io::Error::new(
-            io::ErrorKind::OutOfMemory,
-            "JSON document too large to hold in memory",
-        ));
-    }
-    let text = String::from_utf8_lossy(&buf);
-    if matches!(text, std::borrow::Cow::Owned(_)) {
-        emit.report
-            .problem(0, SkipReason::InvalidUtf8, "document decoded lossily");
-    }
-    let records = match json::split_document(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            emit.report.problem(0, SkipReason::BadRecord, e);
-            return Ok(());
-        }
-    };
-    let parser = line_parser(format);
-    for (i, rec) in records.iter().enumerate() {
-        let n = i as u64 + 1;
-        match parser.parse(rec, n, ctx) {
-            Ok(Some(ev)) => emit.event(ev),
-            Ok(None) => {}
-            Err(e) => emit
-                .report
-                .problem(n, SkipReason::BadRecord, format!("record {n}: {e}")),
-        }
-    }
-    Ok(())
 }

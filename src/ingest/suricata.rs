@@ -10,6 +10,10 @@ use crate::event::{Event, Format};
 pub(crate) struct EveParser;
 
 impl LineParser for EveParser {
+    fn whole_records(&self) -> bool {
+        true
+    }
+
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String> {
         let mut pairs = Pairs::new();
         flatten_object(line, &mut pairs).map_err(|e| format!("bad JSON: {e}"))?;

@@ -14,6 +14,10 @@ use crate::event::{Event, Format};
 pub(crate) struct WinJsonParser;
 
 impl LineParser for WinJsonParser {
+    fn whole_records(&self) -> bool {
+        true
+    }
+
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String> {
         let mut pairs = Pairs::new();
         flatten_object(line, &mut pairs).map_err(|e| format!("bad JSON: {e}"))?;

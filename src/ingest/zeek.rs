@@ -10,6 +10,10 @@ use crate::event::{Event, Format};
 pub(crate) struct ZeekJsonParser;
 
 impl LineParser for ZeekJsonParser {
+    fn whole_records(&self) -> bool {
+        true
+    }
+
     fn parse(&self, line: &str, record: u64, ctx: &Ctx) -> Result<Option<Event>, String> {
         let mut pairs = Pairs::new();
         flatten_object(line, &mut pairs).map_err(|e| format!("bad JSON: {e}"))?;
