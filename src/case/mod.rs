@@ -125,8 +125,7 @@ impl Case {
         let mut hits = Vec::new();
         self.index
             .for_each_event(|ev| hits.extend(rules.matches(&ev)))?;
-        self.store.clear_hits(&self.name)?;
-        self.store.add_hits(&self.name, &hits)?;
+        self.store.replace_hits(&self.name, &hits)?;
         self.refresh_sessions(config)?;
         Ok(hits)
     }

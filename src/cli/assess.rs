@@ -77,7 +77,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
                 assessed += 1;
                 from_cache += usize::from(asm.from_cache);
                 if a.json {
-                    writeln!(out, "{}", json_line(&asm))?;
+                    writeln!(out, "{}", crate::text::inert_json(&json_line(&asm))?)?;
                 } else {
                     writeln!(out, "{}", text_line(&asm))?;
                 }

@@ -196,7 +196,7 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
         for &i in idx {
             match record(&items[i], opts.format) {
                 Some(v) => {
-                    serde_json::to_writer(&mut f, &v)?;
+                    crate::text::write_inert_json(&mut f, &v)?;
                     f.write_all(b"\n")?;
                     n += 1;
                 }
