@@ -98,6 +98,24 @@ pub fn inert_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// JSON text (pretty or compact, from serde_json) with the extra escapes of
+/// [`write_inert_json`]: serde_json already escaped C0, so the characters left to escape can
+/// only be inside strings, where `\uXXXX` means the same.
+pub fn inert_json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c == '\x7f' || is_hidden_control(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// serde_json's compact formatter with the extra escapes of [`write_inert_json`]; serde_json
 /// escapes C0 itself before handing over the fragments in between.
 struct InertJson;
@@ -176,10 +194,23 @@ mod tests {
         let hostile = "x\x1b]52;c;cHdu\x07\u{202e}gpj.exe\u{9b}2J\x7f\u{e0041}\0 Zürich";
         let json = inert_json(&serde_json::json!({ "msg": hostile })).unwrap();
         assert!(!json.chars().any(is_unsafe_char), "{json}");
-        assert!(json.contains("\\u202e") && json.contains("\\udb40\\udc41"), "{json}");
+        assert!(
+            json.contains("\\u202e") && json.contains("\\udb40\\udc41"),
+            "{json}"
+        );
         assert!(json.contains("Zürich"));
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["msg"], hostile);
+        let pretty = serde_json::to_string_pretty(&back).unwrap();
+        let inert = inert_json_text(&pretty);
+        assert!(
+            !inert.chars().any(|c| c != '\n' && is_unsafe_char(c)),
+            "{inert}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&inert).unwrap(),
+            back
+        );
     }
 
     #[test]

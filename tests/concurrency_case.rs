@@ -78,7 +78,14 @@ fn ingest_and_corrections_at_once_lose_nothing() {
         let out = command(
             &data,
             &[
-                "correct", session, "--cause", "malicious", "--risk", "high", "--note", &note,
+                "correct",
+                session,
+                "--cause",
+                "malicious",
+                "--risk",
+                "high",
+                "--note",
+                &note,
             ],
         )
         .output()
@@ -93,7 +100,10 @@ fn ingest_and_corrections_at_once_lose_nothing() {
                 .unwrap_or_else(|| panic!("no acknowledgement: {stdout}"));
             acked.push((id, session.clone(), note));
         } else {
-            assert!(is_clear_refusal(&stderr), "correct failed unclearly: {stderr}");
+            assert!(
+                is_clear_refusal(&stderr),
+                "correct failed unclearly: {stderr}"
+            );
             refused += 1;
         }
         i += 1;
@@ -120,9 +130,16 @@ fn ingest_and_corrections_at_once_lose_nothing() {
         "events lost or added"
     );
     for c in &acked {
-        assert!(after.corrections.contains(c), "acknowledged correction lost: {c:?}");
+        assert!(
+            after.corrections.contains(c),
+            "acknowledged correction lost: {c:?}"
+        );
     }
-    assert_eq!(after.corrections.len(), acked.len(), "a correction not acknowledged");
+    assert_eq!(
+        after.corrections.len(),
+        acked.len(),
+        "a correction not acknowledged"
+    );
     for s in &targets {
         assert!(after.sessions.contains(s), "corrected session {s} gone");
     }

@@ -78,7 +78,10 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     let mut tries = 0;
     while killed.get("ingest").copied().unwrap_or(0) < INGEST_KILLS {
         tries += 1;
-        assert!(tries <= MAX_TRIES, "ingest ends before any kill: {killed:?}");
+        assert!(
+            tries <= MAX_TRIES,
+            "ingest ends before any kill: {killed:?}"
+        );
         let step = INGEST_STEPS[rng.below(INGEST_STEPS.len() as u64) as usize];
         let mut child = spawn(&data, step);
         std::thread::sleep(Duration::from_millis(rng.below(span_ms)));
@@ -91,15 +94,24 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
         run_ok(&data, step);
     }
     let resumed = check_after_kill(&data, &clean);
-    assert_eq!(resumed.event_keys, clean.event_keys, "events differ from a clean run");
-    assert_eq!(resumed.sessions, clean.sessions, "sessions differ from a clean run");
+    assert_eq!(
+        resumed.event_keys, clean.event_keys,
+        "events differ from a clean run"
+    );
+    assert_eq!(
+        resumed.sessions, clean.sessions,
+        "sessions differ from a clean run"
+    );
 
     // 2. Assessments: killed after a random number of printed (so stored) verdicts.
     let mut acknowledged = BTreeMap::new();
     let mut tries = 0;
     while killed.get("assess").copied().unwrap_or(0) < ASSESS_KILLS {
         tries += 1;
-        assert!(tries <= MAX_TRIES, "assess ends before any kill: {killed:?}");
+        assert!(
+            tries <= MAX_TRIES,
+            "assess ends before any kill: {killed:?}"
+        );
         let mut child = spawn(&data, &ASSESS);
         let want = rng.below(clean_verdicts.len() as u64);
         let stdout = child.stdout.take().expect("piped stdout");
@@ -118,7 +130,10 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
         let id = v["session_id"].as_str().unwrap_or_default();
         if acknowledged.contains_key(id) {
-            assert_eq!(v["from_cache"], true, "acknowledged verdict of {id} not cached");
+            assert_eq!(
+                v["from_cache"], true,
+                "acknowledged verdict of {id} not cached"
+            );
             cached += 1;
         }
     }
@@ -136,7 +151,11 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
             })
             .collect()
     };
-    assert_eq!(strip(&verdicts), strip(&clean_verdicts), "verdicts differ from a clean run");
+    assert_eq!(
+        strip(&verdicts),
+        strip(&clean_verdicts),
+        "verdicts differ from a clean run"
+    );
 
     // 3. Corrections: killed as soon as the acknowledgement is read.
     let sessions: Vec<&String> = clean.sessions.iter().collect();
@@ -144,11 +163,21 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
     let mut tries = 0;
     while killed.get("correct").copied().unwrap_or(0) < CORRECTION_KILLS {
         tries += 1;
-        assert!(tries <= MAX_TRIES, "correct ends before any kill: {killed:?}");
+        assert!(
+            tries <= MAX_TRIES,
+            "correct ends before any kill: {killed:?}"
+        );
         let session = sessions[rng.below(sessions.len() as u64) as usize].clone();
         let note = format!("kill test correction {tries}");
         let args = [
-            "correct", &session, "--cause", "malicious", "--risk", "high", "--note", &note,
+            "correct",
+            &session,
+            "--cause",
+            "malicious",
+            "--risk",
+            "high",
+            "--note",
+            &note,
         ];
         let mut child = spawn(&data, &args);
         let stdout = child.stdout.take().expect("piped stdout");
@@ -174,14 +203,30 @@ fn sigkill_at_random_points_loses_nothing_and_duplicates_nothing() {
         run_ok(&data, step);
     }
     let end = check_after_kill(&data, &clean);
-    assert_eq!(end.event_keys, clean.event_keys, "re-ingest changed the events");
-    assert_eq!(end.sessions, clean.sessions, "re-ingest changed the sessions");
+    assert_eq!(
+        end.event_keys, clean.event_keys,
+        "re-ingest changed the events"
+    );
+    assert_eq!(
+        end.sessions, clean.sessions,
+        "re-ingest changed the sessions"
+    );
     for c in &acked {
-        assert!(end.corrections.contains(c), "acknowledged correction lost: {c:?}");
-        assert!(end.sessions.contains(&c.1), "correction's session gone: {c:?}");
+        assert!(
+            end.corrections.contains(c),
+            "acknowledged correction lost: {c:?}"
+        );
+        assert!(
+            end.sessions.contains(&c.1),
+            "correction's session gone: {c:?}"
+        );
     }
     let again = assessments(&run_ok(&data, &ASSESS).stdout);
-    assert_eq!(strip(&again), strip(&clean_verdicts), "cached verdicts damaged");
+    assert_eq!(
+        strip(&again),
+        strip(&clean_verdicts),
+        "cached verdicts damaged"
+    );
 
     let total: usize = killed.values().sum();
     eprintln!(

@@ -67,5 +67,8 @@ fn the_rule_floor_holds_against_injected_log_text() {
             break;
         }
     }
-    assert!(checked >= 2, "only {checked} injected sessions with rule hits");
+    assert!(
+        checked >= 2,
+        "only {checked} injected sessions with rule hits"
+    );
 }

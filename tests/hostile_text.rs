@@ -80,7 +80,13 @@ fn hostile_text_is_inert_in_every_command_and_export() {
         inert_run(&data, &["show", "--json", id]);
     }
     // Shown escaped (visible), not dropped: the analyst sees what the attacker wrote.
-    for visible in ["\\e[2J", "\\e]52;c;", "\\u{202e}fdp.exe", "\\x00here", "\\x07"] {
+    for visible in [
+        "\\e[2J",
+        "\\e]52;c;",
+        "\\u{202e}fdp.exe",
+        "\\x00here",
+        "\\x07",
+    ] {
         assert!(shown.contains(visible), "`show` lost {visible}");
     }
 
@@ -110,7 +116,14 @@ fn hostile_text_is_inert_in_every_command_and_export() {
         inert_run(
             &data,
             &[
-                "correct", id, "--cause", "malicious", "--risk", "high", "--note", pasted,
+                "correct",
+                id,
+                "--cause",
+                "malicious",
+                "--risk",
+                "high",
+                "--note",
+                pasted,
             ],
         );
     }
@@ -133,7 +146,10 @@ fn hostile_text_is_inert_in_every_command_and_export() {
                 }
             }
         }
-        assert!(rationale_seen || format == "dpo", "{format}: the note is not exported");
+        assert!(
+            rationale_seen || format == "dpo",
+            "{format}: the note is not exported"
+        );
     }
 }
 
@@ -190,7 +206,10 @@ fn hostile_text_is_inert_in_the_workbench_frames() {
     assert!(bad.is_empty(), "raw characters in frames: {bad:?}");
     // The views escaped the text themselves (the last-resort scrub blanks to U+FFFD).
     assert!(screens.contains("\\e"), "no escaped ESC shown:\n{screens}");
-    assert!(!screens.contains('\u{fffd}'), "a view left raw text to the scrub");
+    assert!(
+        !screens.contains('\u{fffd}'),
+        "a view left raw text to the scrub"
+    );
 }
 
 #[test]

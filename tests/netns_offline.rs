@@ -1,7 +1,7 @@
 //! No network at run time: ingest, rules-only assessment, correction, export and the workbench
-//! (headless frames, and the real one in a pseudo-terminal) all succeed inside a network
-//! namespace with no interface up (`unshare -n`, or `unshare -rn` where only user namespaces
-//! are allowed). The training path is not run here (it needs its venv: `make test`).
+//! (its real loop, workers and views drawing headless frames: `lookout bench tui`) all succeed
+//! inside a network namespace with no interface up (`unshare -n`, or `unshare -rn` where only
+//! user namespaces are allowed). The training path is not run here (it needs its venv).
 
 mod common;
 mod crash_support;
@@ -106,30 +106,8 @@ fn every_command_works_without_a_network() {
     );
     assert!(export.join("manifest.json").is_file());
     let out = offline(&unshare, &data, &["bench", "tui", "--keys", "20"]);
-    assert!(!out.stdout.is_empty(), "the headless workbench printed nothing");
-
-    // The real workbench on a pseudo-terminal (util-linux `script`), quit with `q`.
-    let tui = format!(
-        "{BIN} --data-dir {} --case {CASE} tui",
-        data.to_str().expect("utf-8 path")
-    );
-    let mut child = Command::new("unshare")
-        .args(&unshare)
-        .args(["--", "script", "-qec", &tui, "/dev/null"])
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut stdin = child.stdin.take().expect("stdin");
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    std::io::Write::write_all(&mut stdin, b"q").expect("sending q");
-    let out = child.wait_with_output().expect("workbench ends");
     assert!(
-        out.status.success(),
-        "offline workbench failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+        !out.stdout.is_empty(),
+        "the headless workbench printed nothing"
     );
 }

