@@ -49,13 +49,95 @@ fn push_visible(out: &mut String, c: char, keep_newlines: bool) {
         '\n' => out.push_str("\\n"),
         '\t' => out.push_str("\\t"),
         c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-        c if (0x80..0xa0).contains(&(c as u32)) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-        // Bidi overrides/isolates and zero-width format characters can disguise text.
-        '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{feff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c if is_hidden_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
         c => out.push(c),
+    }
+}
+
+/// True for a character that a terminal or a reader must never get raw from log text: C0
+/// controls (ESC, BEL, NUL, CR...), DEL, the C1 controls (U+0080..U+009F: a terminal may take
+/// U+009B as CSI), and the invisible format characters that reorder or hide text (bidi
+/// embeddings, overrides and isolates, zero-width characters, line/paragraph separators, and
+/// the tag characters used to smuggle invisible instructions to language models).
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control() || is_hidden_control(c)
+}
+
+/// The non-`is_control` part of [`is_unsafe_char`]: C1 controls and invisible format
+/// characters (C1 is listed explicitly: `is_control` covers it, the escapes name it).
+fn is_hidden_control(c: char) -> bool {
+    matches!(c,
+        '\u{80}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{e0000}'..='\u{e007f}')
+}
+
+/// Writes `value` as compact JSON in which, beyond what JSON requires (C0 controls, quotes,
+/// backslashes), DEL, the C1 controls and the invisible format characters of
+/// [`is_unsafe_char`] are escaped as `\uXXXX` too: the same strings once parsed, but a JSONL
+/// export or `--json` output shown with `cat` or `less` cannot drive the terminal or hide text.
+pub fn write_inert_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(writer, InertJson);
+    value.serialize(&mut ser)
+}
+
+/// [`write_inert_json`] into a string.
+pub fn inert_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    write_inert_json(&mut out, value)?;
+    // The serializer writes only UTF-8.
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// JSON text (pretty or compact, from serde_json) with the extra escapes of
+/// [`write_inert_json`]: serde_json already escaped C0, so the characters left to escape can
+/// only be inside strings, where `\uXXXX` means the same.
+pub fn inert_json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c == '\x7f' || is_hidden_control(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// serde_json's compact formatter with the extra escapes of [`write_inert_json`]; serde_json
+/// escapes C0 itself before handing over the fragments in between.
+struct InertJson;
+
+impl serde_json::ser::Formatter for InertJson {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if c == '\x7f' || is_hidden_control(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{u:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
     }
 }
 
@@ -86,10 +168,49 @@ mod tests {
     }
 
     #[test]
+    fn escapes_every_invisible_or_reordering_character() {
+        // C1 CSI, Arabic letter mark, line separator, word joiner, BOM, an invisible tag
+        // character ("ASCII smuggling"), first strong isolate.
+        let hidden = "a\u{9b}31m\u{61c}\u{2028}\u{2060}\u{feff}\u{e0041}\u{2068}b";
+        let s = sanitize(hidden);
+        assert!(!s.chars().any(is_unsafe_char), "{s}");
+        for code in ["9b", "61c", "2028", "2060", "feff", "e0041", "2068"] {
+            assert!(s.contains(&format!("\\u{{{code}}}")), "{code} in {s}");
+        }
+        assert!(!one_line(hidden, 100).chars().any(is_unsafe_char));
+        // Printable non-ASCII text is kept.
+        assert_eq!(sanitize("Zürich 東京 ☃"), "Zürich 東京 ☃");
+    }
+
+    #[test]
     fn one_line_collapses_and_cuts() {
         assert_eq!(one_line("a\n\n  b\tc", 100), "a b c");
         assert_eq!(one_line("abcdef", 3), "abc…");
         assert_eq!(one_line("x\x1by", 10), "x\\ey");
+    }
+
+    #[test]
+    fn inert_json_escapes_what_a_terminal_would_act_on_and_round_trips() {
+        let hostile = "x\x1b]52;c;cHdu\x07\u{202e}gpj.exe\u{9b}2J\x7f\u{e0041}\0 Zürich";
+        let json = inert_json(&serde_json::json!({ "msg": hostile })).unwrap();
+        assert!(!json.chars().any(is_unsafe_char), "{json}");
+        assert!(
+            json.contains("\\u202e") && json.contains("\\udb40\\udc41"),
+            "{json}"
+        );
+        assert!(json.contains("Zürich"));
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["msg"], hostile);
+        let pretty = serde_json::to_string_pretty(&back).unwrap();
+        let inert = inert_json_text(&pretty);
+        assert!(
+            !inert.chars().any(|c| c != '\n' && is_unsafe_char(c)),
+            "{inert}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&inert).unwrap(),
+            back
+        );
     }
 
     #[test]

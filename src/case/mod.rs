@@ -127,8 +127,7 @@ impl Case {
         self.index
             .for_each_event(|ev| rules.matches_correlating(&ev, &mut hits, &mut correlator))?;
         hits.extend(correlator.finish().iter().flat_map(Hit::per_event));
-        self.store.clear_hits(&self.name)?;
-        self.store.add_hits(&self.name, &hits)?;
+        self.store.replace_hits(&self.name, &hits)?;
         self.refresh_sessions(config)?;
         Ok(hits)
     }

@@ -78,7 +78,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
                 from_cache += usize::from(asm.from_cache);
                 unanswered += usize::from(server_unavailable(&asm));
                 if a.json {
-                    writeln!(out, "{}", json_line(&asm))?;
+                    writeln!(out, "{}", crate::text::inert_json(&json_line(&asm))?)?;
                 } else {
                     writeln!(out, "{}", text_line(&asm))?;
                 }

@@ -69,8 +69,18 @@ pub fn export(g: &Globals, a: ExportArgs) -> Result<ExitCode> {
         .transpose()?;
     if a.preview {
         let (before, after) = (&items[0], anonymize(&items[0], anonymizer.as_ref()));
-        println!("# before\n{}\n{}\n", before.user, before.answer);
-        println!("# after --anonymize\n{}\n{}", after.user, after.answer);
+        // The prompt quotes log text: made visible, never sent raw to the terminal.
+        let shown = crate::text::sanitize;
+        println!(
+            "# before\n{}\n{}\n",
+            shown(&before.user),
+            shown(&before.answer)
+        );
+        println!(
+            "# after --anonymize\n{}\n{}",
+            shown(&after.user),
+            shown(&after.answer)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let items: Vec<ExportItem> = items

@@ -118,7 +118,8 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("lookout: {e:#}");
+            // Errors can quote input (a file name, a record): never raw to the terminal.
+            eprintln!("lookout: {}", crate::text::sanitize(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

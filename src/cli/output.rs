@@ -11,10 +11,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::case::IngestProgress;
 
-/// Prints one value as a JSON line on stdout.
+/// Prints one value as a JSON line on stdout (log text in it escaped so that it cannot drive
+/// the terminal: `crate::text::write_inert_json`).
 pub fn json_line<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)?;
+    crate::text::write_inert_json(&mut out, value)?;
     out.write_all(b"\n")?;
     Ok(())
 }

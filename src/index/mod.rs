@@ -27,11 +27,11 @@ pub enum IndexError {
         path: String,
         source: tantivy::TantivyError,
     },
-    #[error("index {path} is being written by another lookout process (ingest running?): {source}")]
-    Locked {
-        path: String,
-        source: tantivy::TantivyError,
-    },
+    #[error(
+        "index {path} is being written by another lookout process (an ingest of this case is \
+         running): try again when it has finished"
+    )]
+    Locked { path: String },
     #[error("index: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
     #[error("query `{query}`: {reason}")]
@@ -93,9 +93,11 @@ impl EventIndex {
         let w = self
             .index
             .writer_with_num_threads(threads.max(1), memory_bytes)
-            .map_err(|source| IndexError::Locked {
-                path: self.path.display().to_string(),
-                source,
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => IndexError::Locked {
+                    path: self.path.display().to_string(),
+                },
+                other => IndexError::Tantivy(other),
             })?;
         Ok(EventWriter::new(w, self.fields, self.reader.searcher()))
     }
@@ -108,6 +110,19 @@ impl EventIndex {
 
     pub fn num_events(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// Files of the committed index whose checksum does not match their content (damage on
+    /// disk); empty when the index is sound.
+    pub fn corrupt_files(&self) -> Result<Vec<String>> {
+        let mut bad: Vec<String> = self
+            .index
+            .validate_checksum()?
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        bad.sort();
+        Ok(bad)
     }
 }
 

@@ -43,9 +43,13 @@ impl Anonymizer {
                 names.insert(short.to_lowercase(), a.pseudonym("host", short));
             }
         }
-        for u in users.iter().filter(|u| u.len() >= 2) {
+        for u in users {
             let bare = u.rsplit('\\').next().unwrap_or(u);
-            names.insert(bare.to_lowercase(), a.pseudonym("user", bare));
+            // Checked on the bare name: an empty one (a user logged as `DOMAIN\`) would match
+            // everywhere and never advance the replacement.
+            if bare.len() >= 2 {
+                names.insert(bare.to_lowercase(), a.pseudonym("user", bare));
+            }
         }
         let mut names: Vec<(String, String)> = names.into_iter().collect();
         names.sort_by(|x, y| y.0.len().cmp(&x.0.len()).then(x.0.cmp(&y.0)));
@@ -285,6 +289,15 @@ mod tests {
         let p: std::net::Ipv4Addr = a.ip("203.0.113.45").parse().unwrap();
         assert!(!p.is_private());
         assert_eq!(a.ip("127.0.0.1"), "127.0.0.1");
+    }
+
+    /// Regression: a user name ending in a backslash (attacker-written `DOMAIN\`) made an
+    /// empty name that matched at every position without advancing: `export --preview` grew
+    /// without bound (found by tests/hostile_text.rs).
+    #[test]
+    fn a_user_with_an_empty_bare_name_is_ignored() {
+        let a = Anonymizer::new(b"k", &["CORP\\".into(), "x\\y\\".into()], &[]);
+        assert_eq!(a.apply("plain text, here"), "plain text, here");
     }
 
     #[test]

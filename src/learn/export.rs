@@ -219,7 +219,7 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
         for &i in idx {
             match record(&items[i], opts.format) {
                 Some(v) => {
-                    serde_json::to_writer(&mut f, &v)?;
+                    crate::text::write_inert_json(&mut f, &v)?;
                     f.write_all(b"\n")?;
                     n += 1;
                 }
@@ -274,7 +274,11 @@ pub fn write(dir: &Path, items: &[ExportItem], opts: &ExportOptions) -> Result<M
     };
     let path = dir.join("manifest.json");
     crate::fsutil::create_private(&path)
-        .and_then(|mut f| f.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes()))
+        .and_then(|mut f| {
+            f.write_all(
+                crate::text::inert_json_text(&serde_json::to_string_pretty(&manifest)?).as_bytes(),
+            )
+        })
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(manifest)
 }

@@ -64,8 +64,18 @@ pub struct Correction {
 }
 
 impl Store {
-    /// Appends a correction; returns its id.
+    /// Appends a correction; returns its id once it is durable. A correction is the analyst's
+    /// work and cannot be redone from the logs, so its commit is synced to disk even against
+    /// power loss: the store's WAL with `synchronous=NORMAL` survives a killed process but may
+    /// lose the last commits when the machine loses power.
     pub fn add_correction(&self, c: &Correction) -> Result<i64> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let added = self.insert_correction(c);
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        added
+    }
+
+    fn insert_correction(&self, c: &Correction) -> Result<i64> {
         self.conn.execute(
             "INSERT INTO corrections(case_name, session_id, kind, analyst, created, cause, risk, priority,
                 techniques, summary, rationale, model_id, prompt_version, model_output, session_host)

@@ -52,36 +52,26 @@ impl Store {
     /// Adds hits (idempotent: the same rule on the same event is stored once).
     pub fn add_hits(&mut self, case: &str, hits: &[Hit]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        {
-            let mut row = tx.prepare_cached(
-                "INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut rule = tx.prepare_cached(
-                "INSERT OR REPLACE INTO hit_rules(case_name, rule_id, json) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut seen: HashSet<&str> = HashSet::new();
-            for h in hits {
-                row.execute(params![case, h.event_id, &*h.rule_id])?;
-                if seen.insert(&h.rule_id) {
-                    // The rule's parts; the event id is each row's.
-                    rule.execute(params![
-                        case,
-                        &*h.rule_id,
-                        serde_json::to_string(&h.on(""))?
-                    ])?;
-                }
-            }
-        }
+        insert_hits(&tx, case, hits)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Drops every stored hit of the case (before `detect` re-runs the rules).
-    pub fn clear_hits(&self, case: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM rule_hits WHERE case_name = ?1", params![case])?;
-        self.conn
-            .execute("DELETE FROM hit_rules WHERE case_name = ?1", params![case])?;
+    /// Replaces every stored hit of the case by `hits` (after `detect` re-ran the rules) in
+    /// one transaction: a process killed half-way leaves the old hits, never none.
+    pub fn replace_hits(&mut self, case: &str, hits: &[Hit]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        delete_hits(&tx, case)?;
+        insert_hits(&tx, case, hits)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops every stored hit of the case.
+    pub fn clear_hits(&mut self, case: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        delete_hits(&tx, case)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -147,6 +137,34 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+fn insert_hits(tx: &rusqlite::Transaction, case: &str, hits: &[Hit]) -> Result<()> {
+    let mut row = tx.prepare_cached(
+        "INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut rule = tx.prepare_cached(
+        "INSERT OR REPLACE INTO hit_rules(case_name, rule_id, json) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut seen: HashSet<&str> = HashSet::new();
+    for h in hits {
+        row.execute(params![case, h.event_id, &*h.rule_id])?;
+        if seen.insert(&h.rule_id) {
+            // The rule's parts; the event id is each row's.
+            rule.execute(params![
+                case,
+                &*h.rule_id,
+                serde_json::to_string(&h.on(""))?
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn delete_hits(tx: &rusqlite::Transaction, case: &str) -> Result<()> {
+    tx.execute("DELETE FROM rule_hits WHERE case_name = ?1", params![case])?;
+    tx.execute("DELETE FROM hit_rules WHERE case_name = ?1", params![case])?;
+    Ok(())
 }
 
 /// `rule_id`'s hit on `event_id`. Both tables are written in one transaction, so the rule is

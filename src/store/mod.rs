@@ -66,6 +66,15 @@ impl Store {
         Ok(Store { conn })
     }
 
+    /// SQLite's own consistency check (`PRAGMA integrity_check`): the problems it names, none
+    /// when the file is sound.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let rows: Vec<String> = rows.collect::<std::result::Result<_, _>>()?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;

@@ -64,6 +64,20 @@ impl Headless {
         Ok(())
     }
 
+    /// The last frame drawn, as the text of its cells, row by row: what reaches the terminal,
+    /// less the styles (for checks that log text arrives there inert).
+    pub fn screen(&self) -> String {
+        let buf = self.terminal.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     /// Runs the real loop and workers on `case` while `keys` are pressed: the first at once,
     /// each other one `interval` after the previous, then quits four intervals after the last.
     pub fn run_keys(

@@ -44,4 +44,16 @@ pub fn draw(f: &mut Frame, app: &App) {
     if app.help {
         help::render(f, app);
     }
+    scrub(f.buffer_mut());
+}
+
+/// The last line of defence for untrusted text: the views sanitise what they show, and any
+/// cell that still holds a control, bidi or invisible format character (one a view missed)
+/// is blanked to `�` before the frame reaches the terminal. Cheap: one pass over the cells.
+fn scrub(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(crate::text::is_unsafe_char) {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
 }
