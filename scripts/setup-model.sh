@@ -223,7 +223,7 @@ PY
       exit 1
     fi
     mv "$dest/$TUNED_FILE.part" "$dest/$TUNED_FILE"
-    say "wrote $TUNED_FILE (the default model; \`--model base\` selects the untuned one)"
+    say "wrote $TUNED_FILE (\`--model lookout-tuned\` selects it)"
   fi
 fi
 
