@@ -162,7 +162,9 @@ fn metadata(u: &mut String, s: &crate::sessions::Session) {
     }
 }
 
-fn duration(secs: i64) -> String {
+/// `45 s`, `12 min`, `3.5 h`: a session's length as the prompt (and the training targets)
+/// write it.
+pub(crate) fn duration(secs: i64) -> String {
     match secs {
         s if s < 120 => format!("{s} s"),
         s if s < 7200 => format!("{} min", s / 60),

@@ -23,15 +23,15 @@ const GENERIC: &[&str] = &[
 
 /// Checks `summary` against the facts of `session`.
 pub fn check_summary(summary: &str, session: &Session) -> SummaryCheck {
-    let words = words(summary);
-    let text = format!(" {} ", words.join(" "));
+    let said = words(summary);
+    let text = format!(" {} ", said.join(" "));
     let grounded = facts(session).iter().any(|f| {
-        let w = words_of(f);
+        let w = words(f);
         !w.is_empty() && text.contains(&format!(" {} ", w.join(" ")))
     });
     SummaryCheck {
         grounded,
-        repeated: repeats(summary, &words),
+        repeated: repeats(summary, &said),
     }
 }
 
@@ -74,21 +74,17 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn words_of(fact: &str) -> Vec<String> {
-    words(fact)
-}
-
 /// A sentence of three words or more said twice, or a five-word phrase said twice.
-fn repeats(summary: &str, words: &[String]) -> bool {
+fn repeats(summary: &str, said: &[String]) -> bool {
     let mut sentences = BTreeSet::new();
     for s in summary.split(['.', '!', '?', ';', '\n']) {
-        let w = self::words(s);
+        let w = words(s);
         if w.len() >= 3 && !sentences.insert(w.join(" ")) {
             return true;
         }
     }
     let mut phrases = BTreeSet::new();
-    words.windows(5).any(|w| !phrases.insert(w.join(" ")))
+    said.windows(5).any(|w| !phrases.insert(w.join(" ")))
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@ use anyhow::{Context, Result};
 
 use super::export::ExportItem;
 use super::prior::{Example, ExampleSource, Prior};
-use super::target::{LabelFacts, grounded_answer};
+use super::target::{LabelFacts, grounded_answer, likelihood};
 use crate::assess::build_prompt;
 use crate::assess::combine::priority_for;
 use crate::assess::input;
 use crate::attack::Catalog;
 use crate::config::Config;
-use crate::event::{Cause, Risk};
+use crate::event::Cause;
 use crate::model::{Session, Verdict};
 use crate::sessions::CaseView;
 use crate::store::{Correction, CorrectionKind};
@@ -224,12 +224,4 @@ fn default_explanation(cause: Cause) -> String {
         Cause::Misconfiguration => "An analyst judged this a misconfigured system, no attacker.",
     }
     .into()
-}
-
-fn likelihood(cause: Cause, risk: Risk) -> &'static str {
-    match (cause, risk) {
-        (Cause::Malicious, Risk::Critical | Risk::High) => "high",
-        (Cause::Malicious, _) => "medium",
-        _ => "low",
-    }
 }

@@ -8,6 +8,7 @@
 
 use crate::assess::combine::priority_for;
 use crate::assess::input::AssessInput;
+use crate::assess::prompt::duration;
 use crate::attack::Catalog;
 use crate::event::{Cause, Risk};
 use crate::model::{ActorKind, Session, SessionDetection, Verdict};
@@ -374,19 +375,13 @@ fn risk_justification(f: &Facts, risk: Risk, p: &Picker) -> String {
     }
 }
 
-fn likelihood(cause: Cause, risk: Risk) -> &'static str {
+/// How likely the activity is malicious, from the verdict's cause and risk (the same rule for
+/// label targets and analysts' corrections).
+pub(super) fn likelihood(cause: Cause, risk: Risk) -> &'static str {
     match (cause, risk) {
         (Cause::Malicious, Risk::Critical | Risk::High) => "high",
         (Cause::Malicious, _) => "medium",
         _ => "low",
-    }
-}
-
-fn duration(secs: i64) -> String {
-    match secs {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s => format!("{:.1} h", s as f64 / 3600.0),
     }
 }
 
