@@ -24,14 +24,9 @@ import sys
 import gguf
 import numpy as np
 
-REQUANT = {
-    gguf.GGMLQuantizationType.Q4_0,
-    gguf.GGMLQuantizationType.Q4_1,
-    gguf.GGMLQuantizationType.Q5_0,
-    gguf.GGMLQuantizationType.Q5_1,
-    gguf.GGMLQuantizationType.Q8_0,
-}
-FTYPE_MOSTLY_Q8_0 = 7
+# The Q8_0 re-quantization's metadata copy and tensor rule (same folder).
+from requant_q8_0 import numpy_shape, q8_writer, requantized
+
 # Hugging Face (llama) weight name -> GGUF tensor name.
 HF_TO_GGUF = {
     "self_attn.q_proj": "attn_q",
@@ -118,39 +113,21 @@ def main() -> int:
             d = permute(d, n_kv)
         deltas[gguf_name(weight)] = d
 
-    writer = gguf.GGUFWriter(dst, arch=arch, endianess=reader.endianess)
-    alignment = reader.get_field(gguf.Keys.General.ALIGNMENT)
-    if alignment is not None:
-        writer.data_alignment = alignment.contents()
-    for fld in reader.fields.values():
-        if fld.name == gguf.Keys.General.ARCHITECTURE or fld.name.startswith("GGUF."):
-            continue
-        val_type = fld.types[0]
-        sub_type = fld.types[-1] if val_type == gguf.GGUFValueType.ARRAY else None
-        value = fld.contents()
-        if fld.name == gguf.Keys.General.FILE_TYPE:
-            value = FTYPE_MOSTLY_Q8_0
-        elif fld.name == gguf.Keys.General.NAME:
-            value = f"{value} (lookout tuned)"
-        writer.add_key_value(fld.name, value, val_type, sub_type=sub_type)
+    writer = q8_writer(reader, dst, renamed=lambda name: f"{name} (lookout tuned)")
 
     tensors, merged = [], 0
     for t in reader.tensors:
-        shape = tuple(int(x) for x in reversed(t.shape.tolist()))
         delta = deltas.get(t.name)
         if delta is not None:
+            shape = numpy_shape(t)
             if delta.shape != shape:
                 raise SystemExit(f"merge: {t.name} is {shape}, the adapter's delta {delta.shape}")
             f32 = gguf.dequantize(t.data, t.tensor_type).reshape(shape).astype(np.float64)
             data = gguf.quantize((f32 + delta).astype(np.float32), gguf.GGMLQuantizationType.Q8_0)
             qtype = gguf.GGMLQuantizationType.Q8_0
             merged += 1
-        elif t.tensor_type in REQUANT and t.tensor_type != gguf.GGMLQuantizationType.Q8_0:
-            f32 = gguf.dequantize(t.data, t.tensor_type).reshape(shape)
-            data = gguf.quantize(f32.astype(np.float32), gguf.GGMLQuantizationType.Q8_0)
-            qtype = gguf.GGMLQuantizationType.Q8_0
         else:
-            data, qtype = t.data, t.tensor_type
+            data, qtype = requantized(t)
         tensors.append((data, qtype))
         writer.add_tensor_info(t.name, data.shape, data.dtype, data.nbytes, qtype)
     if merged != len(deltas):

@@ -23,18 +23,19 @@ REQUANT = {
 FTYPE_MOSTLY_Q8_0 = 7
 
 
-def main() -> int:
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    src, dst = sys.argv[1], sys.argv[2]
-    reader = gguf.GGUFReader(src, "r")
+def numpy_shape(t):
+    """A tensor's shape in numpy order (rows, cols): the reverse of GGUF's ne order."""
+    return tuple(int(x) for x in reversed(t.shape.tolist()))
+
+
+def q8_writer(reader, dst, renamed=None):
+    """A writer for `dst` with all of `reader`'s metadata, its file type set to Q8_0 and its
+    general.name replaced by `renamed(old)` when given (merge_adapter.py uses it too)."""
     arch = reader.get_field(gguf.Keys.General.ARCHITECTURE).contents()
     writer = gguf.GGUFWriter(dst, arch=arch, endianess=reader.endianess)
     alignment = reader.get_field(gguf.Keys.General.ALIGNMENT)
     if alignment is not None:
         writer.data_alignment = alignment.contents()
-
     for field in reader.fields.values():
         # The writer adds the architecture itself; GGUF.* are the reader's virtual fields.
         if field.name == gguf.Keys.General.ARCHITECTURE or field.name.startswith("GGUF."):
@@ -44,18 +45,30 @@ def main() -> int:
         value = field.contents()
         if field.name == gguf.Keys.General.FILE_TYPE:
             value = FTYPE_MOSTLY_Q8_0
+        elif field.name == gguf.Keys.General.NAME and renamed is not None:
+            value = renamed(value)
         writer.add_key_value(field.name, value, val_type, sub_type=sub_type)
+    return writer
 
+
+def requantized(t):
+    """(data, type) of a tensor for a Q8_0 file: Q4/Q5 tensors re-quantized, the rest as is."""
+    if t.tensor_type not in REQUANT:
+        return t.data, t.tensor_type
+    f32 = gguf.dequantize(t.data, t.tensor_type).reshape(numpy_shape(t))
+    return gguf.quantize(f32.astype(np.float32), gguf.GGMLQuantizationType.Q8_0), gguf.GGMLQuantizationType.Q8_0
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    src, dst = sys.argv[1], sys.argv[2]
+    reader = gguf.GGUFReader(src, "r")
+    writer = q8_writer(reader, dst)
     tensors = []
     for t in reader.tensors:
-        if t.tensor_type in REQUANT:
-            # Shape in numpy order (rows, cols): the reverse of GGUF's ne order.
-            shape = tuple(int(x) for x in reversed(t.shape.tolist()))
-            f32 = gguf.dequantize(t.data, t.tensor_type).reshape(shape)
-            data = gguf.quantize(f32.astype(np.float32), gguf.GGMLQuantizationType.Q8_0)
-            qtype = gguf.GGMLQuantizationType.Q8_0
-        else:
-            data, qtype = t.data, t.tensor_type
+        data, qtype = requantized(t)
         tensors.append((t.name, data, qtype))
         writer.add_tensor_info(t.name, data.shape, data.dtype, data.nbytes, qtype)
 
