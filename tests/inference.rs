@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
 
@@ -86,12 +87,21 @@ impl Drop for Server {
     }
 }
 
-/// What the tests need: the server binary, the GGUF it serves, the ATT&CK catalog.
-fn prerequisites() -> Option<(PathBuf, PathBuf)> {
+/// One test of this file at a time: each starts a llama-server using every core, and on a
+/// 2-core CI machine three servers plus the embedded model made answers take over two minutes
+/// (llama.cpp's threads spin while they wait), past the client's timeout.
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// What the tests need: the server binary, the GGUF it serves, the ATT&CK catalog; and the
+/// lock that keeps the other tests' servers off the cores while the test runs.
+fn prerequisites() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>)> {
+    let guard = ONE_SERVER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let binary = common::llama_server()?;
     let model = common::model_file()?;
     common::catalog()?;
-    Some((binary, model))
+    Some((binary, model, guard))
 }
 
 fn lookout(data: &Path, args: &[&str]) -> Output {
@@ -207,7 +217,7 @@ fn shape(line: &Map<String, Value>) -> Vec<String> {
 
 #[test]
 fn assess_inference_gives_schema_valid_verdicts_naming_the_server_model() {
-    let Some((binary, model)) = prerequisites() else {
+    let Some((binary, model, _one_at_a_time)) = prerequisites() else {
         return;
     };
     let data = demo_case();
@@ -277,7 +287,7 @@ fn assess_inference_gives_schema_valid_verdicts_naming_the_server_model() {
 
 #[test]
 fn a_server_stopped_mid_run_gives_the_rules_verdict_and_answers_again_once_restarted() {
-    let Some((binary, model)) = prerequisites() else {
+    let Some((binary, model, _one_at_a_time)) = prerequisites() else {
         return;
     };
     let data = demo_case();
@@ -354,7 +364,7 @@ fn a_server_stopped_mid_run_gives_the_rules_verdict_and_answers_again_once_resta
 /// build with the `model` feature: the lead's test run).
 #[test]
 fn inference_and_the_embedded_model_give_the_same_json_shape() {
-    let Some((binary, model)) = prerequisites() else {
+    let Some((binary, model, _one_at_a_time)) = prerequisites() else {
         return;
     };
     let Some(embedded) = common::model() else {
