@@ -12,7 +12,8 @@
 # Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
 # examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
-# 150), SEED, WORK (scratch dir), LOOKOUT.
+# 150), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 1), SEED,
+# WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,6 +29,7 @@ SEED="${SEED:-1}"
 COUNT="${COUNT:-2}"
 BENIGN="${BENIGN:-12}"
 MAX_VAL="${MAX_VAL:-150}"
+DECISION_WEIGHT="${DECISION_WEIGHT:-1}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -65,7 +67,7 @@ fi
 # 2. Train the adapter.
 "$LOOKOUT" --case synth train --include-case synth --method lora --out lookout-tuned \
   --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
-  --max-val "$MAX_VAL" --eval-sample 0 --replace
+  --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace
 run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
 
@@ -76,11 +78,11 @@ cp "$WORK/held-out.txt" "$out/held-out-techniques.txt"
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
-python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" <<'PY'
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" <<'PY'
 import hashlib, json, sys, time
 from pathlib import Path
 out, run, work, merged, base = map(Path, sys.argv[1:6])
-started, examples, epochs, lr, max_len, seed = sys.argv[6:12]
+started, examples, epochs, lr, max_len, seed, decision_weight = sys.argv[6:13]
 sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 synth = json.loads((work / "synth-report.json").read_text())
 report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
@@ -98,6 +100,7 @@ manifest = {
         "script": "scripts/make-model.sh",
         "examples": int(examples), "epochs": float(epochs), "lr": float(lr),
         "max_len": int(max_len), "synth_seed": int(seed), "method": "lora",
+        "decision_weight": float(decision_weight),
         "held_out_techniques": "held-out-techniques.txt",
     },
     "synth": {k: synth.get(k) for k in (

@@ -27,6 +27,7 @@ fn trains_three_steps_converts_and_registers() {
     opts.batch = 2;
     opts.max_len = 384;
     opts.train_layers = 2;
+    opts.decision_weight = Some(4.0);
     opts.venv = Some(venv);
     opts.allow_setup = false;
 
@@ -36,6 +37,13 @@ fn trains_three_steps_converts_and_registers() {
     assert!(report.train.train_loss.is_some_and(f64::is_finite));
     assert!(report.train.val_loss.is_some_and(f64::is_finite));
     assert!(report.train.peak_rss_mb > 0.0);
+    // The weight reached the tokens that spell each training answer's cause, risk and techniques.
+    assert_eq!(report.train.decision_weight, Some(4.0));
+    assert!(
+        report.train.decision_tokens.unwrap_or(0) >= 2 * report.train.examples,
+        "{:?}",
+        report.train.decision_tokens
+    );
 
     let gguf =
         resolve_model(data.path(), Some("tiny-test"), None).expect("the registered model resolves");

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import shutil
 import sys
@@ -106,6 +107,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="random batches instead of batches of similar lengths (more padding, slower)",
     )
+    p.add_argument(
+        "--decision-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of the answer tokens that spell the cause, the risk level and the "
+        "technique ids (1 = every answer token alike); the validation loss stays unweighted",
+    )
     p.add_argument("--no-val-before", action="store_true", help="skip the validation loss before training")
     a = p.parse_args(argv)
     if a.lr is None:
@@ -150,10 +158,40 @@ def read_jsonl(path: Path) -> list[list[dict]]:
 class Example:
     ids: list[int]
     labels: list[int]
+    # The loss weight of each position (1.0 where unset; only answer positions count).
+    weights: list[float] | None = None
 
 
-def render(tok, msgs: list[dict]) -> tuple[list[int], list[int]]:
-    """Prompt and answer token ids of one conversation, as the chat template lays them out."""
+# The answer's decisions: the cause, the risk level and the technique ids. They are a few
+# tokens of an answer of ~130, so with a plain per-token loss the wording of the summary
+# outweighs them; --decision-weight multiplies the loss on the tokens that spell them.
+DECISION_SPANS = re.compile(
+    r'"cause"\s*:\s*"([^"]*)"|"risk_level"\s*:\s*"([^"]*)"|"techniques"\s*:\s*\[([^\]]*)\]'
+)
+
+
+def decision_weights(tok, answer: str, a_ids: list[int], weight: float) -> list[float]:
+    """One loss weight per answer token: `weight` on the tokens that overlap a decision's value,
+    1.0 elsewhere (and everywhere when the tokenizer gives no offsets or the text differs)."""
+    ones = [1.0] * len(a_ids)
+    if weight == 1.0:
+        return ones
+    try:
+        enc = tok(answer, add_special_tokens=False, return_offsets_mapping=True)
+    except (NotImplementedError, ValueError, TypeError):
+        return ones
+    if list(enc["input_ids"]) != list(a_ids):
+        return ones
+    spans = [m.span(g) for m in DECISION_SPANS.finditer(answer) for g in (1, 2, 3) if m.group(g) is not None]
+    return [
+        weight if any(s < end and start < e for s, e in spans) else 1.0
+        for start, end in enc["offset_mapping"]
+    ]
+
+
+def render(tok, msgs: list[dict]) -> tuple[list[int], list[int], str]:
+    """Prompt and answer token ids of one conversation, as the chat template lays them out, and
+    the answer's text."""
     prompt = tok.apply_chat_template(msgs[:-1], add_generation_prompt=True, tokenize=False)
     full = tok.apply_chat_template(msgs, tokenize=False)
     if full.startswith(prompt):
@@ -162,10 +200,10 @@ def render(tok, msgs: list[dict]) -> tuple[list[int], list[int]]:
         answer = msgs[-1]["content"] + (tok.eos_token or "")
     p_ids = tok(prompt, add_special_tokens=False)["input_ids"]
     a_ids = tok(answer, add_special_tokens=False)["input_ids"]
-    return p_ids, a_ids
+    return p_ids, a_ids, answer
 
 
-def fit(p_ids: list[int], a_ids: list[int], max_len: int, keep_head: int) -> tuple[Example, bool]:
+def fit(p_ids: list[int], a_ids: list[int], max_len: int, keep_head: int, a_w: list[float] | None = None) -> tuple[Example, bool]:
     """One example of at most max_len tokens, loss on the answer only; True when it was cut.
     A long prompt loses its middle: its first keep_head tokens (the system prompt, the session's
     header) and its end stay; an answer that still does not fit loses its end."""
@@ -174,11 +212,13 @@ def fit(p_ids: list[int], a_ids: list[int], max_len: int, keep_head: int) -> tup
         cut = True
         keep_head = min(keep_head, max_len // 2)
         a_ids = a_ids[: max_len - keep_head - 16]
+        a_w = a_w[: len(a_ids)] if a_w else a_w
         room = max_len - len(a_ids)
         if len(p_ids) > room:
             tail = room - keep_head
             p_ids = p_ids[:keep_head] + p_ids[len(p_ids) - tail:]
-    return Example(p_ids + a_ids, [IGNORE] * len(p_ids) + list(a_ids)), cut
+    weights = [1.0] * len(p_ids) + list(a_w) if a_w else None
+    return Example(p_ids + a_ids, [IGNORE] * len(p_ids) + list(a_ids), weights), cut
 
 
 def common_prefix(seqs: list[list[int]]) -> int:
@@ -357,7 +397,7 @@ def random_groups(examples: list[Example], batch: int, gen: random.Random) -> li
 
 
 def batches(examples: list[Example], groups: list[list[int]], pad_id: int):
-    """Right-padded (ids, labels) tensors, one per group of example indices."""
+    """Right-padded (ids, labels, weights) tensors, one per group of example indices."""
     import torch
 
     for group in groups:
@@ -365,16 +405,20 @@ def batches(examples: list[Example], groups: list[list[int]], pad_id: int):
         width = max(len(e.ids) for e in chunk)
         ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
         labels = torch.full((len(chunk), width), IGNORE, dtype=torch.long)
+        weights = torch.ones((len(chunk), width), dtype=torch.float32)
         for k, e in enumerate(chunk):
             ids[k, : len(e.ids)] = torch.tensor(e.ids)
             labels[k, : len(e.labels)] = torch.tensor(e.labels)
-        yield group, ids, labels
+            if e.weights:
+                weights[k, : len(e.weights)] = torch.tensor(e.weights)
+        yield group, ids, labels, weights
 
 
-def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None):
+def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None, weights=None):
     """Summed cross-entropy over the answer tokens of suffixes (the shared prefix cut off) and
-    their count. The vocabulary projection runs only on the positions that predict an answer
-    token. Right padding needs no mask: under the causal mask, real tokens never see it."""
+    their count; with `weights`, each token's loss and count weighted. The vocabulary projection
+    runs only on the positions that predict an answer token. Right padding needs no mask: under
+    the causal mask, real tokens never see it."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         hidden = runner.hidden(ids, keys, cache)
         target = labels[:, 1:]
@@ -382,7 +426,11 @@ def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None):
         h = hidden[:, :-1][keep]
         logits = runner.model.lm_head(h).float()
     tgt = target[keep]
-    return torch.nn.functional.cross_entropy(logits, tgt, reduction="sum"), int(tgt.numel())
+    if weights is None:
+        return torch.nn.functional.cross_entropy(logits, tgt, reduction="sum"), int(tgt.numel())
+    w = weights[:, 1:][keep]
+    ce = torch.nn.functional.cross_entropy(logits, tgt, reduction="none")
+    return (ce * w).sum(), float(w.sum())
 
 
 def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf16: bool, cache=None) -> float | None:
@@ -392,7 +440,7 @@ def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
-        for keys, ids, labels in batches(examples, length_groups(examples, batch, None), pad_id):
+        for keys, ids, labels, _ in batches(examples, length_groups(examples, batch, None), pad_id):
             s, n = answer_loss(torch, runner, ids, labels, bf16, keys, cache)
             total += float(s)
             count += n
@@ -423,11 +471,15 @@ def main(argv: list[str] | None = None) -> int:
     pad_id = tok.pad_token_id
     rendered = [render(tok, m) for m in train_msgs + val_msgs]
     # The tokens every example starts with, short of its first answer token's predecessor.
-    prefix = 0 if a.no_share_prefix else common_prefix([p for p, _ in rendered])
-    prefix = max(0, min([prefix] + [len(p) - 1 for p, _ in rendered]))
-    examples, cut = [], 0
-    for p_ids, a_ids in rendered:
-        e, c = fit(p_ids, a_ids, a.max_len, prefix + KEEP_AFTER_PREFIX)
+    prefix = 0 if a.no_share_prefix else common_prefix([p for p, _, _ in rendered])
+    prefix = max(0, min([prefix] + [len(p) - 1 for p, _, _ in rendered]))
+    examples, cut, weighted = [], 0, 0
+    for i, (p_ids, a_ids, answer) in enumerate(rendered):
+        # Validation keeps plain weights: its loss stays comparable between runs.
+        w = a.decision_weight if i < len(train_msgs) else 1.0
+        a_w = decision_weights(tok, answer, a_ids, w) if w != 1.0 else None
+        weighted += sum(1 for x in a_w or [] if x != 1.0)
+        e, c = fit(p_ids, a_ids, a.max_len, prefix + KEEP_AFTER_PREFIX, a_w)
         examples.append(e)
         cut += c
     if prefix:  # cutting keeps the prefix unless --max-len is very short: measure it again
@@ -474,8 +526,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"prefix-sharing forward pass matches the model's (max logit difference {diff:.1e})")
     runner = PrefixRunner(model, n_layers - top, grad_ckpt=a.grad_ckpt)
     runner.set_prefix(prefix_ids)
-    train_ex = [Example(e.ids[prefix:], e.labels[prefix:]) for e in train_ex]
-    val_ex = [Example(e.ids[prefix:], e.labels[prefix:]) for e in val_ex]
+    if a.decision_weight != 1.0:
+        log(f"decision tokens weighted x{a.decision_weight}: {weighted} in the training answers")
+    cut_w = lambda e: e.weights[prefix:] if e.weights else None
+    train_ex = [Example(e.ids[prefix:], e.labels[prefix:], cut_w(e)) for e in train_ex]
+    val_ex = [Example(e.ids[prefix:], e.labels[prefix:], cut_w(e)) for e in val_ex]
 
     # The frozen bottom's output per example, kept when it is needed again (validation twice,
     # later epochs) and fits: ~2.3 KB a token for this model.
@@ -516,12 +571,12 @@ def main(argv: list[str] | None = None) -> int:
             epoch += 1
             stream = batches(train_ex, groups, pad_id)
         try:
-            keys, ids, labels = next(stream)
+            keys, ids, labels, weights = next(stream)
         except StopIteration:
             stream = None
             continue
         # Each micro-batch's mean answer-token loss, averaged over the step's micro-batches.
-        s, n = answer_loss(torch, runner, ids, labels, bf16, keys, train_cache)
+        s, n = answer_loss(torch, runner, ids, labels, bf16, keys, train_cache, weights)
         if n:
             (s / n / a.grad_accum).backward()
         acc_sum += float(s.detach())
@@ -586,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
         "batch": a.batch,
         "bf16": bf16,
         "grad_accum": a.grad_accum,
+        "decision_weight": a.decision_weight,
+        "decision_tokens": weighted,
         "train_seconds": round(train_seconds, 2),
         "seconds": round(time.monotonic() - T0, 2),
         "peak_rss_mb": round(peak_rss_mb(), 1),

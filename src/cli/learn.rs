@@ -180,6 +180,10 @@ pub struct TrainArgs {
     /// Peak learning rate (default: 1e-4 full, 3e-4 LoRA).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Loss weight of the answer tokens that spell the cause, risk level and technique ids
+    /// (default 1: every answer token alike; they are a few tokens of ~130).
+    #[arg(long)]
+    pub decision_weight: Option<f64>,
     /// Tokens per example; longer prompts lose the middle of their timeline (default 1024).
     #[arg(long)]
     pub max_len: Option<usize>,
@@ -275,6 +279,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     }
     opts.replace = a.replace;
     opts.lr = a.lr;
+    opts.decision_weight = a.decision_weight;
     if let Some(n) = a.max_len {
         opts.max_len = n;
     }

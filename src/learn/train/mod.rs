@@ -61,6 +61,10 @@ pub struct TrainStats {
     /// The LoRA factors alone (`adapter.safetensors` in the work dir; LoRA runs only): what
     /// ships as the tuned default model (scripts/make-model.sh).
     pub adapter: Option<String>,
+    /// The loss weight of the answer tokens that spell the decisions (cause, risk level,
+    /// technique ids), and how many training tokens it applied to.
+    pub decision_weight: Option<f64>,
+    pub decision_tokens: Option<usize>,
 }
 
 /// convert.py's final JSON line.
@@ -209,6 +213,9 @@ fn train_command(
     }
     if let Some(lr) = opts.lr {
         cmd.args(["--lr", &lr.to_string()]);
+    }
+    if let Some(w) = opts.decision_weight {
+        cmd.args(["--decision-weight", &w.to_string()]);
     }
     cmd.args(&opts.extra_args);
     Ok(cmd)

@@ -49,6 +49,9 @@ pub struct TrainOptions {
     pub steps: Option<usize>,
     /// Peak learning rate; None = train.py's default for the method.
     pub lr: Option<f64>,
+    /// Loss weight of the answer tokens that spell the cause, risk level and technique ids
+    /// (None = train.py's default, 1: every answer token alike).
+    pub decision_weight: Option<f64>,
     /// Examples per forward pass: they share the computation of the common prompt prefix.
     pub batch: usize,
     pub grad_accum: usize,
@@ -93,6 +96,7 @@ impl TrainOptions {
             replace: false,
             keep_work: false,
             extra_args: Vec::new(),
+            decision_weight: None,
         }
     }
 
