@@ -12,7 +12,7 @@
 # Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
 # examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
-# 150), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 1), SEED,
+# 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 1), SEED,
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -29,6 +29,7 @@ SEED="${SEED:-1}"
 COUNT="${COUNT:-2}"
 BENIGN="${BENIGN:-12}"
 MAX_VAL="${MAX_VAL:-150}"
+REAL="${REAL:-1}"
 DECISION_WEIGHT="${DECISION_WEIGHT:-1}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
@@ -64,8 +65,35 @@ else
     > "$WORK/synth-report.json"
 fi
 
+# 1b. Real captures: the shared labelled corpora, split by capture (a hash of the file's path):
+# the first half joins training as labelled cases, the other half is never trained on and is
+# where the tuned model's real-capture figures come from (models/lookout-tuned/real-*.txt).
+cases=(--include-case synth)
+if [[ "$REAL" == 1 ]]; then
+  for corpus in evtx-attack security-datasets; do
+    dir="$shared/datasets/$corpus"
+    [[ -f "$dir/labels.tsv" ]] || { say "no $dir/labels.tsv: set REAL=0 to train on synthetic sessions only"; exit 1; }
+    : > "$WORK/$corpus-train.txt"; : > "$WORK/$corpus-held-out.txt"
+    tail -n +2 "$dir/labels.tsv" | cut -f1 | sort | while IFS= read -r f; do
+      case "$(printf '%s' "$f" | sha256sum | cut -c1)" in
+        [0-7]) echo "$f" >> "$WORK/$corpus-train.txt" ;;
+        *) echo "$f" >> "$WORK/$corpus-held-out.txt" ;;
+      esac
+    done
+    if [[ ! -d "$LOOKOUT_DATA_DIR/cases/real-$corpus" ]]; then
+      # The same rules as the synthetic sessions were verified with (ingest reads them from a config).
+      printf '[rules]\ndirs = [%s]\n' "$([[ -d "$SIGMA" ]] && printf '"%s"' "$SIGMA")" > "$WORK/rules.toml"
+      sed "s|^|$dir/|" "$WORK/$corpus-train.txt" | tr '\n' '\0' \
+        | xargs -0 "$LOOKOUT" --case "real-$corpus" --config "$WORK/rules.toml" ingest \
+          --labels "$dir/labels.tsv" >&2
+    fi
+    cases+=(--include-case "real-$corpus")
+    say "$corpus: $(wc -l < "$WORK/$corpus-train.txt") captures for training, $(wc -l < "$WORK/$corpus-held-out.txt") held out"
+  done
+fi
+
 # 2. Train the adapter.
-"$LOOKOUT" --case synth train --include-case synth --method lora --out lookout-tuned \
+"$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
   --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
   --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace
 run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
@@ -75,6 +103,12 @@ run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 mkdir -p "$out"
 cp "$run/adapter.safetensors" "$out/adapter.safetensors"
 cp "$WORK/held-out.txt" "$out/held-out-techniques.txt"
+rm -f "$out"/real-*.txt
+for corpus in evtx-attack security-datasets; do
+  for half in train held-out; do
+    [[ -f "$WORK/$corpus-$half.txt" ]] && cp "$WORK/$corpus-$half.txt" "$out/real-$corpus-$half.txt"
+  done
+done
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
