@@ -60,6 +60,8 @@ pub struct RulesConfig {
 pub struct ModelConfig {
     pub path: String,
     pub threads: usize,
+    /// Sessions the embedded model decodes together; 0 = [`ModelConfig::batch_size`]'s choice.
+    pub batch: usize,
     pub fewshot: usize,
     /// An OpenAI-compatible server to assess with instead of the embedded model (`--inference`).
     pub inference_url: String,
@@ -77,6 +79,7 @@ impl Default for ModelConfig {
         ModelConfig {
             path: String::new(),
             threads: 0,
+            batch: 0,
             fewshot: 0,
             inference_url: String::new(),
             inference_key_env: "LOOKOUT_INFERENCE_KEY".into(),
@@ -84,6 +87,20 @@ impl Default for ModelConfig {
             inference_timeout_s: 120,
             inference_retries: 3,
             inference_concurrency: 4,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Sessions to assess together: the configured batch, or with 0 two per core up to 8 —
+    /// decoding several sequences reads the weights once for all of them, while each one's
+    /// KV cache (~100 MB at the default model's prompt lengths) bounds how many fit.
+    pub fn batch_size(&self) -> usize {
+        match self.batch {
+            0 => std::thread::available_parallelism()
+                .map(|n| (2 * n.get()).min(8))
+                .unwrap_or(2),
+            n => n,
         }
     }
 }

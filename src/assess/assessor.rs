@@ -53,6 +53,8 @@ pub struct AssessOptions {
     pub max_answer_tokens: usize,
     /// Where the engine may create its (unused) Hugging Face home.
     pub hf_home: Option<std::path::PathBuf>,
+    /// Sessions the engine decodes together ([`Assessor::assess_many`]); 0 = 1.
+    pub batch: usize,
 }
 
 impl Default for AssessOptions {
@@ -61,6 +63,7 @@ impl Default for AssessOptions {
             threads: 0,
             max_answer_tokens: MAX_ANSWER_TOKENS,
             hf_home: None,
+            batch: 1,
         }
     }
 }
@@ -159,6 +162,7 @@ impl Assessor {
             &EngineOptions {
                 threads: opts.threads,
                 hf_home: opts.hf_home,
+                max_seqs: opts.batch,
             },
         )?;
         Ok(Assessor {
@@ -538,6 +542,9 @@ fn probe_prompt(chars: usize, round: u32) -> Prompt {
         user,
     }
 }
+
+#[path = "assessor_batch.rs"]
+mod batch;
 
 #[cfg(all(test, feature = "model"))]
 #[path = "assessor_tests.rs"]

@@ -1,5 +1,6 @@
 //! The mistral.rs engine (the only file that imports `mistralrs`): loads a local GGUF fully
-//! offline and runs one schema-constrained, greedy chat request with token streaming.
+//! offline and runs schema-constrained, greedy chat requests: one with token streaming, or
+//! several at once (the engine's scheduler decodes the sequences in flight as one batch).
 
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -33,6 +34,8 @@ pub struct EngineOptions {
     /// Where the engine may create its (unused) Hugging Face home; default: the model's
     /// folder's `cache/hf`, so nothing is created in the user's home.
     pub hf_home: Option<PathBuf>,
+    /// Sequences the engine decodes together (requests beyond it wait); 0 = 1.
+    pub max_seqs: usize,
 }
 
 /// One finished (or cancelled) generation with its figures.
@@ -87,7 +90,7 @@ impl Engine {
         let builder = GgufModelBuilder::new(dir.to_string_lossy(), vec![file.file_name()])
             .with_token_source(TokenSource::None)
             .with_force_cpu()
-            .with_max_num_seqs(1)
+            .with_max_num_seqs(opts.max_seqs.max(1))
             .with_prefix_cache_n(Some(8));
         let built = catch_unwind(AssertUnwindSafe(|| rt.block_on(builder.build())));
         let model = match built {
@@ -130,6 +133,63 @@ impl Engine {
         max_tokens: usize,
         on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
     ) -> Result<Generation, EngineError> {
+        let fut = self.run(prompt, schema, max_tokens, on_token);
+        catch_unwind(AssertUnwindSafe(|| self.rt.block_on(fut))).map_err(|p| {
+            EngineError::Generate(format!("the engine panicked: {}", panic_text(&p)))
+        })?
+    }
+
+    /// Runs every prompt, up to `width` in flight at once: a new request joins as soon as one
+    /// finishes (continuous batching; the engine must have been loaded with `max_seqs` ≥
+    /// `width` to decode them together). `on_done(i, result)` gets each prompt's generation
+    /// as it finishes, in completion order, on the calling thread; it may stop the ones not
+    /// yet finished or started (`ControlFlow::Break`: the engine cancels those in flight).
+    /// `cancelled(i)`, asked at every token, drops one prompt alone: it finishes `cancelled`
+    /// and the others go on. Must not be called from inside an async runtime (it blocks on
+    /// its own).
+    #[allow(clippy::type_complexity)]
+    pub fn generate_many(
+        &self,
+        prompts: &[Prompt],
+        schema: &serde_json::Value,
+        max_tokens: usize,
+        width: usize,
+        cancelled: &dyn Fn(usize) -> bool,
+        on_done: &mut dyn FnMut(usize, Result<Generation, EngineError>) -> ControlFlow<()>,
+    ) -> Result<(), EngineError> {
+        use futures::StreamExt;
+        let fut = async {
+            let mut runs = futures::stream::iter(prompts.iter().enumerate())
+                .map(|(i, p)| async move {
+                    let mut go_on = |_: &str| {
+                        if cancelled(i) {
+                            ControlFlow::Break(())
+                        } else {
+                            ControlFlow::Continue(())
+                        }
+                    };
+                    (i, self.run(p, schema.clone(), max_tokens, &mut go_on).await)
+                })
+                .buffer_unordered(width.max(1));
+            while let Some((i, r)) = runs.next().await {
+                if on_done(i, r).is_break() {
+                    // Dropping the stream drops the requests in flight: the engine cancels them.
+                    break;
+                }
+            }
+        };
+        catch_unwind(AssertUnwindSafe(|| self.rt.block_on(fut)))
+            .map_err(|p| EngineError::Generate(format!("the engine panicked: {}", panic_text(&p))))
+    }
+
+    /// One request, streamed to `on_token`.
+    async fn run(
+        &self,
+        prompt: &Prompt,
+        schema: serde_json::Value,
+        max_tokens: usize,
+        on_token: &mut dyn FnMut(&str) -> ControlFlow<()>,
+    ) -> Result<Generation, EngineError> {
         let start = Instant::now();
         let req = RequestBuilder::new()
             .add_message(TextMessageRole::System, &prompt.system)
@@ -138,75 +198,70 @@ impl Engine {
             .set_deterministic_sampler()
             .set_sampler_stop_toks(StopTokens::Ids(self.stop_ids.clone()))
             .set_sampler_max_len(max_tokens);
-        let fut = async {
-            let mut stream = self
-                .model
-                .stream_chat_request(req)
-                .await
-                .map_err(|e| EngineError::Generate(e.to_string()))?;
-            let mut g = Generation {
-                text: String::new(),
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                prompt_tok_per_s: 0.0,
-                gen_tok_per_s: 0.0,
-                wall_ms: 0,
-                finish_reason: String::new(),
-                cancelled: false,
-            };
-            while let Some(r) = stream.next().await {
-                match r {
-                    Response::Chunk(c) => {
-                        for ch in c.choices {
-                            if let Some(t) = ch.delta.content.filter(|t| !t.is_empty()) {
-                                g.text.push_str(&t);
-                                if on_token(&t).is_break() {
-                                    // Dropping the stream makes the engine cancel the sequence.
-                                    g.cancelled = true;
-                                    g.finish_reason = "cancelled".into();
-                                    return Ok(g);
-                                }
-                            }
-                            if let Some(f) = ch.finish_reason {
-                                g.finish_reason = f;
+        let mut stream = self
+            .model
+            .stream_chat_request(req)
+            .await
+            .map_err(|e| EngineError::Generate(e.to_string()))?;
+        let mut g = Generation {
+            text: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            prompt_tok_per_s: 0.0,
+            gen_tok_per_s: 0.0,
+            wall_ms: 0,
+            finish_reason: String::new(),
+            cancelled: false,
+        };
+        while let Some(r) = stream.next().await {
+            match r {
+                Response::Chunk(c) => {
+                    for ch in c.choices {
+                        if let Some(t) = ch.delta.content.filter(|t| !t.is_empty()) {
+                            g.text.push_str(&t);
+                            if on_token(&t).is_break() {
+                                // Dropping the stream makes the engine cancel the sequence.
+                                g.cancelled = true;
+                                g.finish_reason = "cancelled".into();
+                                g.wall_ms = start.elapsed().as_millis() as u64;
+                                return Ok(g);
                             }
                         }
-                        if let Some(u) = c.usage {
-                            g.prompt_tokens = u.prompt_tokens;
-                            g.completion_tokens = u.completion_tokens;
-                            g.prompt_tok_per_s = u.avg_prompt_tok_per_sec as f64;
-                            g.gen_tok_per_s = u.avg_compl_tok_per_sec as f64;
-                        }
-                        if !g.finish_reason.is_empty() {
-                            break;
+                        if let Some(f) = ch.finish_reason {
+                            g.finish_reason = f;
                         }
                     }
-                    Response::Done(done) => {
-                        if let Some(ch) = done.choices.first() {
-                            if g.text.is_empty() {
-                                g.text = ch.message.content.clone().unwrap_or_default();
-                            }
-                            g.finish_reason = ch.finish_reason.clone();
-                        }
-                        let u = done.usage;
+                    if let Some(u) = c.usage {
                         g.prompt_tokens = u.prompt_tokens;
                         g.completion_tokens = u.completion_tokens;
                         g.prompt_tok_per_s = u.avg_prompt_tok_per_sec as f64;
                         g.gen_tok_per_s = u.avg_compl_tok_per_sec as f64;
+                    }
+                    if !g.finish_reason.is_empty() {
                         break;
                     }
-                    Response::ModelError(e, _) => return Err(EngineError::Generate(e)),
-                    Response::InternalError(e) | Response::ValidationError(e) => {
-                        return Err(EngineError::Generate(e.to_string()));
-                    }
-                    _ => {}
                 }
+                Response::Done(done) => {
+                    if let Some(ch) = done.choices.first() {
+                        if g.text.is_empty() {
+                            g.text = ch.message.content.clone().unwrap_or_default();
+                        }
+                        g.finish_reason = ch.finish_reason.clone();
+                    }
+                    let u = done.usage;
+                    g.prompt_tokens = u.prompt_tokens;
+                    g.completion_tokens = u.completion_tokens;
+                    g.prompt_tok_per_s = u.avg_prompt_tok_per_sec as f64;
+                    g.gen_tok_per_s = u.avg_compl_tok_per_sec as f64;
+                    break;
+                }
+                Response::ModelError(e, _) => return Err(EngineError::Generate(e)),
+                Response::InternalError(e) | Response::ValidationError(e) => {
+                    return Err(EngineError::Generate(e.to_string()));
+                }
+                _ => {}
             }
-            Ok(g)
-        };
-        let mut g = catch_unwind(AssertUnwindSafe(|| self.rt.block_on(fut))).map_err(|p| {
-            EngineError::Generate(format!("the engine panicked: {}", panic_text(&p)))
-        })??;
+        }
         g.wall_ms = start.elapsed().as_millis() as u64;
         Ok(g)
     }

@@ -54,6 +54,7 @@ pub fn load_assessor(
     }
     let opts = AssessOptions {
         threads: config.model.threads,
+        batch: config.model.batch_size(),
         ..AssessOptions::default()
     };
     // The catalog is small (~1 MB): a second copy spares a clone-on-failure dance.

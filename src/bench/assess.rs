@@ -35,6 +35,8 @@ pub struct BenchReport {
     pub prefill_probe: Option<(usize, f64)>,
     /// llama.cpp's `llama-bench` output for the same model and token counts, when asked.
     pub llama_bench: Option<String>,
+    /// The same sessions with several decoded together, per batch width, when asked.
+    pub batch: Vec<super::assess_batch::BatchRound>,
 }
 
 impl std::fmt::Display for BenchReport {
@@ -66,6 +68,13 @@ impl std::fmt::Display for BenchReport {
             Some(m) => writeln!(f, "peak RSS         {m:.0} MiB")?,
             None => writeln!(f, "peak RSS         (unknown)")?,
         }
+        if !self.batch.is_empty() {
+            writeln!(
+                f,
+                "\nbatched (sessions decoded together, fresh engine per width, no cache):"
+            )?;
+            write!(f, "{}", super::assess_batch::table(&self.batch))?;
+        }
         if let Some(l) = &self.llama_bench {
             writeln!(f, "\nllama.cpp llama-bench:\n{l}")?;
         }
@@ -81,6 +90,8 @@ pub struct BenchOptions {
     pub compare_llama: Option<PathBuf>,
     /// Prompt length of the fresh-prompt prefill figure (0: not measured).
     pub prefill_tokens: usize,
+    /// Batch widths to compare (`--batch 1,2,4,8`; empty: none).
+    pub batch: Vec<usize>,
 }
 
 /// The benchmark over up to `limit` sessions of the case, most severe first (as `assess --all`
@@ -92,6 +103,7 @@ pub fn run(
     compare_llama: Option<PathBuf>,
     limit: usize,
     prefill_tokens: usize,
+    batch: Vec<usize>,
 ) -> anyhow::Result<BenchReport> {
     let mut sessions = case.sessions()?;
     most_severe_first(&mut sessions);
@@ -117,6 +129,7 @@ pub fn run(
             threads: config.model.threads,
             compare_llama,
             prefill_tokens,
+            batch,
         },
     )?)
 }
@@ -130,7 +143,7 @@ pub fn measure(
     let load_start = Instant::now();
     let assessor = Assessor::new(
         opts.model.as_deref(),
-        catalog,
+        catalog.clone(),
         AssessOptions {
             threads: opts.threads,
             ..AssessOptions::default()
@@ -165,8 +178,12 @@ pub fn measure(
         )),
         None => None,
     };
+    let model = assessor.model_id().to_string();
+    // One engine at a time: the batched rounds load their own.
+    drop(assessor);
+    let batch = super::assess_batch::rounds(inputs, &catalog, opts, &opts.batch)?;
     Ok(BenchReport {
-        model: assessor.model_id().to_string(),
+        model,
         load_ms,
         sessions: inputs.len(),
         p50_ms: percentile(&latencies, 50),
@@ -178,6 +195,7 @@ pub fn measure(
         peak_rss_mib,
         prefill_probe,
         llama_bench,
+        batch,
     })
 }
 

@@ -5,6 +5,7 @@
 //! above `case` and `tui`, and nothing below imports it.
 
 pub mod assess;
+pub mod assess_batch;
 pub mod detect;
 pub mod inference;
 pub mod ingest;

@@ -40,6 +40,9 @@ pub struct AssessArgs {
     /// Leave the learned prior (labels and corrections) out of the evidence.
     #[arg(long)]
     pub no_prior: bool,
+    /// Sessions the model assesses together (default: `model.batch`, 0 = from the cores).
+    #[arg(long)]
+    pub batch: Option<usize>,
 }
 
 pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
@@ -65,29 +68,62 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let mut out = stdout.lock();
     let sessions = pick_sessions(&case, &sessions, all)?;
     let store = Store::open(&crate::case::store_path(&case.data_dir))?;
-    let assessor = load_assessor(&g.config, &model, a.rules_only)?.with_store(store);
+    let mut config = g.config.clone();
+    if let Some(n) = a.batch {
+        config.model.batch = n.max(1);
+    }
+    let width = config.model.batch_size();
+    let assessor = load_assessor(&config, &model, a.rules_only)?.with_store(store);
     let (mut assessed, mut from_cache, mut failed, mut unanswered) = (0, 0, 0, 0);
+    let mut inputs = Vec::with_capacity(sessions.len());
+    let mut asked = Vec::with_capacity(sessions.len());
     for s in &sessions {
         let prior = prior.as_ref().map(|p| p as &dyn PriorSource);
-        let result = input::build(&case.view(), s, &g.config, prior, g.config.model.fewshot)
-            .map_err(anyhow::Error::from)
-            .and_then(|i| Ok(assessor.assess(&i)?));
-        match result {
-            Ok(asm) => {
-                assessed += 1;
-                from_cache += usize::from(asm.from_cache);
-                unanswered += usize::from(server_unavailable(&asm));
-                if a.json {
-                    writeln!(out, "{}", crate::text::inert_json(&json_line(&asm))?)?;
-                } else {
-                    writeln!(out, "{}", text_line(&asm))?;
-                }
+        match input::build(&case.view(), s, &g.config, prior, g.config.model.fewshot) {
+            Ok(i) => {
+                inputs.push(i);
+                asked.push(s);
             }
             Err(e) => {
                 failed += 1;
                 eprintln!("lookout: session {}: {e:#}", s.id);
             }
         }
+    }
+    // Answers arrive in completion order; they are printed in the sessions' order.
+    let mut ready = std::collections::BTreeMap::new();
+    let mut next = 0;
+    let mut write_error = None;
+    assessor.assess_many(&inputs, width, &|_| false, &mut |i, result| {
+        ready.insert(i, result);
+        while let Some(result) = ready.remove(&next) {
+            let s = asked[next];
+            next += 1;
+            match result {
+                Ok(asm) => {
+                    assessed += 1;
+                    from_cache += usize::from(asm.from_cache);
+                    unanswered += usize::from(server_unavailable(&asm));
+                    let line = if a.json {
+                        crate::text::inert_json(&json_line(&asm)).map_err(anyhow::Error::from)
+                    } else {
+                        Ok(text_line(&asm))
+                    };
+                    if let Err(e) = line.and_then(|l| Ok(writeln!(out, "{l}")?)) {
+                        write_error = Some(e);
+                        return std::ops::ControlFlow::Break(());
+                    }
+                }
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("lookout: session {}: {e:#}", s.id);
+                }
+            }
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    if let Some(e) = write_error {
+        return Err(e);
     }
     out.flush()?;
     eprintln!(

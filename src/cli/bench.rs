@@ -80,6 +80,9 @@ pub enum BenchWhat {
         /// Also measure prefill on one fresh prompt of about this many tokens (0: skip).
         #[arg(long, default_value_t = 2048)]
         prefill_tokens: usize,
+        /// Then the same sessions with this many decoded together, e.g. `1,2,4,8`.
+        #[arg(long, value_delimiter = ',')]
+        batch: Vec<usize>,
     },
     /// An OpenAI-compatible inference server (`--url`, else `--inference`/the config's) on the
     /// case's sessions: assessments/s and latency p50/p95 with 1, 2, 4 … concurrent clients.
@@ -163,6 +166,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             compare_llama,
             sessions,
             prefill_tokens,
+            batch,
         } => {
             let case = crate::case::Case::open(&g.data_dir, &g.case)?;
             let model = super::assess::model_arg(g, model.as_deref())?;
@@ -173,6 +177,7 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 compare_llama,
                 sessions,
                 prefill_tokens,
+                batch,
             )?;
             print!("{report}");
         }

@@ -1,0 +1,121 @@
+//! Batched assessment with the real default model: sessions decoded together get the verdicts
+//! they get one at a time, the answers come back for every session whatever order they finish
+//! in, and cancelling one session of a batch leaves the others running.
+//!
+//! Bound of the difference: a batched decode step multiplies several rows at once, and the
+//! kernels sum those products in another order than for one row, so logits differ in their
+//! last bits; where two tokens of the free text are nearly tied, greedy decoding can then take
+//! the other one (measured: 1 of 4 answers here differed, from its fourth field on). The
+//! decisions — cause, risk, likelihood, priority, techniques — must stay the same, and most
+//! answers byte for byte; `lookout bench assess --batch` reports the share on a real case.
+
+mod assess_support;
+mod common;
+use assess_support as fixtures;
+
+use std::ops::ControlFlow;
+
+use lookout::assess::{AssessError, AssessInput, AssessOptions, Assessor};
+
+fn inputs() -> Vec<AssessInput> {
+    vec![
+        fixtures::ssh_brute_force(),
+        fixtures::lsass_dump(),
+        fixtures::linux_routine(),
+        fixtures::injected(&["Mar  2 10:00:00 web01 sshd[1]: Accepted password for bob"]),
+    ]
+}
+
+fn assessor(batch: usize) -> Option<Assessor> {
+    let model = common::model()?;
+    Some(
+        Assessor::new(
+            Some(&model),
+            fixtures::catalog(),
+            AssessOptions {
+                batch,
+                ..AssessOptions::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("the set-up model must load: {e}")),
+    )
+}
+
+/// The model's own answer per input, `width` at a time; `cancel` drops those inputs.
+fn answers(
+    a: &Assessor,
+    inputs: &[AssessInput],
+    width: usize,
+    cancel: &[usize],
+) -> Vec<Result<String, String>> {
+    let mut out: Vec<Option<Result<String, String>>> = vec![None; inputs.len()];
+    a.assess_many(inputs, width, &|i| cancel.contains(&i), &mut |i, r| {
+        assert!(out[i].is_none(), "input {i} answered twice");
+        out[i] = Some(match r {
+            Ok(asm) => Ok(asm.model_verdict.expect("the model answered").answer_json()),
+            Err(AssessError::Cancelled) => Err("cancelled".into()),
+            Err(e) => Err(e.to_string()),
+        });
+        ControlFlow::Continue(())
+    })
+    .expect("assess_many");
+    out.into_iter()
+        .enumerate()
+        .map(|(i, r)| r.unwrap_or_else(|| panic!("input {i} never answered")))
+        .collect()
+}
+
+#[test]
+fn batched_answers_equal_one_at_a_time_and_one_cancelled_leaves_the_others() {
+    let (Some(one), Some(four)) = (assessor(1), assessor(4)) else {
+        return;
+    };
+    let inputs = inputs();
+    let alone = answers(&one, &inputs, 1, &[]);
+    drop(one);
+    assert!(alone.iter().all(Result::is_ok), "{alone:?}");
+    let together = answers(&four, &inputs, 4, &[]);
+    let mut identical = 0;
+    for (i, (a, b)) in alone.iter().zip(&together).enumerate() {
+        let (a, b) = (a.as_ref().unwrap(), b.as_ref().expect("a batched answer"));
+        assert_eq!(
+            decisions(a),
+            decisions(b),
+            "input {i}: the batched verdict differs:\n{a}\n{b}"
+        );
+        identical += usize::from(a == b);
+    }
+    assert!(
+        identical * 2 >= inputs.len(),
+        "only {identical} of {} answers byte for byte",
+        inputs.len()
+    );
+    // The stats saw every request of the batch.
+    assert_eq!(four.stats().requests, inputs.len());
+
+    let cancelled = answers(&four, &inputs, 4, &[1]);
+    assert_eq!(cancelled[1], Err("cancelled".to_string()));
+    for i in [0, 2, 3] {
+        let answer = cancelled[i].as_ref().expect("the others are answered");
+        assert_eq!(
+            decisions(answer),
+            decisions(alone[i].as_ref().unwrap()),
+            "input {i} after input 1 was cancelled"
+        );
+    }
+}
+
+/// The fields of an answer that decide what the analyst sees first.
+fn decisions(answer: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(answer).expect("answer JSON");
+    [
+        "cause",
+        "risk_level",
+        "likelihood",
+        "investigation_priority",
+        "techniques",
+    ]
+    .iter()
+    .map(|k| v[k].clone())
+    .collect()
+}
