@@ -124,12 +124,15 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::Assess => {
             let id = d.session_id.clone();
+            super::queue::jump(app, &id);
             return super::sessions::assess(app, &[id], AssessPriority::Now);
         }
         Action::CancelAssess => {
-            return vec![Command::CancelAssess {
-                session_id: d.session_id.clone(),
-            }];
+            let id = d.session_id.clone();
+            if super::queue::cancel_waiting(app, &id) {
+                return Vec::new();
+            }
+            return vec![Command::CancelAssess { session_id: id }];
         }
         Action::Correct => {
             let id = d.session_id.clone();
