@@ -184,7 +184,11 @@ pub fn scroll_pane(app: &mut App, step: isize) -> Vec<Command> {
                         .detections
                         .iter()
                         .map(|r| 1 + r.techniques.len())
-                        .sum()
+                        .sum::<usize>()
+                        + crate::tui::views::rules::candidate_line_count(
+                            x.candidates.len(),
+                            x.candidates_error.is_some(),
+                        )
                 })
                 .unwrap_or(0);
             d.rules_scroll = d.rules_scroll.saturating_add_signed(step).min(max);
