@@ -94,9 +94,12 @@ impl OwnedKey {
 
 /// Matcher indexes per kind of event. Shared by the threads matching with one rule set: reads
 /// take a shared lock, and a kind is written once.
+/// Per hash of a key: the kinds with that hash and their matcher indexes.
+type Kinds = HashMap<u64, Vec<(OwnedKey, Arc<[u32]>)>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct Dispatch {
-    kinds: RwLock<HashMap<u64, Vec<(OwnedKey, Arc<[u32]>)>>>,
+    kinds: RwLock<Kinds>,
 }
 
 impl Dispatch {

@@ -132,7 +132,7 @@ impl BackgroundQueue {
             .map(|(i, w)| (i, severity(&w.session_id)))
             .collect();
         // Stable: equals keep their queued order.
-        rest.sort_by(|a, b| b.1.cmp(&a.1));
+        rest.sort_by_key(|r| std::cmp::Reverse(r.1));
         let first = selected.and_then(|s| self.waiting.iter().position(|w| w.session_id == s));
         first
             .into_iter()

@@ -48,10 +48,6 @@ pub fn selected(app: &App) -> Option<&str> {
 
 /// What the queue orders by: the session's highest rule level, then its current verdict's risk
 /// (the instant verdict, for a session the model has not judged).
-pub fn severity(app: &App, id: &str) -> Severity {
-    severity_of(&app.sessions, &app.assess, id)
-}
-
 fn severity_of(
     sessions: &SessionsState,
     assess: &HashMap<String, AssessEntry>,

@@ -110,15 +110,19 @@ fn candidate_lines(
             ),
             Span::styled(format!(" {:.1}", c.score), t.style(Role::Dim)),
         ]));
+        // `one_line` trims, so the indent is its own span.
         let via = format!(
-            "    via {}: {}",
+            "via {}: {}",
             one_line(&c.source, 80),
             one_line(&c.terms.join(", "), 80)
         );
-        lines.push(Line::from(Span::styled(
-            one_line(&via, width.max(8)),
-            t.style(Role::Dim),
-        )));
+        lines.push(Line::from(vec![
+            Span::raw("    "),
+            Span::styled(
+                one_line(&via, width.saturating_sub(4).max(8)),
+                t.style(Role::Dim),
+            ),
+        ]));
     }
     lines
 }
