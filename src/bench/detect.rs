@@ -6,8 +6,6 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 use crate::detect::RuleSet;
 use crate::event::Event;
 use crate::ingest::{IngestOptions, expand_paths, read_file_to_vec};
@@ -25,20 +23,16 @@ pub struct BenchResult {
     pub cpu_seconds: f64,
 }
 
-/// Runs `matches` over every event once (in parallel over rayon's pool when `parallel`) and
+/// Runs `matches` over every event once (in parallel batches over rayon's pool when `parallel`) and
 /// reports the rate. The hit count keeps the work observable so it cannot be optimised away.
 pub fn bench_detail(rules: &RuleSet, events: &[Event], parallel: bool) -> BenchResult {
     let cpu_start = cpu_seconds();
     let start = Instant::now();
     let hits: usize = if parallel {
-        events
-            .par_iter()
-            .map_init(Vec::new, |buf, e| {
-                buf.clear();
-                rules.matches_into(e, buf);
-                buf.len()
-            })
-            .sum()
+        // What a pipeline matching a batch of events on every core calls.
+        let mut out = Vec::new();
+        rules.matches_batch(events, &mut out, None);
+        out.len()
     } else {
         let mut buf = Vec::new();
         events
@@ -62,7 +56,7 @@ pub fn bench_detail(rules: &RuleSet, events: &[Event], parallel: bool) -> BenchR
 }
 
 /// User + system CPU time of this process so far (0 where it cannot be read).
-fn cpu_seconds() -> f64 {
+pub(crate) fn cpu_seconds() -> f64 {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
@@ -130,7 +124,7 @@ pub fn run(opts: &DetectBenchOptions) -> DetectBenchReport {
     }
 }
 
-fn load_average() -> Option<String> {
+pub(crate) fn load_average() -> Option<String> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
     Some(
         text.split_whitespace()

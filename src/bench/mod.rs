@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod limits;
 pub mod synth;
 pub mod tui;
+pub mod verdicts;
 
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<u64> {

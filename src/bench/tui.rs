@@ -137,7 +137,7 @@ pub fn synthesize_sessions(case: &mut Case, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn synthetic(
+pub(crate) fn synthetic(
     i: usize,
     start: DateTime<Utc>,
     host: &str,

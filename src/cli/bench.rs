@@ -97,6 +97,21 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 8)]
         sessions: usize,
     },
+    /// The instant-verdict pass alone (rules + prior for every session with evidence) on the
+    /// sessions of a synthetic case of this many events, in a scratch data folder.
+    Verdicts {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Every n-th session has a rule hit (1: every one, the most work).
+        #[arg(long, default_value_t = 1)]
+        detected_every: usize,
+        /// Scratch folder (removed and recreated).
+        #[arg(long, default_value = "/tmp/lookout-bench-verdicts")]
+        work_dir: PathBuf,
+        /// Print one JSON object instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
     /// press -> redrawn frame latency while an assessment streams.
     Tui {
@@ -143,6 +158,23 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 events,
                 passes,
             });
+            if json {
+                super::output::json_line(&report)?;
+            } else {
+                print!("{report}");
+            }
+        }
+        BenchWhat::Verdicts {
+            events,
+            detected_every,
+            work_dir,
+            json,
+        } => {
+            let report = bench::verdicts::run(&bench::verdicts::VerdictsBenchOptions {
+                events,
+                detected_every,
+                work_dir,
+            })?;
             if json {
                 super::output::json_line(&report)?;
             } else {

@@ -11,6 +11,7 @@ pub mod candidates;
 mod correlate;
 mod correlation;
 mod detectors;
+mod dispatch;
 mod fields;
 mod fixups;
 mod load;
@@ -29,6 +30,8 @@ pub use refusal::{ReasonGroup, Refusal, RefusalKind, by_reason};
 pub use ruleset::RuleSet;
 pub use summary::{DetectSummary, RuleCount};
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod routing_tests;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use rsigma_eval::{CompiledRule, Engine, EvaluationResult, evaluate_rule};
 use super::builtin::BUILTIN_RULES;
 use super::correlate::Correlator;
 use super::correlation::Correlation;
+use super::dispatch::{Dispatch, RouteKey};
 use super::fields::SigmaView;
 use super::load::{Builder, LoadReport, RoutedRule, RuleInfo};
 use super::logsource::{Facts, Route};
@@ -16,11 +17,12 @@ use crate::model::Hit;
 
 /// Rules sharing one logsource route: those that may match any event id, and per event id
 /// those written for given ids (a rule for several ids is in each of theirs; an event has
-/// one id, so it meets the rule once). See prefilter.rs.
+/// one id, so it meets the rule once). See prefilter.rs. The matchers themselves are in
+/// [`RuleSet::matchers`]; a group holds their indexes.
 struct Group {
     route: Route,
-    any_id: Option<Matcher>,
-    by_id: HashMap<u32, Matcher>,
+    any_id: Option<u32>,
+    by_id: HashMap<u32, u32>,
 }
 
 /// A few rules are evaluated one by one; more go into an rsigma engine, whose candidate
@@ -55,7 +57,9 @@ impl Matcher {
 }
 
 impl Group {
-    fn new(route: Route, rules: Vec<RoutedRule>) -> Group {
+    /// Builds the group's matchers into `matchers` (in a fixed order: any id first, then by
+    /// ascending id) and keeps their indexes.
+    fn new(route: Route, rules: Vec<RoutedRule>, matchers: &mut Vec<Matcher>) -> Group {
         let mut any = Vec::new();
         let mut by_id: HashMap<u32, Vec<CompiledRule>> = HashMap::new();
         for (rule, ids) in rules {
@@ -68,21 +72,25 @@ impl Group {
                 }
             }
         }
+        let mut add = |rules: Vec<CompiledRule>| {
+            matchers.push(Matcher::new(rules));
+            (matchers.len() - 1) as u32
+        };
+        let any_id = (!any.is_empty()).then(|| add(any));
+        let mut ids: Vec<(u32, Vec<CompiledRule>)> = by_id.into_iter().collect();
+        ids.sort_by_key(|(id, _)| *id);
         Group {
             route,
-            any_id: (!any.is_empty()).then(|| Matcher::new(any)),
-            by_id: by_id
-                .into_iter()
-                .map(|(id, r)| (id, Matcher::new(r)))
-                .collect(),
+            any_id,
+            by_id: ids.into_iter().map(|(id, r)| (id, add(r))).collect(),
         }
     }
 
     /// The matchers an event with this id meets.
-    fn matchers(&self, event_id: Option<u32>) -> impl Iterator<Item = &Matcher> {
+    fn matchers(&self, event_id: Option<u32>) -> impl Iterator<Item = u32> + '_ {
         self.any_id
-            .iter()
-            .chain(event_id.and_then(|id| self.by_id.get(&id)))
+            .into_iter()
+            .chain(event_id.and_then(|id| self.by_id.get(&id).copied()))
     }
 }
 
@@ -93,6 +101,10 @@ pub struct RuleSet {
     /// Each rule's hit without its event, in `rules` order: a match only adds the event id.
     templates: Vec<Hit>,
     groups: Vec<Group>,
+    /// Every group's matchers; groups and the dispatch memo refer to them by index.
+    matchers: Vec<Matcher>,
+    /// The matchers each kind of event meets, remembered (see dispatch.rs).
+    pub(super) dispatch: Dispatch,
     /// Correlation rules (their `RuleInfo`s follow the rules they reference in `rules`).
     correlations: Vec<Correlation>,
     /// Per rule (index in `rules`), the correlations referencing it: `(correlation, position
@@ -149,10 +161,11 @@ impl RuleSet {
             .zip(&generated)
             .map(|(refs, &generate)| !refs.is_empty() && !generate)
             .collect();
+        let mut matchers = Vec::new();
         let groups = b
             .groups
             .into_iter()
-            .map(|(route, compiled)| Group::new(route, compiled))
+            .map(|(route, compiled)| Group::new(route, compiled, &mut matchers))
             .collect();
         let templates = b
             .rules
@@ -172,6 +185,8 @@ impl RuleSet {
                 rules: b.rules,
                 templates,
                 groups,
+                matchers,
+                dispatch: Dispatch::default(),
                 correlations,
                 references,
                 silent,
@@ -258,19 +273,23 @@ impl RuleSet {
     /// Calls `f` with the index (in `rules`) of each rule that matches `ev`.
     fn for_each_match_index(&self, ev: &Event, mut f: impl FnMut(usize)) {
         let facts = Facts::of(ev);
-        let view = SigmaView::new(ev);
         // The id as rules read it (the record's EventID field first, as fields.rs does).
         let event_id = ev
             .fields
             .get("EventID")
             .or(ev.event_id.as_ref())
             .and_then(|s| s.trim().parse::<u32>().ok());
+        let key = RouteKey::new(&facts, event_id);
+        let matchers = self
+            .dispatch
+            .matchers(&key, || self.route(&facts, event_id));
+        if matchers.is_empty() {
+            return;
+        }
+        let view = SigmaView::new(ev);
         let mut results = Vec::new();
-        for group in &self.groups {
-            if !group.route.accepts(&facts) {
-                continue;
-            }
-            for m in group.matchers(event_id) {
+        for &m in matchers.iter() {
+            if let Some(m) = self.matchers.get(m as usize) {
                 m.evaluate(&view, &mut results);
             }
         }
@@ -284,6 +303,51 @@ impl RuleSet {
                 .filter(|&i| i < self.rules.len());
             if let Some(i) = rule {
                 f(i);
+            }
+        }
+    }
+
+    /// The matchers an event with these facts and id meets, in group order: the walk the
+    /// dispatch memo remembers.
+    fn route(&self, facts: &Facts<'_>, event_id: Option<u32>) -> Vec<u32> {
+        self.groups
+            .iter()
+            .filter(|g| g.route.accepts(facts))
+            .flat_map(|g| g.matchers(event_id))
+            .collect()
+    }
+
+    /// Hits of many events, matched on all of rayon's threads in chunks, appended to `out`
+    /// in event order (as [`RuleSet::matches_correlating`] one event after the other would,
+    /// hit for hit); the correlator, when given, observes them in that order too.
+    pub fn matches_batch(
+        &self,
+        events: &[Event],
+        out: &mut Vec<Hit>,
+        mut correlator: Option<&mut Correlator<'_>>,
+    ) {
+        use rayon::prelude::*;
+        // Big enough that a chunk's work outweighs handing it to a thread, small enough
+        // that both cores stay busy to the end.
+        const CHUNK: usize = 256;
+        let matched: Vec<Vec<(usize, usize)>> = events
+            .par_chunks(CHUNK)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let mut found = Vec::new();
+                for (j, ev) in chunk.iter().enumerate() {
+                    self.for_each_match_index(ev, |i| found.push((c * CHUNK + j, i)));
+                }
+                found
+            })
+            .collect();
+        for (e, i) in matched.into_iter().flatten() {
+            let Some(ev) = events.get(e) else { continue };
+            if !self.silent[i] {
+                out.push(self.templates[i].on(&ev.id));
+            }
+            if let Some(c) = correlator.as_deref_mut() {
+                c.observe(ev, i);
             }
         }
     }

@@ -11,6 +11,7 @@ use super::layout;
 use super::state::assess::AssessEntry;
 use super::state::detail::DetailState;
 use super::state::form::CorrectionForm;
+use super::state::queue::BackgroundQueue;
 use super::state::review::ReviewState;
 use super::state::search::SearchState;
 use super::state::sessions::{SessionsState, Shown, shown};
@@ -50,6 +51,8 @@ pub struct App {
     /// The correction in force per session (the latest stored one).
     pub reviews: HashMap<String, Correction>,
     pub assess: HashMap<String, AssessEntry>,
+    /// Sessions waiting for a background assessment (`A`), sent one at a time by severity.
+    pub queue: BackgroundQueue,
     pub detail: Option<DetailState>,
     pub search: SearchState,
     pub form: Option<CorrectionForm>,
@@ -78,6 +81,7 @@ impl App {
             sessions: SessionsState::default(),
             reviews: HashMap::new(),
             assess: HashMap::new(),
+            queue: BackgroundQueue::default(),
             detail: None,
             search: SearchState::default(),
             form: None,

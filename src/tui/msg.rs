@@ -7,6 +7,7 @@ use super::backend::{AssessPriority, AssessUpdate, ProgressSnapshot};
 use super::highlight::HlLine;
 use crate::detect::Hit;
 use crate::event::{Event, Format};
+use crate::model::Candidate;
 use crate::sessions::{Session, Timeline};
 use crate::store::Correction;
 use crate::text::one_line;
@@ -65,6 +66,10 @@ pub struct SessionData {
     pub timeline: Timeline,
     pub events: Vec<Event>,
     pub hits: Vec<Hit>,
+    /// Technique candidates from procedure knowledge (as `lookout show` lists them).
+    pub candidates: Vec<Candidate>,
+    /// Why there are none, when the retrieval index could not be loaded.
+    pub candidates_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -233,12 +233,20 @@ fn open_session(c: &Case, config: &Config, id: &str, full: bool) -> anyhow::Resu
     let view = c.view();
     let (timeline, events) = view.timeline(&session, config.sessions.timeline_tokens, full)?;
     let hits = view.session_hits(&events)?;
+    // The retrieval index is built once per process (under a second) and then shared.
+    let (candidates, candidates_error) =
+        match crate::detect::candidates::shared(config.candidates.atomics.as_deref()) {
+            Ok(ix) => (ix.candidates(&events, config.candidates.top_k), None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
     Ok(SessionData {
         session,
         full,
         timeline,
         events,
         hits,
+        candidates,
+        candidates_error,
     })
 }
 

@@ -4,6 +4,7 @@ pub mod assess;
 pub mod detail;
 pub mod form;
 pub mod nav;
+pub mod queue;
 pub mod review;
 pub mod search;
 pub mod sessions;

@@ -221,7 +221,33 @@ pub fn session_data(full: bool) -> Box<SessionData> {
         timeline,
         events,
         hits,
+        candidates: candidates(),
+        candidates_error: None,
     })
+}
+
+/// Technique candidates of S1, one with hostile text in what it matched.
+pub fn candidates() -> Vec<crate::model::Candidate> {
+    vec![
+        crate::model::Candidate {
+            technique: "T1110.001".into(),
+            name: "Brute Force: Password Guessing".into(),
+            score: 12.5,
+            source: "ATT&CK procedure: APT28".into(),
+            procedure: "APT28 guessed passwords against accounts.".into(),
+            terms: vec!["4625".into(), "logon".into()],
+            matched: vec!["An account failed to log on: bob".into()],
+        },
+        crate::model::Candidate {
+            technique: "T1059.003".into(),
+            name: "Command and Scripting Interpreter: Windows Command Shell".into(),
+            score: 6.25,
+            source: "atomic T1059.003 #1: \x1b]0;pwned\x07cmd".into(),
+            procedure: "cmd /c echo".into(),
+            terms: vec!["cmd".into(), "echo\x1b[2J".into()],
+            matched: vec!["cmd /c echo \x1b[2Jpwned".into()],
+        },
+    ]
 }
 
 pub fn assessment(session_id: &str, evidence: Vec<String>) -> Assessment {

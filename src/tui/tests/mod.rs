@@ -4,5 +4,6 @@
 mod fixture;
 mod render;
 mod update_flow;
+mod update_queue;
 mod update_review;
 mod update_search_form;

@@ -213,10 +213,11 @@ fn assess_requests_and_stale_updates() {
     assert_eq!(app.assess[S4].tokens, "{\"cause\"");
     let cmds = send(&mut app, [key('A')]);
     assert_eq!(
-        cmds.len(),
+        app.queue.waiting() + cmds.len(),
         3,
         "every visible session without a verdict or a running assessment"
     );
+    assert_eq!(cmds.len(), 1, "sent one at a time: {cmds:?}");
 }
 
 #[test]

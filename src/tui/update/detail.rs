@@ -124,12 +124,15 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::Assess => {
             let id = d.session_id.clone();
+            super::queue::jump(app, &id);
             return super::sessions::assess(app, &[id], AssessPriority::Now);
         }
         Action::CancelAssess => {
-            return vec![Command::CancelAssess {
-                session_id: d.session_id.clone(),
-            }];
+            let id = d.session_id.clone();
+            if super::queue::cancel_waiting(app, &id) {
+                return Vec::new();
+            }
+            return vec![Command::CancelAssess { session_id: id }];
         }
         Action::Correct => {
             let id = d.session_id.clone();
@@ -181,7 +184,11 @@ pub fn scroll_pane(app: &mut App, step: isize) -> Vec<Command> {
                         .detections
                         .iter()
                         .map(|r| 1 + r.techniques.len())
-                        .sum()
+                        .sum::<usize>()
+                        + crate::tui::views::rules::candidate_line_count(
+                            x.candidates.len(),
+                            x.candidates_error.is_some(),
+                        )
                 })
                 .unwrap_or(0);
             d.rules_scroll = d.rules_scroll.saturating_add_signed(step).min(max);

@@ -4,6 +4,7 @@
 mod detail;
 mod form;
 mod mouse;
+mod queue;
 mod results;
 mod review;
 mod search;

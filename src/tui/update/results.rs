@@ -34,9 +34,11 @@ pub fn assess_update(app: &mut App, u: AssessUpdate) -> Vec<Command> {
     let id = u.session_id.clone();
     // Only a new verdict (or a changed state) moves rows; streamed tokens do not.
     let affects_view = u.assessment.is_some() || !matches!(u.state, AssessState::Running);
+    // Whether the update is current or stale for the row, it may end a queued assessment.
+    let next = super::queue::on_update(app, &u);
     let entry = app.assess.entry(id).or_default();
     if entry.apply(u) && affects_view {
         app.rebuild_view();
     }
-    Vec::new()
+    next
 }

@@ -64,6 +64,7 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::Assess => {
             if let Some(id) = app.sessions.selected().map(|s| s.id.clone()) {
+                super::queue::jump(app, &id);
                 return assess(app, &[id], AssessPriority::Now);
             }
         }
@@ -73,15 +74,14 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
                 .view
                 .iter()
                 .filter_map(|&i| app.sessions.all.get(i))
-                .filter(|s| {
-                    app.assess
-                        .get(&s.id)
-                        .is_none_or(|a| a.assessment.is_none() && !a.is_busy())
-                })
+                .filter(|s| super::queue::wants_model(app, &s.id))
                 .map(|s| s.id.clone())
                 .collect();
-            app.info(format!("{} sessions queued for assessment", ids.len()));
-            return assess(app, &ids, AssessPriority::Background);
+            app.info(format!(
+                "{} sessions queued for assessment, most severe first",
+                ids.len()
+            ));
+            return super::queue::enqueue(app, &ids);
         }
         Action::Correct => {
             if let Some(id) = app.sessions.selected().map(|s| s.id.clone()) {

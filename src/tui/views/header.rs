@@ -30,12 +30,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     };
     first.push(Span::styled(count, t.style(Role::Header)));
     let p = &app.progress;
-    if p.assess_running + p.assess_queued > 0 {
+    // Queued: at the backend, plus the workbench's own background queue (sent one at a time).
+    let queued = p.assess_queued + app.queue.waiting() as u64;
+    if p.assess_running + queued > 0 {
         first.push(Span::styled(" │ ", t.style(Role::Border)));
         first.push(Span::styled(
             format!(
                 "assessing {} running, {} queued, {} done",
-                p.assess_running, p.assess_queued, p.assess_done
+                p.assess_running, queued, p.assess_done
             ),
             t.style(Role::StateRunning),
         ));

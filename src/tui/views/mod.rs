@@ -7,7 +7,7 @@ mod header;
 mod help;
 mod picker;
 mod review;
-mod rules;
+pub(crate) mod rules;
 mod search;
 mod session;
 mod sessions;

@@ -44,7 +44,19 @@ pub fn render(f: &mut Frame, app: &App) {
         );
     }
     if let Some(r) = l.rules {
-        super::rules::render(f, r, app, session, d.rules_scroll, d.pane == Pane::Rules);
+        let candidates = d
+            .data
+            .as_ref()
+            .map(|x| (x.candidates.as_slice(), x.candidates_error.as_deref()));
+        super::rules::render(
+            f,
+            r,
+            app,
+            session,
+            candidates,
+            d.rules_scroll,
+            d.pane == Pane::Rules,
+        );
     }
 }
 
