@@ -17,6 +17,7 @@ use std::io;
 
 pub mod authentication;
 pub mod escape;
+mod hmac;
 pub mod message;
 pub mod password;
 pub mod types;

@@ -3,7 +3,7 @@
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use crate::hmac::HmacSha256;
 use rand::{self, Rng};
 use sha2::digest::FixedOutput;
 use sha2::{Digest, Sha256};
@@ -37,7 +37,7 @@ fn normalize(pass: &[u8]) -> Vec<u8> {
 
 pub(crate) fn hi(str: &[u8], salt: &[u8], i: u32) -> [u8; 32] {
     let mut hmac =
-        Hmac::<Sha256>::new_from_slice(str).expect("HMAC is able to accept all key sizes");
+        HmacSha256::new_from_slice(str).expect("HMAC is able to accept all key sizes");
     hmac.update(salt);
     hmac.update(&[0, 0, 0, 1]);
     let mut prev = hmac.finalize().into_bytes();
@@ -45,7 +45,7 @@ pub(crate) fn hi(str: &[u8], salt: &[u8], i: u32) -> [u8; 32] {
     let mut hi = prev;
 
     for _ in 1..i {
-        let mut hmac = Hmac::<Sha256>::new_from_slice(str).expect("already checked above");
+        let mut hmac = HmacSha256::new_from_slice(str).expect("already checked above");
         hmac.update(&prev);
         prev = hmac.finalize().into_bytes();
 
@@ -199,7 +199,7 @@ impl ScramSha256 {
 
         let salted_password = hi(&password, &salt, parsed.iteration_count);
 
-        let mut hmac = Hmac::<Sha256>::new_from_slice(&salted_password)
+        let mut hmac = HmacSha256::new_from_slice(&salted_password)
             .expect("HMAC is able to accept all key sizes");
         hmac.update(b"Client Key");
         let client_key = hmac.finalize().into_bytes();
@@ -218,7 +218,7 @@ impl ScramSha256 {
 
         let auth_message = format!("n=,r={},{},{}", client_nonce, message, self.message);
 
-        let mut hmac = Hmac::<Sha256>::new_from_slice(&stored_key)
+        let mut hmac = HmacSha256::new_from_slice(&stored_key)
             .expect("HMAC is able to accept all key sizes");
         hmac.update(auth_message.as_bytes());
         let client_signature = hmac.finalize().into_bytes();
@@ -272,12 +272,12 @@ impl ScramSha256 {
             Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
         };
 
-        let mut hmac = Hmac::<Sha256>::new_from_slice(&salted_password)
+        let mut hmac = HmacSha256::new_from_slice(&salted_password)
             .expect("HMAC is able to accept all key sizes");
         hmac.update(b"Server Key");
         let server_key = hmac.finalize().into_bytes();
 
-        let mut hmac = Hmac::<Sha256>::new_from_slice(&server_key)
+        let mut hmac = HmacSha256::new_from_slice(&server_key)
             .expect("HMAC is able to accept all key sizes");
         hmac.update(auth_message.as_bytes());
         hmac.verify_slice(&verifier)

@@ -9,7 +9,7 @@
 use crate::authentication::sasl;
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
+use crate::hmac::HmacSha256;
 use md5::Md5;
 use rand::RngCore;
 use sha2::digest::FixedOutput;
@@ -63,7 +63,7 @@ pub(crate) fn scram_sha_256_salt(password: &[u8], salt: [u8; SCRAM_DEFAULT_SALT_
     let salted_password = sasl::hi(&prepared, &salt, SCRAM_DEFAULT_ITERATIONS);
 
     // client key
-    let mut hmac = Hmac::<Sha256>::new_from_slice(&salted_password)
+    let mut hmac = HmacSha256::new_from_slice(&salted_password)
         .expect("HMAC is able to accept all key sizes");
     hmac.update(b"Client Key");
     let client_key = hmac.finalize().into_bytes();
@@ -74,7 +74,7 @@ pub(crate) fn scram_sha_256_salt(password: &[u8], salt: [u8; SCRAM_DEFAULT_SALT_
     let stored_key = hash.finalize_fixed();
 
     // server key
-    let mut hmac = Hmac::<Sha256>::new_from_slice(&salted_password)
+    let mut hmac = HmacSha256::new_from_slice(&salted_password)
         .expect("HMAC is able to accept all key sizes");
     hmac.update(b"Server Key");
     let server_key = hmac.finalize().into_bytes();
