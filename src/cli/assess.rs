@@ -64,7 +64,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let sessions = pick_sessions(&case, &sessions, all)?;
-    let store = Store::open(&crate::case::store_path(&case.data_dir))?;
+    let store = Store::open_data_dir(&case.data_dir)?;
     let assessor = load_assessor(&g.config, &model, a.rules_only)?.with_store(store);
     let (mut assessed, mut from_cache, mut failed, mut unanswered) = (0, 0, 0, 0);
     for s in &sessions {
