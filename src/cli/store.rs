@@ -110,7 +110,11 @@ pub struct QueueArgs {
 pub enum QueueWhat {
     /// Queue every session of the case that no analyst has corrected or confirmed yet, rule
     /// level first (sessions already queued keep their state).
-    Fill,
+    Fill {
+        /// Only the N most pressing (highest rule level, then session id).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
     /// Take the next session nobody holds: prints its id, leased to this process for
     /// --lease-secs. With --hold, keeps renewing the lease until stdin closes (a workbench
     /// reviewing it); a killed holder's lease simply expires.
@@ -146,18 +150,20 @@ pub fn queue(g: &Globals, a: QueueArgs) -> Result<ExitCode> {
     let case = Case::open(&g.data_dir, &g.case)?;
     let store = &case.store;
     match a.what {
-        QueueWhat::Fill => {
+        QueueWhat::Fill { limit } => {
             let corrected: std::collections::HashSet<String> = store
                 .latest_corrections(Some(&case.name))?
                 .into_iter()
                 .map(|c| c.session_id)
                 .collect();
-            let items: Vec<(String, i64)> = case
+            let mut items: Vec<(String, i64)> = case
                 .sessions()?
                 .into_iter()
                 .filter(|s| !corrected.contains(&s.id))
                 .map(|s| (s.id.clone(), priority(s.max_rule_level())))
                 .collect();
+            items.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+            items.truncate(limit.unwrap_or(usize::MAX));
             let added = store.enqueue_reviews(&case.name, &items)?;
             println!("{added} session(s) queued ({} need review)", items.len());
         }
