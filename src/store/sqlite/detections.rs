@@ -27,22 +27,22 @@ CREATE TABLE IF NOT EXISTS hit_rules (
 
 /// Stores before 0.2 kept a JSON copy of the whole hit in every row (`detections`): 300 bytes
 /// a hit, and as much memory again when a million of them were read back. Their rows move
-/// into the two tables above, once, when such a store is opened.
+/// into the two tables above, once, when such a store is opened (within the migration's
+/// transaction).
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let old: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'detections')",
         [],
         |r| r.get(0),
     )?;
+    // Runs inside schema version 1's migration transaction: all of it or none.
     if old {
         conn.execute_batch(
-            "BEGIN;
-             INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id)
+            "INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id)
                  SELECT case_name, event_id, rule_id FROM detections;
              INSERT OR IGNORE INTO hit_rules(case_name, rule_id, json)
                  SELECT case_name, rule_id, json FROM detections;
-             DROP TABLE detections;
-             COMMIT;",
+             DROP TABLE detections;",
         )?;
     }
     Ok(())
