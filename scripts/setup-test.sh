@@ -14,6 +14,10 @@
 #                                      scripts/llama-server.sh build (from the PyPI sdist of
 #                                      llama-cpp-python; ~8 min on 2 cores the first time, then
 #                                      cached in ~/.cache/lookout-llama).
+#        scripts/setup-test.sh postgres PostgreSQL's server for tests/store_postgres.rs
+#                                      (Debian's postgresql package: apt-get when root and
+#                                      missing), then a throw-away cluster started and stopped
+#                                      through scripts/postgres.sh to show that it runs here.
 # All are idempotent.
 set -euo pipefail
 
@@ -67,9 +71,27 @@ llama() {
   say "llama-server ready: $bin ($((SECONDS - start)) s)"
 }
 
+postgres() {
+  local start=$SECONDS bin dir url
+  if ! bin="$(bash "$here/postgres.sh" bin 2>/dev/null)"; then
+    apt_install postgresql || return 1
+    bin="$(bash "$here/postgres.sh" bin)" || return 1
+  fi
+  dir="$(mktemp -d)"
+  if ! url="$(bash "$here/postgres.sh" start "$dir" --fast)"; then
+    say "ERROR: a PostgreSQL server could not be started from $bin (scripts/postgres.sh, above)"
+    rm -rf "$dir"
+    return 1
+  fi
+  bash "$here/postgres.sh" stop "$dir"
+  rm -rf "$dir"
+  say "postgres ready: $bin (a server started and stopped at ${url%/*}; $((SECONDS - start)) s)"
+}
+
 case "${1:-}" in
   tools) tools ;;
+  postgres) postgres ;;
   venv) venv ;;
   llama) llama ;;
-  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac

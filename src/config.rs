@@ -15,6 +15,15 @@ pub struct Config {
     pub model: ModelConfig,
     pub candidates: CandidatesConfig,
     pub ui: UiConfig,
+    pub store: StoreConfig,
+}
+
+/// Where cases, sessions, verdicts and corrections are stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// A team store, `postgres://user@host/db`; empty = the data dir's SQLite file.
+    pub url: String,
 }
 
 /// Technique candidates (`detect::candidates`).
@@ -148,6 +157,7 @@ impl Default for Config {
             model: ModelConfig::default(),
             candidates: CandidatesConfig::default(),
             ui: UiConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }

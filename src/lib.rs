@@ -5,10 +5,11 @@
 //!
 //! `text`, `config`, `event` (the normalised event), `model` (the value types the stages hand
 //! each other: sessions, hits, verdicts, assessments, prior evidence), `attack` (the ATT&CK
-//! catalog) -> `ingest` -> `index` (tantivy) / `store` (SQLite) -> `detect` (Sigma rules, run
-//! during ingest) -> `sessions` (grouping on the hits, timelines, a read-only view of a case) ->
-//! `assess` -> `learn` / `synth` -> `eval` (which measures them all) -> `case` (the orchestrator for
-//! one case, called by the edges, never by a stage) -> `tui` -> `bench` -> `cli`.
+//! catalog) -> `ingest` -> `index` (tantivy) / `store` (SQLite, or PostgreSQL for a team) ->
+//! `detect` (Sigma rules, run during ingest) -> `sessions` (grouping on the hits, timelines, a
+//! read-only view of a case) -> `assess` -> `learn` / `synth` -> `eval` (which measures them
+//! all) -> `case` (the orchestrator for one case, called by the edges, never by a stage) ->
+//! `tui` -> `bench` -> `cli`.
 
 pub mod assess;
 pub mod attack;

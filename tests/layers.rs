@@ -39,6 +39,9 @@ const CONFINED: &[(&str, &str)] = &[
     ("ratatui", "tui"),
     ("crossterm", "tui"),
     ("rusqlite", "store"),
+    // The team store's client (store/postgres/), and the async crate under it.
+    ("postgres", "store"),
+    ("tokio_postgres", "store"),
 ];
 
 fn src_dir() -> PathBuf {

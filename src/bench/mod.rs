@@ -1,6 +1,7 @@
 //! Benchmarks that print figures (`lookout bench …`): ingest throughput, sessionization and
 //! Sigma matching speed, the model's latency and token speed, an inference server's throughput
-//! under concurrent clients, the workbench's frame latency, peak memory. Timings are reported, never asserted in tests. The stages keep only the probes
+//! under concurrent clients, the workbench's frame latency, the team store's corrections and hand-outs per second, peak
+//! memory. Timings are reported, never asserted in tests. The stages keep only the probes
 //! these drivers read (the assessor's running totals, the headless workbench); `bench` sits
 //! above `case` and `tui`, and nothing below imports it.
 
@@ -10,6 +11,7 @@ pub mod detect;
 pub mod inference;
 pub mod ingest;
 pub mod limits;
+pub mod store;
 pub mod synth;
 pub mod tui;
 pub mod verdicts;

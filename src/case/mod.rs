@@ -21,7 +21,7 @@ use crate::detect::{Hit, RuleSet};
 use crate::fsutil::{self, validate_name};
 use crate::index::{EventIndex, Order, SearchHits};
 use crate::sessions::{self, GroupOptions, Session};
-use crate::store::Store;
+use crate::store::{Store, StoreUrl};
 
 pub(crate) use self::ingest::release_freed_memory;
 pub use self::ingest::{
@@ -50,6 +50,8 @@ pub struct CaseSummary {
     pub files: u64,
 }
 
+/// The data dir's SQLite store (the team store, when one is chosen, is elsewhere:
+/// [`crate::store::url_for`]).
 pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("lookout.db")
 }
@@ -74,14 +76,19 @@ impl Case {
         let tightened = fsutil::private_dir(data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         notice_tightened(data_dir, tightened);
-        let db = store_path(data_dir);
-        let existed = db.exists();
-        let store = Store::open(&db)?;
-        // SQLite gives its -wal and -shm files the database file's mode.
-        let tightened =
-            fsutil::private_file(&db).with_context(|| format!("restricting {}", db.display()))?;
-        // A database just created with the process's umask is no news.
-        notice_tightened(&db, tightened.filter(|_| existed));
+        let store = match crate::store::url_for(data_dir) {
+            StoreUrl::Sqlite(db) => {
+                let existed = db.exists();
+                let store = Store::open(&db)?;
+                // SQLite gives its -wal and -shm files the database file's mode.
+                let tightened = fsutil::private_file(&db)
+                    .with_context(|| format!("restricting {}", db.display()))?;
+                // A database just created with the process's umask is no news.
+                notice_tightened(&db, tightened.filter(|_| existed));
+                store
+            }
+            team => Store::connect(&team)?,
+        };
         store.ensure_case(name)?;
         let index = EventIndex::open(&index_dir(data_dir, name))?;
         Ok(Case {
@@ -94,10 +101,11 @@ impl Case {
 
     /// Names of the cases in the data dir.
     pub fn names(data_dir: &Path) -> Result<Vec<String>> {
-        if !store_path(data_dir).exists() {
+        let url = crate::store::url_for(data_dir);
+        if matches!(&url, StoreUrl::Sqlite(db) if !db.exists()) {
             return Ok(Vec::new());
         }
-        let store = Store::open(&store_path(data_dir))?;
+        let store = Store::connect(&url)?;
         Ok(store.cases()?.into_iter().map(|c| c.name).collect())
     }
 

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, Result};
 
-use super::{Case, store_path};
+use super::Case;
 use crate::assess::{AssessInput, Assessor};
 use crate::attack::Catalog;
 use crate::model::PriorSource;
@@ -26,7 +26,7 @@ impl Case {
     pub fn instant_verdicts(&self, catalog: &Catalog) -> Result<InstantVerdicts> {
         let view = self.view();
         let prior = crate::learn::examples::case_prior(&view)?;
-        let store = Store::open(&store_path(&self.data_dir))?;
+        let store = Store::open_data_dir(&self.data_dir)?;
         let assessor = Assessor::rules_only(catalog.clone()).with_store(store);
         let mut out = InstantVerdicts::default();
         for s in view.sessions()? {

@@ -67,7 +67,7 @@ pub fn assess(g: &Globals, a: AssessArgs) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let sessions = pick_sessions(&case, &sessions, all)?;
-    let store = Store::open(&crate::case::store_path(&case.data_dir))?;
+    let store = Store::open_data_dir(&case.data_dir)?;
     let mut config = g.config.clone();
     if let Some(n) = a.batch {
         config.model.batch = n.max(1);

@@ -112,6 +112,21 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// The store (`--url`, else `--store`/`store.url`, else the data dir's SQLite file) with
+    /// concurrent clients: corrections saved/s and review-queue hand-outs/s.
+    Store {
+        /// postgres://… or sqlite://PATH.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Sessions queued for the hand-out phase.
+        #[arg(long, default_value_t = 100_000)]
+        queued: usize,
+    },
     /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
     /// press -> redrawn frame latency while an assessment streams.
     Tui {
@@ -227,6 +242,24 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 "{}",
                 bench::inference::run(&case, &g.config, &url, &clients, sessions)?
             );
+        }
+        BenchWhat::Store {
+            url,
+            clients,
+            seconds,
+            queued,
+        } => {
+            let url = match url {
+                Some(u) => crate::store::StoreUrl::parse(&u)?,
+                None => crate::store::url_for(&g.data_dir),
+            };
+            let opts = bench::store::StoreBenchOptions {
+                url,
+                clients,
+                seconds,
+                queued,
+            };
+            print!("{}", bench::store::run(&opts)?);
         }
         BenchWhat::Tui {
             sessions,

@@ -170,7 +170,7 @@ impl EvalCase for CaseEval<'_> {
 
     fn assessor(&self) -> Result<Assessor> {
         let model = super::assess::model_arg(self.g, self.model)?;
-        let store = Store::open(&crate::case::store_path(&self.case.data_dir))?;
+        let store = Store::open_data_dir(&self.case.data_dir)?;
         Ok(load_assessor(&self.g.config, &model, false)?.with_store(store))
     }
 

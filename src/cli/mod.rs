@@ -9,6 +9,7 @@ mod learn;
 mod output;
 mod rules;
 mod sessions;
+mod store;
 mod synth;
 mod train_eval;
 
@@ -40,6 +41,11 @@ pub struct Cli {
     /// variable `model.inference_key_env` names (LOOKOUT_INFERENCE_KEY).
     #[arg(long, global = true, value_name = "URL")]
     pub inference: Option<String>,
+    /// The team store, postgres://user@host/db (README, "Team deployment"), instead of the
+    /// data dir's SQLite file; also `store.url` in the config. Password: in the URL or
+    /// PGPASSWORD.
+    #[arg(long, global = true, value_name = "URL", env = "LOOKOUT_STORE")]
+    pub store: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -80,6 +86,10 @@ pub enum Command {
     Tui(TuiArgs),
     /// Walk the sessions that need a human, one at a time.
     Review(TuiArgs),
+    /// The store: migrate its schema, copy cases between SQLite and PostgreSQL.
+    Store(store::StoreArgs),
+    /// The shared review queue: hand sessions out to analysts with leases that expire.
+    Queue(store::QueueArgs),
 }
 
 #[derive(clap::Args, Debug, Default)]
@@ -130,6 +140,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(url) = cli.inference {
         config.model.inference_url = url;
     }
+    if let Some(url) = cli.store {
+        config.store.url = url;
+    }
+    if !config.store.url.trim().is_empty() {
+        crate::store::set_default_url(crate::store::StoreUrl::parse(&config.store.url)?);
+    }
     let g = Globals {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),
         case: cli.case,
@@ -152,6 +168,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Attack(a)) => assess::attack(a),
         Some(Command::Synth(a)) => synth::synth(&g, a),
         Some(Command::Tui(a)) => crate::tui::run(tui_options(g, a)?).map(|_| ExitCode::SUCCESS),
+        Some(Command::Store(a)) => store::store(&g, a),
+        Some(Command::Queue(a)) => store::queue(&g, a),
         Some(Command::Review(a)) => {
             crate::tui::run_review(tui_options(g, a)?).map(|_| ExitCode::SUCCESS)
         }

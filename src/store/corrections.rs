@@ -2,34 +2,9 @@
 //! overwritten, the latest row for a session is the one in force.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use super::cases::parse_time;
-use super::{Result, Store};
 use crate::event::{Cause, Risk};
-
-pub(super) const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS corrections (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    case_name TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    analyst TEXT NOT NULL,
-    created TEXT NOT NULL,
-    cause TEXT NOT NULL,
-    risk TEXT NOT NULL,
-    priority INTEGER,
-    techniques TEXT NOT NULL,
-    summary TEXT NOT NULL DEFAULT '',
-    rationale TEXT NOT NULL DEFAULT '',
-    model_id TEXT NOT NULL DEFAULT '',
-    prompt_version TEXT NOT NULL DEFAULT '',
-    model_output TEXT,
-    session_host TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS corrections_session ON corrections(case_name, session_id, id);
-";
 
 /// Whether the analyst changed the verdict or accepted it as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,127 +38,77 @@ pub struct Correction {
     pub session_host: String,
 }
 
-impl Store {
-    /// Appends a correction; returns its id once it is durable. A correction is the analyst's
-    /// work and cannot be redone from the logs, so its commit is synced to disk even against
-    /// power loss: the store's WAL with `synchronous=NORMAL` survives a killed process but may
-    /// lose the last commits when the machine loses power.
-    pub fn add_correction(&self, c: &Correction) -> Result<i64> {
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        let added = self.insert_correction(c);
-        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        added
-    }
-
-    fn insert_correction(&self, c: &Correction) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO corrections(case_name, session_id, kind, analyst, created, cause, risk, priority,
-                techniques, summary, rationale, model_id, prompt_version, model_output, session_host)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                c.case_name,
-                c.session_id,
-                match c.kind {
-                    CorrectionKind::Correction => "correction",
-                    CorrectionKind::Confirmation => "confirmation",
-                },
-                c.analyst,
-                c.created.to_rfc3339(),
-                c.cause.as_str(),
-                c.risk.as_str(),
-                c.priority.map(i64::from),
-                serde_json::to_string(&c.techniques)?,
-                c.summary,
-                c.rationale,
-                c.model_id,
-                c.prompt_version,
-                c.model_output.as_ref().map(|v| v.to_string()),
-                c.session_host,
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Every correction of a case (all cases when `case` is None), oldest first.
-    pub fn corrections(&self, case: Option<&str>) -> Result<Vec<Correction>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, case_name, session_id, kind, analyst, created, cause, risk, priority, techniques,
-                    summary, rationale, model_id, prompt_version, model_output, session_host
-             FROM corrections WHERE (?1 IS NULL OR case_name = ?1) ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![case], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, String>(7)?,
-                r.get::<_, Option<i64>>(8)?,
-                r.get::<_, String>(9)?,
-                (
-                    r.get::<_, String>(10)?,
-                    r.get::<_, String>(11)?,
-                    r.get::<_, String>(12)?,
-                    r.get::<_, String>(13)?,
-                    r.get::<_, Option<String>>(14)?,
-                    r.get::<_, String>(15)?,
-                ),
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                id,
-                case_name,
-                session_id,
-                kind,
-                analyst,
-                created,
-                cause,
-                risk,
-                priority,
-                techniques,
-                rest,
-            ) = row?;
-            let (summary, rationale, model_id, prompt_version, model_output, session_host) = rest;
-            out.push(Correction {
-                id,
-                case_name,
-                session_id,
-                kind: if kind == "confirmation" {
-                    CorrectionKind::Confirmation
-                } else {
-                    CorrectionKind::Correction
-                },
-                analyst,
-                created: parse_time(&created),
-                cause: cause.parse().unwrap_or(Cause::Legitimate),
-                risk: risk.parse().unwrap_or(Risk::Low),
-                priority: priority.and_then(|p| u8::try_from(p).ok()),
-                techniques: serde_json::from_str(&techniques).unwrap_or_default(),
-                summary,
-                rationale,
-                model_id,
-                prompt_version,
-                model_output: model_output.and_then(|s| serde_json::from_str(&s).ok()),
-                session_host,
-            });
+impl CorrectionKind {
+    /// As stored.
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            CorrectionKind::Correction => "correction",
+            CorrectionKind::Confirmation => "confirmation",
         }
-        Ok(out)
     }
 
-    /// The correction in force per session (the latest), for a case or all cases.
-    pub fn latest_corrections(&self, case: Option<&str>) -> Result<Vec<Correction>> {
-        let mut latest: std::collections::BTreeMap<(String, String), Correction> =
-            Default::default();
-        for c in self.corrections(case)? {
-            latest.insert((c.case_name.clone(), c.session_id.clone()), c);
+    pub(super) fn from_stored(s: &str) -> CorrectionKind {
+        if s == "confirmation" {
+            CorrectionKind::Confirmation
+        } else {
+            CorrectionKind::Correction
         }
-        Ok(latest.into_values().collect())
     }
+}
+
+/// A correction's stored text columns read back: a value this lookout cannot parse (a newer
+/// cause, a hand edit) falls back rather than hiding the row.
+pub(super) fn parse_cause(s: &str) -> Cause {
+    s.parse().unwrap_or(Cause::Legitimate)
+}
+
+pub(super) fn parse_risk(s: &str) -> Risk {
+    s.parse().unwrap_or(Risk::Low)
+}
+
+/// The correction in force per session (the latest of each), from `all` oldest first.
+pub(super) fn latest(all: Vec<Correction>) -> Vec<Correction> {
+    let mut latest: std::collections::BTreeMap<(String, String), Correction> = Default::default();
+    for c in all {
+        latest.insert((c.case_name.clone(), c.session_id.clone()), c);
+    }
+    latest.into_values().collect()
+}
+
+/// A session whose analysts' latest verdicts differ: the review queue shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disagreement {
+    pub session_id: String,
+    /// Each analyst's latest correction of the session, oldest first; the last is in force.
+    pub verdicts: Vec<Correction>,
+}
+
+/// The sessions of `all` (one case's corrections, oldest first) where two analysts' latest
+/// verdicts differ in cause or risk.
+pub fn disagreements(all: &[Correction]) -> Vec<Disagreement> {
+    use std::collections::BTreeMap;
+    let mut by_session: BTreeMap<&str, BTreeMap<&str, &Correction>> = BTreeMap::new();
+    for c in all {
+        by_session
+            .entry(&c.session_id)
+            .or_default()
+            .insert(&c.analyst, c);
+    }
+    by_session
+        .into_iter()
+        .filter_map(|(session, analysts)| {
+            let mut verdicts: Vec<Correction> = analysts.into_values().cloned().collect();
+            verdicts.sort_by_key(|c| c.id);
+            let first = verdicts.first()?;
+            let differ = verdicts
+                .iter()
+                .any(|c| c.cause != first.cause || c.risk != first.risk);
+            differ.then(|| Disagreement {
+                session_id: session.to_string(),
+                verdicts,
+            })
+        })
+        .collect()
 }
 
 /// The OS user name of whoever runs lookout, for provenance: the login environment's, else
@@ -240,47 +165,45 @@ mod tests {
         assert_eq!(name, String::from_utf8_lossy(&id.stdout).trim());
     }
 
-    fn correction(session: &str, cause: Cause) -> Correction {
+    fn correction(id: i64, session: &str, analyst: &str, cause: Cause) -> Correction {
         Correction {
-            id: 0,
+            id,
             case_name: "c".into(),
             session_id: session.into(),
             kind: CorrectionKind::Correction,
-            analyst: "ana".into(),
+            analyst: analyst.into(),
             created: Utc::now(),
             cause,
             risk: Risk::Medium,
-            priority: Some(2),
-            techniques: vec!["T1110.001".into()],
-            summary: "s".into(),
-            rationale: "stale password".into(),
-            model_id: "abc".into(),
-            prompt_version: "v1".into(),
-            model_output: Some(serde_json::json!({"cause": "malicious"})),
-            session_host: "FS01".into(),
+            priority: None,
+            techniques: vec![],
+            summary: String::new(),
+            rationale: String::new(),
+            model_id: String::new(),
+            prompt_version: String::new(),
+            model_output: None,
+            session_host: String::new(),
         }
     }
 
     #[test]
-    fn corrections_are_append_only_and_latest_wins() {
-        let s = Store::in_memory().unwrap();
-        let a = s
-            .add_correction(&correction("s1", Cause::Malicious))
-            .unwrap();
-        let b = s
-            .add_correction(&correction("s1", Cause::Misconfiguration))
-            .unwrap();
-        assert!(b > a);
-        let all = s.corrections(Some("c")).unwrap();
-        assert_eq!(all.len(), 2, "history kept");
-        assert_eq!(all[0].cause, Cause::Malicious);
-        let latest = s.latest_corrections(Some("c")).unwrap();
-        assert_eq!(latest.len(), 1);
-        assert_eq!(latest[0].cause, Cause::Misconfiguration);
-        assert_eq!(
-            latest[0].model_output.as_ref().unwrap()["cause"],
-            "malicious"
-        );
-        assert_eq!(latest[0].techniques, vec!["T1110.001"]);
+    fn analysts_who_differ_are_a_disagreement_and_the_latest_is_in_force() {
+        let all = [
+            correction(1, "s1", "ana", Cause::Malicious),
+            correction(2, "s1", "bo", Cause::Misconfiguration),
+            correction(3, "s2", "ana", Cause::Malicious),
+            correction(4, "s2", "bo", Cause::Malicious),
+            // ana changes her mind on s3 alone: no disagreement.
+            correction(5, "s3", "ana", Cause::Malicious),
+            correction(6, "s3", "ana", Cause::Legitimate),
+        ];
+        let d = disagreements(&all);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].session_id, "s1");
+        assert_eq!(d[0].verdicts.len(), 2);
+        let latest = latest(all.to_vec());
+        assert_eq!(latest.len(), 3);
+        assert_eq!(latest[0].id, 2);
+        assert_eq!(latest[2].cause, Cause::Legitimate);
     }
 }

@@ -1,19 +1,26 @@
-//! Store: the SQLite file (WAL) of cases, ingest runs, sessions, detections, assessments and
-//! corrections. The only module that imports rusqlite; the others see plain Rust types.
+//! Store: cases, ingest runs, sessions, rule hits, assessments, corrections and the review
+//! queue, in a SQLite file (one analyst, the default) or a PostgreSQL database (a team:
+//! `--store postgres://…`). The only module that imports rusqlite or postgres; the others see
+//! a [`Store`] handle and plain Rust types.
 
-mod assessments;
-mod cases;
+mod backend;
+pub mod copy;
 mod corrections;
-mod detections;
-mod sessions;
+mod postgres;
+mod sqlite;
+mod types;
 
-use std::path::Path;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use rusqlite::Connection;
+pub use backend::{Backend, CorrectionWatch};
+pub use corrections::{Correction, CorrectionKind, Disagreement, analyst_name, disagreements};
+pub use types::{
+    AssessmentKey, CaseRow, CorrectionNotice, FileState, IngestRun, Lease, ReviewItem, holder_name,
+};
 
-pub use assessments::AssessmentKey;
-pub use cases::{CaseRow, FileState, IngestRun};
-pub use corrections::{Correction, CorrectionKind, analyst_name};
+use crate::model::Hit;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,63 +31,139 @@ pub enum StoreError {
     },
     #[error("sqlite: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("postgres store {location}: {source}")]
+    Connect {
+        location: String,
+        source: ::postgres::Error,
+    },
+    #[error("postgres: {0}")]
+    Pg(#[from] ::postgres::Error),
     #[error("stored JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("store URL `{0}`: expected postgres://…, postgresql://…, sqlite://PATH or a file path")]
+    Url(String),
+    #[error(
+        "store schema version {found} is newer than this lookout knows ({known}): upgrade lookout"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("store copy: {0}")]
+    Copy(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// One connection to the store. Cheap to open; open one per worker thread.
-pub struct Store {
-    conn: Connection,
+/// Where a store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Sqlite(PathBuf),
+    /// A libpq-style URL, `postgres://user@host:port/db` or with `?host=/socket/dir`.
+    Postgres(String),
 }
 
-/// Each module adds its tables here; `CREATE … IF NOT EXISTS` keeps opening idempotent.
-const SCHEMA: &[&str] = &[
-    cases::SCHEMA,
-    sessions::SCHEMA,
-    detections::SCHEMA,
-    corrections::SCHEMA,
-    assessments::SCHEMA,
-];
+impl StoreUrl {
+    /// `postgres://…`/`postgresql://…`, `sqlite://PATH`, or a plain path to a SQLite file.
+    pub fn parse(s: &str) -> Result<StoreUrl> {
+        let s = s.trim();
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(StoreUrl::Postgres(s.to_string()))
+        } else if let Some(p) = s.strip_prefix("sqlite://") {
+            Ok(StoreUrl::Sqlite(PathBuf::from(p)))
+        } else if s.is_empty() || s.contains("://") {
+            Err(StoreError::Url(s.to_string()))
+        } else {
+            Ok(StoreUrl::Sqlite(PathBuf::from(s)))
+        }
+    }
+}
+
+/// The team store chosen for this process (`--store`, `store.url`); unset means the data
+/// dir's SQLite file. Process-wide because every command opens the store from the data dir
+/// it is handed, through some forty call sites: the choice belongs to the process, like the
+/// data dir itself, and is set once at start-up.
+static TEAM_URL: OnceLock<StoreUrl> = OnceLock::new();
+
+/// Makes every later [`Store::open_data_dir`] open `url`. Set once, at start-up; a second
+/// call is refused (returns false).
+pub fn set_default_url(url: StoreUrl) -> bool {
+    TEAM_URL.set(url).is_ok()
+}
+
+/// The store this process uses for `data_dir`.
+pub fn url_for(data_dir: &Path) -> StoreUrl {
+    TEAM_URL
+        .get()
+        .cloned()
+        .unwrap_or_else(|| StoreUrl::Sqlite(data_dir.join("lookout.db")))
+}
+
+/// One connection to a store. Cheap to open; open one per worker thread. Dereferences to the
+/// backend, whose methods are the store's API.
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+impl Deref for Store {
+    type Target = dyn Backend;
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        &*self.backend
+    }
+}
+
+impl DerefMut for Store {
+    fn deref_mut(&mut self) -> &mut (dyn Backend + 'static) {
+        &mut *self.backend
+    }
+}
 
 impl Store {
+    /// The SQLite file at `path` (created and migrated as needed).
     pub fn open(path: &Path) -> Result<Store> {
-        let err = |source| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
-        for sql in SCHEMA {
-            conn.execute_batch(sql).map_err(err)?;
-        }
-        detections::migrate(&conn).map_err(err)?;
-        Ok(Store { conn })
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::open(path)?),
+        })
     }
 
-    /// SQLite's own consistency check (`PRAGMA integrity_check`): the problems it names, none
-    /// when the file is sound.
-    pub fn integrity_problems(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let rows: Vec<String> = rows.collect::<std::result::Result<_, _>>()?;
-        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    /// The store at `url`, migrated to the current schema.
+    pub fn connect(url: &StoreUrl) -> Result<Store> {
+        Ok(match url {
+            StoreUrl::Sqlite(p) => Store::open(p)?,
+            StoreUrl::Postgres(u) => Store {
+                backend: Box::new(postgres::Postgres::connect(u)?),
+            },
+        })
     }
 
-    /// An in-memory store, for tests.
+    /// The store this process uses for `data_dir`: the team store when one was chosen, else
+    /// the data dir's SQLite file.
+    pub fn open_data_dir(data_dir: &Path) -> Result<Store> {
+        Store::connect(&url_for(data_dir))
+    }
+
+    /// An in-memory SQLite store, for tests.
     pub fn in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory()?;
-        for sql in SCHEMA {
-            conn.execute_batch(sql)?;
-        }
-        Ok(Store { conn })
+        Ok(Store {
+            backend: Box::new(sqlite::Sqlite::in_memory()?),
+        })
     }
+
+    /// The hits on these events (a session's), through the primary key: a session view must
+    /// not read every hit of a large case.
+    pub fn hits_on<'a>(
+        &self,
+        case: &str,
+        event_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Hit>> {
+        let ids: Vec<&str> = event_ids.into_iter().collect();
+        self.backend.hits_on_ids(case, &ids)
+    }
+
+    /// The correction in force per session (the latest), for a case or all cases.
+    pub fn latest_corrections(&self, case: Option<&str>) -> Result<Vec<Correction>> {
+        Ok(corrections::latest(self.corrections(case)?))
+    }
+}
+
+/// Current time as the stores write it.
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339()
 }

@@ -209,9 +209,9 @@ impl Coordinator {
             Some(&prior),
             config.model.fewshot,
         )?;
-        let store_path = crate::case::store_path(&case.data_dir);
+        let data_dir = case.data_dir.clone();
         if self.worker.is_none() {
-            self.worker = Some(self.spawn_worker(&store_path)?);
+            self.worker = Some(self.spawn_worker(&data_dir)?);
         }
         let Some(worker) = &self.worker else {
             anyhow::bail!("the assess worker is not running");
@@ -235,7 +235,7 @@ impl Coordinator {
         Ok(())
     }
 
-    fn spawn_worker(&self, store_path: &std::path::Path) -> anyhow::Result<AssessWorker> {
+    fn spawn_worker(&self, data_dir: &std::path::Path) -> anyhow::Result<AssessWorker> {
         let catalog = Catalog::load_default()?;
         let opts = AssessOptions {
             threads: self.config.model.threads,
@@ -251,7 +251,7 @@ impl Coordinator {
                 .unwrap_or_else(|_| Assessor::rules_only(catalog)),
         };
         Ok(AssessWorker::spawn(
-            assessor.with_store(Store::open(store_path)?),
+            assessor.with_store(Store::open_data_dir(data_dir)?),
         ))
     }
 }

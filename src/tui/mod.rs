@@ -129,6 +129,7 @@ fn run_app(opts: TuiOptions, review: bool) -> anyhow::Result<()> {
             tx.clone(),
         );
         workers.dispatch(msg::Command::LoadSessions);
+        workers::spawn_correction_watch(opts.data_dir.clone(), opts.case.clone(), tx.clone());
         let (mut term, guard) = terminal::enter()?;
         runtime::spawn_input(tx.clone());
         runtime::spawn_signals(tx.clone());

@@ -48,6 +48,8 @@ pub enum Msg {
         result: Result<Correction, String>,
     },
     Assess(AssessUpdate),
+    /// Corrections saved by other processes (other analysts on a team store), oldest first.
+    CorrectionsArrived(Vec<Correction>),
 }
 
 /// The case as loaded at start-up.

@@ -303,3 +303,37 @@ fn highlight_worker(rx: Receiver<Command>, out: UnboundedSender<Msg>) {
         }
     }
 }
+
+/// Hands the loop every correction other processes save to this case (LISTEN/NOTIFY on a
+/// team store, a poll of the table on SQLite), until the loop is gone. Without a store to
+/// watch the workbench simply shows what it loaded.
+pub fn spawn_correction_watch(data_dir: PathBuf, case: String, out: UnboundedSender<Msg>) {
+    std::thread::spawn(move || {
+        let Ok(store) = crate::store::Store::open_data_dir(&data_dir) else {
+            return;
+        };
+        let Ok(mut watch) = store.watch_corrections() else {
+            return;
+        };
+        while !out.is_closed() {
+            let Ok(notices) = watch.wait(std::time::Duration::from_secs(1)) else {
+                return;
+            };
+            let ids: std::collections::HashSet<i64> = notices
+                .iter()
+                .filter(|n| n.case_name == case)
+                .map(|n| n.id)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let Ok(all) = store.corrections(Some(&case)) else {
+                continue;
+            };
+            let new: Vec<_> = all.into_iter().filter(|c| ids.contains(&c.id)).collect();
+            if out.send(Msg::CorrectionsArrived(new)).is_err() {
+                return;
+            }
+        }
+    });
+}

@@ -1,5 +1,6 @@
 //! The one place where tests find what lives outside the crate: the shared datasets, the
-//! default model, the ATT&CK catalog, tmux, the training venv and llama.cpp's `llama-server`. Every test file that needs
+//! default model, the ATT&CK catalog, tmux, the training venv, llama.cpp's `llama-server` and
+//! PostgreSQL's server binaries. Every test file that needs
 //! one of them declares `mod common;` and asks here.
 //!
 //! Each locator returns `Some` when the prerequisite is there. When it is not:
@@ -21,6 +22,7 @@
 //! | `LOOKOUT_TRAIN_VENV` | the training venv (library's `default_venv`) | `<data dir>/train-venv`, made by `make test` |
 //! | `LOOKOUT_LLAMA_SERVER` | llama.cpp's `llama-server` binary | `<LOOKOUT_LLAMA_DIR>/bin/llama-server` |
 //! | `LOOKOUT_LLAMA_DIR` | `scripts/llama-server.sh`'s cache (build, binary) | `$XDG_CACHE_HOME/lookout-llama`, else `~/.cache/lookout-llama` |
+//! | `LOOKOUT_PG_BIN` | the folder of PostgreSQL's `initdb`, `pg_ctl`, `postgres` | the newest `/usr/lib/postgresql/*/bin`, else `pg_config --bindir` |
 
 #![allow(dead_code)]
 
@@ -144,6 +146,12 @@ pub fn train_venv() -> Option<PathBuf> {
 /// llama.cpp's `llama-server` (`scripts/llama-server.sh build`, run by `make test`).
 pub fn llama_server() -> Option<PathBuf> {
     need(locate::llama_server())
+}
+
+/// PostgreSQL's server binaries (`scripts/setup-test.sh postgres`, run by `make test`), which
+/// `scripts/postgres.sh` starts a throw-away server from.
+pub fn postgres_bin() -> Option<PathBuf> {
+    need(locate::postgres_bin())
 }
 
 /// The locators themselves, quiet: `Err` says what is missing and how to get it.
@@ -343,6 +351,39 @@ pub mod locate {
             .map(|c| c.join("bin/llama-server"))
             .filter(|p| p.is_file())
             .ok_or_else(|| missing("llama.cpp's llama-server", GET))
+    }
+
+    /// What `scripts/postgres.sh bin` finds: `$LOOKOUT_PG_BIN`, the newest Debian install, or
+    /// `pg_config`'s; with `runuser` when root (the server refuses to run as root).
+    pub fn postgres_bin() -> Result<PathBuf, Missing> {
+        const GET: &str = "run `bash scripts/setup-test.sh postgres` (apt-get install postgresql when root; `make test` does), or set LOOKOUT_PG_BIN";
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("scripts/postgres.sh"))
+            .arg("bin")
+            .output();
+        let dir = out
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .filter(|d| d.join("initdb").is_file() && d.join("pg_ctl").is_file());
+        let Some(dir) = dir else {
+            return Err(missing("PostgreSQL's server (initdb, pg_ctl)", GET));
+        };
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        let runs_as_postgres = std::process::Command::new("id")
+            .arg("postgres")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if root && !runs_as_postgres {
+            return Err(missing(
+                "the `postgres` user (the server cannot run as root)",
+                "install Debian's postgresql package, which creates it, or run the tests as another user",
+            ));
+        }
+        Ok(dir)
     }
 
     pub fn train_venv() -> Result<PathBuf, Missing> {

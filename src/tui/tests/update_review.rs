@@ -188,3 +188,44 @@ fn review_only_mode_opens_the_queue_and_quits_on_back() {
     assert_eq!(app.screen(), Screen::Review);
     assert_eq!(send(&mut app, [code(KeyCode::Esc)]), vec![Command::Quit]);
 }
+
+#[test]
+fn another_analysts_correction_is_shown_at_once_unless_a_newer_one_is() {
+    let mut app = app((80, 24));
+    let theirs = |id: i64, cause: Cause| Correction {
+        id,
+        case_name: "demo".into(),
+        session_id: S2.into(),
+        kind: CorrectionKind::Correction,
+        analyst: "bo".into(),
+        created: t(8, 0, 0),
+        cause,
+        risk: Risk::Medium,
+        priority: None,
+        techniques: vec![],
+        summary: String::new(),
+        rationale: String::new(),
+        model_id: String::new(),
+        prompt_version: String::new(),
+        model_output: None,
+        session_host: "DC01".into(),
+    };
+    send(
+        &mut app,
+        [Msg::CorrectionsArrived(vec![theirs(7, Cause::Malicious)])],
+    );
+    assert_eq!(app.reviews[S2].id, 7);
+    assert_ne!(mark(&app, S2), ReviewMark::Unreviewed);
+    // An older one arriving late does not replace it; one of this analyst's own is left to
+    // `CorrectionSaved`.
+    let mut own = theirs(9, Cause::Legitimate);
+    own.analyst = app.analyst.clone();
+    send(
+        &mut app,
+        [Msg::CorrectionsArrived(vec![
+            theirs(5, Cause::Legitimate),
+            own,
+        ])],
+    );
+    assert_eq!(app.reviews[S2].id, 7);
+}

@@ -47,6 +47,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             lines,
         } => detail::highlighted(app, request, event_id, lines),
         Msg::CorrectionSaved { request, result } => form::saved(app, request, result),
+        Msg::CorrectionsArrived(list) => results::corrections_arrived(app, list),
         Msg::Assess(u) => results::assess_update(app, u),
     }
 }

@@ -1,6 +1,7 @@
 //! Worker results that are not tied to one screen: the case at start-up and assessment updates.
 
 use crate::assess::AssessState;
+use crate::store::Correction;
 use crate::tui::app::App;
 use crate::tui::backend::AssessUpdate;
 use crate::tui::msg::{Command, Loaded};
@@ -28,6 +29,28 @@ pub fn sessions_loaded(app: &mut App, result: Result<Loaded, String>) -> Vec<Com
             Vec::new()
         }
     }
+}
+
+/// Other analysts' corrections, as the store announced them: each becomes the one in force
+/// for its session unless a newer one is already shown. This analyst's own come back through
+/// `CorrectionSaved` (with the review's undo bookkeeping), so they are left to it.
+pub fn corrections_arrived(app: &mut App, list: Vec<Correction>) -> Vec<Command> {
+    let mut changed = 0;
+    for c in list.into_iter().filter(|c| c.analyst != app.analyst) {
+        let newer = app
+            .reviews
+            .get(&c.session_id)
+            .is_some_and(|shown| shown.id >= c.id);
+        if !newer {
+            app.reviews.insert(c.session_id.clone(), c);
+            changed += 1;
+        }
+    }
+    if changed > 0 {
+        app.rebuild_view();
+        app.info(format!("{changed} correction(s) from other analysts"));
+    }
+    Vec::new()
 }
 
 pub fn assess_update(app: &mut App, u: AssessUpdate) -> Vec<Command> {

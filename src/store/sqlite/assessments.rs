@@ -1,11 +1,13 @@
-//! The assessment cache: one row per (session content, model file, prompt version, prior
+//! The assessment cache in SQLite: one row per (session content, model file, prompt version, prior
 //! version, exact prompt), so a session is assessed once per model and question. Keeps the
 //! model's raw output, the final verdict with its adjustments, and the latency.
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store};
+use super::Sqlite;
 use crate::model::Assessment;
+use crate::store::Result;
+use crate::store::types::AssessmentKey;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS assessments (
@@ -24,20 +26,7 @@ CREATE TABLE IF NOT EXISTS assessments (
 CREATE INDEX IF NOT EXISTS assessments_session ON assessments(session_id, created);
 ";
 
-/// What identifies one assessment. `input_hash` covers the exact prompt and schema, so a
-/// change of rule hits or catalog that changes the question also misses the cache.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssessmentKey {
-    pub content_hash: String,
-    /// Hash of the model file (or `rules-only`).
-    pub model_hash: String,
-    pub prompt_version: String,
-    /// Empty when no prior was used.
-    pub prior_version: String,
-    pub input_hash: String,
-}
-
-impl Store {
+impl Sqlite {
     /// The cached assessment for `key`, if any.
     pub fn cached_assessment(&self, key: &AssessmentKey) -> Result<Option<Assessment>> {
         parse(self.column_by_key("json", key)?)
@@ -170,7 +159,7 @@ mod tests {
 
     #[test]
     fn put_then_get_round_trips_and_keys_are_exact() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         assert_eq!(s.cached_assessment(&key("i")).unwrap(), None);
         let a = assessment("s1", 0);
         s.put_assessment(&key("i"), &a, "{\"raw\":1}").unwrap();

@@ -1,14 +1,14 @@
-//! Stored rule hits: one small row per (event, rule), written at ingest, read by sessions and
+//! Rule hits in SQLite: one small row per (event, rule), written at ingest, read by sessions and
 //! `detect`; each rule's title, level and ATT&CK tags once per case beside them.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use rusqlite::{Connection, params};
 
-use super::{Result, Store};
-use crate::event::Risk;
+use super::Sqlite;
 use crate::model::Hit;
+use crate::store::Result;
+use crate::store::types::hit_of;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS rule_hits (
@@ -27,28 +27,28 @@ CREATE TABLE IF NOT EXISTS hit_rules (
 
 /// Stores before 0.2 kept a JSON copy of the whole hit in every row (`detections`): 300 bytes
 /// a hit, and as much memory again when a million of them were read back. Their rows move
-/// into the two tables above, once, when such a store is opened.
+/// into the two tables above, once, when such a store is opened (within the migration's
+/// transaction).
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let old: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'detections')",
         [],
         |r| r.get(0),
     )?;
+    // Runs inside schema version 1's migration transaction: all of it or none.
     if old {
         conn.execute_batch(
-            "BEGIN;
-             INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id)
+            "INSERT OR IGNORE INTO rule_hits(case_name, event_id, rule_id)
                  SELECT case_name, event_id, rule_id FROM detections;
              INSERT OR IGNORE INTO hit_rules(case_name, rule_id, json)
                  SELECT case_name, rule_id, json FROM detections;
-             DROP TABLE detections;
-             COMMIT;",
+             DROP TABLE detections;",
         )?;
     }
     Ok(())
 }
 
-impl Store {
+impl Sqlite {
     /// Adds hits (idempotent: the same rule on the same event is stored once).
     pub fn add_hits(&mut self, case: &str, hits: &[Hit]) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -87,18 +87,14 @@ impl Store {
 
     /// The hits on these events (a session's), through the primary key: a session view must
     /// not read every hit of a large case.
-    pub fn hits_on<'a>(
-        &self,
-        case: &str,
-        event_ids: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Vec<Hit>> {
+    pub fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>> {
         let rules = self.hit_rules(case)?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT rule_id FROM rule_hits WHERE case_name = ?1 AND event_id = ?2",
         )?;
         let mut out = Vec::new();
         for id in event_ids {
-            let rows = stmt.query_map(params![case, id], |r| r.get::<_, String>(0))?;
+            let rows = stmt.query_map(params![case, *id], |r| r.get::<_, String>(0))?;
             for rule_id in rows {
                 out.push(hit_of(&rules, &rule_id?, id));
             }
@@ -167,26 +163,10 @@ fn delete_hits(tx: &rusqlite::Transaction, case: &str) -> Result<()> {
     Ok(())
 }
 
-/// `rule_id`'s hit on `event_id`. Both tables are written in one transaction, so the rule is
-/// there; should a hand-edited store lack it, the hit keeps its id and the lowest level.
-fn hit_of(rules: &HashMap<String, Hit>, rule_id: &str, event_id: &str) -> Hit {
-    match rules.get(rule_id) {
-        Some(rule) => rule.on(event_id),
-        None => Hit {
-            rule_id: rule_id.into(),
-            title: rule_id.into(),
-            level: Risk::Low,
-            techniques: Arc::from([]),
-            tactics: Arc::from([]),
-            event_id: event_id.to_string(),
-            events: Vec::new(),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Risk;
 
     fn hit(rule: &str, event: &str, level: Risk) -> Hit {
         Hit {
@@ -202,7 +182,7 @@ mod tests {
 
     #[test]
     fn hits_round_trip_once_each_and_clear_per_case() {
-        let mut s = Store::in_memory().unwrap();
+        let mut s = Sqlite::in_memory().unwrap();
         let hits = vec![
             hit("r1", "e1", Risk::Low),
             hit("r2", "e1", Risk::High),
@@ -215,7 +195,10 @@ mod tests {
         let mut back = s.hits("a").unwrap();
         back.sort_by(|x, y| (&x.event_id, &x.rule_id).cmp(&(&y.event_id, &y.rule_id)));
         assert_eq!(back, hits);
-        assert_eq!(s.hits_on("a", ["e2", "e9"]).unwrap(), vec![hits[2].clone()]);
+        assert_eq!(
+            s.hits_on_ids("a", &["e2", "e9"]).unwrap(),
+            vec![hits[2].clone()]
+        );
         s.clear_hits("a").unwrap();
         assert_eq!(s.hit_count("a").unwrap(), 0);
         assert_eq!(s.hits("b").unwrap(), vec![hits[2].clone()]);
@@ -243,7 +226,7 @@ mod tests {
                 .unwrap();
             }
         }
-        let s = Store::open(&path).unwrap();
+        let s = Sqlite::open(&path).unwrap();
         assert_eq!(s.hits("old").unwrap(), hits);
         let left: i64 = s
             .conn
@@ -256,6 +239,6 @@ mod tests {
         assert_eq!(left, 0);
         drop(s);
         // Opening again finds nothing more to move.
-        assert_eq!(Store::open(&path).unwrap().hit_count("old").unwrap(), 2);
+        assert_eq!(Sqlite::open(&path).unwrap().hit_count("old").unwrap(), 2);
     }
 }

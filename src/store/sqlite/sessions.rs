@@ -1,10 +1,11 @@
-//! Stored sessions: metadata as JSON plus the member events' keys, replaced per case after
+//! Sessions in SQLite: metadata as JSON plus the member events' keys, replaced per case after
 //! each ingest so that start-up never recomputes them.
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store};
+use super::Sqlite;
 use crate::model::Session;
+use crate::store::Result;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -19,7 +20,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 ";
 
-impl Store {
+impl Sqlite {
     /// Replaces the case's sessions with `sessions` (each with its member event keys) in one
     /// transaction, so readers see either the old or the new set.
     pub fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()> {

@@ -1,12 +1,13 @@
-//! Cases and ingest runs (file, size, hash, events, skipped by reason, duration).
+//! Cases and ingest runs in SQLite (file, size, hash, events, skipped by reason, duration).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
 
-use super::{Result, Store};
+use super::Sqlite;
+use crate::store::Result;
+use crate::store::types::{CaseRow, FileState, IngestRun};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS cases (
@@ -29,36 +30,7 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 CREATE INDEX IF NOT EXISTS ingest_runs_hash ON ingest_runs(case_name, sha256, complete);
 ";
 
-#[derive(Debug, Clone, Serialize)]
-pub struct CaseRow {
-    pub name: String,
-    pub created: DateTime<Utc>,
-}
-
-/// One file's ingest; `complete` only once its events are committed to the index.
-#[derive(Debug, Clone, Serialize)]
-pub struct IngestRun {
-    pub id: i64,
-    pub file: String,
-    pub size: u64,
-    pub sha256: String,
-    pub events: u64,
-    pub skipped: BTreeMap<String, u64>,
-    pub formats: BTreeMap<String, u64>,
-    pub started: DateTime<Utc>,
-    pub duration_ms: u64,
-    pub complete: bool,
-}
-
-/// How far a file (by content hash) was ingested into a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileState {
-    New,
-    Interrupted,
-    Done,
-}
-
-impl Store {
+impl Sqlite {
     pub fn ensure_case(&self, name: &str) -> Result<()> {
         self.conn.execute(
             "INSERT OR IGNORE INTO cases(name, created) VALUES (?1, ?2)",
@@ -169,7 +141,7 @@ mod tests {
 
     #[test]
     fn runs_complete_only_when_finished() {
-        let s = Store::in_memory().unwrap();
+        let s = Sqlite::in_memory().unwrap();
         s.ensure_case("c").unwrap();
         s.ensure_case("c").unwrap();
         assert_eq!(s.cases().unwrap().len(), 1);
