@@ -69,7 +69,7 @@ pub struct RulesConfig {
 pub struct ModelConfig {
     pub path: String,
     pub threads: usize,
-    /// Sessions the embedded model decodes together; 0 = [`ModelConfig::batch_size`]'s choice.
+    /// Sessions the embedded model decodes together; 0 = one at a time (see `batch_size`).
     pub batch: usize,
     pub fewshot: usize,
     /// An OpenAI-compatible server to assess with instead of the embedded model (`--inference`).
@@ -101,16 +101,13 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// Sessions to assess together: the configured batch, or with 0 two per core up to 8 —
-    /// decoding several sequences reads the weights once for all of them, while each one's
-    /// KV cache (~100 MB at the default model's prompt lengths) bounds how many fit.
+    /// Sessions to assess together: the configured batch, or with 0 one at a time. Measured
+    /// on the 2-core machine (`bench assess --batch 1,2,4`, demo case, under load): batches of
+    /// 2 and 4 gave 0.55x and 0.44x the sessions per minute of one at a time — prefill is most
+    /// of a session's work and gains nothing from batching, and the engine's batched decode
+    /// steps cost more than they save there — so batching stays opt-in until it pays.
     pub fn batch_size(&self) -> usize {
-        match self.batch {
-            0 => std::thread::available_parallelism()
-                .map(|n| (2 * n.get()).min(8))
-                .unwrap_or(2),
-            n => n,
-        }
+        self.batch.max(1)
     }
 }
 

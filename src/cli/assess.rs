@@ -40,7 +40,7 @@ pub struct AssessArgs {
     /// Leave the learned prior (labels and corrections) out of the evidence.
     #[arg(long)]
     pub no_prior: bool,
-    /// Sessions the model assesses together (default: `model.batch`, 0 = from the cores).
+    /// Sessions the model assesses together (default: `model.batch`; 0 = one at a time).
     #[arg(long)]
     pub batch: Option<usize>,
 }
