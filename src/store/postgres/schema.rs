@@ -8,7 +8,7 @@ use postgres::Client;
 use crate::store::{Result, StoreError};
 
 /// Any constant: the key of the advisory lock migrations hold.
-const MIGRATION_LOCK: i64 = 0x6c6f_6f6b_6f75_74;
+const MIGRATION_LOCK: i64 = 0x006c_6f6f_6b6f_7574;
 
 const V1: &str = r#"
 CREATE TABLE cases (
