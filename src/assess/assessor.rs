@@ -336,16 +336,7 @@ impl Assessor {
                 if g.cancelled {
                     return Ok(None);
                 }
-                self.record(
-                    (g.prompt_tokens, g.prompt_tok_per_s),
-                    (g.completion_tokens, g.gen_tok_per_s),
-                );
-                let raw = Raw {
-                    text: g.text,
-                    prompt_tokens: g.prompt_tokens,
-                    completion_tokens: g.completion_tokens,
-                    model: None,
-                };
+                let raw = self.recorded(g);
                 (self.assessment_from_answer(input, &raw, start)?, raw)
             }
             Backend::Remote(remote) => {
@@ -385,6 +376,22 @@ impl Assessor {
             store.put_assessment(&key, &assessment, &raw.text)?;
         }
         Ok(Some(assessment))
+    }
+
+    /// The embedded engine's answer as the cache keeps it, its tokens and speeds added to the
+    /// running totals.
+    #[cfg(feature = "model")]
+    fn recorded(&self, g: super::engine::Generation) -> Raw {
+        self.record(
+            (g.prompt_tokens, g.prompt_tok_per_s),
+            (g.completion_tokens, g.gen_tok_per_s),
+        );
+        Raw {
+            text: g.text,
+            prompt_tokens: g.prompt_tokens,
+            completion_tokens: g.completion_tokens,
+            model: None,
+        }
     }
 
     fn assessment_from_answer(

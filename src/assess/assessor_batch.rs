@@ -10,7 +10,7 @@ use crate::assess::input::AssessInput;
 use crate::model::Assessment;
 
 #[cfg(feature = "model")]
-use super::{Backend, Raw};
+use super::Backend;
 #[cfg(feature = "model")]
 use crate::assess::{prompt::build_prompt, schema::verdict_schema};
 #[cfg(feature = "model")]
@@ -103,20 +103,11 @@ impl Assessor {
                     if g.cancelled {
                         return Err(AssessError::Cancelled);
                     }
-                    self.record(
-                        (g.prompt_tokens, g.prompt_tok_per_s),
-                        (g.completion_tokens, g.gen_tok_per_s),
-                    );
-                    let raw = Raw {
-                        text: g.text,
-                        prompt_tokens: g.prompt_tokens,
-                        completion_tokens: g.completion_tokens,
-                        model: None,
-                    };
                     // The latency of a batched answer is its own request's, not the batch's.
                     let since = Instant::now()
                         .checked_sub(std::time::Duration::from_millis(g.wall_ms))
                         .unwrap_or(start);
+                    let raw = self.recorded(g);
                     let a = self.assessment_from_answer(input, &raw, since)?;
                     if let Some(store) = &self.store {
                         store.put_assessment(key, &a, &raw.text)?;
