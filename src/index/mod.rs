@@ -1,13 +1,16 @@
 //! Index: a case's events behind one seam ([`IndexBackend`]): the per-case tantivy index
-//! (schema, the single writer, queries). The only module that imports tantivy; the rest of the crate sees
+//! (schema, the single writer, queries; the default) or an OpenSearch cluster (a team's cases
+//! larger than one machine). The only module that imports tantivy; the rest of the crate sees
 //! `Event`s and `EventMeta`s.
 
 mod actor;
 mod backend;
 mod codec;
+pub mod opensearch;
 mod query;
 mod scan;
 mod schema;
+mod url;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ pub use backend::{ActorScan, BatchWriter, Bucket, EventWriter, IndexBackend, Mod
 pub use codec::{CodecError, decode as decode_event, encode as encode_event};
 pub use query::{Order, SearchHits};
 pub use scan::EventMeta;
+pub use url::{IndexUrl, OpenSearchUrl, chosen as chosen_url, set_default_url};
 
 use schema::Fields;
 
@@ -45,6 +49,10 @@ pub enum IndexError {
     Schema { path: String, reason: String },
     #[error("{0}")]
     Stored(#[from] codec::CodecError),
+    #[error("index URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+    #[error("opensearch {location}: {reason}")]
+    Remote { location: String, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, IndexError>;
@@ -135,9 +143,18 @@ impl EventIndex {
     }
 }
 
-/// The index of case `case`: for now the tantivy index in `local_dir`.
-pub fn open_case(local_dir: &Path, _case: &str) -> Result<Box<dyn IndexBackend>> {
-    Ok(Box::new(EventIndex::open(local_dir)?))
+/// The index of case `case` where this process keeps them ([`set_default_url`]): the tantivy
+/// index in `local_dir`, or the case's index on an OpenSearch cluster.
+pub fn open_case(local_dir: &Path, case: &str) -> Result<Box<dyn IndexBackend>> {
+    open_case_at(&url::chosen(), local_dir, case)
+}
+
+/// [`open_case`] at a given place.
+pub fn open_case_at(at: &IndexUrl, local_dir: &Path, case: &str) -> Result<Box<dyn IndexBackend>> {
+    Ok(match at {
+        IndexUrl::Local => Box::new(EventIndex::open(local_dir)?),
+        IndexUrl::OpenSearch(u) => Box::new(opensearch::OpenSearchIndex::open(u, case)?),
+    })
 }
 
 /// The tantivy index through the seam: the inherent methods above and in `query`, `scan` and
