@@ -7,6 +7,8 @@
 #
 # Usage: scripts/opensearch.sh build           fetch and build the launcher (first time: ~60 MB
 #                                              from Maven Central); prints its folder
+#        scripts/opensearch.sh built           print the launcher's folder when it is built and
+#                                              current (fetches nothing), else exit 1
 #        scripts/opensearch.sh start [--nodes N] [--port P] [--heap SIZE] [--dir DIR]
 #                                              start N nodes (1 or 2; HTTP on P, P+1; default
 #                                              9200; `--port auto`: free ports), data in DIR
@@ -33,7 +35,7 @@ build="$cache/$version"
 runs="$cache/run"
 
 say() { echo "opensearch.sh: $*" >&2; }
-usage() { sed -n '2,28p' "$0" >&2; exit 2; }
+usage() { sed -n '2,30p' "$0" >&2; exit 2; }
 
 java_bin() {
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then echo "$JAVA_HOME/bin/java"; return; fi
@@ -204,6 +206,7 @@ status() {
 
 case "${1:-}" in
   build) do_build ;;
+  built) [[ -f "$build/stamp" && "$(cat "$build/stamp")" == "$(stamp)" && -f "$build/launcher.jar" ]] && echo "$build" ;;
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   status) shift; status "$@" ;;
