@@ -85,3 +85,74 @@ impl EventIndex {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Format;
+    use crate::index::WriteMode;
+
+    #[test]
+    fn an_actor_scan_is_in_time_order_and_histograms_bin_by_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = EventIndex::open(dir.path()).unwrap();
+        let mut w = index.writer(1, 20 << 20).unwrap();
+        let rows = [
+            ("WS01", "bob", Some("2026-03-02T10:00:30Z")),
+            ("WS01", "bob", Some("2026-03-02T09:59:59Z")),
+            ("ws01", "BOB", Some("2026-03-02T10:00:01Z")),
+            ("WS01", "eve", Some("2026-03-02T10:00:02Z")),
+            ("WS02", "bob", Some("2026-03-02T10:00:03Z")),
+            ("WS01", "bob", None),
+        ];
+        for (i, (host, user, at)) in rows.iter().enumerate() {
+            let mut ev = Event::new(Format::Text, "t.log", i as u64 + 1, "logon");
+            ev.host = Some((*host).into());
+            ev.user = Some((*user).into());
+            ev.timestamp = at.map(|t| t.parse().unwrap());
+            let ev = ev.finish();
+            assert!(w.admit(&ev, WriteMode::SkipExisting).unwrap());
+            w.add(ev).unwrap();
+        }
+        w.finish().unwrap();
+        index.reload().unwrap();
+        let scan = |actor: &ActorScan| {
+            let mut records = Vec::new();
+            index
+                .scan_actor(actor, &mut |e| {
+                    records.push(e.record);
+                    true
+                })
+                .unwrap();
+            records
+        };
+        let mut actor = ActorScan {
+            host: "ws01".into(),
+            user: Some("bob".into()),
+            ..Default::default()
+        };
+        // Case-insensitive, oldest first, the undated event left out.
+        assert_eq!(scan(&actor), [2, 3, 1]);
+        actor.from_us = Some(1_772_445_601_000_000); // 10:00:01, inclusive
+        actor.to_us = Some(1_772_445_630_000_000); // 10:00:30, exclusive
+        assert_eq!(scan(&actor), [3]);
+        actor.user = None;
+        assert_eq!(scan(&actor), [3, 4]);
+
+        let h = index.histogram("logon", 60).unwrap();
+        let minute = |m: i64| 1_772_445_540_000_000 + m * 60_000_000; // 09:59
+        assert_eq!(
+            h,
+            [
+                Bucket {
+                    start_us: minute(0),
+                    count: 1
+                },
+                Bucket {
+                    start_us: minute(1),
+                    count: 4
+                },
+            ]
+        );
+    }
+}
