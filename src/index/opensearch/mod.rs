@@ -65,6 +65,13 @@ impl OpenSearchIndex {
         &self.index
     }
 
+    /// Deletes the case's index and its events (benchmarks' throw-away cases).
+    pub fn delete(self) -> Result<()> {
+        self.client
+            .expect("DELETE", &format!("/{}", self.index), None)?;
+        Ok(())
+    }
+
     fn search_body(&self, query: &str) -> Result<Value> {
         dsl::translate(query)
     }
