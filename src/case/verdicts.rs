@@ -29,11 +29,12 @@ impl Case {
         let store = Store::open_data_dir(&self.data_dir)?;
         let assessor = Assessor::rules_only(catalog.clone()).with_store(store);
         let mut out = InstantVerdicts::default();
-        for s in view.sessions()? {
+        // One session at a time, straight from the store: a large case has millions.
+        view.for_each_session(|s| {
             let prior = prior.evidence(&s, 0).map(|(e, _)| e);
             if s.detections.is_empty() && prior.is_none() {
                 out.without_evidence += 1;
-                continue;
+                return Ok(());
             }
             // Rules and prior read the session's aggregated detections, not its timeline:
             // no events are read back from the index.
@@ -49,7 +50,8 @@ impl Case {
                 .assess(&input)
                 .with_context(|| format!("instant verdict of session {}", input.session.id))?;
             out.verdicts += 1;
-        }
+            Ok::<_, anyhow::Error>(())
+        })?;
         Ok(out)
     }
 }

@@ -99,7 +99,7 @@ impl EventIndex {
                 },
                 other => IndexError::Tantivy(other),
             })?;
-        Ok(EventWriter::new(w, self.fields, self.reader.searcher()))
+        Ok(EventWriter::new(w, self.fields, self.reader.clone()))
     }
 
     /// Sees the latest commit (after an ingest in this or another process).
