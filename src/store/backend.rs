@@ -91,6 +91,12 @@ pub trait Backend: Send {
     fn latest_assessment(&self, session_id: &str) -> Result<Option<Assessment>>;
     fn assessment_raw_output(&self, key: &AssessmentKey) -> Result<Option<String>>;
 
+    // Batches (see `Store::batch`): the single-statement writes between a begin and a commit
+    // share one transaction. Methods that open their own transaction must not run inside one.
+    fn begin_batch(&self) -> Result<()>;
+    fn commit_batch(&self) -> Result<()>;
+    fn rollback_batch(&self) -> Result<()>;
+
     // The review queue.
     /// Queues sessions (id, priority: lower first) for review; those already queued keep
     /// their state. Returns how many were new.

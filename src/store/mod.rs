@@ -4,6 +4,7 @@
 //! a [`Store`] handle and plain Rust types.
 
 mod backend;
+mod batch;
 pub mod copy;
 mod corrections;
 mod postgres;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 pub use backend::{Backend, CorrectionWatch, SessionSink};
+pub use batch::Batch;
 pub use corrections::{Correction, CorrectionKind, Disagreement, analyst_name, disagreements};
 pub use types::{
     AssessmentKey, CaseRow, CorrectionNotice, FileState, IngestRun, Lease, ReviewItem, holder_name,

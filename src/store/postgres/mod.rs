@@ -205,6 +205,16 @@ impl Backend for Postgres {
         verdicts::cached(&mut *self.c()?, key, "raw_output")
     }
 
+    fn begin_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("BEGIN")?)
+    }
+    fn commit_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("COMMIT")?)
+    }
+    fn rollback_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("ROLLBACK")?)
+    }
+
     fn enqueue_reviews(&self, case: &str, items: &[(String, i64)]) -> Result<usize> {
         reviews::enqueue(&mut *self.c()?, case, items)
     }

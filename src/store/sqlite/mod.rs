@@ -233,6 +233,18 @@ impl Backend for Sqlite {
         Sqlite::assessment_raw_output(self, key)
     }
 
+    fn begin_batch(&self) -> Result<()> {
+        // Immediate: the write lock is taken (or waited for) now, not on the first write after
+        // a read, where SQLite could only answer "busy".
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+    fn commit_batch(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+    fn rollback_batch(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("ROLLBACK")?)
+    }
+
     fn enqueue_reviews(&self, case: &str, items: &[(String, i64)]) -> Result<usize> {
         reviews::enqueue(&self.conn, case, items)
     }
