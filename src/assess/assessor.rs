@@ -219,6 +219,11 @@ impl Assessor {
         self
     }
 
+    /// The store assessments are cached in, if any.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
     pub fn model_id(&self) -> &str {
         &self.model_id
     }

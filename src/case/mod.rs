@@ -116,8 +116,15 @@ impl Case {
         let hits = self.store.hits(&self.name)?;
         let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
         opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
-        let sessions = sessions::sessionize(&meta, &hits, &opts);
-        self.store.replace_sessions(&self.name, &sessions)?;
+        // Each session goes to the store as it is described: a large case has millions.
+        let mut count = 0;
+        self.store.replace_sessions_with(&self.name, |sink| {
+            sessions::sessionize_each(&meta, &hits, &opts, |s, members| {
+                count += 1;
+                sink.put(&s, &members)
+            })
+        })?;
+        drop((meta, hits));
         match crate::attack::Catalog::load_default() {
             Ok(catalog) => {
                 self.instant_verdicts(&catalog)?;
@@ -126,7 +133,7 @@ impl Case {
                 "lookout: sessions without instant verdicts: {e} (`make setup` installs the ATT&CK catalog)"
             ),
         }
-        Ok(sessions.len())
+        Ok(count)
     }
 
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.

@@ -115,7 +115,7 @@ impl EventIndex {
         Ok(EventWriter::new(Box::new(writer::TantivyWriter::new(
             w,
             self.fields,
-            self.reader.searcher(),
+            self.reader.clone(),
         ))))
     }
 

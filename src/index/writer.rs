@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use tantivy::schema::{OwnedValue, TantivyDocument};
-use tantivy::{DateTime, IndexWriter, Searcher, Term};
+use tantivy::{DateTime, IndexReader, IndexWriter, Searcher, Term};
 
 use super::Result;
 use super::backend::{BatchWriter, Mode};
@@ -15,21 +15,25 @@ pub struct TantivyWriter {
     writer: IndexWriter,
     fields: Fields,
     pending: u64,
-    /// The committed events when the writer was taken.
+    /// The case's reader, reloaded at each commit.
+    reader: IndexReader,
+    /// The events committed before the last commit of this writer (or before it was taken).
     before: Searcher,
-    /// Keys of the events added by this writer.
+    /// Keys of the events added since then. Cleared at each commit, when `before` takes them
+    /// over: a set of every key of a 2 GB ingest held hundreds of MB.
     added: HashSet<u64>,
     /// Reused buffer for the stored form of an event.
     stored: Vec<u8>,
 }
 
 impl TantivyWriter {
-    pub(super) fn new(writer: IndexWriter, fields: Fields, before: Searcher) -> Self {
+    pub(super) fn new(writer: IndexWriter, fields: Fields, reader: IndexReader) -> Self {
         TantivyWriter {
             writer,
             fields,
             pending: 0,
-            before,
+            before: reader.searcher(),
+            reader,
             added: HashSet::new(),
             stored: Vec::new(),
         }
@@ -117,6 +121,9 @@ impl BatchWriter for TantivyWriter {
     fn commit(&mut self) -> Result<()> {
         self.writer.commit()?;
         self.pending = 0;
+        self.reader.reload()?;
+        self.before = self.reader.searcher();
+        self.added.clear();
         Ok(())
     }
 

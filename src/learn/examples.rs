@@ -20,12 +20,14 @@ use crate::store::{Correction, CorrectionKind};
 
 /// Prior examples of a case: each session's latest correction, else its ingest label.
 pub fn prior_examples(case: &CaseView) -> Result<Vec<Example>> {
-    let sessions = case.sessions()?;
     let corrections = latest_by_session(case)?;
-    Ok(sessions
-        .iter()
-        .filter_map(|s| example_of(s, corrections.get(&s.id)))
-        .collect())
+    let mut out = Vec::new();
+    // One session at a time: only the labelled or corrected ones are kept.
+    case.for_each_session(|s| {
+        out.extend(example_of(&s, corrections.get(&s.id)));
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(out)
 }
 
 /// The learned prior of a case (labels and corrections; retrains in milliseconds).

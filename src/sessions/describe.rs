@@ -120,14 +120,9 @@ pub(super) fn describe(
         }
         ActorKind::Process => format!("process {}", key.actor),
     };
-    let mut id_hash = xxhash_rust::xxh3::Xxh3::new();
-    id_hash.update(key.host.as_bytes());
-    id_hash.update(&[key.kind as u8]);
-    id_hash.update(key.actor.as_bytes());
-    id_hash.update(&first.key.to_le_bytes());
     let events_n = idx.len() as u64;
     Session {
-        id: format!("{:016x}", id_hash.digest()),
+        id: session_id(id_of(key, first.key)),
         host: key.host.to_string(),
         user: match key.kind {
             ActorKind::User => Some(key.actor.to_string()),
@@ -155,6 +150,21 @@ pub(super) fn describe(
         accounts,
         linked: Vec::new(),
     }
+}
+
+/// The number behind a session's id: its actor and its first event.
+pub(super) fn id_of(key: &ActorKey, first_event: u64) -> u64 {
+    let mut id_hash = xxhash_rust::xxh3::Xxh3::new();
+    id_hash.update(key.host.as_bytes());
+    id_hash.update(&[key.kind as u8]);
+    id_hash.update(key.actor.as_bytes());
+    id_hash.update(&first_event.to_le_bytes());
+    id_hash.digest()
+}
+
+/// A session's id as text.
+pub(super) fn session_id(id: u64) -> String {
+    format!("{id:016x}")
 }
 
 /// The `n` largest counts (ties by name), as a map.

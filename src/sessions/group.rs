@@ -10,7 +10,7 @@ use crate::index::EventMeta;
 use crate::model::Hit;
 use crate::model::{ActorKind, Session};
 
-use super::describe::describe;
+use super::describe::{describe, id_of, session_id};
 use super::remote::{self, Sources, Span};
 
 /// Events newer than `gap` after the previous event of the same actor start a new session.
@@ -105,7 +105,8 @@ fn learn_host_ips(
     map
 }
 
-/// Groups `events` into sessions. Returns each session with its member event keys.
+/// Groups `events` into sessions. Returns each session with its member event keys, in
+/// (start, id) order.
 ///
 /// The result depends on the events, not on their order (the index returns them in segment
 /// order, which differs between two ingests of the same files), nor on HashMap order: every
@@ -115,6 +116,25 @@ pub fn sessionize(
     hits: &[Hit],
     opts: &GroupOptions,
 ) -> Vec<(Session, Vec<u64>)> {
+    let mut out = Vec::new();
+    let done: Result<(), std::convert::Infallible> = sessionize_each(events, hits, opts, |s, m| {
+        out.push((s, m));
+        Ok(())
+    });
+    let Ok(()) = done;
+    out.sort_by(|a, b| a.0.start.cmp(&b.0.start).then_with(|| a.0.id.cmp(&b.0.id)));
+    out
+}
+
+/// [`sessionize`], handing each session and its member keys to `each` as it is described
+/// instead of holding them all (a large case has millions of sessions): the same sessions, in
+/// no particular order. The first error of `each` stops it and is returned.
+pub fn sessionize_each<E>(
+    events: &[EventMeta],
+    hits: &[Hit],
+    opts: &GroupOptions,
+    mut each: impl FnMut(Session, Vec<u64>) -> Result<(), E>,
+) -> Result<(), E> {
     let unknown: Arc<str> = Arc::from(UNKNOWN_HOST);
     let ts = |i: usize| events[i].ts.unwrap_or(i64::MIN);
     let mut in_time_order: Vec<usize> = (0..events.len()).collect();
@@ -223,20 +243,19 @@ pub fn sessionize(
         idx.sort_by_key(|&i| (ts(i), events[i].key));
     }
     let linked = link_groups(&groups, events, &sources, &host_ips, gap);
-    let mut out: Vec<(Session, Vec<u64>)> = groups
+    // Ids as numbers: a linked session names others before they are described.
+    let ids: Vec<u64> = groups
         .iter()
-        .map(|(key, idx)| {
-            let session = describe(key, idx, events, &hits_by_key, &sources);
-            (session, idx.iter().map(|&i| events[i].key).collect())
-        })
+        .map(|(key, idx)| id_of(key, events[idx[0]].key))
         .collect();
-    let ids: Vec<String> = out.iter().map(|(s, _)| s.id.clone()).collect();
-    for ((session, _), others) in out.iter_mut().zip(linked) {
-        session.linked = others.into_iter().map(|g| ids[g].clone()).collect();
+    // By value: each group's indices are freed once it is handed on.
+    for ((key, idx), others) in groups.into_iter().zip(linked) {
+        let mut session = describe(&key, &idx, events, &hits_by_key, &sources);
+        session.linked = others.into_iter().map(|g| session_id(ids[g])).collect();
         session.linked.sort();
+        each(session, idx.iter().map(|&i| events[i].key).collect())?;
     }
-    out.sort_by(|a, b| a.0.start.cmp(&b.0.start).then_with(|| a.0.id.cmp(&b.0.id)));
-    out
+    Ok(())
 }
 
 /// For each group, the groups in its story ([`remote::links`]).

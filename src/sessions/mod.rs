@@ -8,7 +8,7 @@ pub mod timeline;
 mod view;
 
 pub use drain::Miner;
-pub use group::{GroupOptions, sessionize};
+pub use group::{GroupOptions, sessionize, sessionize_each};
 pub use view::{CaseView, ViewError};
 
 /// The session types live in [`crate::model`], below every stage; re-exported here.

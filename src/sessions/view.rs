@@ -34,6 +34,14 @@ impl<'a> CaseView<'a> {
         Ok(self.store.sessions(self.name)?)
     }
 
+    /// Each stored session in start order, read one at a time: a large case has millions.
+    pub fn for_each_session<E: From<StoreError>>(
+        &self,
+        each: impl FnMut(Session) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.store.for_each_session(self.name, each)
+    }
+
     /// A session by id or unique id prefix.
     pub fn session(&self, id: &str) -> Result<Session> {
         self.store

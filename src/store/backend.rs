@@ -42,12 +42,21 @@ pub trait Backend: Send {
     /// Removes a case and everything stored for it (its assessments by session id).
     fn delete_case(&mut self, case: &str) -> Result<()>;
 
-    // Sessions.
-    /// Replaces the case's sessions (each with its member event keys) in one transaction, so
-    /// readers see either the old or the new set.
-    fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()>;
-    /// All sessions of a case in start order.
-    fn sessions(&self, case: &str) -> Result<Vec<Session>>;
+    // Sessions. A large case has millions: they are written and read one at a time (the
+    // `Store` handle adds the whole-list forms and typed errors on top, in `store::sessions`).
+    /// Replaces the case's sessions with those `fill` puts into the sink (called once), in one
+    /// transaction, so readers see either the old or the new set. An error of `fill` rolls the
+    /// replacement back and is returned.
+    fn write_sessions(
+        &mut self,
+        case: &str,
+        fill: &mut dyn FnMut(&mut dyn SessionSink) -> Result<()>,
+    ) -> Result<()>;
+    /// Each session of a case in start order, read one at a time; the first error of `each`
+    /// stops the scan and is returned. `each` must not use this same connection (PostgreSQL's
+    /// is busy with the scan: it answers [`super::StoreError::Busy`]); open another `Store`.
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>)
+    -> Result<()>;
     /// One session by id, or by a unique id prefix.
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>>;
     /// The member event keys of a session.
@@ -82,6 +91,12 @@ pub trait Backend: Send {
     fn latest_assessment(&self, session_id: &str) -> Result<Option<Assessment>>;
     fn assessment_raw_output(&self, key: &AssessmentKey) -> Result<Option<String>>;
 
+    // Batches (see `Store::batch`): the single-statement writes between a begin and a commit
+    // share one transaction. Methods that open their own transaction must not run inside one.
+    fn begin_batch(&self) -> Result<()>;
+    fn commit_batch(&self) -> Result<()>;
+    fn rollback_batch(&self) -> Result<()>;
+
     // The review queue.
     /// Queues sessions (id, priority: lower first) for review; those already queued keep
     /// their state. Returns how many were new.
@@ -105,6 +120,12 @@ pub trait Backend: Send {
     /// here (then this store assigns new ones: true for that table). Assessments already
     /// cached here (same key, from another case) are kept.
     fn write_rows(&mut self, batches: &[(&Table, &[Vec<Value>])]) -> Result<Vec<bool>>;
+}
+
+/// Where [`Backend::write_sessions`] takes the sessions as they are made.
+pub trait SessionSink {
+    /// Stores one session with its member event keys.
+    fn put(&mut self, s: &Session, members: &[u64]) -> Result<()>;
 }
 
 /// Correction notices as they come: LISTEN/NOTIFY on PostgreSQL, a poll of the table on

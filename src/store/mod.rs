@@ -4,9 +4,11 @@
 //! a [`Store`] handle and plain Rust types.
 
 mod backend;
+mod batch;
 pub mod copy;
 mod corrections;
 mod postgres;
+mod sessions;
 mod sqlite;
 mod types;
 
@@ -14,7 +16,8 @@ use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use backend::{Backend, CorrectionWatch};
+pub use backend::{Backend, CorrectionWatch, SessionSink};
+pub use batch::Batch;
 pub use corrections::{Correction, CorrectionKind, Disagreement, analyst_name, disagreements};
 pub use types::{
     AssessmentKey, CaseRow, CorrectionNotice, FileState, IngestRun, Lease, ReviewItem, holder_name,
@@ -48,6 +51,15 @@ pub enum StoreError {
     NewerSchema { found: i64, known: i64 },
     #[error("store copy: {0}")]
     Copy(String),
+    /// A PostgreSQL connection asked for while it reads sessions one at a time.
+    #[error(
+        "postgres store: this connection is busy reading sessions; use another connection inside a session scan"
+    )]
+    Busy,
+    /// A streaming call stopped by its caller's error, which the `Store` handle returns in
+    /// its place (never seen outside the store).
+    #[error("stopped by the caller")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

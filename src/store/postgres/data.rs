@@ -1,10 +1,10 @@
-//! Cases, ingest runs, sessions and rule hits in PostgreSQL, as the SQLite backend keeps them.
+//! Cases, ingest runs and rule hits in PostgreSQL, as the SQLite backend keeps them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use postgres::{Client, GenericClient};
 
-use crate::model::{Hit, Session};
+use crate::model::Hit;
 use crate::store::Result;
 use crate::store::types::{CaseRow, FileState, IngestRun, hit_of};
 
@@ -107,82 +107,6 @@ pub(super) fn runs(c: &mut Client, case: &str) -> Result<Vec<IngestRun>> {
             started: time(r.get(7)),
             duration_ms: u64_of(r.get(8)),
             complete: r.get::<_, i64>(9) != 0,
-        })
-        .collect())
-}
-
-pub(super) fn replace_sessions(
-    c: &mut Client,
-    case: &str,
-    sessions: &[(Session, Vec<u64>)],
-) -> Result<()> {
-    let mut tx = c.transaction()?;
-    tx.execute("DELETE FROM sessions WHERE case_name = $1", &[&case])?;
-    let stmt = tx.prepare(
-        "INSERT INTO sessions(case_name, id, start, host, events, json, members)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )?;
-    for (s, members) in sessions {
-        let blob: Vec<u8> = members.iter().flat_map(|k| k.to_le_bytes()).collect();
-        tx.execute(
-            &stmt,
-            &[
-                &case,
-                &s.id,
-                &s.start.to_rfc3339(),
-                &s.host,
-                &(s.events as i64),
-                &serde_json::to_string(s)?,
-                &blob,
-            ],
-        )?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-pub(super) fn sessions(c: &mut Client, case: &str) -> Result<Vec<Session>> {
-    let rows = c.query(
-        "SELECT json FROM sessions WHERE case_name = $1 ORDER BY start, id",
-        &[&case],
-    )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(serde_json::from_str(r.get(0))?);
-    }
-    Ok(out)
-}
-
-pub(super) fn session(c: &mut Client, case: &str, id: &str) -> Result<Option<Session>> {
-    // Prefix match like SQLite's LIKE (ASCII case-insensitive), `%`/`_` escaped.
-    let pattern = format!(
-        "{}%",
-        id.replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let rows = c.query(
-        "SELECT json FROM sessions WHERE case_name = $1 AND id ILIKE $2 LIMIT 2",
-        &[&case, &pattern],
-    )?;
-    match rows.as_slice() {
-        [one] => Ok(Some(serde_json::from_str(one.get(0))?)),
-        _ => Ok(None),
-    }
-}
-
-pub(super) fn session_members(c: &mut Client, case: &str, id: &str) -> Result<Vec<u64>> {
-    let row = c.query_opt(
-        "SELECT members FROM sessions WHERE case_name = $1 AND id = $2",
-        &[&case, &id],
-    )?;
-    let blob: Vec<u8> = row.map(|r| r.get(0)).unwrap_or_default();
-    Ok(blob
-        .chunks_exact(8)
-        .map(|c| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            u64::from_le_bytes(b)
         })
         .collect())
 }

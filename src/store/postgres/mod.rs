@@ -6,6 +6,7 @@ mod data;
 mod reviews;
 mod rows;
 mod schema;
+mod sessions;
 mod verdicts;
 
 use std::cell::RefCell;
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use postgres::{Client, NoTls};
 
-use super::backend::{Backend, CorrectionWatch};
+use super::backend::{Backend, CorrectionWatch, SessionSink};
 use super::copy::{Table, Value};
 use super::types::{AssessmentKey, CaseRow, FileState, IngestRun, Lease, ReviewItem};
 use super::{Correction, Result, StoreError};
@@ -76,8 +77,10 @@ impl Postgres {
         })
     }
 
-    fn c(&self) -> std::cell::RefMut<'_, Client> {
-        self.client.borrow_mut()
+    /// The connection, unless a session scan holds it (then the caller's `each` asked for
+    /// it: an error, not a panic).
+    fn c(&self) -> Result<std::cell::RefMut<'_, Client>> {
+        self.client.try_borrow_mut().map_err(|_| StoreError::Busy)
     }
 }
 
@@ -89,12 +92,12 @@ impl Backend for Postgres {
         redact(&self.url)
     }
     fn schema_version(&self) -> Result<i64> {
-        schema::version(&mut self.c())
+        schema::version(&mut *self.c()?)
     }
     fn integrity_problems(&self) -> Result<Vec<String>> {
         // The server keeps its own consistency; what can be wrong here is lookout's rows.
         let n: i64 = self
-            .c()
+            .c()?
             .query_one(
                 "SELECT COUNT(*) FROM ingest_runs r WHERE NOT EXISTS
                      (SELECT 1 FROM cases c WHERE c.name = r.case_name)",
@@ -109,16 +112,16 @@ impl Backend for Postgres {
     }
 
     fn ensure_case(&self, name: &str) -> Result<()> {
-        data::ensure_case(&mut self.c(), name)
+        data::ensure_case(&mut *self.c()?, name)
     }
     fn cases(&self) -> Result<Vec<CaseRow>> {
-        data::cases(&mut self.c())
+        data::cases(&mut *self.c()?)
     }
     fn file_state(&self, case: &str, sha256: &str) -> Result<FileState> {
-        data::file_state(&mut self.c(), case, sha256)
+        data::file_state(&mut *self.c()?, case, sha256)
     }
     fn start_run(&self, case: &str, file: &str, size: u64, sha256: &str) -> Result<i64> {
-        data::start_run(&mut self.c(), case, file, size, sha256)
+        data::start_run(&mut *self.c()?, case, file, size, sha256)
     }
     fn finish_run(
         &self,
@@ -128,26 +131,34 @@ impl Backend for Postgres {
         formats: &BTreeMap<String, u64>,
         duration_ms: u64,
     ) -> Result<()> {
-        data::finish_run(&mut self.c(), id, events, skipped, formats, duration_ms)
+        data::finish_run(&mut *self.c()?, id, events, skipped, formats, duration_ms)
     }
     fn runs(&self, case: &str) -> Result<Vec<IngestRun>> {
-        data::runs(&mut self.c(), case)
+        data::runs(&mut *self.c()?, case)
     }
     fn delete_case(&mut self, case: &str) -> Result<()> {
         rows::delete_case(self.client.get_mut(), case)
     }
 
-    fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()> {
-        data::replace_sessions(self.client.get_mut(), case, sessions)
+    fn write_sessions(
+        &mut self,
+        case: &str,
+        fill: &mut dyn FnMut(&mut dyn SessionSink) -> Result<()>,
+    ) -> Result<()> {
+        sessions::write_sessions(self.client.get_mut(), case, fill)
     }
-    fn sessions(&self, case: &str) -> Result<Vec<Session>> {
-        data::sessions(&mut self.c(), case)
+    fn scan_sessions(
+        &self,
+        case: &str,
+        each: &mut dyn FnMut(Session) -> Result<()>,
+    ) -> Result<()> {
+        sessions::scan_sessions(&mut *self.c()?, case, each)
     }
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>> {
-        data::session(&mut self.c(), case, id)
+        sessions::session(&mut *self.c()?, case, id)
     }
     fn session_members(&self, case: &str, id: &str) -> Result<Vec<u64>> {
-        data::session_members(&mut self.c(), case, id)
+        sessions::session_members(&mut *self.c()?, case, id)
     }
 
     fn add_hits(&mut self, case: &str, hits: &[Hit]) -> Result<()> {
@@ -160,20 +171,20 @@ impl Backend for Postgres {
         data::clear_hits(self.client.get_mut(), case)
     }
     fn hit_count(&self, case: &str) -> Result<u64> {
-        data::hit_count(&mut self.c(), case)
+        data::hit_count(&mut *self.c()?, case)
     }
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>> {
-        data::hits_on(&mut self.c(), case, event_ids)
+        data::hits_on(&mut *self.c()?, case, event_ids)
     }
     fn hits(&self, case: &str) -> Result<Vec<Hit>> {
-        data::hits(&mut self.c(), case)
+        data::hits(&mut *self.c()?, case)
     }
 
     fn add_correction(&self, c: &Correction) -> Result<i64> {
-        verdicts::add_correction(&mut self.c(), c)
+        verdicts::add_correction(&mut *self.c()?, c)
     }
     fn corrections(&self, case: Option<&str>) -> Result<Vec<Correction>> {
-        verdicts::corrections(&mut self.c(), case)
+        verdicts::corrections(&mut *self.c()?, case)
     }
     fn watch_corrections(&self) -> Result<Box<dyn CorrectionWatch>> {
         Ok(Box::new(verdicts::ListenWatch::start(open_client(
@@ -182,39 +193,49 @@ impl Backend for Postgres {
     }
 
     fn cached_assessment(&self, key: &AssessmentKey) -> Result<Option<Assessment>> {
-        verdicts::cached_assessment(&mut self.c(), key)
+        verdicts::cached_assessment(&mut *self.c()?, key)
     }
     fn put_assessment(&self, key: &AssessmentKey, a: &Assessment, raw_output: &str) -> Result<()> {
-        verdicts::put_assessment(&mut self.c(), key, a, raw_output)
+        verdicts::put_assessment(&mut *self.c()?, key, a, raw_output)
     }
     fn latest_assessment(&self, session_id: &str) -> Result<Option<Assessment>> {
-        verdicts::latest_assessment(&mut self.c(), session_id)
+        verdicts::latest_assessment(&mut *self.c()?, session_id)
     }
     fn assessment_raw_output(&self, key: &AssessmentKey) -> Result<Option<String>> {
-        verdicts::cached(&mut self.c(), key, "raw_output")
+        verdicts::cached(&mut *self.c()?, key, "raw_output")
+    }
+
+    fn begin_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("BEGIN")?)
+    }
+    fn commit_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("COMMIT")?)
+    }
+    fn rollback_batch(&self) -> Result<()> {
+        Ok(self.c()?.batch_execute("ROLLBACK")?)
     }
 
     fn enqueue_reviews(&self, case: &str, items: &[(String, i64)]) -> Result<usize> {
-        reviews::enqueue(&mut self.c(), case, items)
+        reviews::enqueue(&mut *self.c()?, case, items)
     }
     fn lease_review(&self, case: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>> {
-        reviews::lease(&mut self.c(), case, holder, ttl)
+        reviews::lease(&mut *self.c()?, case, holder, ttl)
     }
     fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<bool> {
-        reviews::renew(&mut self.c(), lease, ttl)
+        reviews::renew(&mut *self.c()?, lease, ttl)
     }
     fn finish_review(&self, case: &str, session_id: &str, holder: &str) -> Result<bool> {
-        reviews::finish(&mut self.c(), case, session_id, holder)
+        reviews::finish(&mut *self.c()?, case, session_id, holder)
     }
     fn release_lease(&self, case: &str, session_id: &str, holder: &str) -> Result<bool> {
-        reviews::release(&mut self.c(), case, session_id, holder)
+        reviews::release(&mut *self.c()?, case, session_id, holder)
     }
     fn review_items(&self, case: &str) -> Result<Vec<ReviewItem>> {
-        reviews::items(&mut self.c(), case)
+        reviews::items(&mut *self.c()?, case)
     }
 
     fn read_case_rows(&self, table: &Table, case: &str) -> Result<Vec<Vec<Value>>> {
-        rows::read(&mut self.c(), table, case)
+        rows::read(&mut *self.c()?, table, case)
     }
     fn write_rows(&mut self, batches: &[(&Table, &[Vec<Value>])]) -> Result<Vec<bool>> {
         rows::write(self.client.get_mut(), batches)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 
-use super::backend::{Backend, CorrectionWatch, POLL};
+use super::backend::{Backend, CorrectionWatch, POLL, SessionSink};
 use super::copy::{Table, Value};
 use super::types::{
     AssessmentKey, CaseRow, CorrectionNotice, FileState, IngestRun, Lease, ReviewItem,
@@ -159,11 +159,19 @@ impl Backend for Sqlite {
         rows::delete_case(&mut self.conn, case)
     }
 
-    fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()> {
-        Sqlite::replace_sessions(self, case, sessions)
+    fn write_sessions(
+        &mut self,
+        case: &str,
+        fill: &mut dyn FnMut(&mut dyn SessionSink) -> Result<()>,
+    ) -> Result<()> {
+        Sqlite::write_sessions(self, case, fill)
     }
-    fn sessions(&self, case: &str) -> Result<Vec<Session>> {
-        Sqlite::sessions(self, case)
+    fn scan_sessions(
+        &self,
+        case: &str,
+        each: &mut dyn FnMut(Session) -> Result<()>,
+    ) -> Result<()> {
+        Sqlite::scan_sessions(self, case, each)
     }
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>> {
         Sqlite::session(self, case, id)
@@ -223,6 +231,18 @@ impl Backend for Sqlite {
     }
     fn assessment_raw_output(&self, key: &AssessmentKey) -> Result<Option<String>> {
         Sqlite::assessment_raw_output(self, key)
+    }
+
+    fn begin_batch(&self) -> Result<()> {
+        // Immediate: the write lock is taken (or waited for) now, not on the first write after
+        // a read, where SQLite could only answer "busy".
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+    fn commit_batch(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+    fn rollback_batch(&self) -> Result<()> {
+        Ok(self.conn.execute_batch("ROLLBACK")?)
     }
 
     fn enqueue_reviews(&self, case: &str, items: &[(String, i64)]) -> Result<usize> {

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::Sqlite;
 use crate::model::Session;
-use crate::store::Result;
+use crate::store::{Result, SessionSink};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -21,43 +21,42 @@ CREATE TABLE IF NOT EXISTS sessions (
 ";
 
 impl Sqlite {
-    /// Replaces the case's sessions with `sessions` (each with its member event keys) in one
-    /// transaction, so readers see either the old or the new set.
-    pub fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()> {
+    /// See [`Backend::write_sessions`](crate::store::Backend::write_sessions).
+    pub fn write_sessions(
+        &mut self,
+        case: &str,
+        fill: &mut dyn FnMut(&mut dyn SessionSink) -> Result<()>,
+    ) -> Result<()> {
+        // Dropped without a commit (an error of `fill`), the transaction rolls back.
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM sessions WHERE case_name = ?1", params![case])?;
         {
-            let mut stmt = tx.prepare(
+            let stmt = tx.prepare(
                 "INSERT INTO sessions(case_name, id, start, host, events, json, members) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for (s, members) in sessions {
-                let blob: Vec<u8> = members.iter().flat_map(|k| k.to_le_bytes()).collect();
-                stmt.execute(params![
-                    case,
-                    s.id,
-                    s.start.to_rfc3339(),
-                    s.host,
-                    s.events as i64,
-                    serde_json::to_string(s)?,
-                    blob
-                ])?;
-            }
+            fill(&mut Sink { stmt, case })?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    /// All sessions of a case in start order.
-    pub fn sessions(&self, case: &str) -> Result<Vec<Session>> {
+    /// See [`Backend::scan_sessions`](crate::store::Backend::scan_sessions). SQLite steps
+    /// through the rows as `each` takes them, so `each` may use this connection too.
+    pub fn scan_sessions(
+        &self,
+        case: &str,
+        each: &mut dyn FnMut(Session) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self
             .conn
             .prepare("SELECT json FROM sessions WHERE case_name = ?1 ORDER BY start, id")?;
-        let rows = stmt.query_map(params![case], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for json in rows {
-            out.push(serde_json::from_str(&json?)?);
+        let mut rows = stmt.query(params![case])?;
+        while let Some(r) = rows.next()? {
+            // Parsed from the row's own buffer: no copy of the JSON text.
+            let json = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            each(serde_json::from_str(json)?)?;
         }
-        Ok(out)
+        Ok(())
     }
 
     /// One session by id, or by a unique id prefix.
@@ -93,5 +92,27 @@ impl Sqlite {
                 u64::from_le_bytes(b)
             })
             .collect())
+    }
+}
+
+/// The insert statement of one [`Sqlite::write_sessions`].
+struct Sink<'a> {
+    stmt: rusqlite::Statement<'a>,
+    case: &'a str,
+}
+
+impl SessionSink for Sink<'_> {
+    fn put(&mut self, s: &Session, members: &[u64]) -> Result<()> {
+        let blob: Vec<u8> = members.iter().flat_map(|k| k.to_le_bytes()).collect();
+        self.stmt.execute(params![
+            self.case,
+            s.id,
+            s.start.to_rfc3339(),
+            s.host,
+            s.events as i64,
+            serde_json::to_string(s)?,
+            blob
+        ])?;
+        Ok(())
     }
 }
