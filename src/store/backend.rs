@@ -55,8 +55,7 @@ pub trait Backend: Send {
     /// Each session of a case in start order, read one at a time; the first error of `each`
     /// stops the scan and is returned. `each` must not use this same connection (PostgreSQL's
     /// is busy with the scan: it answers [`super::StoreError::Busy`]); open another `Store`.
-    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>)
-    -> Result<()>;
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>) -> Result<()>;
     /// One session by id, or by a unique id prefix.
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>>;
     /// The member event keys of a session.

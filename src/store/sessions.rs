@@ -48,7 +48,9 @@ impl Store {
     /// readers see either the old or the new set.
     pub fn replace_sessions(&mut self, case: &str, sessions: &[(Session, Vec<u64>)]) -> Result<()> {
         self.replace_sessions_with(case, |sink| {
-            sessions.iter().try_for_each(|(s, members)| sink.put(s, members))
+            sessions
+                .iter()
+                .try_for_each(|(s, members)| sink.put(s, members))
         })
     }
 
@@ -60,10 +62,7 @@ impl Store {
         case: &str,
         mut each: impl FnMut(Session) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        with_caller_error(|stop| {
-            self.backend
-                .scan_sessions(case, &mut |s| stop(each(s)))
-        })
+        with_caller_error(|stop| self.backend.scan_sessions(case, &mut |s| stop(each(s))))
     }
 
     /// All sessions of a case in start order.
@@ -76,4 +75,3 @@ impl Store {
         Ok(out)
     }
 }
-

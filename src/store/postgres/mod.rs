@@ -147,11 +147,7 @@ impl Backend for Postgres {
     ) -> Result<()> {
         sessions::write_sessions(self.client.get_mut(), case, fill)
     }
-    fn scan_sessions(
-        &self,
-        case: &str,
-        each: &mut dyn FnMut(Session) -> Result<()>,
-    ) -> Result<()> {
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>) -> Result<()> {
         sessions::scan_sessions(&mut *self.c()?, case, each)
     }
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>> {

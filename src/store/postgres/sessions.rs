@@ -147,4 +147,3 @@ pub(super) fn session_members(c: &mut Client, case: &str, id: &str) -> Result<Ve
         })
         .collect())
 }
-

@@ -166,11 +166,7 @@ impl Backend for Sqlite {
     ) -> Result<()> {
         Sqlite::write_sessions(self, case, fill)
     }
-    fn scan_sessions(
-        &self,
-        case: &str,
-        each: &mut dyn FnMut(Session) -> Result<()>,
-    ) -> Result<()> {
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>) -> Result<()> {
         Sqlite::scan_sessions(self, case, each)
     }
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>> {
