@@ -132,7 +132,9 @@ pub fn label_items(
         };
         let input = input::build(case, session, config, None, config.model.fewshot)?;
         let prompt = build_prompt(&input, catalog);
-        let label = taught_label(label, &input);
+        let Some(label) = taught_label(label, &input) else {
+            continue;
+        };
         // The label's risk, else the rules' level, else what the cause implies.
         let risk = label
             .risk
@@ -173,16 +175,30 @@ pub fn label_items(
 /// learns that a misconfiguration is something visibly failing, as the combination requires
 /// ([`failure_sign`]), instead of that a one-event session is one. Why: a model tuned on the
 /// labels as they were called 14 of 36 ordinary demo sessions misconfiguration.
-fn taught_label(label: Label, input: &AssessInput) -> Label {
-    if label.cause != Cause::Misconfiguration || failure_sign(input).is_some() {
-        return label;
+///
+/// A malicious label on a session of at most [`QUIET_EVENTS`] events that no rule hit is not
+/// taught at all (`None`): the real corpora label whole captures, so the background sessions
+/// of an attack capture (a `ctfmon.exe` image load, one `explorer.exe` file write) carry the
+/// capture's label, and a model tuned on them called 13 of 36 ordinary demo sessions malicious.
+fn taught_label(label: Label, input: &AssessInput) -> Option<Label> {
+    if label.cause == Cause::Malicious
+        && input.session.events <= QUIET_EVENTS
+        && input.detections().is_empty()
+    {
+        return None;
     }
-    Label {
+    if label.cause != Cause::Misconfiguration || failure_sign(input).is_some() {
+        return Some(label);
+    }
+    Some(Label {
         cause: Cause::Legitimate,
         risk: Some(Risk::Low),
         techniques: Vec::new(),
-    }
+    })
 }
+
+/// Sessions this short say too little to teach an attack from without a rule hit.
+const QUIET_EVENTS: u64 = 2;
 
 /// The model's own verdict the analyst saw (or the shown one when the model did not run).
 fn model_verdict(c: &Correction) -> Option<Verdict> {
@@ -250,7 +266,7 @@ fn default_explanation(cause: Cause) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assess::testutil::input;
+    use crate::assess::testutil::{detection, input};
 
     fn misconfiguration() -> Label {
         Label {
@@ -262,11 +278,42 @@ mod tests {
 
     #[test]
     fn a_quiet_misconfiguration_session_is_taught_as_legitimate() {
-        let quiet = input(vec![], "14:52:13 4688 process create: cmd.exe /c map-drives.cmd");
-        let taught = taught_label(misconfiguration(), &quiet);
+        let quiet = input(
+            vec![],
+            "14:52:13 4688 process create: cmd.exe /c map-drives.cmd",
+        );
+        let taught = taught_label(misconfiguration(), &quiet).expect("taught");
         assert_eq!(taught.cause, Cause::Legitimate);
         assert_eq!(taught.risk, Some(Risk::Low));
-        let failing = input(vec![], "14:35:35 201 task \\MapDrives ended with return code 1.");
-        assert_eq!(taught_label(misconfiguration(), &failing), misconfiguration());
+        let failing = input(
+            vec![],
+            "14:35:35 201 task \\MapDrives ended with return code 1.",
+        );
+        assert_eq!(
+            taught_label(misconfiguration(), &failing),
+            Some(misconfiguration())
+        );
+    }
+
+    #[test]
+    fn a_quiet_session_of_an_attack_capture_is_not_taught() {
+        let malicious = Label {
+            cause: Cause::Malicious,
+            techniques: vec!["T1112".into()],
+            risk: None,
+        };
+        let mut quiet = input(vec![], "10:00:00 11 explorer.exe wrote a file");
+        quiet.session.events = 1;
+        assert_eq!(taught_label(malicious.clone(), &quiet), None);
+        let hit = input(vec![detection("Reg Add Run Key", Risk::Medium, &[], 1)], "");
+        let mut hit = hit;
+        hit.session.events = 1;
+        assert_eq!(
+            taught_label(malicious.clone(), &hit),
+            Some(malicious.clone())
+        );
+        let mut long = input(vec![], "");
+        long.session.events = 12;
+        assert_eq!(taught_label(malicious.clone(), &long), Some(malicious));
     }
 }
