@@ -55,8 +55,7 @@ pub trait Backend: Send {
     /// Each session of a case in start order, read one at a time; the first error of `each`
     /// stops the scan and is returned. `each` must not use this same connection (PostgreSQL's
     /// is busy with the scan: it answers [`super::StoreError::Busy`]); open another `Store`.
-    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>)
-    -> Result<()>;
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>) -> Result<()>;
     /// One session by id, or by a unique id prefix.
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>>;
     /// The member event keys of a session.
@@ -72,6 +71,8 @@ pub trait Backend: Send {
     fn hit_count(&self, case: &str) -> Result<u64>;
     /// The hits on these events (a session's), through the primary key.
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>>;
+    /// The hits on the events with these keys (an event id's low 64 bits), through an index.
+    fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>>;
     /// Every hit of the case, in event id order.
     fn hits(&self, case: &str) -> Result<Vec<Hit>>;
 
@@ -126,6 +127,9 @@ pub trait Backend: Send {
 pub trait SessionSink {
     /// Stores one session with its member event keys.
     fn put(&mut self, s: &Session, members: &[u64]) -> Result<()>;
+    /// Adds `other` to the links of the stored session `id` (a link found after the session
+    /// was put; rare, so read and rewritten one at a time).
+    fn link(&mut self, id: &str, other: &str) -> Result<()>;
 }
 
 /// Correction notices as they come: LISTEN/NOTIFY on PostgreSQL, a poll of the table on

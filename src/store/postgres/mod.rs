@@ -147,11 +147,7 @@ impl Backend for Postgres {
     ) -> Result<()> {
         sessions::write_sessions(self.client.get_mut(), case, fill)
     }
-    fn scan_sessions(
-        &self,
-        case: &str,
-        each: &mut dyn FnMut(Session) -> Result<()>,
-    ) -> Result<()> {
+    fn scan_sessions(&self, case: &str, each: &mut dyn FnMut(Session) -> Result<()>) -> Result<()> {
         sessions::scan_sessions(&mut *self.c()?, case, each)
     }
     fn session(&self, case: &str, id: &str) -> Result<Option<Session>> {
@@ -175,6 +171,9 @@ impl Backend for Postgres {
     }
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>> {
         data::hits_on(&mut *self.c()?, case, event_ids)
+    }
+    fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>> {
+        data::hits_on_keys(&mut *self.c()?, case, keys)
     }
     fn hits(&self, case: &str) -> Result<Vec<Hit>> {
         data::hits(&mut *self.c()?, case)
