@@ -4,6 +4,7 @@
 mod codec;
 mod query;
 mod scan;
+mod scan_time;
 mod schema;
 mod writer;
 
