@@ -368,6 +368,19 @@ impl Case {
                 return;
             }
             progress.events.fetch_add(1, Ordering::Relaxed);
+            // A large file commits as it goes, like a run of small ones: the writer's set of
+            // keys added since its last commit held every key of a 2 GB file. The file's run
+            // stays incomplete until its end, so an interruption reads it again (Replace).
+            if writer.pending() >= COMMIT_EVERY {
+                if let Err(e) = writer.commit() {
+                    write_error = Some(e);
+                    return;
+                }
+                if let Err(e) = store.add_hits(name, hits) {
+                    store_error = Some(e);
+                }
+                hits.clear();
+            }
         });
         if let Some(e) = write_error {
             return Err(e).context(format!("indexing {}", file.display()));
