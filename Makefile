@@ -33,22 +33,27 @@ setup:
 ## training venv for tests/train.rs (scripts/setup-test.sh venv: ~3 GB from PyPI the first time)
 ## llama.cpp's llama-server for tests/inference.rs (scripts/setup-test.sh llama: built from
 ## the PyPI llama-cpp-python sdist the first time) and PostgreSQL for tests/store_postgres.rs
-## (scripts/setup-test.sh postgres: Debian's package when root), all set up while the tests
-## build; kept afterwards.
+## (scripts/setup-test.sh postgres: Debian's package when root) and OpenSearch 2.19 for
+## tests/index_opensearch.rs (scripts/setup-test.sh opensearch: Java 17 and Maven from Debian,
+## the server's jars from Maven Central the first time), all set up while the tests build;
+## kept afterwards.
 test: export LOOKOUT_TRAIN_VENV ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/lookout/train-venv
 test: test-tools setup
 	@log="$$(mktemp)"; llog="$$(mktemp)"; \
 	bash scripts/setup-test.sh venv >"$$log" 2>&1 & venv_pid=$$!; \
 	bash scripts/setup-test.sh llama >"$$llog" 2>&1 & llama_pid=$$!; \
 	plog="$$(mktemp)"; bash scripts/setup-test.sh postgres >"$$plog" 2>&1 & pg_pid=$$!; \
+	olog="$$(mktemp)"; bash scripts/setup-test.sh opensearch >"$$olog" 2>&1 & os_pid=$$!; \
 	cargo build --tests --bins; built=$$?; \
 	wait $$venv_pid; venv=$$?; \
 	wait $$llama_pid; llama=$$?; \
 	wait $$pg_pid; pg=$$?; \
+	wait $$os_pid; os=$$?; \
 	if [ $$venv -eq 0 ]; then tail -n 2 "$$log" >&2; else cat "$$log" >&2; fi; rm -f "$$log"; \
 	if [ $$llama -eq 0 ]; then tail -n 1 "$$llog" >&2; else cat "$$llog" >&2; fi; rm -f "$$llog"; \
 	if [ $$pg -eq 0 ]; then tail -n 1 "$$plog" >&2; else cat "$$plog" >&2; fi; rm -f "$$plog"; \
-	[ $$built -eq 0 ] && [ $$venv -eq 0 ] && [ $$llama -eq 0 ] && [ $$pg -eq 0 ]
+	if [ $$os -eq 0 ]; then tail -n 1 "$$olog" >&2; else cat "$$olog" >&2; fi; rm -f "$$olog"; \
+	[ $$built -eq 0 ] && [ $$venv -eq 0 ] && [ $$llama -eq 0 ] && [ $$pg -eq 0 ] && [ $$os -eq 0 ]
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
 		cargo nextest run --no-fail-fast; \
 	else \

@@ -18,6 +18,12 @@
 #                                      (Debian's postgresql package: apt-get when root and
 #                                      missing), then a throw-away cluster started and stopped
 #                                      through scripts/postgres.sh to show that it runs here.
+#        scripts/setup-test.sh opensearch OpenSearch 2.19 for tests/index_opensearch.rs: Java 17
+#                                      and Maven (Debian's packages: apt-get when root and
+#                                      missing), the launcher built through scripts/opensearch.sh
+#                                      build (the server's jars from Maven Central the first time,
+#                                      then cached in ~/.cache/lookout-opensearch), then a
+#                                      one-node cluster started and stopped on a free port.
 # All are idempotent.
 set -euo pipefail
 
@@ -88,10 +94,32 @@ postgres() {
   say "postgres ready: $bin (a server started and stopped at ${url%/*}; $((SECONDS - start)) s)"
 }
 
+opensearch() {
+  local start=$SECONDS url port
+  if ! command -v javac >/dev/null 2>&1; then
+    apt_install openjdk-17-jdk-headless || return 1
+  fi
+  if ! command -v mvn >/dev/null 2>&1; then
+    apt_install maven || return 1
+  fi
+  if ! bash "$here/opensearch.sh" build >/dev/null; then
+    say "ERROR: the OpenSearch launcher could not be built (scripts/opensearch.sh build, above)"
+    return 1
+  fi
+  if ! url="$(bash "$here/opensearch.sh" start --port auto --heap 512m)"; then
+    say "ERROR: an OpenSearch node could not be started (scripts/opensearch.sh, above)"
+    return 1
+  fi
+  port="${url##*:}"
+  bash "$here/opensearch.sh" stop --port "$port"
+  say "opensearch ready (a node started and stopped at 127.0.0.1:$port; $((SECONDS - start)) s)"
+}
+
 case "${1:-}" in
   tools) tools ;;
   postgres) postgres ;;
+  opensearch) opensearch ;;
   venv) venv ;;
   llama) llama ;;
-  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,27p' "$0" >&2; exit 2 ;;
 esac

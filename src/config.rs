@@ -16,6 +16,16 @@ pub struct Config {
     pub candidates: CandidatesConfig,
     pub ui: UiConfig,
     pub store: StoreConfig,
+    pub index: IndexConfig,
+}
+
+/// Where cases' events are indexed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndexConfig {
+    /// An OpenSearch cluster, `opensearch://host:9200/prefix`; empty = the per-case tantivy
+    /// index under the data dir.
+    pub url: String,
 }
 
 /// Where cases, sessions, verdicts and corrections are stored.
@@ -155,6 +165,7 @@ impl Default for Config {
             candidates: CandidatesConfig::default(),
             ui: UiConfig::default(),
             store: StoreConfig::default(),
+            index: IndexConfig::default(),
         }
     }
 }

@@ -21,7 +21,7 @@ from pathlib import Path
 # The assessor's prompt version and fixed instructions: `PROMPT_VERSION` and `SYSTEM` in
 # src/assess/prompt.rs, word for word (tests/training_text.rs checks both). assess-v2 only cut the
 # timeline budget to 1400 characters, which every synthetic timeline here stays under.
-PROMPT_VERSION = "assess-v4"
+PROMPT_VERSION = "assess-v5"
 SYSTEM = """You are a security analyst's assistant. You assess one session of log activity (one actor on one host) and answer with one JSON object.
 
 Rules:
@@ -35,7 +35,18 @@ Rules:
 - anomalous_patterns, remediation: at most 2 short items each.
 - Every text short, specific, about this session.
 
-Answer fields, in order: cause, cause_explanation, risk_level, risk_justification, business_impact, likelihood, investigation_priority, techniques, anomalous_patterns, summary, remediation."""
+Answer fields, in order: techniques, anomalous_patterns, summary (what ran, on which host, by whom), then cause, cause_explanation, risk_level, risk_justification, business_impact, likelihood, investigation_priority, remediation."""
+
+# The answer's field order: `ANSWER_FIELDS` in src/model/verdict.rs (what the evidence shows
+# first, the decisions after it).
+ANSWER_FIELDS = ["techniques", "anomalous_patterns", "summary", "cause", "cause_explanation",
+                 "risk_level", "risk_justification", "business_impact", "likelihood",
+                 "investigation_priority", "remediation"]
+
+
+def in_answer_order(verdict: dict) -> dict:
+    return {k: verdict[k] for k in ANSWER_FIELDS}
+
 
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
 ATTACK_IPS = ["185.220.101.", "45.155.205.", "193.32.162.", "91.240.118.", "141.98.10."]
@@ -290,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((host, verdict["cause"], {"messages": [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": render_user(rng, host, meta, rules, lines)},
-            {"role": "assistant", "content": json.dumps(verdict)},
+            {"role": "assistant", "content": json.dumps(in_answer_order(verdict))},
         ]}))
     # Every host is its own; the split by example is a split by host.
     idx = list(range(len(rows)))

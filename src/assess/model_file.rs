@@ -19,10 +19,12 @@ pub const BASE_MODEL_FILES: [&str; 2] = [
     "SmolLM2-135M-Instruct.Q4_1.gguf",
 ];
 
-/// Default model files, preferred first. The tuned model is not the default yet: on the
-/// demo its own cause misses the malicious sessions the base model's combined verdict catches
-/// (issue #19's figures); `--model lookout-tuned` selects it.
-pub const DEFAULT_MODEL_FILES: [&str; 2] = BASE_MODEL_FILES;
+/// Default model files, preferred first: the tuned model (its own answer names the technique
+/// and the cause of attack sessions it never saw, where the base model's is noise; issue #19's
+/// figures), else the base model where set-up has not merged the adapter. `--model base`
+/// selects the untuned one by name.
+pub const DEFAULT_MODEL_FILES: [&str; 3] =
+    [TUNED_MODEL_FILE, BASE_MODEL_FILES[0], BASE_MODEL_FILES[1]];
 
 /// Names that select a set-up model by what it is, whatever the default: `base` (the model as
 /// downloaded) and `lookout-tuned` (the shipped tuned one). A model registered under the same

@@ -15,7 +15,7 @@ use crate::text::one_line;
 
 /// Bumped on every change of the prompt's wording or layout (part of the cache key, so old
 /// cached answers are not reused for a different question). The snapshot test shows changes.
-pub const PROMPT_VERSION: &str = "assess-v4";
+pub const PROMPT_VERSION: &str = "assess-v5";
 
 /// The timeline is cut to this many characters: log text (addresses, numbers, paths)
 /// tokenizes at ~2 chars a token with the default model, so ~700 tokens; prefill costs
@@ -48,7 +48,7 @@ Rules:
 - anomalous_patterns, remediation: at most 2 short items each.
 - Every text short, specific, about this session.
 
-Answer fields, in order: cause, cause_explanation, risk_level, risk_justification, business_impact, likelihood, investigation_priority, techniques, anomalous_patterns, summary, remediation.";
+Answer fields, in order: techniques, anomalous_patterns, summary (what ran, on which host, by whom), then cause, cause_explanation, risk_level, risk_justification, business_impact, likelihood, investigation_priority, remediation.";
 
 /// The prompt for one session. Pure: the same input and catalog give the same bytes.
 pub fn build_prompt(input: &AssessInput, catalog: &Catalog) -> Prompt {

@@ -14,19 +14,7 @@ const MAX_PATTERNS: usize = 2;
 const MAX_REMEDIATION: usize = 2;
 
 /// Field order of the schema; the prompt lists them in the same order.
-pub const FIELDS: [&str; 11] = [
-    "cause",
-    "cause_explanation",
-    "risk_level",
-    "risk_justification",
-    "business_impact",
-    "likelihood",
-    "investigation_priority",
-    "techniques",
-    "anomalous_patterns",
-    "summary",
-    "remediation",
-];
+pub const FIELDS: [&str; 11] = crate::model::ANSWER_FIELDS;
 
 /// The schema (JSON Schema draft 2020-12 subset that llguidance compiles). Properties are
 /// generated in the order listed; `x-guidance` turns off free whitespace so the answer is
@@ -37,13 +25,6 @@ pub fn verdict_schema() -> Value {
         "x-guidance": {"whitespace_flexible": false},
         "type": "object",
         "properties": {
-            "cause": {"enum": ["malicious", "legitimate", "misconfiguration"]},
-            "cause_explanation": text(100),
-            "risk_level": {"enum": ["critical", "high", "medium", "low"]},
-            "risk_justification": text(80),
-            "business_impact": text(80),
-            "likelihood": {"enum": ["high", "medium", "low"]},
-            "investigation_priority": {"enum": [1, 2, 3, 4]},
             "techniques": {
                 "type": "array",
                 "maxItems": MAX_TECHNIQUES,
@@ -51,6 +32,13 @@ pub fn verdict_schema() -> Value {
             },
             "anomalous_patterns": {"type": "array", "maxItems": MAX_PATTERNS, "items": text(60)},
             "summary": text(120),
+            "cause": {"enum": ["malicious", "legitimate", "misconfiguration"]},
+            "cause_explanation": text(100),
+            "risk_level": {"enum": ["critical", "high", "medium", "low"]},
+            "risk_justification": text(80),
+            "business_impact": text(80),
+            "likelihood": {"enum": ["high", "medium", "low"]},
+            "investigation_priority": {"enum": [1, 2, 3, 4]},
             "remediation": {"type": "array", "maxItems": MAX_REMEDIATION, "items": text(60)}
         },
         "required": FIELDS,
@@ -132,7 +120,7 @@ mod tests {
         Catalog::from_techniques(vec![t("T1110"), t("T1110.001")], None, PathBuf::new())
     }
 
-    const ANSWER: &str = r#"{"cause":"malicious","cause_explanation":"brute force","risk_level":"high","risk_justification":"many failures","business_impact":"account takeover","likelihood":"high","investigation_priority":1,"techniques":["T1110","T9999","T1110","T1110.001"],"anomalous_patterns":["412 failures"],"summary":"SSH brute force","remediation":["block IP"]}"#;
+    const ANSWER: &str = r#"{"techniques":["T1110","T9999","T1110","T1110.001"],"anomalous_patterns":["412 failures"],"summary":"SSH brute force","cause":"malicious","cause_explanation":"brute force","risk_level":"high","risk_justification":"many failures","business_impact":"account takeover","likelihood":"high","investigation_priority":1,"remediation":["block IP"]}"#;
 
     #[test]
     fn schema_lists_every_answer_field_in_order() {
@@ -171,7 +159,7 @@ mod tests {
             "\"investigation_priority\":9",
         );
         assert!(matches!(parse_answer(&bad), Err(AnswerError::Priority(9))));
-        let extra = ANSWER.replace("{\"cause\"", "{\"x\":1,\"cause\"");
+        let extra = ANSWER.replace("{\"techniques\"", "{\"x\":1,\"techniques\"");
         assert!(parse_answer(&extra).is_err());
         let text = parse_answer(ANSWER).unwrap().answer_json();
         assert_eq!(text, ANSWER, "an answer written back is the same JSON");

@@ -1,6 +1,6 @@
 //! Benchmarks that print figures (`lookout bench …`): ingest throughput, sessionization and
 //! Sigma matching speed, the model's latency and token speed, an inference server's throughput
-//! under concurrent clients, the workbench's frame latency, the team store's corrections and hand-outs per second, peak
+//! under concurrent clients, the workbench's frame latency, the team store's corrections and hand-outs per second, the OpenSearch index against tantivy, peak
 //! memory. Timings are reported, never asserted in tests. The stages keep only the probes
 //! these drivers read (the assessor's running totals, the headless workbench); `bench` sits
 //! above `case` and `tui`, and nothing below imports it.
@@ -8,6 +8,7 @@
 pub mod assess;
 pub mod assess_batch;
 pub mod detect;
+pub mod index;
 pub mod inference;
 pub mod ingest;
 pub mod limits;

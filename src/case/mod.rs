@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
 use crate::fsutil::{self, validate_name};
-use crate::index::{EventIndex, Order, SearchHits};
+use crate::index::{IndexBackend, Order, SearchHits};
 use crate::sessions::{self, Session};
 use crate::store::{Store, StoreUrl};
 
@@ -35,7 +35,8 @@ pub use crate::ingest::FileLabels;
 pub struct Case {
     pub name: String,
     pub data_dir: PathBuf,
-    pub index: EventIndex,
+    /// The case's events: the local tantivy index, or the team's OpenSearch cluster.
+    pub index: Box<dyn IndexBackend>,
     pub store: Store,
 }
 
@@ -92,7 +93,7 @@ impl Case {
             team => Store::connect(&team)?,
         };
         store.ensure_case(name)?;
-        let index = EventIndex::open(&index_dir(data_dir, name))?;
+        let index = crate::index::open_case(&index_dir(data_dir, name), name)?;
         Ok(Case {
             name: name.to_string(),
             data_dir: data_dir.to_path_buf(),
@@ -128,7 +129,7 @@ impl Case {
     pub fn view(&self) -> sessions::CaseView<'_> {
         sessions::CaseView {
             name: &self.name,
-            index: &self.index,
+            index: &*self.index,
             store: &self.store,
         }
     }

@@ -131,6 +131,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 100_000)]
         queued: usize,
     },
+    /// The index (`--index opensearch://…`, the global option) against tantivy: synthetic
+    /// events ingested into both (events/s), then search latency p50/p95 on both.
+    Index {
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// Runs of each query per backend.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Where the corpus and the tantivy index are written (removed afterwards).
+        #[arg(long, default_value = "/tmp/lookout-bench")]
+        work_dir: PathBuf,
+    },
     /// The workbench: first frame on the case (synthetic sessions when it is empty) and key
     /// press -> redrawn frame latency while an assessment streams.
     Tui {
@@ -266,6 +278,19 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
                 queued,
             };
             print!("{}", bench::store::run(&opts)?);
+        }
+        BenchWhat::Index {
+            events,
+            rounds,
+            work_dir,
+        } => {
+            let opts = bench::index::IndexBenchOptions {
+                url: crate::index::chosen_url(),
+                events,
+                rounds,
+                work_dir,
+            };
+            print!("{}", bench::index::run(&opts)?);
         }
         BenchWhat::Tui {
             sessions,

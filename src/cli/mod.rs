@@ -46,6 +46,11 @@ pub struct Cli {
     /// PGPASSWORD.
     #[arg(long, global = true, value_name = "URL", env = "LOOKOUT_STORE")]
     pub store: Option<String>,
+    /// Where cases' events are indexed: opensearch://host:9200/prefix (README, "Team
+    /// deployment"; several nodes as host:9200,host:9201) instead of the per-case tantivy
+    /// index under the data dir; also `index.url` in the config.
+    #[arg(long, global = true, value_name = "URL", env = "LOOKOUT_INDEX")]
+    pub index: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -145,6 +150,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if !config.store.url.trim().is_empty() {
         crate::store::set_default_url(crate::store::StoreUrl::parse(&config.store.url)?);
+    }
+    if let Some(url) = cli.index {
+        config.index.url = url;
+    }
+    if !config.index.url.trim().is_empty() {
+        crate::index::set_default_url(crate::index::IndexUrl::parse(&config.index.url)?);
     }
     let g = Globals {
         data_dir: cli.data_dir.unwrap_or_else(default_data_dir),

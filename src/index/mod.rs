@@ -1,11 +1,17 @@
-//! Index: the per-case tantivy index of events (schema, the single writer, queries).
-//! The only module that imports tantivy; the rest of the crate sees `Event`s and `EventMeta`s.
+//! Index: a case's events behind one seam ([`IndexBackend`]): the per-case tantivy index
+//! (schema, the single writer, queries; the default) or an OpenSearch cluster (a team's cases
+//! larger than one machine). The only module that imports tantivy; the rest of the crate sees
+//! `Event`s and `EventMeta`s.
 
+mod actor;
+mod backend;
 mod codec;
+pub mod opensearch;
 mod query;
 mod scan;
 mod scan_time;
 mod schema;
+mod url;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -13,11 +19,14 @@ use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+use crate::event::Event;
+
 // The stored-event codec, public for its fuzz target (fuzz/src/lib.rs).
+pub use backend::{ActorScan, BatchWriter, Bucket, EventWriter, IndexBackend, Mode as WriteMode};
 pub use codec::{CodecError, decode as decode_event, encode as encode_event};
 pub use query::{Order, SearchHits};
 pub use scan::EventMeta;
-pub use writer::{EventWriter, Mode as WriteMode};
+pub use url::{IndexUrl, OpenSearchUrl, chosen as chosen_url, set_default_url};
 
 use schema::Fields;
 
@@ -41,6 +50,14 @@ pub enum IndexError {
     Schema { path: String, reason: String },
     #[error("{0}")]
     Stored(#[from] codec::CodecError),
+    #[error("index URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+    #[error("opensearch {location}: {reason}")]
+    Remote { location: String, reason: String },
+    /// A scan stopped by its caller's error, which the caller gets back in its place (never
+    /// seen outside the index's scans).
+    #[error("stopped by the caller")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, IndexError>;
@@ -100,7 +117,11 @@ impl EventIndex {
                 },
                 other => IndexError::Tantivy(other),
             })?;
-        Ok(EventWriter::new(w, self.fields, self.reader.clone()))
+        Ok(EventWriter::new(Box::new(writer::TantivyWriter::new(
+            w,
+            self.fields,
+            self.reader.clone(),
+        ))))
     }
 
     /// Sees the latest commit (after an ingest in this or another process).
@@ -127,12 +148,98 @@ impl EventIndex {
     }
 }
 
+/// The index of case `case` where this process keeps them ([`set_default_url`]): the tantivy
+/// index in `local_dir`, or the case's index on an OpenSearch cluster.
+pub fn open_case(local_dir: &Path, case: &str) -> Result<Box<dyn IndexBackend>> {
+    open_case_at(&url::chosen(), local_dir, case)
+}
+
+/// [`open_case`] at a given place.
+pub fn open_case_at(at: &IndexUrl, local_dir: &Path, case: &str) -> Result<Box<dyn IndexBackend>> {
+    Ok(match at {
+        IndexUrl::Local => Box::new(EventIndex::open(local_dir)?),
+        IndexUrl::OpenSearch(u) => Box::new(opensearch::OpenSearchIndex::open(u, case)?),
+    })
+}
+
+/// The tantivy index through the seam: the inherent methods above and in `query`, `scan` and
+/// `actor`, which tests and the benchmarks also call directly.
+impl IndexBackend for EventIndex {
+    fn location(&self) -> String {
+        format!("tantivy {}", self.path.display())
+    }
+
+    fn writer(&self, threads: usize, memory_bytes: usize) -> Result<EventWriter> {
+        EventIndex::writer(self, threads, memory_bytes)
+    }
+
+    fn reload(&self) -> Result<()> {
+        EventIndex::reload(self)
+    }
+
+    fn count(&self) -> Result<u64> {
+        Ok(EventIndex::num_events(self))
+    }
+
+    fn num_events(&self) -> u64 {
+        EventIndex::num_events(self)
+    }
+
+    fn search(&self, query: &str, limit: usize, order: Order) -> Result<SearchHits> {
+        EventIndex::search(self, query, limit, order)
+    }
+
+    fn events_by_keys(&self, keys: &[u64]) -> Result<Vec<Event>> {
+        EventIndex::events_by_keys(self, keys)
+    }
+
+    fn event(&self, id: &str) -> Result<Option<Event>> {
+        EventIndex::event(self, id)
+    }
+
+    fn visit_events(&self, f: &mut dyn FnMut(Event)) -> Result<()> {
+        EventIndex::for_each_event(self, f)
+    }
+
+    fn scan_meta(&self) -> Result<Vec<EventMeta>> {
+        EventIndex::scan_meta(self)
+    }
+
+    fn visit_meta(
+        &self,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        EventIndex::for_each_meta(self, chunk, f)
+    }
+
+    fn visit_meta_by_time(
+        &self,
+        window: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        EventIndex::for_each_meta_by_time(self, window, f)
+    }
+
+    fn scan_actor(&self, actor: &ActorScan, f: &mut dyn FnMut(Event) -> bool) -> Result<()> {
+        EventIndex::scan_actor(self, actor, f)
+    }
+
+    fn histogram(&self, query: &str, interval_secs: u32) -> Result<Vec<Bucket>> {
+        EventIndex::histogram(self, query, interval_secs)
+    }
+
+    fn corrupt_files(&self) -> Result<Vec<String>> {
+        EventIndex::corrupt_files(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tantivy::schema::{STORED, STRING, TantivyDocument};
 
     use super::*;
-    use crate::event::{Event, Format};
+    use crate::event::Format;
 
     /// An index as lookout 0.1 wrote it: the current fields plus an indexed text `id`, and
     /// each event stored as JSON.

@@ -112,7 +112,7 @@ impl EventIndex {
         Ok(())
     }
 
-    fn load(&self, searcher: &Searcher, addr: DocAddress) -> Result<Event> {
+    pub(super) fn load(&self, searcher: &Searcher, addr: DocAddress) -> Result<Event> {
         let d: TantivyDocument = searcher.doc(addr)?;
         self.decode(&d)?.ok_or_else(|| IndexError::Query {
             query: format!("{addr:?}"),

@@ -1,5 +1,5 @@
-//! The single index writer: adds each event once, by key (the low 64 bits of its content
-//! hash), so that re-ingesting adds no duplicates.
+//! The tantivy index's single writer: adds each event once, by key (the low 64 bits of its
+//! content hash), so that re-ingesting adds no duplicates.
 
 use std::collections::HashSet;
 
@@ -7,22 +7,11 @@ use tantivy::schema::{OwnedValue, TantivyDocument};
 use tantivy::{DateTime, IndexReader, IndexWriter, Searcher, Term};
 
 use super::Result;
+use super::backend::{BatchWriter, Mode};
 use super::schema::Fields;
 use crate::event::Event;
 
-/// How an event meets the events already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Delete any stored event with the same id first: for a file whose earlier ingest was
-    /// interrupted, where many of its events are already there.
-    Replace,
-    /// Add the event unless one with the same id is stored or was added in this run: for a
-    /// file never ingested before, which may still overlap others (a log that has grown since
-    /// it was last ingested). Cheaper than `Replace`, whose queued deletes dominate memory.
-    SkipExisting,
-}
-
-pub struct EventWriter {
+pub struct TantivyWriter {
     writer: IndexWriter,
     fields: Fields,
     pending: u64,
@@ -37,9 +26,9 @@ pub struct EventWriter {
     stored: Vec<u8>,
 }
 
-impl EventWriter {
+impl TantivyWriter {
     pub(super) fn new(writer: IndexWriter, fields: Fields, reader: IndexReader) -> Self {
-        EventWriter {
+        TantivyWriter {
             writer,
             fields,
             pending: 0,
@@ -49,11 +38,13 @@ impl EventWriter {
             stored: Vec::new(),
         }
     }
+}
 
+impl BatchWriter for TantivyWriter {
     /// Whether `ev` is to be written: always for `Replace` (its stored copy is deleted now),
     /// and for `SkipExisting` unless an event with its key is stored or was admitted in this
-    /// run. Call [`EventWriter::add`] with every admitted event.
-    pub fn admit(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
+    /// run. Call `add` with every admitted event.
+    fn admit(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
         let key = ev.key();
         let key_term = Term::from_field_u64(self.fields.key, key);
         match mode {
@@ -72,7 +63,7 @@ impl EventWriter {
 
     /// Indexes an admitted event. Takes it by value so that its original fields move into
     /// the document instead of being copied.
-    pub fn add(&mut self, ev: Event) -> Result<()> {
+    fn add(&mut self, ev: Event) -> Result<()> {
         let f = &self.fields;
         let mut doc = TantivyDocument::default();
         if let Some(id) = f.id {
@@ -122,12 +113,12 @@ impl EventWriter {
     }
 
     /// Events added since the last commit.
-    pub fn pending(&self) -> u64 {
+    fn pending(&self) -> u64 {
         self.pending
     }
 
     /// Makes everything added so far durable and visible.
-    pub fn commit(&mut self) -> Result<()> {
+    fn commit(&mut self) -> Result<()> {
         self.writer.commit()?;
         self.pending = 0;
         self.reader.reload()?;
@@ -137,7 +128,7 @@ impl EventWriter {
     }
 
     /// Commits and waits for background merges, releasing the writer lock.
-    pub fn finish(mut self) -> Result<()> {
+    fn finish(mut self: Box<Self>) -> Result<()> {
         self.commit()?;
         self.writer.wait_merging_threads()?;
         Ok(())

@@ -15,4 +15,4 @@ pub use prior::{
     STRONG_PRIOR_SCORE,
 };
 pub use session::{AccountTries, ActorKind, Session, SessionDetection, Timeline, TimelineLine};
-pub use verdict::{AssessState, Assessment, Verdict};
+pub use verdict::{ANSWER_FIELDS, AssessState, Assessment, Verdict};

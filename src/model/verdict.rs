@@ -29,15 +29,39 @@ pub struct Verdict {
     pub evidence: Vec<String>,
 }
 
+/// The order in which the model writes its answer's fields (the schema's and the prompt's
+/// order). What the evidence shows comes first (techniques, anomalous patterns, the summary of
+/// what ran) and the decisions after it, so a left-to-right decoder picks the cause and risk
+/// having already written what it saw: with the cause first, a tuned 135M model named the right
+/// technique for an LSASS dump and still called it legitimate.
+pub const ANSWER_FIELDS: [&str; 11] = [
+    "techniques",
+    "anomalous_patterns",
+    "summary",
+    "cause",
+    "cause_explanation",
+    "risk_level",
+    "risk_justification",
+    "business_impact",
+    "likelihood",
+    "investigation_priority",
+    "remediation",
+];
+
 impl Verdict {
-    /// The verdict as the model writes it: the schema's fields in order, no `evidence`. The
-    /// target answer of a training example and of a worked example is this text.
+    /// The verdict as the model writes it: the fields in [`ANSWER_FIELDS`] order, no
+    /// `evidence`. The target answer of a training example and of a worked example is this text.
     pub fn answer_json(&self) -> String {
-        let mut v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        if let Some(m) = v.as_object_mut() {
-            m.shift_remove("evidence");
+        let v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        let mut ordered = serde_json::Map::new();
+        if let serde_json::Value::Object(mut m) = v {
+            for f in ANSWER_FIELDS {
+                if let Some(x) = m.shift_remove(f) {
+                    ordered.insert(f.to_string(), x);
+                }
+            }
         }
-        v.to_string()
+        serde_json::Value::Object(ordered).to_string()
     }
 }
 

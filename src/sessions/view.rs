@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::timeline;
 use crate::event::Event;
-use crate::index::{EventIndex, IndexError};
+use crate::index::{IndexBackend, IndexError};
 use crate::model::{Hit, Session, Timeline};
 use crate::store::{Store, StoreError};
 
@@ -25,7 +25,7 @@ pub type Result<T> = std::result::Result<T, ViewError>;
 #[derive(Clone, Copy)]
 pub struct CaseView<'a> {
     pub name: &'a str,
-    pub index: &'a EventIndex,
+    pub index: &'a dyn IndexBackend,
     pub store: &'a Store,
 }
 

@@ -1,6 +1,6 @@
 //! The one place where tests find what lives outside the crate: the shared datasets, the
-//! default model, the ATT&CK catalog, tmux, the training venv, llama.cpp's `llama-server` and
-//! PostgreSQL's server binaries. Every test file that needs
+//! default model, the ATT&CK catalog, tmux, the training venv, llama.cpp's `llama-server`,
+//! PostgreSQL's server binaries and the OpenSearch launcher. Every test file that needs
 //! one of them declares `mod common;` and asks here.
 //!
 //! Each locator returns `Some` when the prerequisite is there. When it is not:
@@ -23,6 +23,7 @@
 //! | `LOOKOUT_LLAMA_SERVER` | llama.cpp's `llama-server` binary | `<LOOKOUT_LLAMA_DIR>/bin/llama-server` |
 //! | `LOOKOUT_LLAMA_DIR` | `scripts/llama-server.sh`'s cache (build, binary) | `$XDG_CACHE_HOME/lookout-llama`, else `~/.cache/lookout-llama` |
 //! | `LOOKOUT_PG_BIN` | the folder of PostgreSQL's `initdb`, `pg_ctl`, `postgres` | the newest `/usr/lib/postgresql/*/bin`, else `pg_config --bindir` |
+//! | `LOOKOUT_OPENSEARCH_DIR` | `scripts/opensearch.sh`'s cache (the launcher and OpenSearch's jars) | `$XDG_CACHE_HOME/lookout-opensearch`, else `~/.cache/lookout-opensearch` |
 
 #![allow(dead_code)]
 
@@ -152,6 +153,12 @@ pub fn llama_server() -> Option<PathBuf> {
 /// `scripts/postgres.sh` starts a throw-away server from.
 pub fn postgres_bin() -> Option<PathBuf> {
     need(locate::postgres_bin())
+}
+
+/// OpenSearch 2.19's launcher, built (`scripts/setup-test.sh opensearch`, run by `make test`),
+/// which `scripts/opensearch.sh start` runs a throw-away cluster from.
+pub fn opensearch() -> Option<PathBuf> {
+    need(locate::opensearch())
 }
 
 /// The locators themselves, quiet: `Err` says what is missing and how to get it.
@@ -382,6 +389,35 @@ pub mod locate {
                 "the `postgres` user (the server cannot run as root)",
                 "install Debian's postgresql package, which creates it, or run the tests as another user",
             ));
+        }
+        Ok(dir)
+    }
+
+    /// What `scripts/opensearch.sh built` finds (a launcher built from the current sources),
+    /// and a `java` to run it.
+    pub fn opensearch() -> Result<PathBuf, Missing> {
+        const GET: &str = "run `bash scripts/setup-test.sh opensearch` (Java 17 and Maven from Debian when root, OpenSearch's jars from Maven Central; `make test` does)";
+        let out = std::process::Command::new("bash")
+            .arg(repo().join("scripts/opensearch.sh"))
+            .arg("built")
+            .output();
+        let dir = out
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            .filter(|d| d.join("launcher.jar").is_file())
+            .ok_or_else(|| {
+                missing(
+                    "the OpenSearch 2.19 launcher (scripts/opensearch.sh build)",
+                    GET,
+                )
+            })?;
+        let java = std::process::Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !java {
+            return Err(missing("java (OpenSearch runs on Java 17)", GET));
         }
         Ok(dir)
     }

@@ -1,0 +1,115 @@
+//! `lookout bench index --index opensearch://…`: the same synthetic Windows events into the
+//! tantivy index and into an OpenSearch index (parsed beforehand, not timed; the writer each
+//! ingest uses), then a set of queries (terms, phrases, fields, time ranges, boolean) run many
+//! times on both: events/s and search p50/p95 side by side. Run it against a one-node and a
+//! two-node cluster for the two ingest figures.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use super::synth;
+use crate::case::{INGEST_WRITER_MEMORY, INGEST_WRITER_THREADS};
+use crate::index::{EventIndex, IndexBackend, IndexUrl, Order, WriteMode};
+use crate::ingest::IngestOptions;
+
+pub struct IndexBenchOptions {
+    pub url: IndexUrl,
+    pub events: u64,
+    /// Runs of each query per backend.
+    pub rounds: usize,
+    pub work_dir: PathBuf,
+}
+
+/// What the workbench and `search` send: a spread of the query language.
+const QUERIES: &[&str] = &[
+    "event_id:4625",
+    "host:ws01.corp.local",
+    "TargetUserName:alice",
+    "powershell.exe",
+    "\"type renderer\"",
+    "event_id:4624 AND user:bob",
+    "ts:[2026-03-02T09:10:00Z TO 2026-03-02T09:20:00Z}",
+    "(outlook.exe OR chrome.exe) AND host:dc01.corp.local",
+];
+
+/// Hits fetched per query, as the workbench's search screen fetches them.
+const LIMIT: usize = 500;
+
+pub fn run(opts: &IndexBenchOptions) -> Result<String> {
+    let IndexUrl::OpenSearch(url) = &opts.url else {
+        bail!("bench index compares tantivy with OpenSearch: give --index opensearch://…");
+    };
+    std::fs::create_dir_all(&opts.work_dir)?;
+    let corpus = opts.work_dir.join("bench-index.jsonl");
+    synth::windows_jsonl(&corpus, opts.events, 7)?;
+    let mut events = Vec::new();
+    crate::ingest::read_file(&corpus, &IngestOptions::default(), &mut |ev| {
+        events.push(ev)
+    });
+    let n = events.len();
+    let mut out = String::new();
+    writeln!(
+        out,
+        "{n} synthetic Windows events; {} queries x {} rounds, {LIMIT} hits each",
+        QUERIES.len(),
+        opts.rounds
+    )?;
+
+    let tv_dir = opts
+        .work_dir
+        .join(format!("bench-index-{}", std::process::id()));
+    let tv = EventIndex::open(&tv_dir)?;
+    let case = format!("bench-{}", std::process::id());
+    let os = crate::index::opensearch::OpenSearchIndex::open(url, &case)
+        .context("opening the OpenSearch index")?;
+    let backends: [(&str, &dyn IndexBackend); 2] = [("tantivy", &tv), ("opensearch", &os)];
+    for (name, ix) in backends {
+        let batch = events.clone();
+        let started = Instant::now();
+        let mut w = ix.writer(INGEST_WRITER_THREADS, INGEST_WRITER_MEMORY)?;
+        for ev in batch {
+            if w.admit(&ev, WriteMode::SkipExisting)? {
+                w.add(ev)?;
+            }
+        }
+        w.finish()?;
+        ix.reload()?;
+        let s = started.elapsed().as_secs_f64();
+        let count = ix.count()?;
+        writeln!(
+            out,
+            "ingest {name:<11} {count:>9} events {s:>7.1} s {:>9.0} events/s",
+            n as f64 / s.max(1e-9)
+        )?;
+    }
+    for (name, ix) in backends {
+        let mut times = Vec::with_capacity(QUERIES.len() * opts.rounds);
+        // One round unmeasured: caches warm, as a workbench's second search finds them.
+        for round in 0..=opts.rounds {
+            for q in QUERIES {
+                let started = Instant::now();
+                ix.search(q, LIMIT, Order::NewestFirst)
+                    .with_context(|| format!("{name}: `{q}`"))?;
+                if round > 0 {
+                    times.push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+        writeln!(
+            out,
+            "search {name:<11} p50 {:>7.2} ms  p95 {:>7.2} ms",
+            pct(0.5),
+            pct(0.95)
+        )?;
+    }
+    os.delete()?;
+    drop(tv);
+    let _ = std::fs::remove_dir_all(&tv_dir);
+    let _ = std::fs::remove_file(&corpus);
+    Ok(out)
+}
