@@ -3,7 +3,7 @@
 //! events/s and peak RSS, then the same for a whole ingest into a throw-away case (parse,
 //! rules, index, store, sessions, instant verdicts) of the file or of its first
 //! `--ingest-size` bytes, with resident memory sampled through it: the peak of each stage
-//! (reading, the last index commit, sessions, verdicts).
+//! (reading, the last index commit, sessions, verdicts), all of it and the anonymous part.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -56,8 +56,20 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Resident memory now (Linux `VmRSS`).
 fn rss_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// Resident memory of the heap and other private mappings now (Linux `RssAnon`): `VmRSS`
+/// less the index files' pages mapped in, which grow while tantivy merges large segments but
+/// are page cache the kernel takes back under pressure.
+fn anon_bytes() -> Option<u64> {
+    status_bytes("RssAnon:")
+}
+
+/// A `kB` line of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
@@ -196,17 +208,27 @@ fn ingest(opts: &LimitsOptions, log: &Path, bytes: u64) -> Result<Figure> {
     let by_stage: Vec<String> = IngestStage::ALL
         .iter()
         .zip(peaks)
-        .map(|(s, p)| format!("{} {:.0} MiB", s.name(), mib(p)))
+        .map(|(s, p)| format!("{} {:.0} MiB ({:.0})", s.name(), mib(p.rss), mib(p.anon)))
         .collect();
-    println!("  peak RSS by stage: {}", by_stage.join(", "));
+    println!(
+        "  peak RSS by stage (anonymous in brackets): {}",
+        by_stage.join(", ")
+    );
     Ok(f)
+}
+
+/// The peaks of one stage.
+#[derive(Debug, Clone, Copy, Default)]
+struct Peak {
+    rss: u64,
+    anon: u64,
 }
 
 /// Resident memory sampled through an ingest, a peak per stage ([`IngestStage`]); a line
 /// every half minute shows how memory moves.
 struct Sampler {
     stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<[u64; 4]>,
+    thread: std::thread::JoinHandle<[Peak; 4]>,
 }
 
 impl Sampler {
@@ -214,25 +236,28 @@ impl Sampler {
         let stop = Arc::new(AtomicBool::new(false));
         let done = stop.clone();
         let thread = std::thread::spawn(move || {
-            let mut peaks = [0u64; 4];
+            let mut peaks = [Peak::default(); 4];
             let started = Instant::now();
             let mut next_line = Duration::ZERO;
             while !done.load(Ordering::Relaxed) {
                 let rss = rss_bytes().unwrap_or(0);
+                let anon = anon_bytes().unwrap_or(0);
                 let stage = progress.stage();
                 let at = IngestStage::ALL
                     .iter()
                     .position(|&s| s == stage)
                     .unwrap_or(0);
-                peaks[at] = peaks[at].max(rss);
+                peaks[at].rss = peaks[at].rss.max(rss);
+                peaks[at].anon = peaks[at].anon.max(anon);
                 if started.elapsed() >= next_line {
                     next_line += Duration::from_secs(30);
                     println!(
-                        "  {:>6.0} s {:<13} {:>10} events  RSS {:>7.0} MiB",
+                        "  {:>6.0} s {:<13} {:>10} events  RSS {:>7.0} MiB (anonymous {:.0})",
                         started.elapsed().as_secs_f64(),
                         stage.name(),
                         progress.events.load(Ordering::Relaxed),
-                        mib(rss)
+                        mib(rss),
+                        mib(anon)
                     );
                 }
                 std::thread::sleep(Duration::from_millis(100));
@@ -242,8 +267,8 @@ impl Sampler {
         Sampler { stop, thread }
     }
 
-    /// The peak RSS of each stage, in [`IngestStage::ALL`] order.
-    fn stop(self) -> [u64; 4] {
+    /// The peaks of each stage, in [`IngestStage::ALL`] order.
+    fn stop(self) -> [Peak; 4] {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or_default()
     }
