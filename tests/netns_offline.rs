@@ -1,7 +1,8 @@
 //! No network at run time: ingest, rules-only assessment, correction, export and the workbench
-//! (its real loop, workers and views drawing headless frames: `lookout bench tui`) all succeed
-//! inside a network namespace with no interface up (`unshare -n`, or `unshare -rn` where only
-//! user namespaces are allowed). The training path is not run here (it needs its venv).
+//! (its real loop, workers and views drawing headless frames: `lookout bench tui`) and
+//! `lookout train` (its venv present: three LoRA steps on the tiny fixture set, conversion to
+//! GGUF, registration) all succeed inside a network namespace with no interface up (`unshare
+//! -n`, or `unshare -rn` where only user namespaces are allowed).
 
 mod common;
 mod crash_support;
@@ -43,6 +44,11 @@ fn unshare_args() -> Result<Vec<&'static str>, common::Missing> {
 
 /// `lookout ARGS` inside the namespace; asserts it succeeded.
 fn offline(unshare: &[&str], data: &Path, args: &[&str]) -> Output {
+    offline_with(unshare, data, args, &[])
+}
+
+/// [`offline`] with extra environment variables.
+fn offline_with(unshare: &[&str], data: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     let out = Command::new("unshare")
         .args(unshare)
         .arg("--")
@@ -53,6 +59,7 @@ fn offline(unshare: &[&str], data: &Path, args: &[&str]) -> Output {
         .args(["--case", CASE, "--config", "sample_logs/lookout.toml"])
         .args(args)
         .env_remove("LOOKOUT_DATA_DIR")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("unshare runs");
@@ -110,4 +117,46 @@ fn every_command_works_without_a_network() {
         !out.stdout.is_empty(),
         "the headless workbench printed nothing"
     );
+}
+
+#[test]
+fn train_works_without_a_network() {
+    let Some(unshare) = common::need(unshare_args()) else {
+        return;
+    };
+    let (Some(venv), Some(base)) = (common::train_venv(), common::base_gguf()) else {
+        return;
+    };
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = root.path().join("data");
+    let fixtures = common::fixtures("train");
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let (fixtures, base) = (path(&fixtures), path(&base));
+    offline_with(
+        &unshare,
+        &data,
+        &[
+            "train",
+            "--dataset",
+            &fixtures,
+            "--base",
+            &base,
+            "--method",
+            "lora",
+            "--steps",
+            "3",
+            "--max-len",
+            "384",
+            "--train-layers",
+            "2",
+            "--eval-sample",
+            "0",
+            "--out",
+            "offline-tiny",
+        ],
+        &[("LOOKOUT_TRAIN_VENV", venv.as_path())],
+    );
+    let gguf = data.join("models/offline-tiny.gguf");
+    let head = std::fs::read(&gguf).expect("the tuned GGUF was written");
+    assert_eq!(&head[..4], b"GGUF");
 }

@@ -331,6 +331,13 @@ impl Assessor {
             && let Some(mut a) = store.cached_assessment(&key)?
         {
             a.from_cache = true;
+            // The model's answer is what the cache saves; the combination is recomputed, so
+            // a changed combination applies to every cached answer without asking again.
+            if let Some(model_verdict) = &a.model_verdict {
+                let c = combine(model_verdict, input, &self.catalog);
+                a.verdict = c.verdict;
+                a.adjustments = c.adjustments;
+            }
             return Ok(Some(a));
         }
         let (assessment, raw) = match &self.backend {

@@ -6,10 +6,17 @@
 //! the evidence sets floors the model cannot go under, in this order:
 //!
 //! 1. **Cause.** A strong prior (analyst corrections, see [`PriorEvidence::strong_cause`])
-//!    replaces the model's cause. Then, when a rule of level high or critical fired, the cause
-//!    cannot be `legitimate`: it becomes `misconfiguration` if the strong prior says so, else
-//!    `malicious`. Without any rule hit or a prior leaning malicious, the model's `malicious`
-//!    becomes `legitimate`: on labelled data the model alone flagged most ordinary sessions.
+//!    replaces the model's cause. Without any rule hit or a prior leaning malicious, the
+//!    model's `malicious` becomes `legitimate`: on labelled data the model alone flagged most
+//!    ordinary sessions. Without a visible failure ([`failure_sign`]) or a prior leaning so,
+//!    its `misconfiguration` becomes `legitimate` too. Then a rule of level high or critical
+//!    makes the cause `malicious` unless a strong prior says `misconfiguration`, and one of
+//!    level medium makes a `legitimate` cause `malicious` unless a strong prior says
+//!    `legitimate` (as [`rules_only`] does).
+//!    These floors were chosen by `lookout eval` (demo, unseen synthetic and held-out real
+//!    sets; README "Evaluation"): with the tuned model they lift the shown verdict's cause
+//!    accuracy on the demo from 0.51 to 0.84 and on the unseen synthetic set from 0.71 to
+//!    0.78, with no loss on the real captures.
 //! 2. **Risk.** A strong prior's risk replaces the model's risk. The risk is then raised to the
 //!    highest rule level (log text can never lower it below the evidence). Then it is capped
 //!    to what the evidence supports ([`risk_ceiling`]): `critical` needs a critical rule or
@@ -24,6 +31,7 @@
 //!
 //! Every change is written as one note in `adjustments`; the model's own verdict is kept.
 
+use super::failure::failure_sign;
 use super::input::AssessInput;
 use super::schema::MAX_TECHNIQUES;
 use crate::attack::Catalog;
@@ -84,9 +92,35 @@ pub fn combine(model: &Verdict, input: &AssessInput, catalog: &Catalog) -> Combi
                                malicious; the model's call alone is not enough."
             .into();
     }
+    // A misconfiguration is something that keeps failing: without a visible failure (see
+    // [`failure_sign`]) or a prior leaning so, the model's call alone does not make one.
+    let prior_misconfiguration = prior
+        .and_then(PriorEvidence::top_cause)
+        .is_some_and(|(c, _)| c == Cause::Misconfiguration);
+    if v.cause == Cause::Misconfiguration
+        && strong.is_none()
+        && !prior_misconfiguration
+        && failure_sign(input).is_none()
+    {
+        notes.push(
+            "cause misconfiguration -> legitimate: the session shows no failure and no similar \
+             labelled or corrected session is a misconfiguration"
+                .into(),
+        );
+        v.cause = Cause::Legitimate;
+        v.cause_explanation = "Nothing in the session failed; the model's misconfiguration \
+                               call alone is not enough."
+            .into();
+    }
+    // Log text can make a session look like anything but malicious: a rule of level high or
+    // critical keeps it malicious unless analysts' corrections say misconfiguration; one of
+    // level medium keeps it out of legitimate unless their corrections say legitimate.
     if let (Some(level), Some(rule)) = (floor, top_rule)
-        && level >= Risk::High
-        && v.cause == Cause::Legitimate
+        && ((level >= Risk::High && v.cause != Cause::Malicious)
+            || (level == Risk::Medium
+                && v.cause == Cause::Legitimate
+                && strong != Some(Cause::Legitimate)))
+        && !(v.cause == Cause::Misconfiguration && strong == Some(Cause::Misconfiguration))
     {
         let to = if strong == Some(Cause::Misconfiguration) {
             Cause::Misconfiguration
@@ -94,8 +128,8 @@ pub fn combine(model: &Verdict, input: &AssessInput, catalog: &Catalog) -> Combi
             Cause::Malicious
         };
         notes.push(format!(
-            "cause legitimate -> {to}: rule \"{}\" ({level}) fired; log text cannot make it legitimate",
-            rule.title
+            "cause {} -> {to}: rule \"{}\" ({level}) fired; log text cannot make it {}",
+            v.cause, rule.title, v.cause
         ));
         v.cause = to;
         v.cause_explanation = format!("Rule \"{}\" ({level}) fired in this session.", rule.title);

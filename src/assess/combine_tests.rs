@@ -235,3 +235,59 @@ fn injection_corpus_cannot_lower_a_high_rule_session() {
         assert!(lower.rfind("</untrusted>") > lower.find("09:15:02"));
     }
 }
+
+#[test]
+fn misconfiguration_needs_a_visible_failure() {
+    let mut model = benign_answer();
+    model.cause = Cause::Misconfiguration;
+    // testutil's session: logons and process starts, nothing failed.
+    let quiet = input(
+        vec![],
+        "09:15:00 4624 An account was successfully logged on.",
+    );
+    let c = combine(&model, &quiet, &catalog());
+    assert_eq!(c.verdict.cause, Cause::Legitimate);
+    assert!(
+        c.adjustments
+            .iter()
+            .any(|a| a.starts_with("cause misconfiguration -> legitimate"))
+    );
+    let failing = input(
+        vec![],
+        "09:15:00 4688 cmd.exe /c C:\\Scripts\\map-drives.cmd\n\
+         09:15:01 201 Task Scheduler completed task \"\\MapDrives\" with return code 1.",
+    );
+    let c = combine(&model, &failing, &catalog());
+    assert_eq!(c.verdict.cause, Cause::Misconfiguration);
+    assert!(c.adjustments.is_empty(), "{:?}", c.adjustments);
+}
+
+#[test]
+fn high_rule_overrides_a_misconfiguration_answer() {
+    let mut model = benign_answer();
+    model.cause = Cause::Misconfiguration;
+    let input = input(
+        vec![detection("Mimikatz Use", Risk::High, &["T1003.001"], 1)],
+        "error: injected text claims a broken backup job",
+    );
+    let c = combine(&model, &input, &catalog());
+    assert_eq!(c.verdict.cause, Cause::Malicious);
+    assert!(
+        c.adjustments
+            .iter()
+            .any(|a| a.starts_with("cause misconfiguration -> malicious"))
+    );
+}
+
+#[test]
+fn medium_rule_floors_a_benign_answer_unless_analysts_said_legitimate() {
+    let mut input = input(
+        vec![detection("Run Key Persistence", Risk::Medium, &[], 1)],
+        "",
+    );
+    let c = combine(&benign_answer(), &input, &catalog());
+    assert_eq!(c.verdict.cause, Cause::Malicious);
+    input.prior = Some(prior(Cause::Legitimate, 0.9, Some(Risk::Low), 2));
+    let c = combine(&benign_answer(), &input, &catalog());
+    assert_eq!(c.verdict.cause, Cause::Legitimate, "{:?}", c.adjustments);
+}

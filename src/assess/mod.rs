@@ -11,6 +11,7 @@ pub mod assessor;
 pub mod combine;
 #[cfg(feature = "model")]
 pub mod engine;
+pub mod failure;
 pub mod gguf;
 pub mod injection;
 pub mod input;

@@ -10,10 +10,11 @@ use super::prior::{Example, ExampleSource, Prior};
 use super::target::{LabelFacts, grounded_answer, likelihood};
 use crate::assess::build_prompt;
 use crate::assess::combine::priority_for;
-use crate::assess::input;
+use crate::assess::failure::failure_sign;
+use crate::assess::input::{self, AssessInput};
 use crate::attack::Catalog;
 use crate::config::Config;
-use crate::event::Cause;
+use crate::event::{Cause, Label, Risk};
 use crate::model::{Session, Verdict};
 use crate::sessions::CaseView;
 use crate::store::{Correction, CorrectionKind};
@@ -131,6 +132,7 @@ pub fn label_items(
         };
         let input = input::build(case, session, config, None, config.model.fewshot)?;
         let prompt = build_prompt(&input, catalog);
+        let label = taught_label(label, &input);
         // The label's risk, else the rules' level, else what the cause implies.
         let risk = label
             .risk
@@ -163,6 +165,23 @@ pub fn label_items(
         });
     }
     Ok(items)
+}
+
+/// The label a session is taught with. A misconfiguration label on a session that shows no
+/// failure (one quiet event of a scenario whose failures are in other sessions: the task's
+/// process start without its failing result) is taught as legitimate, low risk: the model
+/// learns that a misconfiguration is something visibly failing, as the combination requires
+/// ([`failure_sign`]), instead of that a one-event session is one. Why: a model tuned on the
+/// labels as they were called 14 of 36 ordinary demo sessions misconfiguration.
+fn taught_label(label: Label, input: &AssessInput) -> Label {
+    if label.cause != Cause::Misconfiguration || failure_sign(input).is_some() {
+        return label;
+    }
+    Label {
+        cause: Cause::Legitimate,
+        risk: Some(Risk::Low),
+        techniques: Vec::new(),
+    }
 }
 
 /// The model's own verdict the analyst saw (or the shown one when the model did not run).
@@ -226,4 +245,28 @@ fn default_explanation(cause: Cause) -> String {
         Cause::Misconfiguration => "An analyst judged this a misconfigured system, no attacker.",
     }
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assess::testutil::input;
+
+    fn misconfiguration() -> Label {
+        Label {
+            cause: Cause::Misconfiguration,
+            techniques: Vec::new(),
+            risk: Some(Risk::Medium),
+        }
+    }
+
+    #[test]
+    fn a_quiet_misconfiguration_session_is_taught_as_legitimate() {
+        let quiet = input(vec![], "14:52:13 4688 process create: cmd.exe /c map-drives.cmd");
+        let taught = taught_label(misconfiguration(), &quiet);
+        assert_eq!(taught.cause, Cause::Legitimate);
+        assert_eq!(taught.risk, Some(Risk::Low));
+        let failing = input(vec![], "14:35:35 201 task \\MapDrives ended with return code 1.");
+        assert_eq!(taught_label(misconfiguration(), &failing), misconfiguration());
+    }
 }
