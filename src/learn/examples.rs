@@ -262,11 +262,20 @@ mod tests {
 
     #[test]
     fn a_quiet_misconfiguration_session_is_taught_as_legitimate() {
-        let quiet = input(vec![], "14:52:13 4688 process create: cmd.exe /c map-drives.cmd");
+        let quiet = input(
+            vec![],
+            "14:52:13 4688 process create: cmd.exe /c map-drives.cmd",
+        );
         let taught = taught_label(misconfiguration(), &quiet);
         assert_eq!(taught.cause, Cause::Legitimate);
         assert_eq!(taught.risk, Some(Risk::Low));
-        let failing = input(vec![], "14:35:35 201 task \\MapDrives ended with return code 1.");
-        assert_eq!(taught_label(misconfiguration(), &failing), misconfiguration());
+        let failing = input(
+            vec![],
+            "14:35:35 201 task \\MapDrives ended with return code 1.",
+        );
+        assert_eq!(
+            taught_label(misconfiguration(), &failing),
+            misconfiguration()
+        );
     }
 }
