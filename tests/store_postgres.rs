@@ -3,7 +3,8 @@
 //! review and correct one case at once without losing or repeating a correction, and the
 //! second's next assessment uses the first's correction; a killed reviewer's lease expires;
 //! `store copy` moves the demo case SQLite -> PostgreSQL -> SQLite exactly; the review queue
-//! hands each session to one of eight concurrent clients.
+//! hands each session to one of eight concurrent clients; sessions and rule hits stream to
+//! and from it as a large ingest needs.
 
 mod common;
 
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use lookout::store::copy::TABLES;
-use lookout::store::{Store, StoreUrl};
+use lookout::store::{Store, StoreError, StoreUrl};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lookout");
 
@@ -441,7 +442,7 @@ fn eight_clients_never_get_the_same_session_and_migrations_run_once() {
         })
         .collect();
     for t in opened {
-        assert_eq!(t.join().unwrap().unwrap(), 2);
+        assert_eq!(t.join().unwrap().unwrap(), 3);
     }
     let store = pg.store();
     store.ensure_case("k").unwrap();
@@ -473,4 +474,124 @@ fn eight_clients_never_get_the_same_session_and_migrations_run_once() {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 400, "a session was handed out twice");
+}
+
+/// What an ingest too large to hold uses, on PostgreSQL: sessions written in batches as they
+/// are made and rolled back whole on an error, read back one at a time in start order (the
+/// connection answers "busy" meanwhile instead of panicking), a link added to a stored
+/// session, rule hits found by event key, and writes grouped in batched transactions.
+#[test]
+fn sessions_and_hits_stream_through_postgres_as_a_large_ingest_uses_them() {
+    let Some(pg) = Pg::start() else {
+        return;
+    };
+    let (in_pg, in_sqlite) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    ingest_demo(in_pg.path(), Some(&pg.url));
+    ingest_demo(in_sqlite.path(), None);
+    let mut store = pg.store();
+    let sqlite = Store::open(&in_sqlite.path().join("lookout.db")).unwrap();
+    // The same sessions, links and order whichever store the stream wrote them to.
+    let sessions = store.sessions("demo").unwrap();
+    assert!(sessions.len() > 100, "{}", sessions.len());
+    assert_eq!(sessions, sqlite.sessions("demo").unwrap());
+    assert!(sessions.iter().any(|s| !s.linked.is_empty()));
+
+    // Hits by event key (schema version 3's index), as SQLite finds them.
+    let detected = sessions
+        .iter()
+        .find(|s| !s.detections.is_empty())
+        .expect("a session with a rule hit");
+    let ids = &detected.detections[0].event_ids;
+    let mut keys: Vec<u64> = ids.iter().map(|id| lookout::event::key_of_id(id)).collect();
+    keys.push(12345);
+    let sorted = |mut h: Vec<lookout::model::Hit>| {
+        h.sort_by(|a, b| (&a.event_id, &a.rule_id).cmp(&(&b.event_id, &b.rule_id)));
+        h
+    };
+    let found = sorted(store.hits_on_keys("demo", &keys).unwrap());
+    assert!(ids.iter().all(|id| found.iter().any(|h| &h.event_id == id)));
+    assert_eq!(found, sorted(sqlite.hits_on_keys("demo", &keys).unwrap()));
+
+    // 2,500 sessions: three batches of rows.
+    store.ensure_case("copy").unwrap();
+    let many: Vec<_> = (0..2500)
+        .map(|i| {
+            let mut s = sessions[i % sessions.len()].clone();
+            s.id = format!("{i:04}{}", s.id);
+            s
+        })
+        .collect();
+    store
+        .replace_sessions_with("copy", |sink| {
+            many.iter().try_for_each(|s| sink.put(s, &[1, 2, u64::MAX]))
+        })
+        .unwrap();
+    let count = |s: &Store| {
+        let mut n = 0;
+        s.for_each_session("copy", |_| {
+            n += 1;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+        n
+    };
+    assert_eq!(count(&store), 2500);
+    assert_eq!(
+        store.session_members("copy", &many[7].id).unwrap(),
+        vec![1, 2, u64::MAX]
+    );
+    // An error half-way leaves the old set.
+    let failed = store.replace_sessions_with("copy", |sink| {
+        sink.put(&many[0], &[])?;
+        Err(StoreError::Copy("stopped".into()))
+    });
+    assert!(matches!(failed, Err(StoreError::Copy(_))), "{failed:?}");
+    assert_eq!(count(&store), 2500);
+    // Read in start order, one at a time; the connection is busy meanwhile.
+    let mut starts = Vec::new();
+    store
+        .for_each_session("copy", |s| {
+            if starts.is_empty() {
+                assert!(matches!(
+                    store.session("copy", &s.id),
+                    Err(StoreError::Busy)
+                ));
+            }
+            starts.push((s.start, s.id));
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+    // A link found after its session was written, added once.
+    let first = many[0].clone();
+    store
+        .replace_sessions_with("copy", |sink| {
+            sink.put(&first, &[])?;
+            sink.link(&first.id, "0000-later")?;
+            sink.link(&first.id, "0000-later")
+        })
+        .unwrap();
+    let linked = store.session("copy", &first.id).unwrap().unwrap().linked;
+    let mut want = first.linked.clone();
+    want.push("0000-later".to_string());
+    want.sort();
+    assert_eq!(linked, want);
+
+    // Writes grouped in transactions of two: the third waits for the finish.
+    let other = pg.store();
+    let mut batch = store.batch(2).unwrap();
+    for name in ["b1", "b2", "b3"] {
+        store.ensure_case(name).unwrap();
+        batch.wrote().unwrap();
+    }
+    let cases = |s: &Store| {
+        s.cases()
+            .unwrap()
+            .iter()
+            .filter(|c| c.name.starts_with('b'))
+            .count()
+    };
+    assert_eq!(cases(&other), 2);
+    batch.finish().unwrap();
+    assert_eq!(cases(&other), 3);
 }

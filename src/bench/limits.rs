@@ -1,17 +1,21 @@
 //! `lookout bench limits`: a large generated auth.log (2 GB by default) read in bounded
 //! memory. Prints resident memory as the file is read (it must stay flat), the reader's
 //! events/s and peak RSS, then the same for a whole ingest into a throw-away case (parse,
-//! rules, index, store, sessions) of the file or of its first `--ingest-size` bytes.
+//! rules, index, store, sessions, instant verdicts) of the file or of its first
+//! `--ingest-size` bytes, with resident memory sampled through it: the peak of each stage
+//! (reading, the last index commit, sessions, verdicts), all of it and the anonymous part.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
 use super::ingest::Figure;
 use super::{mib, peak_rss_bytes, reset_peak_rss, synth};
-use crate::case::{Case, IngestProgress};
+use crate::case::{Case, IngestProgress, IngestStage};
 use crate::config::Config;
 use crate::detect::RuleSet;
 use crate::ingest::IngestOptions;
@@ -23,6 +27,8 @@ pub struct LimitsOptions {
     pub ingest_size: u64,
     /// Scratch folder (removed and recreated, removed again at the end).
     pub work_dir: PathBuf,
+    /// Skip the reader-only pass (generate, then ingest).
+    pub skip_read: bool,
 }
 
 /// `2G`, `500M`, `64k` or a plain byte count (binary units).
@@ -50,21 +56,35 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Resident memory now (Linux `VmRSS`).
 fn rss_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+/// Resident memory of the heap and other private mappings now (Linux `RssAnon`): `VmRSS`
+/// less the index files' pages mapped in, which grow while tantivy merges large segments but
+/// are page cache the kernel takes back under pressure.
+fn anon_bytes() -> Option<u64> {
+    status_bytes("RssAnon:")
+}
+
+/// A `kB` line of `/proc/self/status`, in bytes.
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
 
 /// Writes at least `size` bytes of synthetic auth.log to `path` (whole lines), in blocks from
-/// the ingest benchmark's generator.
+/// the ingest benchmark's generator, its clock going on from block to block (20 lines a
+/// second: a 2 GiB log spans 11 days). Blocks that each started at midnight again made a
+/// larger file denser in time, not longer: every session grew with the file.
 fn generate(path: &Path, size: u64, block: &Path) -> Result<u64> {
     const BLOCK_EVENTS: u64 = 200_000;
     let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut written = 0u64;
     let mut seed = 1;
     while written < size {
-        synth::auth_syslog(block, BLOCK_EVENTS, seed)?;
+        synth::auth_syslog_from(block, BLOCK_EVENTS, seed, (seed - 1) * BLOCK_EVENTS)?;
         seed += 1;
         let mut lines = BufReader::new(std::fs::File::open(block)?);
         let mut line = Vec::new();
@@ -93,12 +113,22 @@ pub fn run(opts: &LimitsOptions) -> Result<Vec<Figure>> {
         t.elapsed().as_secs_f64()
     );
     let mut figures = Vec::new();
+    if !opts.skip_read {
+        figures.push(read_only(&log, bytes));
+    }
+    if opts.ingest_size > 0 {
+        figures.push(ingest(opts, &log, bytes)?);
+    }
+    let _ = std::fs::remove_dir_all(&opts.work_dir);
+    Ok(figures)
+}
 
-    // The reader alone, streaming: resident memory sampled every tenth of the file.
+/// The reader alone, streaming: resident memory sampled every tenth of the file.
+fn read_only(log: &Path, bytes: u64) -> Figure {
     reset_peak_rss();
     let started = Instant::now();
     let (mut events, mut seen, mut next) = (0u64, 0u64, bytes / 10);
-    let reports = crate::ingest::read_file(&log, &IngestOptions::default(), &mut |ev| {
+    let reports = crate::ingest::read_file(log, &IngestOptions::default(), &mut |ev| {
         events += 1;
         seen += ev.raw.len() as u64 + 1;
         if seen >= next {
@@ -121,44 +151,127 @@ pub fn run(opts: &LimitsOptions) -> Result<Vec<Figure>> {
     };
     f.print();
     println!("  records lost: {lost}");
-    figures.push(f);
+    f
+}
 
-    if opts.ingest_size > 0 {
-        let part = if opts.ingest_size >= bytes {
-            log.clone()
-        } else {
-            let part = opts.work_dir.join("auth-part.log");
-            let mut r = BufReader::new(std::fs::File::open(&log)?).take(opts.ingest_size);
-            let mut w = BufWriter::new(std::fs::File::create(&part)?);
-            std::io::copy(&mut r, &mut w)?;
-            w.flush()?;
-            part
-        };
-        let part_bytes = std::fs::metadata(&part)?.len();
-        reset_peak_rss();
-        let (rules, _) = RuleSet::load(&[], true);
-        let mut case = Case::open(&opts.work_dir.join("data"), "limits")?;
-        let started = Instant::now();
-        let summary = case.ingest(
-            std::slice::from_ref(&part),
-            &IngestOptions::default(),
-            &crate::case::FileLabels::default(),
-            &rules,
-            &Config::default(),
-            &IngestProgress::default(),
-        )?;
-        let f = Figure {
-            name: format!("ingest {:.0} MiB (end to end)", mib(part_bytes)),
-            events: summary.events,
-            bytes: part_bytes,
-            seconds: started.elapsed().as_secs_f64(),
-            peak_rss: peak_rss_bytes().unwrap_or(0),
-        };
-        f.print();
-        figures.push(f);
+/// The whole ingest of the log's first `ingest_size` bytes into a throw-away case.
+fn ingest(opts: &LimitsOptions, log: &Path, bytes: u64) -> Result<Figure> {
+    let part = if opts.ingest_size >= bytes {
+        log.to_path_buf()
+    } else {
+        let part = opts.work_dir.join("auth-part.log");
+        let mut r = BufReader::new(std::fs::File::open(log)?).take(opts.ingest_size);
+        let mut w = BufWriter::new(std::fs::File::create(&part)?);
+        std::io::copy(&mut r, &mut w)?;
+        w.flush()?;
+        part
+    };
+    let part_bytes = std::fs::metadata(&part)?.len();
+    reset_peak_rss();
+    let (rules, _) = RuleSet::load(&[], true);
+    let mut case = Case::open(&opts.work_dir.join("data"), "limits")?;
+    let progress = Arc::new(IngestProgress::default());
+    let sampler = Sampler::start(progress.clone());
+    let started = Instant::now();
+    let summary = case.ingest(
+        std::slice::from_ref(&part),
+        &IngestOptions::default(),
+        &crate::case::FileLabels::default(),
+        &rules,
+        &Config::default(),
+        &progress,
+    )?;
+    let peaks = sampler.stop();
+    let f = Figure {
+        name: format!("ingest {:.0} MiB (end to end)", mib(part_bytes)),
+        events: summary.events,
+        bytes: part_bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_rss: peak_rss_bytes().unwrap_or(0),
+    };
+    f.print();
+    let disk = |p: &Path| -> u64 {
+        walkdir::WalkDir::new(p)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum()
+    };
+    let data = opts.work_dir.join("data");
+    println!(
+        "  on disk: index {:.0} MiB, store {:.0} MiB (with its WAL)",
+        mib(disk(&data.join("cases"))),
+        mib(disk(&data) - disk(&data.join("cases")))
+    );
+    let by_stage: Vec<String> = IngestStage::ALL
+        .iter()
+        .zip(peaks)
+        .map(|(s, p)| format!("{} {:.0} MiB ({:.0})", s.name(), mib(p.rss), mib(p.anon)))
+        .collect();
+    println!(
+        "  peak RSS by stage (anonymous in brackets): {}",
+        by_stage.join(", ")
+    );
+    Ok(f)
+}
+
+/// The peaks of one stage.
+#[derive(Debug, Clone, Copy, Default)]
+struct Peak {
+    rss: u64,
+    anon: u64,
+}
+
+/// Resident memory sampled through an ingest, a peak per stage ([`IngestStage`]); a line
+/// every half minute shows how memory moves.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<[Peak; 4]>,
+}
+
+impl Sampler {
+    fn start(progress: Arc<IngestProgress>) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peaks = [Peak::default(); 4];
+            let started = Instant::now();
+            let mut next_line = Duration::ZERO;
+            while !done.load(Ordering::Relaxed) {
+                let rss = rss_bytes().unwrap_or(0);
+                let anon = anon_bytes().unwrap_or(0);
+                let stage = progress.stage();
+                let at = IngestStage::ALL
+                    .iter()
+                    .position(|&s| s == stage)
+                    .unwrap_or(0);
+                peaks[at].rss = peaks[at].rss.max(rss);
+                peaks[at].anon = peaks[at].anon.max(anon);
+                if started.elapsed() >= next_line {
+                    next_line += Duration::from_secs(30);
+                    println!(
+                        "  {:>6.0} s {:<13} {:>10} events  RSS {:>7.0} MiB (anonymous {:.0})",
+                        started.elapsed().as_secs_f64(),
+                        stage.name(),
+                        progress.events.load(Ordering::Relaxed),
+                        mib(rss),
+                        mib(anon)
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            peaks
+        });
+        Sampler { stop, thread }
     }
-    let _ = std::fs::remove_dir_all(&opts.work_dir);
-    Ok(figures)
+
+    /// The peaks of each stage, in [`IngestStage::ALL`] order.
+    fn stop(self) -> [Peak; 4] {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -105,11 +105,18 @@ pub fn windows_jsonl(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
 
 /// Writes `n` auth.log/syslog lines (RFC 3164); returns bytes written.
 pub fn auth_syslog(path: &Path, n: u64, seed: u64) -> std::io::Result<u64> {
+    auth_syslog_from(path, n, seed, 0)
+}
+
+/// [`auth_syslog`] for the lines after the first `skip` of a longer log: its clock (20 lines a
+/// second from March 2, 00:00) goes on from there, so that a log made of blocks grows in time
+/// as a real one does rather than repeating the same hours (the days wrap after 27, some 5 GB).
+pub fn auth_syslog_from(path: &Path, n: u64, seed: u64, skip: u64) -> std::io::Result<u64> {
     let mut rng = Prng::seed_from_u64(seed);
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut bytes = 0u64;
     for i in 0..n {
-        let secs = i / 20;
+        let secs = (skip + i) / 20;
         let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
         let day = 2 + (secs / 86_400) % 27;
         let host = ["web01", "web02", "db01", "bastion"][rng.random_range(0..4)];

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -40,6 +40,51 @@ pub struct IngestProgress {
     pub bytes_done: AtomicU64,
     pub events: AtomicU64,
     pub cancel: AtomicBool,
+    /// An [`IngestStage`] as a number.
+    stage: AtomicU8,
+}
+
+/// What an ingest is doing once its files are read: the memory benchmark reports a peak per
+/// stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestStage {
+    Reading,
+    /// The last index commit and its merges.
+    Indexing,
+    Sessions,
+    Verdicts,
+}
+
+impl IngestStage {
+    pub const ALL: [IngestStage; 4] = [
+        IngestStage::Reading,
+        IngestStage::Indexing,
+        IngestStage::Sessions,
+        IngestStage::Verdicts,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IngestStage::Reading => "reading",
+            IngestStage::Indexing => "index commit",
+            IngestStage::Sessions => "sessions",
+            IngestStage::Verdicts => "verdicts",
+        }
+    }
+}
+
+impl IngestProgress {
+    pub fn stage(&self) -> IngestStage {
+        let n = usize::from(self.stage.load(Ordering::Relaxed));
+        IngestStage::ALL
+            .get(n)
+            .copied()
+            .unwrap_or(IngestStage::Reading)
+    }
+
+    pub(crate) fn set_stage(&self, stage: IngestStage) {
+        self.stage.store(stage as u8, Ordering::Relaxed);
+    }
 }
 
 /// Shared handle type for workers.
@@ -253,6 +298,7 @@ impl Case {
                 self.commit(&mut sinks, &mut pending_runs)?;
             }
         }
+        progress.set_stage(IngestStage::Indexing);
         // Correlations over this ingest's events, stored as hits on each event they name.
         let correlator = std::mem::replace(&mut sinks.correlator, rules.correlator());
         sinks
@@ -263,7 +309,7 @@ impl Case {
         release_freed_memory();
         self.index.reload()?;
         summary.detections = self.store.hit_count(&self.name)?;
-        self.refresh_sessions(config)?;
+        self.refresh_sessions_with(config, Some(progress))?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -322,6 +368,19 @@ impl Case {
                 return;
             }
             progress.events.fetch_add(1, Ordering::Relaxed);
+            // A large file commits as it goes, like a run of small ones: the writer's set of
+            // keys added since its last commit held every key of a 2 GB file. The file's run
+            // stays incomplete until its end, so an interruption reads it again (Replace).
+            if writer.pending() >= COMMIT_EVERY {
+                if let Err(e) = writer.commit() {
+                    write_error = Some(e);
+                    return;
+                }
+                if let Err(e) = store.add_hits(name, hits) {
+                    store_error = Some(e);
+                }
+                hits.clear();
+            }
         });
         if let Some(e) = write_error {
             return Err(e).context(format!("indexing {}", file.display()));

@@ -5,6 +5,7 @@
 //! feeds the index, the rules and the store from one pass over the files, is in `ingest`.
 
 mod ingest;
+mod sessionize;
 mod verdicts;
 
 pub use verdicts::InstantVerdicts;
@@ -20,12 +21,13 @@ use crate::config::Config;
 use crate::detect::{Hit, RuleSet};
 use crate::fsutil::{self, validate_name};
 use crate::index::{IndexBackend, Order, SearchHits};
-use crate::sessions::{self, GroupOptions, Session};
+use crate::sessions::{self, Session};
 use crate::store::{Store, StoreUrl};
 
 pub(crate) use self::ingest::release_freed_memory;
 pub use self::ingest::{
-    INGEST_WRITER_MEMORY, INGEST_WRITER_THREADS, IngestProgress, IngestSummary, SharedProgress,
+    INGEST_WRITER_MEMORY, INGEST_WRITER_THREADS, IngestProgress, IngestStage, IngestSummary,
+    SharedProgress,
 };
 /// The ground truth [`Case::ingest`] attaches to files; its home is `ingest::labels`.
 pub use crate::ingest::FileLabels;
@@ -110,32 +112,6 @@ impl Case {
         Ok(store.cases()?.into_iter().map(|c| c.name).collect())
     }
 
-    /// Recomputes and stores the case's sessions (after an ingest or a rule re-run).
-    pub fn refresh_sessions(&mut self, config: &Config) -> Result<usize> {
-        let meta = self.index.scan_meta()?;
-        let hits = self.store.hits(&self.name)?;
-        let mut opts = GroupOptions::with_gap_minutes(config.sessions.gap_minutes);
-        opts.host_ips = config.sessions.host_ips.clone().into_iter().collect();
-        // Each session goes to the store as it is described: a large case has millions.
-        let mut count = 0;
-        self.store.replace_sessions_with(&self.name, |sink| {
-            sessions::sessionize_each(&meta, &hits, &opts, |s, members| {
-                count += 1;
-                sink.put(&s, &members)
-            })
-        })?;
-        drop((meta, hits));
-        match crate::attack::Catalog::load_default() {
-            Ok(catalog) => {
-                self.instant_verdicts(&catalog)?;
-            }
-            Err(e) => eprintln!(
-                "lookout: sessions without instant verdicts: {e} (`make setup` installs the ATT&CK catalog)"
-            ),
-        }
-        Ok(count)
-    }
-
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
     pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
         let mut hits = Vec::new();
@@ -172,22 +148,32 @@ impl Case {
     }
 
     pub fn summary(&self) -> Result<CaseSummary> {
-        let meta = self.index.scan_meta()?;
         let mut formats: BTreeMap<String, u64> = BTreeMap::new();
         let mut hosts = std::collections::HashSet::new();
         let (mut first, mut last) = (i64::MAX, i64::MIN);
-        for m in &meta {
-            if let Some(f) = &m.format {
-                *formats.entry(f.to_string()).or_default() += 1;
+        let mut events = 0u64;
+        // A chunk at a time: a large case's metadata does not fit in memory.
+        self.index.for_each_meta(1 << 16, |chunk| {
+            for m in &chunk {
+                events += 1;
+                if let Some(f) = &m.format {
+                    *formats.entry(f.to_string()).or_default() += 1;
+                }
+                if let Some(h) = &m.host {
+                    hosts.insert(h.to_string());
+                }
+                if let Some(t) = m.ts {
+                    first = first.min(t);
+                    last = last.max(t);
+                }
             }
-            if let Some(h) = &m.host {
-                hosts.insert(h.clone());
-            }
-            if let Some(t) = m.ts {
-                first = first.min(t);
-                last = last.max(t);
-            }
-        }
+            Ok::<_, anyhow::Error>(())
+        })?;
+        let mut sessions = 0u64;
+        self.store.for_each_session(&self.name, |_| {
+            sessions += 1;
+            Ok::<_, anyhow::Error>(())
+        })?;
         let time = |t: i64| {
             (t != i64::MAX && t != i64::MIN)
                 .then(|| Utc.timestamp_micros(t).single())
@@ -195,12 +181,12 @@ impl Case {
         };
         Ok(CaseSummary {
             name: self.name.clone(),
-            events: meta.len() as u64,
+            events,
             first: time(first),
             last: time(last),
             formats,
             hosts: hosts.len() as u64,
-            sessions: self.store.sessions(&self.name)?.len() as u64,
+            sessions,
             files: self
                 .store
                 .runs(&self.name)?

@@ -64,6 +64,10 @@ pub enum BenchWhat {
         /// Scratch folder (removed and recreated, removed at the end).
         #[arg(long, default_value = "/tmp/lookout-bench-limits")]
         work_dir: PathBuf,
+        /// Skip the reader-only pass: generate, then ingest (`--size 2G --ingest-size 2G
+        /// --skip-read` measures a whole 2 GiB ingest).
+        #[arg(long)]
+        skip_read: bool,
     },
     /// The model on the case's sessions (most severe first): load time, latency p50/p95,
     /// prompt and generated tokens/s, peak RSS.
@@ -212,11 +216,13 @@ pub fn bench(g: &Globals, a: BenchArgs) -> Result<ExitCode> {
             size,
             ingest_size,
             work_dir,
+            skip_read,
         } => {
             let opts = bench::limits::LimitsOptions {
                 size,
                 ingest_size,
                 work_dir,
+                skip_read,
             };
             bench::limits::run(&opts)?;
         }

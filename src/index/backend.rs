@@ -5,7 +5,7 @@
 
 use crate::event::Event;
 
-use super::{EventMeta, Order, Result, SearchHits};
+use super::{EventMeta, IndexError, Order, Result, SearchHits};
 
 /// How an event meets the events already stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +75,26 @@ pub trait IndexBackend: Send + Sync {
     /// write `index.for_each_event(|ev| …)` (below).
     fn visit_events(&self, f: &mut dyn FnMut(Event)) -> Result<()>;
 
-    /// Every event's `EventMeta`, in no particular order: what sessionization reads.
+    /// Every event's `EventMeta`, in no particular order, all held: for small cases and tests.
     fn scan_meta(&self) -> Result<Vec<EventMeta>>;
+
+    /// Every event's `EventMeta` in chunks of at most `chunk` events, in no particular order,
+    /// until `f` fails. Callers write `index.for_each_meta(…)` (below).
+    fn visit_meta(
+        &self,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Every event's `EventMeta` in (time, key) order ([`EventMeta::order`]: undated events
+    /// first), in windows of about `window` events, every event of a window before every
+    /// event of the next, until `f` fails: what sessionization reads, a window at a time.
+    /// Callers write `index.for_each_meta_by_time(…)` (below).
+    fn visit_meta_by_time(
+        &self,
+        window: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()>;
 
     /// Calls `f` with the events of one host (and user) in time order (undated events are not
     /// part of a timeline), until `f` returns false.
@@ -97,6 +115,42 @@ impl dyn IndexBackend {
     /// [`IndexBackend::visit_events`] with a closure taken by value.
     pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> Result<()> {
         self.visit_events(&mut f)
+    }
+
+    /// [`IndexBackend::visit_meta`], the first error of `each` returned as it is.
+    pub fn for_each_meta<E: From<IndexError>>(
+        &self,
+        chunk: usize,
+        mut each: impl FnMut(Vec<EventMeta>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        with_caller_error(|stop| self.visit_meta(chunk, &mut |c| stop(each(c))))
+    }
+
+    /// [`IndexBackend::visit_meta_by_time`], the first error of `each` returned as it is.
+    pub fn for_each_meta_by_time<E: From<IndexError>>(
+        &self,
+        window: usize,
+        mut each: impl FnMut(Vec<EventMeta>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        with_caller_error(|stop| self.visit_meta_by_time(window, &mut |w| stop(each(w))))
+    }
+}
+
+/// Runs a scan whose callback fails with the caller's error type: the callback's error is
+/// kept aside (the scan sees [`IndexError::Stopped`] and unwinds) and returned in its place.
+fn with_caller_error<E: From<IndexError>>(
+    call: impl FnOnce(&mut dyn FnMut(std::result::Result<(), E>) -> Result<()>) -> Result<()>,
+) -> std::result::Result<(), E> {
+    let mut kept = None;
+    let done = call(&mut |r| {
+        r.map_err(|e| {
+            kept = Some(e);
+            IndexError::Stopped
+        })
+    });
+    match kept {
+        Some(e) => Err(e),
+        None => done.map_err(E::from),
     }
 }
 

@@ -9,6 +9,7 @@ mod codec;
 pub mod opensearch;
 mod query;
 mod scan;
+mod scan_time;
 mod schema;
 mod url;
 mod writer;
@@ -53,6 +54,10 @@ pub enum IndexError {
     Url { url: String, reason: String },
     #[error("opensearch {location}: {reason}")]
     Remote { location: String, reason: String },
+    /// A scan stopped by its caller's error, which the caller gets back in its place (never
+    /// seen outside the index's scans).
+    #[error("stopped by the caller")]
+    Stopped,
 }
 
 pub type Result<T> = std::result::Result<T, IndexError>;
@@ -198,6 +203,22 @@ impl IndexBackend for EventIndex {
 
     fn scan_meta(&self) -> Result<Vec<EventMeta>> {
         EventIndex::scan_meta(self)
+    }
+
+    fn visit_meta(
+        &self,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        EventIndex::for_each_meta(self, chunk, f)
+    }
+
+    fn visit_meta_by_time(
+        &self,
+        window: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        EventIndex::for_each_meta_by_time(self, window, f)
     }
 
     fn scan_actor(&self, actor: &ActorScan, f: &mut dyn FnMut(Event) -> bool) -> Result<()> {

@@ -1,14 +1,22 @@
-//! Sessions: group events into per-actor sessions with metadata and a condensed timeline.
+//! Sessions: group events into per-actor sessions with metadata and a condensed timeline,
+//! streamed from a large case in time order.
 
 mod describe;
 mod drain;
 pub mod group;
+mod links;
+mod prepass;
+#[cfg(test)]
+mod reference;
 mod remote;
+mod stream;
 pub mod timeline;
 mod view;
 
 pub use drain::Miner;
-pub use group::{GroupOptions, sessionize, sessionize_each};
+pub use group::{GroupOptions, sessionize};
+pub use prepass::Prepared;
+pub use stream::Sessionizer;
 pub use view::{CaseView, ViewError};
 
 /// The session types live in [`crate::model`], below every stage; re-exported here.
@@ -18,3 +26,5 @@ pub use crate::model::session::*;
 mod group_tests;
 #[cfg(test)]
 mod remote_tests;
+#[cfg(test)]
+mod stream_tests;

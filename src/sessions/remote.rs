@@ -8,8 +8,12 @@
 //! The index keeps no logon type: a Windows logon counts as remote when it names an address
 //! that is not loopback and not the host's own, which is what types 3, 8 and 10 carry (the
 //! local types write `127.0.0.1` or `-`).
+//!
+//! Events are decided in time order with a look-ahead of one gap: whether a source is failing
+//! at `t` depends on its failures up to `t + gap`. [`AuthWindow`] keeps what that needs for
+//! the events near the ones being decided, and forgets the rest.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -80,59 +84,62 @@ pub(super) fn same_host(a: &str, b: &str) -> bool {
 /// sshd connections: (host, pid) -> the sources seen on it, with their first and last time.
 type Conns = HashMap<(Arc<str>, u64), Vec<(Arc<str>, i64, i64)>>;
 
-/// Which events belong to a source's session, decided from the whole case at once (not in the
-/// order events come), so the result depends on the events alone.
-pub(super) struct Sources {
-    /// Per event (index into the case's events): its remote authentication, if any.
-    pub attempts: Vec<Option<Attempt>>,
-    /// Failure times per (host, source), sorted.
-    failures: HashMap<(Arc<str>, Arc<str>), Vec<i64>>,
+/// Remote authentication around the events being decided: failure times per (host, source)
+/// and sshd connections, from the events seen so far (in time order), less what no event
+/// still to be decided can use.
+pub(super) struct AuthWindow {
+    failures: HashMap<(Arc<str>, Arc<str>), VecDeque<i64>>,
     conns: Conns,
     gap: i64,
 }
 
-impl Sources {
-    pub fn new(
-        events: &[EventMeta],
-        in_time_order: &[usize],
-        host_ips: &HashMap<String, Arc<str>>,
-        unknown: &Arc<str>,
-        gap: i64,
-    ) -> Sources {
-        let mut attempts: Vec<Option<Attempt>> = vec![None; events.len()];
-        let mut failures: HashMap<(Arc<str>, Arc<str>), Vec<i64>> = HashMap::new();
-        let mut conns: Conns = HashMap::new();
-        for &i in in_time_order {
-            let m = &events[i];
-            let Some(a) = attempt(m, host_ips) else {
-                continue;
-            };
-            let host = m.host.clone().unwrap_or_else(|| unknown.clone());
-            let t = m.ts.unwrap_or(i64::MIN);
-            if a.outcome == Outcome::Failure {
-                failures
-                    .entry((host.clone(), a.source.clone()))
-                    .or_default()
-                    .push(t);
-            }
-            if let Some(pid) = m.pid.filter(|_| is_sshd(m)) {
-                let seen = conns.entry((host, pid)).or_default();
-                match seen
-                    .iter_mut()
-                    .find(|(s, _, last)| *s == a.source && t - *last <= gap)
-                {
-                    Some(entry) => entry.2 = t,
-                    None => seen.push((a.source.clone(), t, t)),
-                }
-            }
-            attempts[i] = Some(a);
-        }
-        Sources {
-            attempts,
-            failures,
-            conns,
+impl AuthWindow {
+    pub fn new(gap: i64) -> AuthWindow {
+        AuthWindow {
+            failures: HashMap::new(),
+            conns: HashMap::new(),
             gap,
         }
+    }
+
+    /// Records the next event seen (in time order) that is the remote authentication `a`.
+    pub fn see(&mut self, m: &EventMeta, a: &Attempt, host: &Arc<str>) {
+        let t = m.ts.unwrap_or(i64::MIN);
+        if a.outcome == Outcome::Failure {
+            self.failures
+                .entry((host.clone(), a.source.clone()))
+                .or_default()
+                .push_back(t);
+        }
+        if let Some(pid) = m.pid.filter(|_| is_sshd(m)) {
+            let gap = self.gap;
+            let seen = self.conns.entry((host.clone(), pid)).or_default();
+            // Saturating: an undated record (i64::MIN) before a dated one on the same pid
+            // overflowed `t - last` (a panic in debug builds, a wrong join in release).
+            match seen
+                .iter_mut()
+                .find(|(s, _, last)| *s == a.source && t.saturating_sub(*last) <= gap)
+            {
+                Some(entry) => entry.2 = t,
+                None => seen.push((a.source.clone(), t, t)),
+            }
+        }
+    }
+
+    /// Forgets what no event at `t` or later can use: failures before `t - gap` and
+    /// connections last seen before that.
+    pub fn forget_before(&mut self, t: i64) {
+        let from = t.saturating_sub(self.gap);
+        self.failures.retain(|_, times| {
+            while times.front().is_some_and(|&f| f < from) {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        self.conns.retain(|_, seen| {
+            seen.retain(|(_, _, last)| *last >= from);
+            !seen.is_empty()
+        });
     }
 
     /// True when `source` failed to authenticate on `host` within the gap of `t`.
@@ -147,12 +154,19 @@ impl Sources {
             .is_some_and(|&f| f <= t.saturating_add(self.gap))
     }
 
-    /// The source whose session event `i` belongs to: a failure always; a success or another
-    /// record of the exchange while the source is failing; and sshd's lines that name neither
-    /// address nor user (`check pass; user unknown`) by their connection's process id.
-    pub fn source_of(&self, i: usize, m: &EventMeta, host: &Arc<str>) -> Option<Arc<str>> {
+    /// The source whose session `m` (whose remote authentication is `attempt`) belongs to: a
+    /// failure always; a success or another record of the exchange while the source is
+    /// failing; and sshd's lines that name neither address nor user (`check pass; user
+    /// unknown`) by their connection's process id. Every event up to `t + gap` must have been
+    /// seen.
+    pub fn source_of(
+        &self,
+        m: &EventMeta,
+        attempt: Option<&Attempt>,
+        host: &Arc<str>,
+    ) -> Option<Arc<str>> {
         let t = m.ts.unwrap_or(i64::MIN);
-        if let Some(a) = &self.attempts[i] {
+        if let Some(a) = attempt {
             let joins = a.outcome == Outcome::Failure || self.failing(host, &a.source, t);
             return joins.then(|| a.source.clone());
         }
@@ -171,25 +185,13 @@ impl Sources {
     }
 }
 
-fn is_sshd(m: &EventMeta) -> bool {
+pub(super) fn is_sshd(m: &EventMeta) -> bool {
     m.event_id
         .as_deref()
         .is_some_and(|e| e == "sshd" || e.starts_with("sshd:"))
         || m.process
             .as_deref()
             .is_some_and(|p| p.rsplit(['/', '\\']).next() == Some("sshd"))
-}
-
-/// A session as the linker sees it.
-pub(super) struct Span<'a> {
-    pub host: &'a str,
-    pub source: Option<&'a str>,
-    /// The account, for user sessions.
-    pub user: Option<&'a str>,
-    pub first: i64,
-    pub last: i64,
-    /// For a source's session: the accounts it tried (lower case, no domain).
-    pub tried: BTreeSet<String>,
 }
 
 /// `CORP\alice`, `alice@corp.local` and `Alice` are one account.
@@ -199,116 +201,6 @@ pub(super) fn account(u: &str) -> String {
 }
 
 /// The short, lower-case name of a host: the key `same_host` compares.
-fn short_host(h: &str) -> String {
+pub(super) fn short_host(h: &str) -> String {
     h.split('.').next().unwrap_or(h).to_ascii_lowercase()
-}
-
-/// Pairs of sessions (indexes into `spans`) in one story, from every successful remote logon:
-/// - the source's session on that host (its failures) with the sessions of the logged-on
-///   account active then; for a logon after that session, only the first one per account the
-///   source tried there, with the session holding it;
-/// - where the source address is a known host (lateral movement, a share mount), the
-///   session holding the logon with that account's sessions on the source host at that time.
-pub(super) fn links(
-    spans: &[Span<'_>],
-    session_of: &[Option<usize>],
-    events: &[EventMeta],
-    sources: &Sources,
-    host_ips: &HashMap<String, Arc<str>>,
-    gap: i64,
-) -> BTreeSet<(usize, usize)> {
-    // Sessions by (host, account) and by (host, source), so that each logon looks at a few.
-    let mut by_user: HashMap<(String, String), Vec<usize>> = HashMap::new();
-    let mut by_source: HashMap<(String, &str), Vec<usize>> = HashMap::new();
-    for (g, s) in spans.iter().enumerate() {
-        match (s.source, s.user) {
-            (Some(src), _) => by_source
-                .entry((short_host(s.host), src))
-                .or_default()
-                .push(g),
-            (None, Some(u)) => by_user
-                .entry((short_host(s.host), account(u)))
-                .or_default()
-                .push(g),
-            (None, None) => {}
-        }
-    }
-    // (story session, account) -> its first later logon: (time, event key, session, host).
-    let mut later: BTreeMap<(usize, String), (i64, u64, usize, String)> = BTreeMap::new();
-    let mut pairs = BTreeSet::new();
-    let mut add = |a: usize, b: usize| {
-        if a != b {
-            pairs.insert((a.min(b), a.max(b)));
-        }
-    };
-    let active = |g: &usize, t: i64| {
-        let s = &spans[*g];
-        s.first.saturating_sub(gap) <= t && t <= s.last.saturating_add(gap)
-    };
-    for (i, a) in sources.attempts.iter().enumerate() {
-        let (Some(a), Some(here)) = (a, session_of[i]) else {
-            continue;
-        };
-        let m = &events[i];
-        let (Some(t), Some(host)) = (m.ts, m.host.as_deref()) else {
-            continue;
-        };
-        if a.outcome != Outcome::Success {
-            continue;
-        }
-        let host = short_host(host);
-        let user = m.user.as_deref().map(account);
-        let users_at = |h: String| -> Vec<usize> {
-            user.clone()
-                .and_then(|u| by_user.get(&(h, u)))
-                .map(|gs| gs.iter().copied().filter(|g| active(g, t)).collect())
-                .unwrap_or_default()
-        };
-        // The source's latest session on this host that began before the logon.
-        let story = by_source.get(&(host.clone(), &*a.source)).and_then(|gs| {
-            gs.iter()
-                .copied()
-                .filter(|&g| spans[g].first <= t)
-                .max_by_key(|&g| (spans[g].first, g))
-        });
-        match story {
-            // Inside the source's session: link what the account does now.
-            Some(story) if story == here => {
-                for g in users_at(host.clone()) {
-                    add(story, g);
-                }
-            }
-            // Later: only the first logon per account the source had tried there (the breach,
-            // not every routine logon of that account afterwards).
-            Some(story)
-                if user
-                    .as_ref()
-                    .is_some_and(|u| spans[story].tried.contains(u)) =>
-            {
-                let key = (story, user.clone().unwrap_or_default());
-                let this = (t, m.key, here, host.clone());
-                if later
-                    .get(&key)
-                    .is_none_or(|best| (this.0, this.1) < (best.0, best.1))
-                {
-                    later.insert(key, this);
-                }
-            }
-            _ => {}
-        }
-        if let Some(from) = host_ips.get(a.source.as_ref()) {
-            for g in users_at(short_host(from)) {
-                add(here, g);
-            }
-        }
-    }
-    for ((story, user), (t, _, here, host)) in later {
-        add(story, here);
-        for g in by_user.get(&(host, user)).into_iter().flatten() {
-            if active(g, t) {
-                add(story, *g);
-            }
-        }
-    }
-    pairs
 }

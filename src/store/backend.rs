@@ -71,6 +71,8 @@ pub trait Backend: Send {
     fn hit_count(&self, case: &str) -> Result<u64>;
     /// The hits on these events (a session's), through the primary key.
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>>;
+    /// The hits on the events with these keys (an event id's low 64 bits), through an index.
+    fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>>;
     /// Every hit of the case, in event id order.
     fn hits(&self, case: &str) -> Result<Vec<Hit>>;
 
@@ -125,6 +127,9 @@ pub trait Backend: Send {
 pub trait SessionSink {
     /// Stores one session with its member event keys.
     fn put(&mut self, s: &Session, members: &[u64]) -> Result<()>;
+    /// Adds `other` to the links of the stored session `id` (a link found after the session
+    /// was put; rare, so read and rewritten one at a time).
+    fn link(&mut self, id: &str, other: &str) -> Result<()>;
 }
 
 /// Correction notices as they come: LISTEN/NOTIFY on PostgreSQL, a poll of the table on

@@ -76,6 +76,42 @@ impl OpenSearchIndex {
         dsl::translate(query)
     }
 
+    /// Every event's `EventMeta` in the scan's order (time then key, undated events first or
+    /// last), handed to `f` in batches of `batch`. Names are shared within a batch only: a
+    /// case's distinct addresses would otherwise all be held by the end of the scan.
+    fn meta_in_order(
+        &self,
+        batch: usize,
+        undated_first: bool,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        let batch = batch.max(1);
+        let mut names = doc::Interner::default();
+        let mut held = Vec::new();
+        let scan = Scan {
+            index: &self.index,
+            query: json!({ "match_all": {} }),
+            source: json!(doc::META_FIELDS),
+            order: "asc",
+            undated_first,
+            limit: None,
+        };
+        scan::pages(&self.client, &scan, &mut |hits| {
+            for h in hits {
+                held.push(doc::meta_from_hit(h, &mut names));
+                if held.len() >= batch {
+                    f(std::mem::take(&mut held))?;
+                    names = doc::Interner::default();
+                }
+            }
+            Ok(true)
+        })?;
+        if !held.is_empty() {
+            f(held)?;
+        }
+        Ok(())
+    }
+
     fn decode_all(hits: &[Value]) -> Result<Vec<Event>> {
         hits.iter().map(doc::from_hit).collect()
     }
@@ -142,6 +178,7 @@ impl IndexBackend for OpenSearchIndex {
                 query: q,
                 source: json!(["doc"]),
                 order,
+                undated_first: false,
                 limit: Some(limit),
             };
             scan::pages(&self.client, &scan, &mut |hits| {
@@ -193,6 +230,7 @@ impl IndexBackend for OpenSearchIndex {
             query: json!({ "match_all": {} }),
             source: json!(["doc"]),
             order: "asc",
+            undated_first: false,
             limit: None,
         };
         scan::pages(&self.client, &scan, &mut |hits| {
@@ -205,19 +243,28 @@ impl IndexBackend for OpenSearchIndex {
 
     fn scan_meta(&self) -> Result<Vec<EventMeta>> {
         let mut out = Vec::new();
-        let mut names = doc::Interner::default();
-        let scan = Scan {
-            index: &self.index,
-            query: json!({ "match_all": {} }),
-            source: json!(doc::META_FIELDS),
-            order: "asc",
-            limit: None,
-        };
-        scan::pages(&self.client, &scan, &mut |hits| {
-            out.extend(hits.iter().map(|h| doc::meta_from_hit(h, &mut names)));
-            Ok(true)
+        self.meta_in_order(usize::MAX, false, &mut |batch| {
+            out.extend(batch);
+            Ok(())
         })?;
         Ok(out)
+    }
+
+    fn visit_meta(
+        &self,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        self.meta_in_order(chunk, false, f)
+    }
+
+    fn visit_meta_by_time(
+        &self,
+        window: usize,
+        f: &mut dyn FnMut(Vec<EventMeta>) -> Result<()>,
+    ) -> Result<()> {
+        // The scan's sort (time, undated first, then key) is the order the windows need.
+        self.meta_in_order(window, true, f)
     }
 
     fn scan_actor(&self, actor: &ActorScan, f: &mut dyn FnMut(Event) -> bool) -> Result<()> {
@@ -243,6 +290,7 @@ impl IndexBackend for OpenSearchIndex {
             query: json!({ "bool": { "filter": filter } }),
             source: json!(["doc"]),
             order: "asc",
+            undated_first: false,
             limit: None,
         };
         // Events of one microsecond go out in file order, as the tantivy backend sends them:

@@ -21,6 +21,9 @@ pub struct Scan<'a> {
     pub source: Value,
     /// `asc` or `desc` on time (then key).
     pub order: &'a str,
+    /// Undated events before the dated ones (the order sessionization reads, as
+    /// `EventMeta::order` has it) instead of after them.
+    pub undated_first: bool,
     /// Stop after this many hits (`None`: all).
     pub limit: Option<usize>,
 }
@@ -69,13 +72,18 @@ fn walk(
         if size == 0 {
             return Ok(());
         }
+        let missing = if scan.undated_first {
+            "_first"
+        } else {
+            "_last"
+        };
         let mut body = json!({
             "size": size,
             "query": scan.query,
             "_source": scan.source,
             "pit": { "id": pit, "keep_alive": KEEP_ALIVE },
             "sort": [
-                { "ts_us": { "order": scan.order, "missing": "_last" } },
+                { "ts_us": { "order": scan.order, "missing": missing } },
                 { "key": { "order": scan.order } }
             ],
             "track_total_hits": false

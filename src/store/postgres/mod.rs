@@ -172,6 +172,9 @@ impl Backend for Postgres {
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>> {
         data::hits_on(&mut *self.c()?, case, event_ids)
     }
+    fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>> {
+        data::hits_on_keys(&mut *self.c()?, case, keys)
+    }
     fn hits(&self, case: &str) -> Result<Vec<Hit>> {
         data::hits(&mut *self.c()?, case)
     }

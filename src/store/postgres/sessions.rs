@@ -4,6 +4,7 @@
 use postgres::{Client, Transaction};
 
 use crate::model::Session;
+use crate::store::sessions::with_link;
 use crate::store::{Result, SessionSink};
 
 /// Sessions sent to the server in one statement, unless their bytes reach [`BATCH_BYTES`]
@@ -85,6 +86,26 @@ impl SessionSink for Sink<'_> {
             .push(members.iter().flat_map(|k| k.to_le_bytes()).collect());
         if r.id.len() >= BATCH_ROWS || r.bytes >= BATCH_BYTES {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn link(&mut self, id: &str, other: &str) -> Result<()> {
+        // The session may still be in the batch.
+        self.flush()?;
+        let row = self.tx.query_opt(
+            "SELECT json FROM sessions WHERE case_name = $1 AND id = $2",
+            &[&self.case, &id],
+        )?;
+        if let Some(json) = row
+            .map(|r| with_link(r.get(0), other))
+            .transpose()?
+            .flatten()
+        {
+            self.tx.execute(
+                "UPDATE sessions SET json = $3 WHERE case_name = $1 AND id = $2",
+                &[&self.case, &id, &json],
+            )?;
         }
         Ok(())
     }

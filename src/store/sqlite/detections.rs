@@ -25,6 +25,15 @@ CREATE TABLE IF NOT EXISTS hit_rules (
 );
 ";
 
+/// Schema version 3: hits by event key (the id's last 16 hex digits), for sessions built a
+/// window of events at a time. The expression must match [`KEY_QUERY`]'s for SQLite to use it.
+pub(super) const KEY_INDEX: &str = "
+CREATE INDEX IF NOT EXISTS rule_hits_key ON rule_hits(case_name, substr(event_id, -16));
+";
+
+const KEY_QUERY: &str =
+    "SELECT event_id, rule_id FROM rule_hits WHERE case_name = ?1 AND substr(event_id, -16) = ?2";
+
 /// Stores before 0.2 kept a JSON copy of the whole hit in every row (`detections`): 300 bytes
 /// a hit, and as much memory again when a million of them were read back. Their rows move
 /// into the two tables above, once, when such a store is opened (within the migration's
@@ -97,6 +106,23 @@ impl Sqlite {
             let rows = stmt.query_map(params![case, *id], |r| r.get::<_, String>(0))?;
             for rule_id in rows {
                 out.push(hit_of(&rules, &rule_id?, id));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The hits on the events with these keys (the low 64 bits of an event id, its last 16
+    /// hex digits), through the index on that suffix: sessions are built a window of events
+    /// at a time and must not hold every hit of a large case.
+    pub fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>> {
+        let rules = self.hit_rules(case)?;
+        let mut stmt = self.conn.prepare_cached(KEY_QUERY)?;
+        let mut out = Vec::new();
+        for key in keys {
+            let mut rows = stmt.query(params![case, format!("{key:016x}")])?;
+            while let Some(r) = rows.next()? {
+                let text = |i| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
+                out.push(hit_of(&rules, text(1)?, text(0)?));
             }
         }
         Ok(out)
@@ -202,6 +228,34 @@ mod tests {
         s.clear_hits("a").unwrap();
         assert_eq!(s.hit_count("a").unwrap(), 0);
         assert_eq!(s.hits("b").unwrap(), vec![hits[2].clone()]);
+    }
+
+    #[test]
+    fn hits_are_found_by_event_key_through_the_index() {
+        let mut s = Sqlite::in_memory().unwrap();
+        let id = |key: u64| format!("{:016x}{key:016x}", key.rotate_left(7));
+        let hits = vec![
+            hit("r1", &id(1), Risk::Low),
+            hit("r2", &id(1), Risk::High),
+            hit("r1", &id(0xdead_beef), Risk::Low),
+        ];
+        s.add_hits("a", &hits).unwrap();
+        s.add_hits("b", &hits[..1]).unwrap();
+        let mut back = s.hits_on_keys("a", &[1, 0xdead_beef, 7]).unwrap();
+        back.sort_by(|x, y| (&x.event_id, &x.rule_id).cmp(&(&y.event_id, &y.rule_id)));
+        let mut want = hits.clone();
+        want.sort_by(|x, y| (&x.event_id, &x.rule_id).cmp(&(&y.event_id, &y.rule_id)));
+        assert_eq!(back, want);
+        // A scan of every hit per key would make sessions quadratic in a large case.
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {KEY_QUERY}"))
+            .unwrap()
+            .query_map(params!["a", "x"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("rule_hits_key")), "{plan:?}");
     }
 
     #[test]

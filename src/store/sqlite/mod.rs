@@ -45,10 +45,11 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
         ],
     ),
     (2, &[reviews::SCHEMA]),
+    (3, &[detections::KEY_INDEX, sessions::START_INDEX]),
 ];
 
 /// The newest schema version this lookout writes.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
@@ -190,6 +191,9 @@ impl Backend for Sqlite {
     }
     fn hits_on_ids(&self, case: &str, event_ids: &[&str]) -> Result<Vec<Hit>> {
         Sqlite::hits_on_ids(self, case, event_ids)
+    }
+    fn hits_on_keys(&self, case: &str, keys: &[u64]) -> Result<Vec<Hit>> {
+        Sqlite::hits_on_keys(self, case, keys)
     }
     fn hits(&self, case: &str) -> Result<Vec<Hit>> {
         Sqlite::hits(self, case)
