@@ -18,13 +18,16 @@ use crate::event::{Event, Label};
 use crate::fsutil::sha256_file;
 use crate::index::{EventWriter, WriteMode};
 use crate::ingest::{self, FileLabels, FileReport, IngestOptions, Problem};
-use crate::store::FileState;
+use crate::store::{FileState, Store};
 
 /// Events indexed between two commits: bounds memory and the work an interruption loses.
 const COMMIT_EVERY: u64 = 250_000;
 
 /// Rule hits held in memory during an ingest before they go to the store.
 const HITS_IN_MEMORY: usize = 20_000;
+/// Events matched against the rules at once (on every core): enough that a batch's work
+/// outweighs handing it out, few enough that they are held for milliseconds.
+const MATCH_BATCH: usize = 2_048;
 
 /// Indexing threads and memory budget of the ingest writer (the bench's index-only figure uses
 /// the same).
@@ -327,66 +330,27 @@ impl Case {
         let mut tally = FileTally::default();
         let record_labels = file_labels.records(file);
         let (store, name) = (&mut self.store, self.name.as_str());
-        let Sinks {
-            writer,
-            hits,
-            rules,
-            correlator,
-            progress,
-        } = sinks;
-        let mut write_error = None;
-        let mut store_error = None;
+        let mut error = None;
+        let mut batch: Vec<Event> = Vec::with_capacity(MATCH_BATCH);
         let reports = ingest::read_file(file, opts, &mut |mut ev: Event| {
-            if write_error.is_some() || store_error.is_some() {
+            if error.is_some() {
                 return;
             }
             attach_labels(&mut ev, &file_labels.default_host, record_labels);
-            match writer.admit(&ev, mode) {
-                Ok(true) => {}
-                Ok(false) => {
-                    tally.duplicates += 1;
-                    return;
-                }
-                Err(e) => {
-                    write_error = Some(e);
-                    return;
-                }
+            match sinks.writer.admit(&ev, mode) {
+                Ok(true) => batch.push(ev),
+                Ok(false) => tally.duplicates += 1,
+                Err(e) => error = Some(anyhow::Error::from(e).context("indexing")),
             }
-            rules.matches_correlating(&ev, hits, correlator);
-            // Rule-heavy files would otherwise hold every hit in memory until the file
-            // ends. Hits stored before the index commits are harmless: a file not
-            // finished is read again, and storing a hit twice keeps one row.
-            if hits.len() >= HITS_IN_MEMORY {
-                if let Err(e) = store.add_hits(name, hits) {
-                    store_error = Some(e);
-                }
-                hits.clear();
-            }
-            tally.count(ev.format.as_str());
-            if let Err(e) = writer.add(ev) {
-                write_error = Some(e);
-                return;
-            }
-            progress.events.fetch_add(1, Ordering::Relaxed);
-            // A large file commits as it goes, like a run of small ones: the writer's set of
-            // keys added since its last commit held every key of a 2 GB file. The file's run
-            // stays incomplete until its end, so an interruption reads it again (Replace).
-            if writer.pending() >= COMMIT_EVERY {
-                if let Err(e) = writer.commit() {
-                    write_error = Some(e);
-                    return;
-                }
-                if let Err(e) = store.add_hits(name, hits) {
-                    store_error = Some(e);
-                }
-                hits.clear();
+            if batch.len() >= MATCH_BATCH {
+                error = flush(sinks, store, name, &mut batch, &mut tally).err();
             }
         });
-        if let Some(e) = write_error {
-            return Err(e).context(format!("indexing {}", file.display()));
+        if error.is_none() {
+            error = flush(sinks, store, name, &mut batch, &mut tally).err();
         }
-        if let Some(e) = store_error {
-            return Err(e).context(format!("storing rule hits of {}", file.display()));
+        if let Some(e) = error {
+            return Err(e).context(format!("ingesting {}", file.display()));
         }
         let problems = tally.take_reports(reports);
         Ok((tally, problems))
@@ -421,3 +385,46 @@ pub(crate) fn release_freed_memory() {
 #[cfg(test)]
 #[path = "ingest_tests.rs"]
 mod tests;
+
+/// Matches a batch of admitted events on every core (hits and correlations in event order),
+/// then indexes them; stores the hits when many are held, and commits a large file as it goes.
+fn flush(
+    sinks: &mut Sinks,
+    store: &mut Store,
+    name: &str,
+    batch: &mut Vec<Event>,
+    tally: &mut FileTally,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    sinks
+        .rules
+        .matches_batch(batch, &mut sinks.hits, Some(&mut sinks.correlator));
+    // Rule-heavy files would otherwise hold every hit in memory until the file ends. Hits
+    // stored before the index commits are harmless: a file not finished is read again, and
+    // storing a hit twice keeps one row.
+    if sinks.hits.len() >= HITS_IN_MEMORY {
+        store
+            .add_hits(name, &sinks.hits)
+            .context("storing rule hits")?;
+        sinks.hits.clear();
+    }
+    for ev in batch.drain(..) {
+        tally.count(ev.format.as_str());
+        sinks.writer.add(ev).context("indexing")?;
+        sinks.progress.events.fetch_add(1, Ordering::Relaxed);
+    }
+    // A large file commits as it goes, like a run of small ones: the writer's set of keys
+    // added since its last commit held every key of a 2 GB file. The file's run stays
+    // incomplete until its end, so an interruption reads it again (Replace). Only here,
+    // between batches: every admitted event has been added before a commit.
+    if sinks.writer.pending() >= COMMIT_EVERY {
+        sinks.writer.commit().context("committing the index")?;
+        store
+            .add_hits(name, &sinks.hits)
+            .context("storing rule hits")?;
+        sinks.hits.clear();
+    }
+    Ok(())
+}

@@ -41,18 +41,23 @@ impl TantivyWriter {
 }
 
 impl BatchWriter for TantivyWriter {
-    /// Whether `ev` is to be written: always for `Replace` (its stored copy is deleted now),
-    /// and for `SkipExisting` unless an event with its key is stored or was admitted in this
-    /// run. Call `add` with every admitted event.
+    /// Whether `ev` is to be written: not when an event with its key was admitted since the
+    /// last commit (a duplicate record; callers may add admitted events later, in batches);
+    /// else always for `Replace` (its stored copy is deleted now), and for `SkipExisting`
+    /// unless an event with its key is stored. Call `add` with every admitted event before
+    /// the next commit.
     fn admit(&mut self, ev: &Event, mode: Mode) -> Result<bool> {
         let key = ev.key();
         let key_term = Term::from_field_u64(self.fields.key, key);
+        if self.added.contains(&key) {
+            return Ok(false);
+        }
         match mode {
             Mode::Replace => {
                 self.writer.delete_term(key_term);
             }
             Mode::SkipExisting => {
-                if self.added.contains(&key) || self.before.doc_freq(&key_term)? > 0 {
+                if self.before.doc_freq(&key_term)? > 0 {
                     return Ok(false);
                 }
             }
