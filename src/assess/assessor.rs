@@ -18,6 +18,7 @@ use super::prompt::{PROMPT_VERSION, Prompt, build_prompt};
 use super::remote::{RemoteEngine, RemoteError};
 use super::schema::{AnswerError, known_techniques, parse_answer};
 use super::schema::{MAX_ANSWER_TOKENS, verdict_schema};
+use super::tidy::tidy_verdict;
 use crate::attack::Catalog;
 use crate::model::Assessment;
 use crate::store::{AssessmentKey, Store, StoreError};
@@ -331,9 +332,11 @@ impl Assessor {
             && let Some(mut a) = store.cached_assessment(&key)?
         {
             a.from_cache = true;
-            // The model's answer is what the cache saves; the combination is recomputed, so
-            // a changed combination applies to every cached answer without asking again.
-            if let Some(model_verdict) = &a.model_verdict {
+            // The model's answer is what the cache saves; the tidying and the combination
+            // are recomputed, so a change to either applies to every cached answer without
+            // asking the model again.
+            if let Some(model_verdict) = &mut a.model_verdict {
+                tidy_verdict(model_verdict);
                 let c = combine(model_verdict, input, &self.catalog);
                 a.verdict = c.verdict;
                 a.adjustments = c.adjustments;
@@ -418,7 +421,8 @@ impl Assessor {
             // the rules and the prior, says why, and keeps the raw answer in the cache.
             Err(e) => return Ok(self.unusable_answer(input, raw, &e, start)),
         };
-        let (model_verdict, dropped) = known_techniques(answer, &self.catalog);
+        let (mut model_verdict, dropped) = known_techniques(answer, &self.catalog);
+        tidy_verdict(&mut model_verdict);
         let c = combine(&model_verdict, input, &self.catalog);
         Ok(self.assessment(
             input,

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod remote;
 pub mod run;
 pub mod schema;
+pub mod tidy;
 pub mod worker;
 
 #[cfg(test)]
