@@ -29,12 +29,7 @@ fn lookout(data: &Path, args: &[&str]) -> std::process::Output {
     out
 }
 
-// Not met yet (issue #19): adapter v4 (evidence before decisions) answers cause malicious and
-// T1003.001 for this session, but its summary copies the rule line ("LSASS Dump Via
-// Comsvcs.dll MiniDump x1: 1 events in 0 s.") and names no process, host or user of the
-// session. Run with `cargo test --test tuned_model -- --ignored` after `make model`.
 #[test]
-#[ignore = "the tuned model's summary of the demo LSASS session names no fact of the session (#19)"]
 fn the_tuned_model_alone_names_the_demo_lsass_dump() {
     let Some(model) = common::tuned_model() else {
         return;
