@@ -41,8 +41,7 @@ fn fake(script: Vec<Answer>) -> Fake {
             thread::spawn(move || {
                 let now = open.fetch_add(1, Ordering::SeqCst) + 1;
                 maxo.fetch_max(now, Ordering::SeqCst);
-                serve(stream, &answer, &reqs);
-                open.fetch_sub(1, Ordering::SeqCst);
+                serve(stream, &answer, &reqs, &open);
             });
         }
     });
@@ -53,7 +52,10 @@ fn fake(script: Vec<Answer>) -> Fake {
     }
 }
 
-fn serve(stream: TcpStream, a: &Answer, reqs: &Mutex<Vec<(String, String)>>) {
+/// Answers one request. The connection stops counting as open before the answer is written:
+/// once the client has the answer it may start its next request, and counting after the write
+/// would see both at once on a busy machine.
+fn serve(stream: TcpStream, a: &Answer, reqs: &Mutex<Vec<(String, String)>>, open: &AtomicUsize) {
     let mut r = BufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
@@ -79,6 +81,7 @@ fn serve(stream: TcpStream, a: &Answer, reqs: &Mutex<Vec<(String, String)>>) {
         .unwrap()
         .push((target, String::from_utf8(body).unwrap()));
     thread::sleep(Duration::from_secs_f64(a.2));
+    open.fetch_sub(1, Ordering::SeqCst);
     let mut s = stream;
     let _ = write!(
         s,
@@ -191,7 +194,8 @@ fn requests_in_flight_stay_within_the_limit() {
     let mut script = vec![];
     for _ in 0..6 {
         let mut a = chat(&answer);
-        a.2 = 0.15;
+        // Long enough that a busy machine still has two requests waiting at once.
+        a.2 = 0.4;
         script.push(a);
     }
     let f = fake(script);
