@@ -125,6 +125,9 @@ impl ModelConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct UiConfig {
     pub theme: String,
+    /// The workbench queues every session the model has not judged yet as soon as the case is
+    /// open, most severe first (when a model or an inference server is there to answer).
+    pub auto_assess: bool,
 }
 
 impl Default for SessionsConfig {
@@ -150,6 +153,7 @@ impl Default for UiConfig {
     fn default() -> Self {
         UiConfig {
             theme: "dark".into(),
+            auto_assess: true,
         }
     }
 }

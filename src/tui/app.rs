@@ -59,6 +59,9 @@ pub struct App {
     pub review: Option<ReviewState>,
     /// Opened as `lookout review`: leaving the queue quits.
     pub review_only: bool,
+    /// Queue the sessions the model has not judged as soon as the case is loaded (`ui.
+    /// auto_assess`, and only when the backend runs a model).
+    pub auto_assess: bool,
     pub progress: ProgressSnapshot,
     pub status: Option<Status>,
     pub next_request: u64,
@@ -87,6 +90,7 @@ impl App {
             form: None,
             review: None,
             review_only: false,
+            auto_assess: false,
             progress: ProgressSnapshot::default(),
             status: None,
             next_request: 1,

@@ -133,6 +133,12 @@ pub trait AssessBackend: Send + Sync {
     /// Drop a queued or running assessment (reports `NotAssessed`, or its cached result).
     fn cancel(&self, session_id: &str);
     fn progress(&self) -> Arc<AssessProgress>;
+    /// Whether a model (embedded or an inference server) is there to answer; without one the
+    /// verdicts are the rules' and the prior's, which the case already has from ingest, so the
+    /// workbench does not queue sessions by itself.
+    fn runs_model(&self) -> bool {
+        false
+    }
 }
 
 /// The ATT&CK catalog as the workbench sees it. Lookups are in memory and fast: views call them

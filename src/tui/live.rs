@@ -59,6 +59,7 @@ type Jobs = Arc<Mutex<HashMap<JobId, JobInfo>>>;
 pub struct LiveAssess {
     tx: Mutex<Sender<Request>>,
     progress: Arc<AssessProgress>,
+    runs_model: bool,
 }
 
 impl LiveAssess {
@@ -71,6 +72,7 @@ impl LiveAssess {
     ) -> LiveAssess {
         let (tx, rx) = channel();
         let progress: Arc<AssessProgress> = Arc::default();
+        let runs_model = has_model(&config, &model);
         let p = progress.clone();
         // Should the thread not start, requests go nowhere and nothing shows as running.
         let _ = std::thread::Builder::new()
@@ -93,6 +95,7 @@ impl LiveAssess {
         LiveAssess {
             tx: Mutex::new(tx),
             progress,
+            runs_model,
         }
     }
 
@@ -123,6 +126,20 @@ impl AssessBackend for LiveAssess {
     fn progress(&self) -> Arc<AssessProgress> {
         self.progress.clone()
     }
+    fn runs_model(&self) -> bool {
+        self.runs_model
+    }
+}
+
+/// An inference server is configured, or this build embeds the engine and a model file is
+/// there (checked by name only: loading it takes seconds and happens on first use).
+fn has_model(config: &Config, model: &Option<std::path::PathBuf>) -> bool {
+    if !config.model.inference_url.trim().is_empty() {
+        return true;
+    }
+    let path = crate::assess::run::model_path(model, config);
+    cfg!(feature = "model")
+        && crate::assess::model_file::default_model(path.as_deref()).is_ok_and(|p| p.is_file())
 }
 
 struct Coordinator {

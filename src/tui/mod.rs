@@ -116,6 +116,7 @@ fn run_app(opts: TuiOptions, review: bool) -> anyhow::Result<()> {
         let mut app = app::App::new(&opts.case, theme, keymap);
         app.lookup = opts.techniques.clone();
         app.review_only = review;
+        app.auto_assess = opts.config.ui.auto_assess && opts.assess.runs_model();
         app.size = crossterm::terminal::size().unwrap_or((80, 24));
         let sink_tx = tx.clone();
         opts.assess.connect(AssessSink::from_fn(move |u| {

@@ -34,6 +34,13 @@ impl AssessEntry {
     /// it was applied.
     pub fn apply(&mut self, u: AssessUpdate) -> bool {
         if u.request < self.request {
+            // A stored verdict (the instant one from ingest) that arrives after a newer request
+            // was made shows until that request answers; the request goes on.
+            let stored = u.request == 0 && u.state == AssessState::FromCache;
+            if stored && self.assessment.is_none() && u.assessment.is_some() {
+                self.assessment = u.assessment;
+                return true;
+            }
             return false;
         }
         if u.request > self.request {

@@ -83,6 +83,11 @@ impl BackgroundQueue {
         self.waiting.len() != before
     }
 
+    /// Empties the waiting list (those in flight stay), returning what waited.
+    pub fn take_waiting(&mut self) -> Vec<Waiting> {
+        std::mem::take(&mut self.waiting)
+    }
+
     /// Sessions waiting (not counting those in flight).
     pub fn waiting(&self) -> usize {
         self.waiting.len()

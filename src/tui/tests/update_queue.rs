@@ -217,3 +217,120 @@ fn the_fake_assessor_is_asked_in_queue_order() {
         assert_eq!(app.assess[id].state, AssessState::Done);
     }
 }
+
+/// The case as it opens with `ui.auto_assess` and a model behind the backend: no verdicts
+/// loaded yet, so every session waits for the model.
+fn opened_with_auto_assess() -> (App, Vec<Command>) {
+    let mut app = App::new(
+        "demo",
+        crate::tui::theme::Theme::builtin_dark(),
+        crate::tui::keymap::Keymap::builtin(),
+    );
+    app.size = (100, 30);
+    app.auto_assess = true;
+    app.next_request = 100;
+    let cmds = send(
+        &mut app,
+        [Msg::SessionsLoaded(Ok(crate::tui::msg::Loaded {
+            sessions: sessions(),
+            corrections: Vec::new(),
+        }))],
+    );
+    (app, cmds)
+}
+
+#[test]
+fn with_auto_assess_the_opened_case_queues_every_session_and_stored_answers_take_theirs_out() {
+    let (mut app, cmds) = opened_with_auto_assess();
+    assert!(
+        matches!(cmds.first(), Some(Command::LoadCachedAssessments { session_ids }) if session_ids.len() == 6),
+        "{cmds:?}"
+    );
+    let first = sent(&cmds);
+    assert_eq!(first.len(), 1, "one at a time: {cmds:?}");
+    let selected = app.sessions.selected().map(|s| s.id.clone());
+    assert_eq!(
+        Some(&first[0].0),
+        selected.as_ref(),
+        "the selected session goes first"
+    );
+    assert_eq!(app.queue.waiting(), 5);
+    assert!(
+        matches!(&app.status, Some(crate::tui::app::Status::Info(t)) if t.contains("6 sessions"))
+    );
+
+    // The store answers after the queue was filled: S1 has a model answer (it leaves the queue
+    // and shows it), S2 only the instant verdict (shown, and S2 still waits for the model).
+    let mut s1 = AssessUpdate::state(S1, 0, AssessState::FromCache);
+    s1.assessment = Some(assessment(S1, Vec::new()));
+    assert_eq!(
+        first[0].0, S3,
+        "the first row: the critical rule, selected at start"
+    );
+    send(&mut app, [Msg::Assess(s1), instant(S2, Risk::High)]);
+    assert!(!app.queue.contains(S1));
+    assert_eq!(app.assess[S1].state, AssessState::FromCache);
+    assert!(
+        app.assess[S1]
+            .assessment
+            .as_ref()
+            .is_some_and(|a| a.model_verdict.is_some())
+    );
+    assert!(app.queue.contains(S2));
+    assert_eq!(app.assess[S2].state, AssessState::Queued);
+    assert_eq!(
+        app.assess[S2]
+            .assessment
+            .as_ref()
+            .map(|a| a.verdict.risk_level),
+        Some(Risk::High),
+        "the instant verdict shows while the model's is awaited"
+    );
+
+    // The rest by severity: the medium rule (S4), the low rule (S6), then S2 (instant verdict
+    // high), S5 (nothing).
+    let mut order = Vec::new();
+    let mut current = first[0].clone();
+    while let Some(next) = finish(&mut app, &current) {
+        order.push(next.0.clone());
+        current = next;
+    }
+    assert_eq!(order, [S4, S6, S2, S5]);
+    assert!(app.queue.is_empty());
+}
+
+#[test]
+fn a_pauses_the_queue_and_again_queues_the_visible_sessions() {
+    let (mut app, cmds) = opened_with_auto_assess();
+    let first = sent(&cmds).remove(0);
+    assert!(
+        sent(&send(&mut app, [key('A')])).is_empty(),
+        "pausing sends nothing"
+    );
+    assert_eq!(app.queue.waiting(), 0);
+    for s in sessions().iter().filter(|s| s.id != first.0) {
+        assert_eq!(
+            app.assess[&s.id].state,
+            AssessState::NotAssessed,
+            "{}",
+            s.id
+        );
+    }
+    // The one in flight finishes; nothing follows it.
+    assert_eq!(finish(&mut app, &first), None);
+    // `A` again: the visible sessions the model has not judged.
+    let again = sent(&send(&mut app, [key('A')]));
+    assert_eq!(again.len(), 1);
+    assert_eq!(app.queue.waiting(), 4);
+}
+
+#[test]
+fn without_auto_assess_opening_a_case_queues_nothing() {
+    let app = app((100, 30));
+    assert!(app.queue.is_empty());
+    assert!(
+        app.assess
+            .get(S2)
+            .is_none_or(|e| e.state == AssessState::NotAssessed)
+    );
+}

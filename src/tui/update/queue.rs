@@ -12,6 +12,42 @@ use crate::tui::state::assess::AssessEntry;
 use crate::tui::state::queue::Severity;
 use crate::tui::state::sessions::SessionsState;
 
+/// The whole case, as soon as it is loaded (`ui.auto_assess`): every session the model has not
+/// judged, most severe first. Stored answers that load afterwards take their sessions back out.
+pub fn start_all(app: &mut App) -> Vec<Command> {
+    let ids: Vec<String> = app
+        .sessions
+        .all
+        .iter()
+        .filter(|s| wants_model(app, &s.id))
+        .map(|s| s.id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    app.info(format!(
+        "assessing {} sessions in the background, most severe first (A pauses)",
+        ids.len()
+    ));
+    enqueue(app, &ids)
+}
+
+/// `A` while sessions wait: they leave the queue (those in flight finish); the verdicts they
+/// had stay. Returns how many left.
+pub fn pause(app: &mut App) -> usize {
+    let waiting = app.queue.take_waiting();
+    for w in &waiting {
+        if let Some(e) = app.assess.get_mut(&w.session_id) {
+            e.state = match e.assessment {
+                Some(_) => AssessState::FromCache,
+                None => AssessState::NotAssessed,
+            };
+        }
+    }
+    app.rebuild_view();
+    waiting.len()
+}
+
 /// Queues sessions for the background assessment (each under a fresh request, shown as queued
 /// at once) and sends the first if the backend has room.
 pub fn enqueue(app: &mut App, ids: &[String]) -> Vec<Command> {

@@ -17,6 +17,9 @@ pub fn sessions_loaded(app: &mut App, result: Result<Loaded, String>) -> Vec<Com
             }
             app.rebuild_view();
             let mut out = vec![Command::LoadCachedAssessments { session_ids: ids }];
+            if app.auto_assess {
+                out.extend(super::queue::start_all(app));
+            }
             if app.review_only {
                 out.extend(super::review::open(app));
             }
@@ -55,6 +58,19 @@ pub fn corrections_arrived(app: &mut App, list: Vec<Correction>) -> Vec<Command>
 
 pub fn assess_update(app: &mut App, u: AssessUpdate) -> Vec<Command> {
     let id = u.session_id.clone();
+    // A stored model answer loaded while the session waits in the background queue (filled
+    // before the store answered): nothing is left for the model to do.
+    let cached_answer = u.request == 0
+        && u.state == AssessState::FromCache
+        && u.assessment
+            .as_ref()
+            .is_some_and(|a| a.model_verdict.is_some());
+    if cached_answer && app.queue.remove(&id) {
+        // Back to "no request": the stored answer below then applies as it would have.
+        if let Some(e) = app.assess.get_mut(&id) {
+            e.request = 0;
+        }
+    }
     // Only a new verdict (or a changed state) moves rows; streamed tokens do not.
     let affects_view = u.assessment.is_some() || !matches!(u.state, AssessState::Running);
     // Whether the update is current or stale for the row, it may end a queued assessment.

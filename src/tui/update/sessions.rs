@@ -69,6 +69,13 @@ pub fn action(app: &mut App, action: Action) -> Vec<Command> {
             }
         }
         Action::AssessVisible => {
+            if app.queue.waiting() > 0 {
+                let n = super::queue::pause(app);
+                app.info(format!(
+                    "background assessment paused: {n} sessions left waiting (A queues the visible ones)"
+                ));
+                return Vec::new();
+            }
             let ids: Vec<String> = app
                 .sessions
                 .view
