@@ -6,6 +6,7 @@
 mod actor;
 mod backend;
 mod codec;
+mod grammar;
 pub mod opensearch;
 mod query;
 mod scan;
@@ -318,6 +319,14 @@ mod tests {
             .unwrap();
         assert_eq!(hits.total, 1);
         assert_eq!(hits.events[0].host.as_deref(), Some("WS02"));
+        // A negation joined by AND excludes, as `-` does (it used to match nothing).
+        assert_eq!(count("failure AND NOT host:ws02"), 3);
+        assert_eq!(count("failure -host:ws02"), 3);
+        assert_eq!(count("NOT host:ws02 AND NOT host:ws03 AND logon"), 3);
+        assert_eq!(count("host:ws02 OR (failure AND NOT host:ws01)"), 1);
+        assert!(index.search("NOT host:ws02", 10, Order::OldestFirst).is_err());
+        // What the refusal advises instead.
+        assert_eq!(count("* AND NOT host:ws02"), 3);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Queries over a case index: tantivy query syntax, membership lookups and full scans.
 
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, Query, QueryParser, TermSetQuery};
+use tantivy::query::{AllQuery, Query, QueryParser, QueryParserError, TermSetQuery};
 use tantivy::schema::{TantivyDocument, Value};
 use tantivy::{DocAddress, Searcher, Term};
 
@@ -32,10 +32,13 @@ impl EventIndex {
         let f = &self.fields;
         let mut parser = QueryParser::for_index(&self.index, vec![f.message, f.fields]);
         parser.set_conjunction_by_default();
-        parser.parse_query(query).map_err(|e| IndexError::Query {
+        let err = |e: QueryParserError| IndexError::Query {
             query: query.to_string(),
             reason: e.to_string(),
-        })
+        };
+        let ast = super::grammar::parse(query)
+            .map_err(|()| err(QueryParserError::SyntaxError(query.to_string())))?;
+        parser.build_query_from_user_input_ast(ast).map_err(err)
     }
 
     pub fn search(&self, query: &str, limit: usize, order: Order) -> Result<SearchHits> {

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 use tantivy::query_grammar::{
-    self, Occur, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
+    Occur, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
 };
 use tantivy::time::OffsetDateTime;
 use tantivy::time::format_description::well_known::Rfc3339;
@@ -60,7 +60,7 @@ pub fn translate(query: &str) -> Result<Value> {
         query: query.to_string(),
         reason,
     };
-    let ast = query_grammar::parse_query(query).map_err(|_| err("syntax error".into()))?;
+    let ast = crate::index::grammar::parse(query).map_err(|()| err("syntax error".into()))?;
     let logical = logical(ast).map_err(err)?;
     if let Logical::Clause(children) = &logical
         && children.is_empty()

@@ -56,20 +56,20 @@ fn clauses_follow_tantivys_rules() {
         q["bool"]["must_not"],
         json!([{ "term": { "host": "ws02" } }])
     );
-    // The grammar reads `AND NOT x` as a clause of its own, `+(-x)`, which tantivy's
-    // boolean query matches nothing with; so does the translation.
-    let q = t("failure AND NOT host:ws02");
-    assert_eq!(q["bool"]["must"][1], json!({ "match_none": {} }));
+    // `AND NOT x` is `-x` (index/grammar.rs), as in tantivy.
+    assert_eq!(t("failure AND NOT host:ws02"), q);
     let q = t("a OR b");
     assert_eq!(q["bool"]["minimum_should_match"], json!(1));
     // A term without tokens is dropped, not matched as nothing.
     assert_eq!(t("failure \"...\"")["bool"]["must"], json!([t("failure")]));
     assert_eq!(t("\"...\""), json!({ "match_none": {} }));
-    // A nested clause without a positive part matches nothing.
+    // A nested clause without a positive part matches nothing (one joined by OR; one joined by
+    // AND is lifted into its parent).
     assert_eq!(
-        t("a AND (NOT b)")["bool"]["must"][1],
+        t("a OR (NOT b)")["bool"]["should"][1],
         json!({ "match_none": {} })
     );
+    assert_eq!(t("a AND (NOT b)"), t("a -b"));
     assert!(translate("NOT b").is_err());
     assert!(translate("-b -c").is_err());
     assert!(translate("pid:abc").is_err());
