@@ -118,6 +118,7 @@ impl EventIndex {
                 },
                 other => IndexError::Tantivy(other),
             })?;
+        w.set_merge_policy(Box::new(merge_policy()));
         Ok(EventWriter::new(Box::new(writer::TantivyWriter::new(
             w,
             self.fields,
@@ -147,6 +148,18 @@ impl EventIndex {
         bad.sort();
         Ok(bad)
     }
+}
+
+/// Segments stop growing at about a million events: a merge reads the segments it joins through
+/// the memory map, so merges of a multi-gigabyte case held that much index in the process's
+/// resident memory (half of a 256 MiB log's 539 MiB peak). Searches then visit a segment per
+/// million events or so, which costs little next to reading the hits.
+const MAX_DOCS_MERGED: usize = 1_000_000;
+
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut p = tantivy::indexer::LogMergePolicy::default();
+    p.set_max_docs_before_merge(MAX_DOCS_MERGED);
+    p
 }
 
 /// The index of case `case` where this process keeps them ([`set_default_url`]): the tantivy
@@ -324,7 +337,11 @@ mod tests {
         assert_eq!(count("failure -host:ws02"), 3);
         assert_eq!(count("NOT host:ws02 AND NOT host:ws03 AND logon"), 3);
         assert_eq!(count("host:ws02 OR (failure AND NOT host:ws01)"), 1);
-        assert!(index.search("NOT host:ws02", 10, Order::OldestFirst).is_err());
+        assert!(
+            index
+                .search("NOT host:ws02", 10, Order::OldestFirst)
+                .is_err()
+        );
         // What the refusal advises instead.
         assert_eq!(count("* AND NOT host:ws02"), 3);
     }
