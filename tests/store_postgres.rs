@@ -426,6 +426,60 @@ fn store_copy_round_trips_the_demo_case_exactly() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in"));
+
+    // Into a store that holds other cases: a second case of the same logs (the same sessions,
+    // so the same cached verdicts) joins the team store beside `demo`, which stays as it was.
+    let team = pg.store();
+    let demo_before: Vec<_> = TABLES
+        .iter()
+        .map(|t| team.read_case_rows(t, "demo").unwrap())
+        .collect();
+    let logs = common::repo().join("sample_logs");
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--case", "other", "--config"])
+        .arg(common::repo().join("sample_logs/lookout.toml"))
+        .env_remove("LOOKOUT_STORE")
+        .arg("ingest")
+        .args(["windows", "linux"].map(|d| logs.join(d)))
+        .output()
+        .unwrap();
+    ok(out, "ingest other");
+    let out = Command::new(BIN)
+        .args([
+            "store", "copy", "--from", &from, "--to", &pg.url, "--only", "other",
+        ])
+        .output()
+        .unwrap();
+    let text = ok(out, "store copy of a second case");
+    assert!(text.contains("every table the same"), "{text}");
+    let source = Store::open(&db).unwrap();
+    for (t, before) in TABLES.iter().zip(&demo_before) {
+        let after = team.read_case_rows(t, "demo").unwrap();
+        if t.name == "assessments" {
+            // The cache is keyed by session content, not by case: the sessions both cases share
+            // now also find the second case's verdicts. None of demo's is lost or altered.
+            assert!(
+                before.iter().all(|r| after.contains(r)),
+                "demo's assessments"
+            );
+            continue;
+        }
+        assert!(
+            after == *before,
+            "demo's {} changed when another case was copied in",
+            t.name
+        );
+        let a = source.read_case_rows(t, "other").unwrap();
+        assert!(
+            !a.is_empty() || !["sessions", "rule_hits"].contains(&t.name),
+            "other's {} is empty",
+            t.name
+        );
+        let b = team.read_case_rows(t, "other").unwrap();
+        assert_eq!(a.len(), b.len(), "other's {} rows", t.name);
+    }
 }
 
 #[test]
