@@ -247,3 +247,54 @@ fn workbench_on_sample_logs() {
     drop(case);
     drive("samples", dir.path(), &host, "*");
 }
+
+/// With a model to answer, opening a case starts the background assessment by itself: the
+/// header counts it, and the model's verdicts reach the store with no key pressed.
+#[test]
+fn opening_a_case_assesses_it_in_the_background() {
+    if !common::tmux() {
+        return;
+    }
+    let Some(model) = common::model() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cmd = format!(
+        "env HOME={h} XDG_CONFIG_HOME={h}/.config USER=e2e TERM=xterm-256color LOOKOUT_MODEL={m} {BIN} --data-dir {d} --case demo tui 2>{e}",
+        h = home.display(),
+        m = model.display(),
+        d = dir.path().display(),
+        e = dir.path().join("stderr.txt").display()
+    );
+    let mut pane = Pane::start(format!("lookout-e2e-auto-{}", std::process::id()), &cmd);
+    pane.stderr = Some(dir.path().join("stderr.txt"));
+    pane.wait_for("Sessions 1/");
+    pane.wait_for("assessing");
+    let case = Case::open(dir.path(), "demo").unwrap();
+    let ids: Vec<String> = case.sessions().unwrap().into_iter().map(|s| s.id).collect();
+    let judged = || {
+        ids.iter()
+            .filter(|id| {
+                case.store
+                    .latest_assessment(id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|a| a.model_verdict.is_some())
+            })
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while judged() < ids.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        judged(),
+        ids.len(),
+        "the model judged every session by itself; screen:\n{}",
+        pane.screen()
+    );
+    pane.keys(&["q"]);
+}
