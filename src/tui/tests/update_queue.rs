@@ -63,6 +63,17 @@ fn finish(app: &mut App, (id, request): &(String, u64)) -> Option<(String, u64)>
     next.into_iter().next()
 }
 
+/// Finishes the one in flight, and each sent after it, until the queue is empty; returns the
+/// sessions sent after `current`, in order.
+fn drain(app: &mut App, mut current: (String, u64)) -> Vec<String> {
+    let mut order = Vec::new();
+    while let Some(next) = finish(app, &current) {
+        order.push(next.0.clone());
+        current = next;
+    }
+    order
+}
+
 fn select(app: &mut App, id: &str) {
     for _ in 0..app.sessions.view.len() {
         if app.sessions.selected().is_some_and(|s| s.id == id) {
@@ -89,11 +100,7 @@ fn most_severe_first_then_instant_risk_one_at_a_time() {
         );
     }
     let mut order = vec![first[0].0.clone()];
-    let mut current = first[0].clone();
-    while let Some(next) = finish(&mut app, &current) {
-        order.push(next.0.clone());
-        current = next;
-    }
+    order.extend(drain(&mut app, first[0].clone()));
     assert_eq!(order, [S4, S6, S2, S5]);
     assert!(app.queue.is_empty());
 }
@@ -289,13 +296,7 @@ fn with_auto_assess_the_opened_case_queues_every_session_and_stored_answers_take
 
     // The rest by severity: the medium rule (S4), the low rule (S6), then S2 (instant verdict
     // high), S5 (nothing).
-    let mut order = Vec::new();
-    let mut current = first[0].clone();
-    while let Some(next) = finish(&mut app, &current) {
-        order.push(next.0.clone());
-        current = next;
-    }
-    assert_eq!(order, [S4, S6, S2, S5]);
+    assert_eq!(drain(&mut app, first[0].clone()), [S4, S6, S2, S5]);
     assert!(app.queue.is_empty());
 }
 

@@ -37,15 +37,20 @@ pub fn start_all(app: &mut App) -> Vec<Command> {
 pub fn pause(app: &mut App) -> usize {
     let waiting = app.queue.take_waiting();
     for w in &waiting {
-        if let Some(e) = app.assess.get_mut(&w.session_id) {
-            e.state = match e.assessment {
-                Some(_) => AssessState::FromCache,
-                None => AssessState::NotAssessed,
-            };
-        }
+        not_waiting(app, &w.session_id);
     }
     app.rebuild_view();
     waiting.len()
+}
+
+/// A session taken out of the queue before it was sent shows what it had before.
+fn not_waiting(app: &mut App, id: &str) {
+    if let Some(e) = app.assess.get_mut(id) {
+        e.state = match e.assessment {
+            Some(_) => AssessState::FromCache,
+            None => AssessState::NotAssessed,
+        };
+    }
 }
 
 /// Queues sessions for the background assessment (each under a fresh request, shown as queued
@@ -138,12 +143,7 @@ pub fn cancel_waiting(app: &mut App, id: &str) -> bool {
     if !app.queue.remove(id) {
         return false;
     }
-    if let Some(e) = app.assess.get_mut(id) {
-        e.state = match e.assessment {
-            Some(_) => AssessState::FromCache,
-            None => AssessState::NotAssessed,
-        };
-    }
+    not_waiting(app, id);
     app.rebuild_view();
     true
 }
