@@ -649,3 +649,84 @@ fn sessions_and_hits_stream_through_postgres_as_a_large_ingest_uses_them() {
     batch.finish().unwrap();
     assert_eq!(cases(&other), 3);
 }
+
+/// The team store with a local event index per analyst: a second analyst ingests the evidence
+/// the first already ingested. Their own index fills (the store's record of the files is the
+/// case's, not their index's), and the case's sessions in the shared store stay as they were;
+/// a rebuild from a second analyst's partial index must not replace them either.
+#[test]
+fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_teams_sessions() {
+    let Some(pg) = Pg::start() else {
+        return;
+    };
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    ingest_demo(first.path(), Some(&pg.url));
+    let team = pg.store();
+    let sessions = |s: &Store| {
+        let mut v: Vec<String> = s
+            .sessions("demo")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        v.sort();
+        v
+    };
+    let before = sessions(&team);
+    assert!(before.len() > 100, "{}", before.len());
+
+    // The second analyst ingests only part of the evidence first, then all of it.
+    let logs = common::repo().join("sample_logs");
+    let out = lookout(second.path(), Some(&pg.url), "bo")
+        .arg("ingest")
+        .arg(logs.join("linux"))
+        .output()
+        .unwrap();
+    ok(out, "ingest part");
+    let same = |what: &str| {
+        let now = sessions(&team);
+        assert!(
+            now == before,
+            "{what}: {} sessions now, {} before",
+            now.len(),
+            before.len()
+        );
+    };
+    same("a partial local index replaced the team's sessions");
+    // Re-running the rules from that partial index is refused, not applied to the whole case.
+    let out = lookout(second.path(), Some(&pg.url), "bo")
+        .arg("detect")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success() && err.contains("lacks"), "{err}");
+    same("detect from a partial index");
+    ingest_demo(second.path(), Some(&pg.url));
+    same("the second analyst's full ingest");
+
+    // Their local index holds the events: the same search finds the same events in both.
+    for q in ["failed", "host:web01", "event_id:4625"] {
+        let found = |data: &Path| {
+            let out = lookout(data, Some(&pg.url), "bo")
+                .args(["search", q, "--limit", "100000"])
+                .output()
+                .unwrap();
+            // Events of the same second may come in either order.
+            let mut lines: Vec<String> = ok(out, "search").lines().map(String::from).collect();
+            lines.sort();
+            lines
+        };
+        let (a, b) = (found(first.path()), found(second.path()));
+        assert!(!a.is_empty(), "`{q}` finds nothing");
+        assert_eq!(a, b, "`{q}`");
+    }
+    // Ingesting again adds nothing anywhere.
+    let out = lookout(second.path(), Some(&pg.url), "bo")
+        .arg("ingest")
+        .arg(logs.join("linux"))
+        .output()
+        .unwrap();
+    let text = ok(out, "ingest again");
+    assert!(text.contains("unchanged"), "{text}");
+    same("ingest again");
+}

@@ -263,7 +263,7 @@ impl Case {
             correlator: rules.correlator(),
             progress,
         };
-        let mut pending_runs: Vec<(i64, FileTally)> = Vec::new();
+        let mut pending_runs: Vec<(i64, String, FileTally)> = Vec::new();
         for (file, size) in files.iter().zip(sizes) {
             if progress.cancel.load(Ordering::Relaxed) {
                 break;
@@ -278,7 +278,10 @@ impl Case {
                 }
             };
             let state = self.store.file_state(&self.name, &digest)?;
-            if state == FileState::Done {
+            // In the case, and in this index too (team mode: another analyst's ingest puts a
+            // file in the shared store, not in this machine's index; it is read here, adding
+            // nothing to the case).
+            if state == FileState::Done && self.index.holds_file(&digest)? {
                 summary.unchanged_files += 1;
                 progress.files_done.fetch_add(1, Ordering::Relaxed);
                 progress.bytes_done.fetch_add(size, Ordering::Relaxed);
@@ -294,7 +297,7 @@ impl Case {
             summary.problems.extend(problems);
             tally.duration_ms = file_started.elapsed().as_millis() as u64;
             summary.add(&tally);
-            pending_runs.push((run, tally));
+            pending_runs.push((run, digest, tally));
             progress.files_done.fetch_add(1, Ordering::Relaxed);
             progress.bytes_done.fetch_add(size, Ordering::Relaxed);
             if sinks.writer.pending() >= COMMIT_EVERY {
@@ -312,9 +315,30 @@ impl Case {
         release_freed_memory();
         self.index.reload()?;
         summary.detections = self.store.hit_count(&self.name)?;
-        self.refresh_sessions_with(config, Some(progress))?;
+        let missing = self.files_not_held()?;
+        if missing == 0 {
+            self.refresh_sessions_with(config, Some(progress))?;
+        } else {
+            // Sessions built from part of the case would replace the whole case's in the store.
+            eprintln!(
+                "lookout: sessions not rebuilt: this machine's index lacks {missing} file(s) of \
+                 case `{}` that another analyst ingested; ingest them here too",
+                self.name
+            );
+        }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
+    }
+
+    /// Files the case holds (complete ingest runs in the store) that this index does not.
+    pub(crate) fn files_not_held(&self) -> Result<usize> {
+        let mut missing = std::collections::BTreeSet::new();
+        for run in self.store.runs(&self.name)? {
+            if run.complete && !self.index.holds_file(&run.sha256)? {
+                missing.insert(run.sha256);
+            }
+        }
+        Ok(missing.len())
     }
 
     /// Reads one file into the index and the rules; returns its counts and the readers'
@@ -358,11 +382,19 @@ impl Case {
 
     /// Commits the index, then marks the covered runs complete and stores their hits: a run is
     /// complete only once its events are durable.
-    fn commit(&mut self, sinks: &mut Sinks, runs: &mut Vec<(i64, FileTally)>) -> Result<()> {
+    fn commit(
+        &mut self,
+        sinks: &mut Sinks,
+        runs: &mut Vec<(i64, String, FileTally)>,
+    ) -> Result<()> {
         sinks.writer.commit()?;
+        // Before the runs are marked done: a file the store calls done is then always in the
+        // index's ledger (a crash in between leaves the run unfinished, read again next time).
+        let digests: Vec<String> = runs.iter().map(|(_, d, _)| d.clone()).collect();
+        self.index.files_committed(&digests)?;
         self.store.add_hits(&self.name, &sinks.hits)?;
         sinks.hits.clear();
-        for (id, t) in runs.drain(..) {
+        for (id, _, t) in runs.drain(..) {
             self.store
                 .finish_run(id, t.events, &t.skipped, &t.formats, t.duration_ms)?;
         }

@@ -114,6 +114,15 @@ impl Case {
 
     /// Re-runs `rules` over every stored event, replacing the stored hits, then sessions.
     pub fn redetect(&mut self, rules: &RuleSet, config: &Config) -> Result<Vec<Hit>> {
+        // The hits and sessions replace the whole case's: from part of it they would lose
+        // the rest (team mode, where another analyst ingested files this index lacks).
+        let missing = self.files_not_held()?;
+        anyhow::ensure!(
+            missing == 0,
+            "this machine's index lacks {missing} file(s) of case `{}` that another analyst \
+             ingested: ingest them here before re-running the rules",
+            self.name
+        );
         let mut hits = Vec::new();
         let mut correlator = rules.correlator();
         self.index

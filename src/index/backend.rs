@@ -109,6 +109,18 @@ pub trait IndexBackend: Send + Sync {
     fn corrupt_files(&self) -> Result<Vec<String>> {
         Ok(Vec::new())
     }
+
+    /// Whether this index holds the events of the evidence file with this content. The store
+    /// records what the case holds; a local index in team mode may lack files that another
+    /// analyst ingested (index/ledger.rs). A shared index holds what the case holds.
+    fn holds_file(&self, _sha256: &str) -> Result<bool> {
+        Ok(true)
+    }
+
+    /// Records files whose events the last commit made durable (see [`IndexBackend::holds_file`]).
+    fn files_committed(&self, _sha256: &[String]) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl dyn IndexBackend {

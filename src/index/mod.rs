@@ -7,6 +7,7 @@ mod actor;
 mod backend;
 mod codec;
 mod grammar;
+mod ledger;
 pub mod opensearch;
 mod query;
 mod scan;
@@ -55,6 +56,8 @@ pub enum IndexError {
     Url { url: String, reason: String },
     #[error("opensearch {location}: {reason}")]
     Remote { location: String, reason: String },
+    #[error("index ledger {path}: {reason}")]
+    Ledger { path: String, reason: String },
     /// A scan stopped by its caller's error, which the caller gets back in its place (never
     /// seen outside the index's scans).
     #[error("stopped by the caller")]
@@ -69,6 +72,7 @@ pub struct EventIndex {
     reader: IndexReader,
     fields: Fields,
     path: PathBuf,
+    ledger: ledger::Ledger,
 }
 
 impl EventIndex {
@@ -84,11 +88,13 @@ impl EventIndex {
             MmapDirectory::open(dir).map_err(|e| open_err(tantivy::TantivyError::from(e)))?;
         // An existing index keeps the schema it was made with (earlier versions had more
         // fields); a new one gets the current schema.
-        let index = if Index::exists(&mmap).map_err(|e| open_err(e.into()))? {
+        let existed = Index::exists(&mmap).map_err(|e| open_err(e.into()))?;
+        let index = if existed {
             Index::open(mmap).map_err(open_err)?
         } else {
             Index::create(mmap, schema::build(), Default::default()).map_err(open_err)?
         };
+        let ledger = ledger::Ledger::open(dir, !existed)?;
         let fields = Fields::of(&index.schema()).map_err(|reason| IndexError::Schema {
             path: dir.display().to_string(),
             reason,
@@ -104,6 +110,7 @@ impl EventIndex {
             reader,
             fields,
             path: dir.to_path_buf(),
+            ledger,
         })
     }
 
@@ -245,6 +252,12 @@ impl IndexBackend for EventIndex {
 
     fn corrupt_files(&self) -> Result<Vec<String>> {
         EventIndex::corrupt_files(self)
+    }
+    fn holds_file(&self, sha256: &str) -> Result<bool> {
+        Ok(self.ledger.holds(sha256))
+    }
+    fn files_committed(&self, sha256: &[String]) -> Result<()> {
+        self.ledger.add(sha256)
     }
 }
 
