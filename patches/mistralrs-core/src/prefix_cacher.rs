@@ -1,4 +1,4 @@
-use candle_core::{Device, Result};
+use candle_core::Result;
 use indexmap::IndexMap;
 use itertools::Itertools;
 use tracing::info;
@@ -121,55 +121,18 @@ impl PrefixCacheManagerV2 {
         if self.no_prefix_cache {
             return Ok(0);
         }
-        let mut n_on_device = 0;
-        for cache in self.caches.values() {
-            let first_non_none = cache
-                .cache
-                .iter()
-                .find_or_first(|x| x.as_ref().is_some_and(|kv| kv.k().ok().flatten().is_some()));
-            let Some(Some(first_non_none)) = first_non_none else {
-                continue;
-            };
-
-            let cache_device = match first_non_none {
-                KvCache::Normal { k, .. } => {
-                    k.all_data().as_ref().expect("No KV cache data").device()
-                }
-                KvCache::Rotating { k, .. } => {
-                    k.all_data().as_ref().expect("No KV cache data").device()
-                }
-                KvCache::Shared { .. } => continue,
-            };
-
-            if !matches!(cache_device, Device::Cpu) {
-                n_on_device += 1;
-            }
-        }
+        // lookout: every cache that holds KV data counts, wherever it lives. The published crate
+        // counted and evicted only caches on an accelerator, so on a CPU-only machine every
+        // finished sequence's KV cache was kept for good (~60-90 MB each for a 135M model at
+        // ~1,300 tokens): memory grew with every request.
+        let n_held = self.caches.values().filter(|c| holds_kv(c)).count();
         let mut n_evicted = 0;
         // Intentionally evict the first ones first, as they are the oldest
         for cache in self.caches.values_mut() {
-            if n_on_device - n_evicted <= self.n_on_device {
+            if n_held - n_evicted <= self.n_on_device {
                 break;
             }
-            let first_non_none = cache
-                .cache
-                .iter()
-                .find_or_first(|x| x.as_ref().is_some_and(|kv| kv.k().ok().flatten().is_some()));
-            let Some(Some(first_non_none)) = first_non_none else {
-                continue;
-            };
-
-            let cache_device = match first_non_none {
-                KvCache::Normal { k, .. } => {
-                    k.all_data().as_ref().expect("No KV cache data").device()
-                }
-                KvCache::Rotating { k, .. } => {
-                    k.all_data().as_ref().expect("No KV cache data").device()
-                }
-                KvCache::Shared { .. } => continue,
-            };
-
-            if !matches!(cache_device, Device::Cpu) {
+            if holds_kv(cache) {
                 cache.cache.clear();
                 n_evicted += 1;
             }
@@ -498,4 +461,16 @@ mod tests {
 
         Ok(())
     }
+}
+
+/// Whether a cached sequence holds KV data of its own (a shared cache does not).
+fn holds_kv(cache: &CacheElement) -> bool {
+    let first_non_none = cache
+        .cache
+        .iter()
+        .find_or_first(|x| x.as_ref().is_some_and(|kv| kv.k().ok().flatten().is_some()));
+    matches!(
+        first_non_none,
+        Some(Some(KvCache::Normal { .. } | KvCache::Rotating { .. }))
+    )
 }
