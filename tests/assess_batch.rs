@@ -13,6 +13,13 @@
 //! at most one answer of a batch with other decisions, and never a decision that differs while
 //! everything the answer said before it is the same; `lookout bench assess --batch` reports the
 //! share on a real case. The default stays one session at a time (`model.batch = 1`).
+//!
+//! The second batch runs beside the prefix cache the first one left (the engine keeps the two
+//! latest finished sequences; a prompt identical to a cached one is computed whole), so two of
+//! its four sequences start from another session's cached instructions and two from nothing:
+//! sequences with different cache offsets take turns, and the one cancelled at its first token
+//! empties its bucket. That is the case where the engine once restarted the others' answers as
+//! prompts on top of their caches (patches/README.md, the scheduler section).
 
 mod assess_support;
 mod common;

@@ -17,8 +17,9 @@ use super::model_file::ModelFile;
 use super::prompt::Prompt;
 
 /// Finished sequences whose KV caches the engine keeps for prefix reuse. Every prompt starts
-/// with the same instructions, so the latest one serves the next; a second covers asking about
-/// the same session again. Each holds ~60-90 MB (135M model, ~1,300 tokens, f32).
+/// with the same instructions, so a recent one serves the next (the engine reuses the longest
+/// shared prefix); two keep a hit at hand while batched sequences finish in turn. Each holds
+/// ~60-90 MB (135M model, ~1,300 tokens, f32).
 const PREFIX_CACHES: usize = 2;
 
 #[derive(Debug, thiserror::Error)]

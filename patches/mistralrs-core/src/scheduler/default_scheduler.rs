@@ -228,8 +228,17 @@ impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
                 };
             }
             (_, 0) => {
+                // lookout: only a new sequence starts with its prompt. The waiting list also
+                // holds sequences that bucketing set aside in the middle of their answer (or
+                // with a prefix-cache hit still to prefill); the published crate turned every
+                // one of them back into a prompt whenever the running bucket emptied, so they
+                // recomputed their whole prompt and answer so far, and a sequence with a
+                // prefix-cache hit appended that recomputation to the KV cache it already
+                // had, at the wrong positions: its answer went on from garbage.
                 for seq in waiting.into_iter() {
-                    seq.set_state(SequenceState::RunningPrompt);
+                    if seq.is_waiting() {
+                        seq.set_state(SequenceState::RunningPrompt);
+                    }
                     self.running.push(seq);
                 }
                 self.waiting = Backer::new();
@@ -237,9 +246,11 @@ impl<Backer: FcfsBacker> DefaultScheduler<Backer> {
                 self.running = self.bucket_and_waitlist_seqs(running);
                 logger.set_num_running(self.running.len());
                 logger.set_num_waiting(self.waiting.len());
+                let (completion, prompt): (Vec<_>, Vec<_>) =
+                    self.running.iter_mut().partition(|seq| seq.is_completion());
                 return DefaultSchedulerOutput {
-                    prompt: self.running.iter_mut().collect::<Vec<_>>().into(),
-                    completion: vec![].into(),
+                    prompt: prompt.into(),
+                    completion: completion.into(),
                 };
             }
             (0, _) => {
