@@ -106,6 +106,13 @@ pub fn run(
     batch: Vec<usize>,
 ) -> anyhow::Result<BenchReport> {
     let mut sessions = case.sessions()?;
+    if sessions.is_empty() {
+        anyhow::bail!(
+            "case {} has no sessions to assess: `lookout --case {} ingest PATH` first",
+            case.name,
+            case.name
+        );
+    }
     most_severe_first(&mut sessions);
     let inputs: Vec<AssessInput> = sessions
         .iter()
