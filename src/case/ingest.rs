@@ -311,7 +311,11 @@ impl Case {
             .hits
             .extend(correlator.finish().iter().flat_map(Hit::per_event));
         self.commit(&mut sinks, &mut pending_runs)?;
-        sinks.writer.finish()?;
+        // Events the index found it held only when they were written (OpenSearch) were
+        // counted as added: they move to the duplicates.
+        let stored_already = sinks.writer.finish()?;
+        summary.events = summary.events.saturating_sub(stored_already);
+        summary.duplicates += stored_already;
         release_freed_memory();
         self.index.reload()?;
         summary.detections = self.store.hit_count(&self.name)?;

@@ -176,8 +176,9 @@ pub trait BatchWriter: Send {
     fn pending(&self) -> u64;
     /// Makes everything added so far durable and visible.
     fn commit(&mut self) -> Result<()>;
-    /// Commits and releases the writer.
-    fn finish(self: Box<Self>) -> Result<()>;
+    /// Commits and releases the writer; returns how many added events turned out to be stored
+    /// already (a backend that learns it only when writing: OpenSearch's `create` answering 409).
+    fn finish(self: Box<Self>) -> Result<u64>;
 }
 
 /// The writer of one ingest: adds each event once, by key, so that re-ingesting adds nothing.
@@ -211,7 +212,7 @@ impl EventWriter {
     }
 
     /// Commits and releases the writer (tantivy: waits for merges and frees the lock).
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(self) -> Result<u64> {
         self.0.finish()
     }
 }

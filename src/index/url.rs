@@ -29,6 +29,10 @@ pub struct OpenSearchUrl {
     /// Replicas of each shard (`?replicas=N`, default 0: a one-node cluster could not place
     /// them; 1 on a cluster that must survive a node).
     pub replicas: u32,
+    /// A new case gets one index per month of its events' time (`?per=month`), read through an
+    /// alias named as the one index would be: for cases too large for one index. A case keeps
+    /// the layout it was made with.
+    pub per_month: bool,
 }
 
 const DEFAULT_PREFIX: &str = "lookout";
@@ -37,7 +41,7 @@ impl IndexUrl {
     /// `tantivy` (or empty) for the local index; `opensearch://HOST[:PORT][,HOST…][/PREFIX]`
     /// (HTTP; several nodes of one cluster comma-separated),
     /// `opensearch+https://…` (TLS), with optional `USER:PASSWORD@` and
-    /// `?shards=N&replicas=N`.
+    /// `?shards=N&replicas=N&per=month`.
     pub fn parse(s: &str) -> Result<IndexUrl> {
         let s = s.trim();
         let bad = |why: &str| IndexError::Url {
@@ -84,9 +88,18 @@ impl IndexUrl {
             prefix,
             shards: 1,
             replicas: 0,
+            per_month: false,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            if k == "per" {
+                match v {
+                    "month" => url.per_month = true,
+                    "case" => url.per_month = false,
+                    _ => return Err(bad(&format!("`per` takes `case` or `month`, not `{v}`"))),
+                }
+                continue;
+            }
             let n: u32 = v
                 .parse()
                 .map_err(|_| bad(&format!("`{k}` takes a number, not `{v}`")))?;
@@ -186,6 +199,9 @@ mod tests {
         assert_eq!(u.hosts, ["https://os:443"]);
         assert_eq!(u.auth, Some(("ana".into(), "s3cret".into())));
         assert_eq!((u.shards, u.replicas), (2, 1));
+        assert!(!u.per_month);
+        assert!(os("opensearch://h/x?per=month&replicas=1").per_month);
+        assert!(!os("opensearch://h/x?per=case").per_month);
         assert_eq!(os("opensearch://[::1]/x").hosts, ["http://[::1]:9200"]);
         assert_eq!(os("opensearch://[::1]:9201/x").hosts, ["http://[::1]:9201"]);
         assert_eq!(
@@ -199,6 +215,7 @@ mod tests {
             "opensearch://h/Upper",
             "opensearch://h/x?shards=0",
             "opensearch://h/x?color=red",
+            "opensearch://h/x?per=year",
         ] {
             assert!(IndexUrl::parse(bad).is_err(), "{bad}");
         }

@@ -132,11 +132,12 @@ impl BatchWriter for TantivyWriter {
         Ok(())
     }
 
-    /// Commits and waits for background merges, releasing the writer lock.
-    fn finish(mut self: Box<Self>) -> Result<()> {
+    /// Commits and waits for background merges, releasing the writer lock. `admit` saw every
+    /// stored key, so nothing added was stored already.
+    fn finish(mut self: Box<Self>) -> Result<u64> {
         self.commit()?;
         self.writer.wait_merging_threads()?;
-        Ok(())
+        Ok(0)
     }
 }
 

@@ -50,7 +50,10 @@ struct Tally {
 
 pub struct BulkWriter {
     client: Arc<Client>,
+    /// The case's index, or the alias over its monthly indexes.
     index: String,
+    /// Each event goes to the index of its month (`super::month_index`).
+    monthly: bool,
     tx: Option<SyncSender<Job>>,
     worker: Option<JoinHandle<()>>,
     tally: Arc<Mutex<Tally>>,
@@ -65,7 +68,7 @@ pub struct BulkWriter {
 }
 
 impl BulkWriter {
-    pub fn start(client: Arc<Client>, index: &str) -> Result<BulkWriter> {
+    pub fn start(client: Arc<Client>, index: &str, monthly: bool) -> Result<BulkWriter> {
         // Refreshing every second during a load makes segments nobody reads yet; commit
         // refreshes once.
         client.expect(
@@ -76,15 +79,22 @@ impl BulkWriter {
         let (tx, rx) = sync_channel::<Job>(2);
         let tally = Arc::new(Mutex::new(Tally::default()));
         let worker = {
-            let (client, index, tally) = (client.clone(), index.to_string(), tally.clone());
+            // Monthly: each action names its index; the alias cannot take writes.
+            let path = if monthly {
+                "/_bulk".to_string()
+            } else {
+                format!("/{index}/_bulk")
+            };
+            let (client, tally) = (client.clone(), tally.clone());
             std::thread::Builder::new()
                 .name("lookout-bulk".into())
-                .spawn(move || run(&client, &index, rx, &tally))
+                .spawn(move || run(&client, &path, rx, &tally))
                 .map_err(|e| client_error(&format!("starting the bulk thread: {e}")))?
         };
         Ok(BulkWriter {
             client,
             index: index.to_string(),
+            monthly,
             tx: Some(tx),
             worker: Some(worker),
             tally,
@@ -163,7 +173,11 @@ impl BatchWriter for BulkWriter {
             Mode::Replace => "index",
             Mode::SkipExisting => "create",
         };
-        let mut lines = json!({ op: { "_id": ev.key().to_string() } }).to_string();
+        let mut action = json!({ "_id": ev.key().to_string() });
+        if self.monthly {
+            action["_index"] = json!(super::month_index(&self.index, ev.timestamp));
+        }
+        let mut lines = json!({ op: action }).to_string();
         lines.push('\n');
         lines.push_str(&doc.to_string());
         lines.push('\n');
@@ -190,7 +204,7 @@ impl BatchWriter for BulkWriter {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> Result<()> {
+    fn finish(mut self: Box<Self>) -> Result<u64> {
         let flushed = self.flush();
         self.stop_worker();
         // Back to the index's default refresh, whatever happened.
@@ -203,18 +217,14 @@ impl BatchWriter for BulkWriter {
         reset?;
         self.client
             .expect("POST", &format!("/{}/_refresh", self.index), None)?;
-        if let Ok(t) = self.tally.lock() {
-            if t.existing > 0 {
-                eprintln!(
-                    "lookout: {} events were already in {} (not added again)",
-                    t.existing, self.index
-                );
-            }
-            for (reason, n) in &t.rejected {
-                eprintln!("lookout: {n} events refused by OpenSearch: {reason}");
-            }
+        let t = self
+            .tally
+            .lock()
+            .map_err(|_| client_error("bulk tally poisoned"))?;
+        for (reason, n) in &t.rejected {
+            eprintln!("lookout: {n} events refused by OpenSearch: {reason}");
         }
-        Ok(())
+        Ok(t.existing)
     }
 }
 
@@ -225,7 +235,7 @@ impl Drop for BulkWriter {
 }
 
 /// The bulk thread: batches in order; a flush is answered once those before it are in.
-fn run(client: &Client, index: &str, rx: Receiver<Job>, tally: &Mutex<Tally>) {
+fn run(client: &Client, path: &str, rx: Receiver<Job>, tally: &Mutex<Tally>) {
     for job in rx {
         match job {
             Job::Batch(items) => {
@@ -233,7 +243,7 @@ fn run(client: &Client, index: &str, rx: Receiver<Job>, tally: &Mutex<Tally>) {
                 if failed {
                     continue;
                 }
-                if let Err(e) = index_batch(client, index, items, tally)
+                if let Err(e) = index_batch(client, path, items, tally)
                     && let Ok(mut t) = tally.lock()
                 {
                     t.failure.get_or_insert(e.to_string());
@@ -251,13 +261,12 @@ fn run(client: &Client, index: &str, rx: Receiver<Job>, tally: &Mutex<Tally>) {
 }
 
 /// One batch, its refused-for-now items sent again with a growing pause.
-fn index_batch(client: &Client, index: &str, items: Vec<Item>, tally: &Mutex<Tally>) -> Result<()> {
-    let path = format!("/{index}/_bulk");
+fn index_batch(client: &Client, path: &str, items: Vec<Item>, tally: &Mutex<Tally>) -> Result<()> {
     let mut todo = items;
     let mut wait = Duration::from_millis(200);
     for _ in 0..ITEM_RETRIES {
         let body: Vec<u8> = todo.iter().flat_map(|i| i.lines.iter().copied()).collect();
-        let reply = client.ndjson(&path, &body)?;
+        let reply = client.ndjson(path, &body)?;
         if !reply.ok() {
             return Err(client.error(format!("_bulk: {}", reply.reason())));
         }

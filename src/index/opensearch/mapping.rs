@@ -98,3 +98,16 @@ pub fn index_body(url: &OpenSearchUrl) -> Value {
         }
     })
 }
+
+/// The body of `PUT /_index_template/NAME` for a case kept one index per month: every index
+/// whose name matches `pattern` gets the case's settings and mapping and joins the alias
+/// `alias`, which reads (search, count, scans, refresh) go through.
+pub fn monthly_template(url: &OpenSearchUrl, alias: &str, pattern: &str) -> Value {
+    let mut template = index_body(url);
+    template["aliases"] = json!({ alias: {} });
+    json!({
+        "index_patterns": [pattern],
+        "priority": 100,
+        "template": template
+    })
+}

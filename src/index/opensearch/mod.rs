@@ -1,6 +1,8 @@
-//! The OpenSearch backend of the index seam: one OpenSearch index per case (`PREFIX-CASE`),
-//! written in `_bulk` batches and read with the query DSL (lookout's queries translated),
-//! point-in-time scans and date histograms. Rule hits, sessions and verdicts stay in the store.
+//! The OpenSearch backend of the index seam: one OpenSearch index per case (`PREFIX-CASE`), or
+//! for large cases one per month of the events' time (`PREFIX-CASE~2026-03`, read through the
+//! alias `PREFIX-CASE`), written in `_bulk` batches and read with the query DSL (lookout's
+//! queries translated), point-in-time scans and date histograms. Rule hits, sessions and
+//! verdicts stay in the store.
 
 mod bulk;
 mod client;
@@ -29,35 +31,105 @@ const WINDOW: usize = 10_000;
 /// A case's index on an OpenSearch cluster.
 pub struct OpenSearchIndex {
     client: Arc<Client>,
+    /// The index, or with `monthly` the alias over the case's monthly indexes.
     index: String,
+    monthly: bool,
+}
+
+/// Between the case's alias and a month in its monthly indexes' names: a character case names
+/// cannot hold, so one case's pattern never takes in another case's indexes.
+const MONTH_SEPARATOR: char = '~';
+
+/// The monthly index an event of time `ts` goes to (`undated` for events without a time).
+pub fn month_index(alias: &str, ts: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    match ts {
+        Some(t) => format!("{alias}{MONTH_SEPARATOR}{}", t.format("%Y-%m")),
+        None => format!("{alias}{MONTH_SEPARATOR}undated"),
+    }
 }
 
 impl OpenSearchIndex {
-    /// The index of case `case`, created with lookout's mapping when absent.
+    /// The index of case `case`, created with lookout's mapping when absent: one index, or
+    /// with `per=month` an index template and alias for monthly indexes. A case found on the
+    /// cluster keeps the layout it was made with, whatever the URL asks for.
     pub fn open(url: &OpenSearchUrl, case: &str) -> Result<OpenSearchIndex> {
         let client = Arc::new(Client::new(url));
         let index = url.index_name(case);
-        let exists = client.json("HEAD", &format!("/{index}"), None)?;
-        if exists.status == 404 {
-            let made = client.json("PUT", &format!("/{index}"), Some(&mapping::index_body(url)))?;
-            // Two lookout processes opening a new case at once: one creates it.
-            let raced = made.body["error"]["type"] == "resource_already_exists_exception";
-            if !made.ok() && !raced {
-                return Err(client.error(format!("creating index {index}: {}", made.reason())));
+        let found = client.json("GET", &format!("/{index}/_alias"), None)?;
+        let monthly = if found.status == 404 {
+            if url.per_month {
+                Self::create_monthly(&client, url, &index)?;
+            } else {
+                Self::create(&client, &format!("/{index}"), &mapping::index_body(url))?;
             }
-        } else if !exists.ok() {
-            return Err(client.error(format!("index {index}: HTTP {}", exists.status)));
-        }
+            url.per_month
+        } else if !found.ok() {
+            return Err(client.error(format!("index {index}: HTTP {}", found.status)));
+        } else {
+            // An alias answers with the indexes behind it, an index with itself.
+            found.body.get(&index).is_none()
+        };
         // Wait until the index can take reads and writes (its primaries are assigned).
         client.expect(
             "GET",
             &format!("/_cluster/health/{index}?wait_for_status=yellow&timeout=60s"),
             None,
         )?;
-        let me = OpenSearchIndex { client, index };
+        let me = OpenSearchIndex {
+            client,
+            index,
+            monthly,
+        };
         // An ingest that died with refresh off left events unseen: make them visible.
         me.reload()?;
         Ok(me)
+    }
+
+    /// `PUT path` with `body`; an index another lookout process created meanwhile is fine.
+    fn create(client: &Client, path: &str, body: &Value) -> Result<()> {
+        let made = client.json("PUT", path, Some(body))?;
+        let raced = made.body["error"]["type"] == "resource_already_exists_exception";
+        if !made.ok() && !raced {
+            return Err(client.error(format!("creating {path}: {}", made.reason())));
+        }
+        Ok(())
+    }
+
+    /// The template every monthly index of the case is made from, and the first of them (for
+    /// events without a time), which brings the alias into being so that reads work at once.
+    fn create_monthly(client: &Client, url: &OpenSearchUrl, alias: &str) -> Result<()> {
+        client.expect(
+            "PUT",
+            &format!("/_index_template/{alias}"),
+            Some(&mapping::monthly_template(
+                url,
+                alias,
+                &format!("{alias}{MONTH_SEPARATOR}*"),
+            )),
+        )?;
+        Self::create(
+            client,
+            &format!("/{}", month_index(alias, None)),
+            &json!({}),
+        )
+    }
+
+    /// Whether the case is kept one index per month.
+    pub fn is_monthly(&self) -> bool {
+        self.monthly
+    }
+
+    /// The indexes holding the case's events, by name.
+    pub fn indexes(&self) -> Result<Vec<String>> {
+        let body = self
+            .client
+            .expect("GET", &format!("/{}/_alias", self.index), None)?;
+        let mut names: Vec<String> = body
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
     }
 
     /// The index's name on the cluster.
@@ -67,8 +139,16 @@ impl OpenSearchIndex {
 
     /// Deletes the case's index and its events (benchmarks' throw-away cases).
     pub fn delete(self) -> Result<()> {
-        self.client
-            .expect("DELETE", &format!("/{}", self.index), None)?;
+        if self.monthly {
+            for name in self.indexes()? {
+                self.client.expect("DELETE", &format!("/{name}"), None)?;
+            }
+            self.client
+                .expect("DELETE", &format!("/_index_template/{}", self.index), None)?;
+        } else {
+            self.client
+                .expect("DELETE", &format!("/{}", self.index), None)?;
+        }
         Ok(())
     }
 
@@ -119,11 +199,12 @@ impl OpenSearchIndex {
 
 impl IndexBackend for OpenSearchIndex {
     fn location(&self) -> String {
-        format!("opensearch {}/{}", self.client.host(), self.index)
+        let layout = if self.monthly { " (per month)" } else { "" };
+        format!("opensearch {}/{}{layout}", self.client.host(), self.index)
     }
 
     fn writer(&self, _threads: usize, _memory_bytes: usize) -> Result<EventWriter> {
-        let w = bulk::BulkWriter::start(self.client.clone(), &self.index)?;
+        let w = bulk::BulkWriter::start(self.client.clone(), &self.index, self.monthly)?;
         Ok(EventWriter::new(Box::new(w)))
     }
 
@@ -209,6 +290,23 @@ impl IndexBackend for OpenSearchIndex {
 
     fn event(&self, id: &str) -> Result<Option<Event>> {
         let key = crate::event::key_of_id(id);
+        if self.monthly {
+            // A document is fetched by id from one index, not through an alias over several.
+            let body = json!({
+                "size": 1,
+                "query": { "ids": { "values": [key.to_string()] } },
+                "_source": ["doc"]
+            });
+            let page =
+                self.client
+                    .expect("POST", &format!("/{}/_search", self.index), Some(&body))?;
+            let hit = &page["hits"]["hits"][0];
+            if hit.is_null() {
+                return Ok(None);
+            }
+            let ev = doc::from_hit(hit)?;
+            return Ok((ev.id == id).then_some(ev));
+        }
         let reply = self.client.json(
             "GET",
             &format!("/{}/_doc/{key}?_source=doc", self.index),
