@@ -103,26 +103,38 @@ pub fn run(opts: &IndexBenchOptions) -> Result<String> {
         eprintln!("{line}");
         writeln!(out, "{line}")?;
     }
+    let mut per_query: Vec<Vec<f64>> = Vec::new();
     for (name, ix) in backends {
         let mut times = Vec::with_capacity(QUERIES.len() * opts.rounds);
+        let mut by_query = vec![Vec::with_capacity(opts.rounds); QUERIES.len()];
         // One round unmeasured: caches warm, as a workbench's second search finds them.
         for round in 0..=opts.rounds {
-            for q in QUERIES {
+            for (i, q) in QUERIES.iter().enumerate() {
                 let started = Instant::now();
                 ix.search(q, LIMIT, Order::NewestFirst)
                     .with_context(|| format!("{name}: `{q}`"))?;
                 if round > 0 {
-                    times.push(started.elapsed().as_secs_f64() * 1000.0);
+                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    times.push(ms);
+                    by_query[i].push(ms);
                 }
             }
         }
-        times.sort_by(f64::total_cmp);
-        let pct = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
         writeln!(
             out,
             "search {name:<11} p50 {:>7.2} ms  p95 {:>7.2} ms",
-            pct(0.5),
-            pct(0.95)
+            percentile(&mut times, 0.5),
+            percentile(&mut times, 0.95)
+        )?;
+        per_query.push(by_query.iter_mut().map(|t| percentile(t, 0.5)).collect());
+    }
+    // Which queries make the tail.
+    writeln!(out, "p50 per query (ms): tantivy / opensearch")?;
+    for (i, q) in QUERIES.iter().enumerate() {
+        writeln!(
+            out,
+            "  {:>8.2} / {:>8.2}  {q}",
+            per_query[0][i], per_query[1][i]
         )?;
     }
     os.delete()?;
@@ -130,4 +142,13 @@ pub fn run(opts: &IndexBenchOptions) -> Result<String> {
     let _ = std::fs::remove_dir_all(&tv_dir);
     let _ = std::fs::remove_file(&corpus);
     Ok(out)
+}
+
+/// The `p` quantile of `times` (sorted in place); 0 when empty.
+fn percentile(times: &mut [f64], p: f64) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    times.sort_by(f64::total_cmp);
+    times[((times.len() - 1) as f64 * p).round() as usize]
 }
