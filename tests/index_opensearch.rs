@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use lookout::index::{ActorScan, IndexBackend, IndexUrl, Order, open_case_at};
+use lookout::index::opensearch::OpenSearchIndex;
+use lookout::index::{ActorScan, IndexBackend, IndexUrl, OpenSearchUrl, Order, open_case_at};
 use lookout::store::Store;
 
 const BIN: &str = env!("CARGO_BIN_EXE_lookout");
@@ -220,10 +221,8 @@ fn a_case_kept_per_month_is_the_same_as_one_index() {
     };
     let url = format!("{}?per=month", cluster.url("monthly"));
     let team = demo_parity(&url);
-    let IndexUrl::OpenSearch(os_url) = IndexUrl::parse(&url).unwrap() else {
-        unreachable!()
-    };
-    let os = lookout::index::opensearch::OpenSearchIndex::open(&os_url, "demo").unwrap();
+    let os_url = opensearch_url(&url);
+    let os = OpenSearchIndex::open(&os_url, "demo").unwrap();
     assert!(os.is_monthly());
     let alias = os_url.index_name("demo");
     assert_eq!(
@@ -279,24 +278,28 @@ fn a_case_kept_per_month_is_the_same_as_one_index() {
         assert_eq!(os.event(&ev.id).unwrap().as_ref(), Some(ev), "fetch by id");
     }
     // A case keeps its layout: opened without `per=month`, it is still read per month.
-    let plain = IndexUrl::parse(&cluster.url("monthly")).unwrap();
-    let IndexUrl::OpenSearch(plain) = plain else {
-        unreachable!()
-    };
-    let again = lookout::index::opensearch::OpenSearchIndex::open(&plain, "demo").unwrap();
+    let plain = opensearch_url(&cluster.url("monthly"));
+    let again = OpenSearchIndex::open(&plain, "demo").unwrap();
     assert!(again.is_monthly());
     assert_eq!(again.count().unwrap(), before + 3);
+}
+
+/// The OpenSearch URL `url` parses to.
+fn opensearch_url(url: &str) -> OpenSearchUrl {
+    match IndexUrl::parse(url).unwrap() {
+        IndexUrl::OpenSearch(u) => u,
+        other => panic!("not an OpenSearch URL: {other:?}"),
+    }
 }
 
 /// The demo case ingested into tantivy and into OpenSearch at `url`: the same events, sessions,
 /// hits, fetches, scans and histograms; re-ingest adds nothing. Returns the team data folder.
 fn demo_parity(url: &str) -> tempfile::TempDir {
-    let url = url.to_string();
-    let os_url = IndexUrl::parse(&url).unwrap();
+    let os_url = IndexUrl::parse(url).unwrap();
     let local = tempfile::tempdir().unwrap();
     let team = tempfile::tempdir().unwrap();
     ingest_demo(local.path(), None);
-    ingest_demo(team.path(), Some(&url));
+    ingest_demo(team.path(), Some(url));
 
     let tv = open(&IndexUrl::Local, local.path(), "demo");
     let os = open(&os_url, team.path(), "demo");
@@ -397,7 +400,7 @@ fn demo_parity(url: &str) -> tempfile::TempDir {
         ingest(
             again.path(),
             "demo",
-            Some(&url),
+            Some(url),
             &["windows", "linux", "network"],
         )
         .output()
@@ -408,7 +411,7 @@ fn demo_parity(url: &str) -> tempfile::TempDir {
     assert!(said.contains(" 0 events in "), "{said}");
     assert!(said.contains("events were already in the case"), "{said}");
     ok(
-        ingest(again.path(), "demo", Some(&url), &["web"])
+        ingest(again.path(), "demo", Some(url), &["web"])
             .output()
             .unwrap(),
         "re-ingest web",

@@ -291,21 +291,11 @@ impl IndexBackend for OpenSearchIndex {
     fn event(&self, id: &str) -> Result<Option<Event>> {
         let key = crate::event::key_of_id(id);
         if self.monthly {
-            // A document is fetched by id from one index, not through an alias over several.
-            let body = json!({
-                "size": 1,
-                "query": { "ids": { "values": [key.to_string()] } },
-                "_source": ["doc"]
-            });
-            let page =
-                self.client
-                    .expect("POST", &format!("/{}/_search", self.index), Some(&body))?;
-            let hit = &page["hits"]["hits"][0];
-            if hit.is_null() {
-                return Ok(None);
-            }
-            let ev = doc::from_hit(hit)?;
-            return Ok((ev.id == id).then_some(ev));
+            // `_doc` reads one index, not an alias over several: search by key instead.
+            return Ok(self
+                .events_by_keys(&[key])?
+                .into_iter()
+                .find(|e| e.id == id));
         }
         let reply = self.client.json(
             "GET",
