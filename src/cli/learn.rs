@@ -16,6 +16,7 @@ use crate::learn::examples::{ExportSelection, export_items, label_items};
 use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, cap_balanced, write};
 use crate::learn::train::{Method, TrainOptions, train};
 use crate::sessions::Session;
+use crate::synth::{is_estate_host, vary_estate_names};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -235,7 +236,14 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 by_case[i].push(s);
             }
             for (other, sessions) in others.iter().zip(&by_case) {
-                items.extend(label_items(&other.view(), sessions, &g.config, &catalog)?);
+                let mut labelled = label_items(&other.view(), sessions, &g.config, &catalog)?;
+                // Sessions of synth's fixed estate get other names each, so that the model
+                // learns to read hosts and users from the prompt, not to recall WS01.
+                for it in labelled.iter_mut().filter(|it| is_estate_host(&it.host)) {
+                    let texts = &mut [&mut it.system, &mut it.user, &mut it.answer];
+                    vary_estate_names(texts, &it.session_id);
+                }
+                items.extend(labelled);
             }
             anyhow::ensure!(
                 !items.is_empty(),

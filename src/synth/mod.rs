@@ -25,6 +25,7 @@ mod misconfig_linux;
 mod misconfig_win;
 mod output;
 mod record;
+mod rename;
 mod report;
 mod rng;
 mod rulecheck;
@@ -50,6 +51,7 @@ use chrono::{DateTime, TimeZone, Utc};
 pub use atomics::{AtomicTest, Atomics, Executor, Platform};
 pub use output::OutputFile;
 pub use record::OutFormat;
+pub use rename::{is_estate_host, vary_estate_names};
 pub use report::{SynthReport, TechniqueStat, TechniqueStatus};
 
 use crate::detect::RuleSet;
