@@ -84,7 +84,7 @@ fn an_interrupted_ingest_completes_without_duplicates() {
         let case = Case::open(dir.path(), "cut").unwrap();
         case.store.ensure_case("cut").unwrap();
         case.store
-            .start_run("cut", &log.display().to_string(), 0, &digest)
+            .start_run("cut", &log.display().to_string(), 0, &digest, "{}")
             .unwrap();
         let mut w = case.index.writer(1, 50 << 20).unwrap();
         for ev in &events[..events.len() / 3] {

@@ -91,7 +91,11 @@ fn ok(out: Output, what: &str) -> String {
 
 /// Ingests sample_logs/ as `make demo` does.
 fn ingest_demo(data: &Path, store: Option<&str>) {
-    let logs = common::repo().join("sample_logs");
+    ingest_demo_from(data, store, &common::repo().join("sample_logs"));
+}
+
+/// Ingests a copy of sample_logs/ at `logs` as `make demo` does.
+fn ingest_demo_from(data: &Path, store: Option<&str>, logs: &Path) {
     let out = lookout(data, store, "ana")
         .arg("ingest")
         .args(["windows", "linux", "network"].map(|d| logs.join(d)))
@@ -496,7 +500,7 @@ fn eight_clients_never_get_the_same_session_and_migrations_run_once() {
         })
         .collect();
     for t in opened {
-        assert_eq!(t.join().unwrap().unwrap(), 3);
+        assert_eq!(t.join().unwrap().unwrap(), 4);
     }
     let store = pg.store();
     store.ensure_case("k").unwrap();
@@ -660,7 +664,13 @@ fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_tea
         return;
     };
     let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    ingest_demo(first.path(), Some(&pg.url));
+    // The first analyst's evidence is on their own machine: gone by the time the second
+    // analyst works (a path the second can read is the next test's).
+    {
+        let theirs = tempfile::tempdir().unwrap();
+        copy_sample_logs(theirs.path());
+        ingest_demo_from(first.path(), Some(&pg.url), theirs.path());
+    }
     let team = pg.store();
     let sessions = |s: &Store| {
         let mut v: Vec<String> = s
@@ -700,6 +710,10 @@ fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_tea
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success() && err.contains("lacks"), "{err}");
+    assert!(
+        err.contains("DC01.jsonl"),
+        "the files lacking are named: {err}"
+    );
     same("detect from a partial index");
     ingest_demo(second.path(), Some(&pg.url));
     same("the second analyst's full ingest");
@@ -729,4 +743,125 @@ fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_tea
     let text = ok(out, "ingest again");
     assert!(text.contains("unchanged"), "{text}");
     same("ingest again");
+}
+
+/// A copy of sample_logs/ (its log folders) in `to`.
+fn copy_sample_logs(to: &Path) {
+    let from = common::repo().join("sample_logs");
+    for dir in ["windows", "linux", "network", "web"] {
+        std::fs::create_dir_all(to.join(dir)).unwrap();
+        for f in std::fs::read_dir(from.join(dir)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(dir).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Team mode with local indexes and evidence on a shared path: two analysts ingest different
+/// files of one case at the same time. Whichever finishes last reads the other's files into
+/// its own index, as they were read there (`--host` for the web log), and rebuilds the case's
+/// sessions from all of them; a rebuild from an index that lacks files added meanwhile is not
+/// written. Both end with the whole case: the sessions one analyst ingesting everything gets,
+/// and the same search results on both machines.
+#[test]
+fn two_analysts_ingesting_different_evidence_at_once_end_with_the_whole_case() {
+    let shared = tempfile::tempdir().unwrap();
+    copy_sample_logs(shared.path());
+    let logs = shared.path();
+    let reference = tempfile::tempdir().unwrap();
+    ingest_demo_from(reference.path(), None, logs);
+    let ids = |s: &Store| {
+        let mut v: Vec<(String, u64)> = s
+            .sessions("demo")
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.id, s.events))
+            .collect();
+        v.sort();
+        v
+    };
+    let want = ids(&Store::open_data_dir(reference.path()).unwrap());
+    assert!(want.len() > 100, "{}", want.len());
+
+    for round in 0..2 {
+        let Some(pg) = Pg::start() else {
+            return;
+        };
+        let url = &pg.url;
+        let (ana, bo) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        // Round 0: the Windows logs (the larger part) against the rest; round 1 the other way.
+        let (a_dirs, b_dirs): (&[&str], &[&str]) = if round == 0 {
+            (&["windows"], &["linux", "network"])
+        } else {
+            (&["linux", "network"], &["windows"])
+        };
+        let spawn = |data: &Path, who: &str, dirs: &[&str], host: Option<&str>| {
+            let mut cmd = lookout(data, Some(url), who);
+            cmd.arg("ingest");
+            if let Some(h) = host {
+                cmd.args(["--host", h]);
+            }
+            cmd.args(dirs.iter().map(|d| logs.join(d)))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let a = spawn(ana.path(), "ana", a_dirs, None);
+        let b = spawn(bo.path(), "bo", b_dirs, None);
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let (a, b) = (ok(a, "ana's ingest"), ok(b, "bo's ingest"));
+        // The web log needs its host: bo ingests it alone, then ana catches up with it.
+        ok(
+            spawn(bo.path(), "bo", &["web"], Some("web01"))
+                .wait_with_output()
+                .unwrap(),
+            "bo's web ingest",
+        );
+        let team = Store::connect(&StoreUrl::parse(url).unwrap()).unwrap();
+        let after_web = ids(&team);
+        // bo's index may lack ana's files if ana finished last; then bo read them at the web
+        // ingest. Either way the team's sessions are now the whole case's.
+        assert_eq!(
+            after_web.len(),
+            want.len(),
+            "round {round}: sessions after both ingests\nana: {a}\nbo: {b}"
+        );
+        assert!(
+            after_web == want,
+            "round {round}: other sessions than one analyst's ingest"
+        );
+        // ana's next ingest (nothing new of hers) reads bo's files she lacks, web log included.
+        let again = ok(
+            lookout(ana.path(), Some(url), "ana")
+                .arg("ingest")
+                .args(a_dirs.iter().map(|d| logs.join(d)))
+                .output()
+                .unwrap(),
+            "ana again",
+        );
+        assert!(
+            again.contains("another analyst ingested were read into this machine's index"),
+            "round {round}: {again}"
+        );
+        assert!(
+            ids(&team) == want,
+            "round {round}: ana's rebuild changed the sessions"
+        );
+        for q in ["failed", "host:web01", "event_id:4625", "GET"] {
+            let found = |data: &Path| {
+                let out = lookout(data, Some(url), "x")
+                    .args(["search", q, "--limit", "100000"])
+                    .output()
+                    .unwrap();
+                let mut lines: Vec<String> = ok(out, "search").lines().map(String::from).collect();
+                lines.sort();
+                lines
+            };
+            let (x, y, z) = (found(ana.path()), found(bo.path()), found(reference.path()));
+            assert!(!z.is_empty(), "`{q}` finds nothing");
+            assert_eq!(x, z, "round {round}: ana's `{q}`");
+            assert_eq!(y, z, "round {round}: bo's `{q}`");
+        }
+    }
 }

@@ -12,13 +12,14 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::Case;
+use super::read_as::ReadAs;
 use crate::config::Config;
 use crate::detect::{Correlator, Hit, RuleSet};
 use crate::event::{Event, Label};
 use crate::fsutil::sha256_file;
 use crate::index::{EventWriter, WriteMode};
 use crate::ingest::{self, FileLabels, FileReport, IngestOptions, Problem};
-use crate::store::{FileState, Store};
+use crate::store::{FileState, IngestRun, Store};
 
 /// Events indexed between two commits: bounds memory and the work an interruption loses.
 const COMMIT_EVERY: u64 = 250_000;
@@ -109,6 +110,12 @@ pub struct IngestSummary {
     pub duplicates: u64,
     #[serde(skip)]
     pub detections: u64,
+    /// Files the case held already (another analyst's ingest) read into this machine's
+    /// index, and their events: the case did not change.
+    #[serde(skip)]
+    pub indexed_here_files: u64,
+    #[serde(skip)]
+    pub indexed_here_events: u64,
     #[serde(skip)]
     pub problems: Vec<Problem>,
 }
@@ -121,6 +128,13 @@ impl IngestSummary {
             .entry(p.reason.as_str().to_string())
             .or_default() += 1;
         self.problems.push(p);
+    }
+
+    /// Counts a file of the case read into this machine's index only.
+    fn indexed_here(&mut self, t: &FileTally) {
+        self.indexed_here_files += 1;
+        self.indexed_here_events += t.events;
+        self.duplicates += t.duplicates;
     }
 
     /// Adds one file's counts.
@@ -213,6 +227,15 @@ fn write_mode(state: FileState) -> WriteMode {
     }
 }
 
+/// One file of an ingest, hashed, with how to read it.
+struct FileToRead<'a> {
+    path: &'a Path,
+    size: u64,
+    digest: String,
+    opts: Cow<'a, IngestOptions>,
+    labels: &'a FileLabels,
+}
+
 /// What the files of one ingest share while they are read.
 struct Sinks<'a> {
     writer: EventWriter,
@@ -277,31 +300,32 @@ impl Case {
                     continue;
                 }
             };
-            let state = self.store.file_state(&self.name, &digest)?;
-            // In the case, and in this index too (team mode: another analyst's ingest puts a
-            // file in the shared store, not in this machine's index; it is read here, adding
-            // nothing to the case).
-            if state == FileState::Done && self.index.holds_file(&digest)? {
-                summary.unchanged_files += 1;
-                progress.files_done.fetch_add(1, Ordering::Relaxed);
-                progress.bytes_done.fetch_add(size, Ordering::Relaxed);
-                continue;
-            }
-            let file_started = Instant::now();
-            let run =
-                self.store
-                    .start_run(&self.name, &file.display().to_string(), size, &digest)?;
-            let opts = file_options(opts, file_labels, file);
-            let (mut tally, problems) =
-                self.read_file(&mut sinks, file, &opts, file_labels, write_mode(state))?;
-            summary.problems.extend(problems);
-            tally.duration_ms = file_started.elapsed().as_millis() as u64;
-            summary.add(&tally);
-            pending_runs.push((run, digest, tally));
-            progress.files_done.fetch_add(1, Ordering::Relaxed);
-            progress.bytes_done.fetch_add(size, Ordering::Relaxed);
-            if sinks.writer.pending() >= COMMIT_EVERY {
-                self.commit(&mut sinks, &mut pending_runs)?;
+            let file = FileToRead {
+                path: file,
+                size,
+                digest,
+                opts: file_options(opts, file_labels, file),
+                labels: file_labels,
+            };
+            self.ingest_file(&mut sinks, &mut pending_runs, &mut summary, file)?;
+        }
+        // Files of the case that another analyst ingested (team mode: their runs are in the
+        // shared store, their events in their own index) and that this machine can read at the
+        // path they were read from: read here too, as they were read there.
+        if !progress.cancel.load(Ordering::Relaxed) {
+            for (path, digest, read_as) in self.files_to_catch_up()? {
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                progress.files_total.fetch_add(1, Ordering::Relaxed);
+                progress.bytes_total.fetch_add(size, Ordering::Relaxed);
+                let (opts, labels) = read_as.options(&path, opts);
+                let file = FileToRead {
+                    path: &path,
+                    size,
+                    digest,
+                    opts: Cow::Owned(opts),
+                    labels: &labels,
+                };
+                self.ingest_file(&mut sinks, &mut pending_runs, &mut summary, file)?;
             }
         }
         progress.set_stage(IngestStage::Indexing);
@@ -320,29 +344,103 @@ impl Case {
         self.index.reload()?;
         summary.detections = self.store.hit_count(&self.name)?;
         let missing = self.files_not_held()?;
-        if missing == 0 {
+        if missing.is_empty() {
             self.refresh_sessions_with(config, Some(progress))?;
         } else {
             // Sessions built from part of the case would replace the whole case's in the store.
             eprintln!(
-                "lookout: sessions not rebuilt: this machine's index lacks {missing} file(s) of \
-                 case `{}` that another analyst ingested; ingest them here too",
-                self.name
+                "lookout: sessions not rebuilt: this machine's index lacks {} file(s) of case `{}` \
+                 that another analyst ingested and that cannot be read here ({}); ingest them \
+                 here too (the analyst whose index holds every file rebuilds the sessions)",
+                missing.len(),
+                self.name,
+                missing.join(", ")
             );
         }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }
 
-    /// Files the case holds (complete ingest runs in the store) that this index does not.
-    pub(crate) fn files_not_held(&self) -> Result<usize> {
-        let mut missing = std::collections::BTreeSet::new();
+    /// Files the case holds (complete ingest runs in the store) that this index does not, by
+    /// the path they were last read from.
+    pub(crate) fn files_not_held(&self) -> Result<Vec<String>> {
+        Ok(self
+            .runs_not_held()?
+            .into_values()
+            .map(|r| r.file)
+            .collect())
+    }
+
+    /// The latest complete run of each file the case holds and this index does not.
+    fn runs_not_held(&self) -> Result<BTreeMap<String, IngestRun>> {
+        let mut missing = BTreeMap::new();
         for run in self.store.runs(&self.name)? {
             if run.complete && !self.index.holds_file(&run.sha256)? {
-                missing.insert(run.sha256);
+                missing.insert(run.sha256.clone(), run);
             }
         }
-        Ok(missing.len())
+        Ok(missing)
+    }
+
+    /// Files of the case this index lacks that are readable here with the same content, with
+    /// how they were read.
+    fn files_to_catch_up(&self) -> Result<Vec<(PathBuf, String, ReadAs)>> {
+        let mut out = Vec::new();
+        for (digest, run) in self.runs_not_held()? {
+            let path = PathBuf::from(&run.file);
+            // Another machine's path may hold other content here, or nothing.
+            if path.is_file() && sha256_file(&path).is_ok_and(|d| d == digest) {
+                out.push((path, digest, ReadAs::parse(&run.read_as)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads one file into the index and the rules and records its run; a file the case held
+    /// already (another analyst's) only fills this machine's index.
+    fn ingest_file(
+        &mut self,
+        sinks: &mut Sinks,
+        pending_runs: &mut Vec<(i64, String, FileTally)>,
+        summary: &mut IngestSummary,
+        file: FileToRead,
+    ) -> Result<()> {
+        let progress = sinks.progress;
+        let state = self.store.file_state(&self.name, &file.digest)?;
+        // In the case, and in this index too (team mode: another analyst's ingest puts a
+        // file in the shared store, not in this machine's index; it is read here, adding
+        // nothing to the case).
+        if state == FileState::Done && self.index.holds_file(&file.digest)? {
+            summary.unchanged_files += 1;
+            progress.files_done.fetch_add(1, Ordering::Relaxed);
+            progress.bytes_done.fetch_add(file.size, Ordering::Relaxed);
+            return Ok(());
+        }
+        let file_started = Instant::now();
+        let read_as = ReadAs::of(file.path, &file.opts, file.labels).to_json();
+        let run = self.store.start_run(
+            &self.name,
+            &file.path.display().to_string(),
+            file.size,
+            &file.digest,
+            &read_as,
+        )?;
+        let (mut tally, problems) =
+            self.read_file(sinks, file.path, &file.opts, file.labels, write_mode(state))?;
+        summary.problems.extend(problems);
+        tally.duration_ms = file_started.elapsed().as_millis() as u64;
+        if state == FileState::Done {
+            summary.indexed_here(&tally);
+        } else {
+            summary.add(&tally);
+        }
+        pending_runs.push((run, file.digest, tally));
+        progress.files_done.fetch_add(1, Ordering::Relaxed);
+        progress.bytes_done.fetch_add(file.size, Ordering::Relaxed);
+        if sinks.writer.pending() >= COMMIT_EVERY {
+            self.commit(sinks, pending_runs)?;
+        }
+        Ok(())
     }
 
     /// Reads one file into the index and the rules; returns its counts and the readers'

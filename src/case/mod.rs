@@ -5,6 +5,7 @@
 //! feeds the index, the rules and the store from one pass over the files, is in `ingest`.
 
 mod ingest;
+mod read_as;
 mod sessionize;
 mod verdicts;
 
@@ -118,10 +119,12 @@ impl Case {
         // the rest (team mode, where another analyst ingested files this index lacks).
         let missing = self.files_not_held()?;
         anyhow::ensure!(
-            missing == 0,
-            "this machine's index lacks {missing} file(s) of case `{}` that another analyst \
-             ingested: ingest them here before re-running the rules",
-            self.name
+            missing.is_empty(),
+            "this machine's index lacks {} file(s) of case `{}` that another analyst \
+             ingested ({}): ingest them here before re-running the rules",
+            missing.len(),
+            self.name,
+            missing.join(", ")
         );
         let mut hits = Vec::new();
         let mut correlator = rules.correlator();

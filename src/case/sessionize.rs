@@ -8,6 +8,7 @@ use anyhow::Result;
 use super::ingest::release_freed_memory;
 use super::{Case, IngestProgress, IngestStage};
 use crate::config::Config;
+use crate::index::IndexBackend;
 use crate::sessions::{GroupOptions, Prepared, Sessionizer};
 use crate::store::{SessionSink, Store};
 
@@ -38,7 +39,13 @@ impl Case {
         if let Some(p) = progress {
             p.set_stage(IngestStage::Sessions);
         }
-        let count = self.build_sessions(config)?;
+        let count = match self.build_sessions(config) {
+            Err(e) if e.downcast_ref::<Superseded>().is_some() => {
+                eprintln!("lookout: {e}");
+                return Ok(0);
+            }
+            r => r?,
+        };
         // The stream's tables grew with the sessions open at its busiest; hand them back
         // before the verdicts' pass.
         release_freed_memory();
@@ -89,10 +96,40 @@ impl Case {
             for (id, other) in stream.late_links() {
                 sink.link(&id, &other)?;
             }
+            // Team mode: another analyst's ingest may have added files to the case while these
+            // were built; from an index without them they would replace the whole case's
+            // sessions. Checked as the last step before the commit (the rebuild holds the
+            // case's session lock on PostgreSQL, so that analyst's rebuild comes after).
+            let lacking = files_lacking(&hits, index.as_ref(), name)?;
+            if !lacking.is_empty() {
+                return Err(Superseded(lacking).into());
+            }
             Ok::<_, anyhow::Error>(())
         })?;
         Ok(count)
     }
+}
+
+/// Sessions not written: files of the case this index lacks were added while they were built.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "sessions not rebuilt here: while they were built another analyst's ingest added {} file(s) \
+     this index lacks ({}); the rebuild at the end of that ingest, or of one here that reads \
+     them, covers the whole case",
+    .0.len(),
+    .0.join(", ")
+)]
+struct Superseded(Vec<String>);
+
+/// Files of the case (complete runs, as the store says now) that `index` does not hold.
+fn files_lacking(store: &Store, index: &dyn IndexBackend, case: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for run in store.runs(case)? {
+        if run.complete && !index.holds_file(&run.sha256)? && !out.contains(&run.file) {
+            out.push(run.file);
+        }
+    }
+    Ok(out)
 }
 
 /// Describes what the stream has final, with its rule hits, and writes the sessions done;

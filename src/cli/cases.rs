@@ -74,6 +74,12 @@ pub fn ingest(g: &Globals, a: IngestArgs) -> Result<ExitCode> {
     for (f, n) in &summary.formats {
         println!("  {f:<14} {n:>10}");
     }
+    if summary.indexed_here_files > 0 {
+        println!(
+            "{} file(s) of the case that another analyst ingested were read into this machine's index ({} events; the case did not change)",
+            summary.indexed_here_files, summary.indexed_here_events
+        );
+    }
     if summary.duplicates > 0 {
         println!(
             "{} events were already in the case (same record in an earlier ingest), not added again",

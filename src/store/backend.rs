@@ -27,8 +27,16 @@ pub trait Backend: Send {
     /// Whether a file with this content was ingested into the case: completely, partly (an
     /// interrupted run), or never.
     fn file_state(&self, case: &str, sha256: &str) -> Result<FileState>;
-    /// Records the start of a file's ingest; returns the run id.
-    fn start_run(&self, case: &str, file: &str, size: u64, sha256: &str) -> Result<i64>;
+    /// Records the start of a file's ingest and how it is read (`read_as`: JSON, see
+    /// `case::ReadAs`); returns the run id.
+    fn start_run(
+        &self,
+        case: &str,
+        file: &str,
+        size: u64,
+        sha256: &str,
+        read_as: &str,
+    ) -> Result<i64>;
     /// Marks a run complete with its counts (called after the index commit).
     fn finish_run(
         &self,

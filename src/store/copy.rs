@@ -91,6 +91,7 @@ pub static TABLES: &[Table] = &[
             ("started", Text),
             ("duration_ms", Int),
             ("complete", Int),
+            ("read_as", Text),
         ],
         key: &["id"],
         serial: Some("id"),

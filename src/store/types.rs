@@ -29,6 +29,8 @@ pub struct IngestRun {
     pub started: DateTime<Utc>,
     pub duration_ms: u64,
     pub complete: bool,
+    /// How the file was read (JSON of `case::ReadAs`; `{}`: as detected, no host or labels).
+    pub read_as: String,
 }
 
 /// How far a file (by content hash) was ingested into a case.

@@ -56,12 +56,20 @@ pub(super) fn start_run(
     file: &str,
     size: u64,
     sha: &str,
+    read_as: &str,
 ) -> Result<i64> {
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     Ok(c.query_one(
-        "INSERT INTO ingest_runs(case_name, file, size, sha256, started) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id",
-        &[&case, &file, &size, &sha, &crate::store::now_text()],
+        "INSERT INTO ingest_runs(case_name, file, size, sha256, started, read_as)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        &[
+            &case,
+            &file,
+            &size,
+            &sha,
+            &crate::store::now_text(),
+            &read_as,
+        ],
     )?
     .get(0))
 }
@@ -90,7 +98,8 @@ pub(super) fn finish_run(
 
 pub(super) fn runs(c: &mut Client, case: &str) -> Result<Vec<IngestRun>> {
     let rows = c.query(
-        "SELECT id, file, size, sha256, events, skipped, formats, started, duration_ms, complete
+        "SELECT id, file, size, sha256, events, skipped, formats, started, duration_ms, complete,
+                read_as
          FROM ingest_runs WHERE case_name = $1 ORDER BY id",
         &[&case],
     )?;
@@ -107,6 +116,7 @@ pub(super) fn runs(c: &mut Client, case: &str) -> Result<Vec<IngestRun>> {
             started: time(r.get(7)),
             duration_ms: u64_of(r.get(8)),
             complete: r.get::<_, i64>(9) != 0,
+            read_as: r.get(10),
         })
         .collect())
 }

@@ -120,8 +120,15 @@ impl Backend for Postgres {
     fn file_state(&self, case: &str, sha256: &str) -> Result<FileState> {
         data::file_state(&mut *self.c()?, case, sha256)
     }
-    fn start_run(&self, case: &str, file: &str, size: u64, sha256: &str) -> Result<i64> {
-        data::start_run(&mut *self.c()?, case, file, size, sha256)
+    fn start_run(
+        &self,
+        case: &str,
+        file: &str,
+        size: u64,
+        sha256: &str,
+        read_as: &str,
+    ) -> Result<i64> {
+        data::start_run(&mut *self.c()?, case, file, size, sha256, read_as)
     }
     fn finish_run(
         &self,

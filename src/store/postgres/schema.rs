@@ -121,6 +121,12 @@ CREATE INDEX rule_hits_key ON rule_hits(case_name, right(event_id, 16));
 CREATE INDEX sessions_start ON sessions(case_name, start, id);
 "#;
 
+/// How each file was read, so that another analyst's machine reads it into its own index the
+/// same way.
+const V4: &str = r#"
+ALTER TABLE ingest_runs ADD COLUMN read_as TEXT NOT NULL DEFAULT '{}';
+"#;
+
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
         1,
@@ -129,10 +135,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "review queue with leases", V2),
     (3, "rule hits by event key, sessions by start", V3),
+    (4, "how each file was read (format, host, labels)", V4),
 ];
 
 /// The newest schema version this lookout writes (the SQLite backend's numbers).
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// Applies the migrations the database has not had, in one transaction.
 pub(super) fn migrate(client: &mut Client) -> Result<()> {

@@ -12,6 +12,9 @@ use crate::store::{Result, SessionSink};
 const BATCH_ROWS: usize = 1000;
 const BATCH_BYTES: usize = 8 << 20;
 
+/// The advisory lock class of session rebuilds (the second key is the case's name).
+const SESSIONS_LOCK: i32 = 0x4c4b_5331;
+
 /// Sessions read per round trip of a scan.
 const PAGE_ROWS: i32 = 500;
 
@@ -22,6 +25,14 @@ pub(super) fn write_sessions(
 ) -> Result<()> {
     // Dropped without a commit (an error of `fill`), the transaction rolls back.
     let mut tx = c.transaction()?;
+    // One rebuild of a case's sessions at a time. Without it, two analysts' ingests ending
+    // together each deleted the rows they saw and inserted their own: the second found the
+    // first's new rows (not in its snapshot) in the way of its own, and failed on the key.
+    // Taken before the DELETE, whose snapshot then includes the first rebuild's rows.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        &[&SESSIONS_LOCK, &case],
+    )?;
     tx.execute("DELETE FROM sessions WHERE case_name = $1", &[&case])?;
     let mut sink = Sink {
         tx,

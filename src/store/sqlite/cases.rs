@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
 CREATE INDEX IF NOT EXISTS ingest_runs_hash ON ingest_runs(case_name, sha256, complete);
 ";
 
+/// How each file was read (format, default host, labels), so that another analyst's machine
+/// reads it into its own index the same way.
+pub(super) const READ_AS: &str =
+    "ALTER TABLE ingest_runs ADD COLUMN read_as TEXT NOT NULL DEFAULT '{}';";
+
 impl Sqlite {
     pub fn ensure_case(&self, name: &str) -> Result<()> {
         self.conn.execute(
@@ -72,11 +77,26 @@ impl Sqlite {
         })
     }
 
-    /// Records the start of a file's ingest; returns the run id.
-    pub fn start_run(&self, case: &str, file: &str, size: u64, sha256: &str) -> Result<i64> {
+    /// Records the start of a file's ingest and how it is read; returns the run id.
+    pub fn start_run(
+        &self,
+        case: &str,
+        file: &str,
+        size: u64,
+        sha256: &str,
+        read_as: &str,
+    ) -> Result<i64> {
         self.conn.execute(
-            "INSERT INTO ingest_runs(case_name, file, size, sha256, started) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![case, file, size as i64, sha256, Utc::now().to_rfc3339()],
+            "INSERT INTO ingest_runs(case_name, file, size, sha256, started, read_as)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                case,
+                file,
+                size as i64,
+                sha256,
+                Utc::now().to_rfc3339(),
+                read_as
+            ],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -105,7 +125,8 @@ impl Sqlite {
 
     pub fn runs(&self, case: &str) -> Result<Vec<IngestRun>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, file, size, sha256, events, skipped, formats, started, duration_ms, complete
+            "SELECT id, file, size, sha256, events, skipped, formats, started, duration_ms, complete,
+                    read_as
              FROM ingest_runs WHERE case_name = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![case], |r| {
@@ -123,6 +144,7 @@ impl Sqlite {
                 started: parse_time(&started),
                 duration_ms: r.get::<_, i64>(8)? as u64,
                 complete: r.get::<_, i64>(9)? != 0,
+                read_as: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -145,7 +167,7 @@ mod tests {
         s.ensure_case("c").unwrap();
         s.ensure_case("c").unwrap();
         assert_eq!(s.cases().unwrap().len(), 1);
-        let id = s.start_run("c", "a.log", 10, "abc").unwrap();
+        let id = s.start_run("c", "a.log", 10, "abc", "{}").unwrap();
         assert_eq!(s.file_state("c", "abc").unwrap(), FileState::Interrupted);
         assert_eq!(s.file_state("c", "other").unwrap(), FileState::New);
         let mut skipped = BTreeMap::new();

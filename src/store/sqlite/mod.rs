@@ -46,10 +46,11 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
     ),
     (2, &[reviews::SCHEMA]),
     (3, &[detections::KEY_INDEX, sessions::START_INDEX]),
+    (4, &[cases::READ_AS]),
 ];
 
 /// The newest schema version this lookout writes.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite> {
@@ -140,8 +141,15 @@ impl Backend for Sqlite {
     fn file_state(&self, case: &str, sha256: &str) -> Result<FileState> {
         Sqlite::file_state(self, case, sha256)
     }
-    fn start_run(&self, case: &str, file: &str, size: u64, sha256: &str) -> Result<i64> {
-        Sqlite::start_run(self, case, file, size, sha256)
+    fn start_run(
+        &self,
+        case: &str,
+        file: &str,
+        size: u64,
+        sha256: &str,
+        read_as: &str,
+    ) -> Result<i64> {
+        Sqlite::start_run(self, case, file, size, sha256, read_as)
     }
     fn finish_run(
         &self,
