@@ -354,7 +354,7 @@ impl Case {
                  here too (the analyst whose index holds every file rebuilds the sessions)",
                 missing.len(),
                 self.name,
-                missing.join(", ")
+                super::some_files(&missing)
             );
         }
         summary.seconds = started.elapsed().as_secs_f64();

@@ -124,7 +124,7 @@ impl Case {
              ingested ({}): ingest them here before re-running the rules",
             missing.len(),
             self.name,
-            missing.join(", ")
+            some_files(&missing)
         );
         let mut hits = Vec::new();
         let mut correlator = rules.correlator();
@@ -207,4 +207,19 @@ impl Case {
                 .count() as u64,
         })
     }
+}
+
+/// The first few of `files` for a message, and how many more (a case may lack thousands).
+fn some_files(files: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = files
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > SHOWN {
+        text.push_str(&format!(" and {} more", files.len() - SHOWN));
+    }
+    text
 }

@@ -117,7 +117,7 @@ impl Case {
      this index lacks ({}); the rebuild at the end of that ingest, or of one here that reads \
      them, covers the whole case",
     .0.len(),
-    .0.join(", ")
+    super::some_files(&.0)
 )]
 struct Superseded(Vec<String>);
 
