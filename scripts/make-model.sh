@@ -13,6 +13,7 @@
 # examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
 # 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 1), SEED,
+# VARY_NAMES (1: the synthetic estate's names vary per session, `train --vary-names`; 0),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -31,6 +32,7 @@ BENIGN="${BENIGN:-12}"
 MAX_VAL="${MAX_VAL:-150}"
 REAL="${REAL:-1}"
 DECISION_WEIGHT="${DECISION_WEIGHT:-1}"
+VARY_NAMES="${VARY_NAMES:-0}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -93,9 +95,12 @@ if [[ "$REAL" == 1 ]]; then
 fi
 
 # 2. Train the adapter.
+vary=()
+[[ "$VARY_NAMES" == 1 ]] && vary=(--vary-names)
 "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
   --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
-  --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace
+  --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
+  "${vary[@]}"
 run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
 

@@ -196,6 +196,10 @@ pub struct TrainArgs {
     /// (a stratified sample; 0 = no evaluation).
     #[arg(long, default_value_t = 24)]
     pub eval_sample: usize,
+    /// Give the sessions of synth's fixed estate (WS01…, DC01, web01, alice, `CORP`) other
+    /// host, domain, user and subnet names each, in prompt and answer alike.
+    #[arg(long)]
+    pub vary_names: bool,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -239,7 +243,8 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 let mut labelled = label_items(&other.view(), sessions, &g.config, &catalog)?;
                 // Sessions of synth's fixed estate get other names each, so that the model
                 // learns to read hosts and users from the prompt, not to recall WS01.
-                for it in labelled.iter_mut().filter(|it| is_estate_host(&it.host)) {
+                let estate = |it: &&mut ExportItem| a.vary_names && is_estate_host(&it.host);
+                for it in labelled.iter_mut().filter(estate) {
                     let texts = &mut [&mut it.system, &mut it.user, &mut it.answer];
                     vary_estate_names(texts, &it.session_id);
                 }
