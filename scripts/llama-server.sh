@@ -10,7 +10,8 @@
 #        scripts/llama-server.sh stop [--port 8089]    stop the server started for that port
 #        scripts/llama-server.sh status [--port 8089]  exit 0 when it answers /health
 #
-# Defaults: --model models/SmolLM2-135M-Instruct.Q8_0.gguf (after `bash scripts/setup.sh`; or in
+# Defaults: --model models/SmolLM2-135M-lookout.Q8_0.gguf, lookout's tuned default (else the base
+# SmolLM2-135M-Instruct.Q8_0.gguf; after `bash scripts/setup.sh`; or in
 # $LOOKOUT_MODELS_DIR),
 # --port 8089, --parallel 4 (slots: concurrent requests the server decodes together),
 # --ctx 4096 per slot. Environment: LOOKOUT_LLAMA_SERVER (an existing binary to use instead),
@@ -65,7 +66,11 @@ build() {
   echo "$bin/llama-server"
 }
 
-model="${LOOKOUT_MODELS_DIR:-$repo/models}/SmolLM2-135M-Instruct.Q8_0.gguf"
+models="${LOOKOUT_MODELS_DIR:-$repo/models}"
+# lookout's default model: the tuned one once set-up has merged it (the base runs past the
+# answer limit on lookout's schema), else the base.
+model="$models/SmolLM2-135M-lookout.Q8_0.gguf"
+[[ -f "$model" ]] || model="$models/SmolLM2-135M-Instruct.Q8_0.gguf"
 port=8089
 parallel=4
 ctx=4096
