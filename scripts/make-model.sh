@@ -108,6 +108,18 @@ run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 mkdir -p "$out"
 cp "$run/adapter.safetensors" "$out/adapter.safetensors"
 cp "$WORK/held-out.txt" "$out/held-out-techniques.txt"
+# Every technique a training answer names: `lookout eval --trained-techniques` scores the
+# sessions whose techniques are all outside it apart (synthetic -> real on unseen techniques).
+python3 - "$LOOKOUT_DATA_DIR/train-data/lookout-tuned/dataset/train.jsonl" \
+  > "$out/trained-techniques.txt" <<'PY'
+import json, sys
+seen = set()
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.strip():
+        answer = [m for m in json.loads(line)["messages"] if m["role"] == "assistant"][0]
+        seen.update(json.loads(answer["content"]).get("techniques", []))
+print("\n".join(sorted(seen)))
+PY
 rm -f "$out"/real-*.txt
 for corpus in evtx-attack security-datasets; do
   for half in train held-out; do

@@ -60,6 +60,11 @@ pub struct EvalArgs {
     /// config's `candidates.atomics`).
     #[arg(long, value_name = "DIR")]
     pub atomics: Option<PathBuf>,
+    /// The techniques the model was trained on, one id a line (`make model` writes
+    /// models/lookout-tuned/trained-techniques.txt): technique figures are also given over
+    /// the sessions whose true techniques are all unseen in training.
+    #[arg(long, value_name = "FILE")]
+    pub trained_techniques: Option<PathBuf>,
 }
 
 impl EvalArgs {
@@ -102,6 +107,11 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
 /// Scores the methods of `a` on the labelled sessions of `g.case` (only those of `hosts` when
 /// given, as host keys: `train` evaluates on the hosts it held out).
 pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Result<Report> {
+    let trained = a
+        .trained_techniques
+        .as_deref()
+        .map(read_techniques)
+        .transpose()?;
     let opts = RunOptions {
         methods: parse_methods(&a.methods).map_err(anyhow::Error::msg)?,
         prevalences: parse_prevalences(&a.prevalence).map_err(anyhow::Error::msg)?,
@@ -111,6 +121,7 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
         sample: a.sample,
         fewshot: g.config.model.fewshot,
         hosts,
+        trained_techniques: trained.as_ref(),
     };
     let case = Case::open(&g.data_dir, &g.case)?;
     crate::eval::run::report(
@@ -192,4 +203,16 @@ mod tests {
         assert_eq!((d.folds, d.seed, d.sample), (5, 42, 0));
         assert!(d.labels.is_none() && d.model.is_none() && !d.json);
     }
+}
+
+/// Technique ids from a file, one a line (blank lines and `#` comments skipped).
+fn read_techniques(path: &std::path::Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the trained techniques in {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_ascii_uppercase)
+        .collect())
 }

@@ -80,6 +80,9 @@ pub struct EvalOptions {
     /// Ids of one technique across ATT&CK versions and revocations; empty: ids count as
     /// written.
     pub same_technique: SameTechnique,
+    /// Techniques the model was trained on (ids as [`SameTechnique`] maps them): the technique
+    /// figures are also given over the sessions whose true techniques are all outside it.
+    pub trained_techniques: Option<BTreeSet<String>>,
     /// Which split each method's predictions were made under; unlisted methods: `Split::None`.
     pub splits: BTreeMap<String, Split>,
     /// How each method decides, for the report (e.g. `rules::rules_note`).
@@ -97,6 +100,7 @@ impl Default for EvalOptions {
             resample_rounds: 20,
             tactics: None,
             same_technique: SameTechnique::new(),
+            trained_techniques: None,
             splits: BTreeMap::new(),
             notes: BTreeMap::new(),
             description: None,
@@ -218,6 +222,21 @@ fn score_method(
         cause: cause_scores(causes),
         risk: risk_scores(risks),
         techniques: technique_scores(&tech_pairs, opts.tactics.as_ref(), &opts.same_technique),
+        techniques_unseen: opts.trained_techniques.as_ref().map(|trained| {
+            let unseen: Vec<(&[String], &[String])> = tech_pairs
+                .iter()
+                .copied()
+                .filter(|(t, _)| {
+                    !t.is_empty()
+                        && t.iter()
+                            .all(|x| !trained.contains(opts.same_technique.get(x).unwrap_or(x)))
+                })
+                .collect();
+            let mut scores = technique_scores(&unseen, opts.tactics.as_ref(), &opts.same_technique);
+            // The coverage table is the main figures'; this is their subset.
+            scores.per_technique.clear();
+            scores
+        }),
         // Cost is a property of the method, labelled or not: every distinct prediction counts.
         cost: cost_scores(by_id.values().map(|p| p.latency_ms)),
         summaries: summary_scores(by_id.values().filter_map(|p| p.summary)),

@@ -189,6 +189,24 @@ fn tactics_lookup_enables_the_tactic_match() {
 }
 
 #[test]
+fn techniques_unseen_in_training_are_scored_apart() {
+    let mut o = opts();
+    let r = evaluate(&truths(), &methods(), &o);
+    assert!(r.method("model").unwrap().techniques_unseen.is_none());
+    // Trained on T1003.001: s3 (T1059.001) is the only session with unseen techniques.
+    o.trained_techniques = Some(["T1003.001".to_string()].into_iter().collect());
+    let r = evaluate(&truths(), &methods(), &o);
+    let unseen = |m: &str| r.method(m).unwrap().techniques_unseen.clone().unwrap();
+    // The model named T1059.001 for s3; the rules named nothing there.
+    assert_eq!((unseen("model").n, unseen("model").partial), (1, Some(1.0)));
+    assert_eq!((unseen("rules").n, unseen("rules").partial), (1, Some(0.0)));
+    assert!(unseen("model").per_technique.is_empty());
+    // All figures still count both sessions.
+    assert_eq!(r.method("model").unwrap().techniques.n, 2);
+    assert!(r.to_markdown().contains("unseen in training"));
+}
+
+#[test]
 fn report_round_trips_renders_and_compares() {
     let r = evaluate(&truths(), &methods(), &opts());
     opens_with(

@@ -90,6 +90,32 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
             ]
         },
     );
+    if r.methods.iter().any(|m| m.techniques_unseen.is_some()) {
+        o.push_str("Over the sessions whose true techniques were all unseen in training:\n\n");
+        method_table(
+            o,
+            r,
+            &[
+                "method",
+                "sessions",
+                "exact set",
+                "any overlap",
+                "same parent",
+                "same tactic",
+            ],
+            |m| {
+                let t = m.techniques_unseen.clone().unwrap_or_default();
+                vec![
+                    cell(&m.name),
+                    t.n.to_string(),
+                    f3(t.exact),
+                    f3(t.partial),
+                    f3(t.parent),
+                    f3(t.tactic),
+                ]
+            },
+        );
+    }
     technique_coverage(r, o);
 
     o.push_str("## Cost\n\n");

@@ -62,6 +62,10 @@ pub struct MethodReport {
     pub cause: CauseScores,
     pub risk: RiskScores,
     pub techniques: TechniqueScores,
+    /// The technique figures over the sessions whose true techniques were all unseen in the
+    /// model's training (`eval --trained-techniques`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub techniques_unseen: Option<TechniqueScores>,
     pub cost: CostScores,
     /// Summaries checked against their sessions (methods that write one: the model's).
     #[serde(default)]
@@ -148,6 +152,16 @@ impl MethodReport {
             (
                 "techniques_tactic".to_string(),
                 self.techniques.tactic,
+                Higher,
+            ),
+            (
+                "techniques_unseen_partial".to_string(),
+                self.techniques_unseen.as_ref().and_then(|t| t.partial),
+                Higher,
+            ),
+            (
+                "techniques_unseen_tactic".to_string(),
+                self.techniques_unseen.as_ref().and_then(|t| t.tactic),
                 Higher,
             ),
             (

@@ -67,6 +67,8 @@ pub struct RunOptions<'a> {
     /// Only the sessions of these hosts, as [`host_key`]s (`train` evaluates on the hosts it
     /// held out).
     pub hosts: Option<&'a BTreeSet<String>>,
+    /// Techniques the model was trained on: figures over the unseen ones are added.
+    pub trained_techniques: Option<&'a BTreeSet<String>>,
 }
 
 /// Worked examples `model+fewshot` puts in the prompt when `model.fewshot` is 0.
@@ -127,6 +129,11 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
                 String::new()
             }
         )),
+        trained_techniques: opts.trained_techniques.map(|t| {
+            t.iter()
+                .map(|x| same_technique.get(x).unwrap_or(x).clone())
+                .collect()
+        }),
         tactics,
         same_technique,
         ..Default::default()
