@@ -191,6 +191,18 @@ impl EvalCase for CaseEval<'_> {
     }
 }
 
+/// Technique ids from a file, one a line (blank lines and `#` comments skipped).
+fn read_techniques(path: &std::path::Path) -> Result<BTreeSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the trained techniques in {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_ascii_uppercase)
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::EvalArgs;
@@ -203,16 +215,4 @@ mod tests {
         assert_eq!((d.folds, d.seed, d.sample), (5, 42, 0));
         assert!(d.labels.is_none() && d.model.is_none() && !d.json);
     }
-}
-
-/// Technique ids from a file, one a line (blank lines and `#` comments skipped).
-fn read_techniques(path: &std::path::Path) -> Result<BTreeSet<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the trained techniques in {}", path.display()))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_ascii_uppercase)
-        .collect())
 }
