@@ -721,16 +721,7 @@ fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_tea
 
     // Their local index holds the events: the same search finds the same events in both.
     for q in ["failed", "host:web01", "event_id:4625"] {
-        let found = |data: &Path| {
-            let out = lookout(data, Some(&pg.url), "bo")
-                .args(["search", q, "--limit", "100000"])
-                .output()
-                .unwrap();
-            // Events of the same second may come in either order.
-            let mut lines: Vec<String> = ok(out, "search").lines().map(String::from).collect();
-            lines.sort();
-            lines
-        };
+        let found = |data: &Path| search_lines(data, &pg.url, q);
         let (a, b) = (found(first.path()), found(second.path()));
         assert!(!a.is_empty(), "`{q}` finds nothing");
         assert_eq!(a, b, "`{q}`");
@@ -744,6 +735,18 @@ fn a_second_analyst_ingesting_known_evidence_fills_their_index_and_keeps_the_tea
     let text = ok(out, "ingest again");
     assert!(text.contains("unchanged"), "{text}");
     same("ingest again");
+}
+
+/// What `search q` prints on the machine of `data`, in a fixed order (events of the same
+/// second may come in either).
+fn search_lines(data: &Path, store: &str, q: &str) -> Vec<String> {
+    let out = lookout(data, Some(store), "x")
+        .args(["search", q, "--limit", "100000"])
+        .output()
+        .unwrap();
+    let mut lines: Vec<String> = ok(out, "search").lines().map(String::from).collect();
+    lines.sort();
+    lines
 }
 
 /// A copy of sample_logs/ (its log folders) in `to`.
@@ -850,15 +853,7 @@ fn two_analysts_ingesting_different_evidence_at_once_end_with_the_whole_case() {
             "round {round}: ana's rebuild changed the sessions"
         );
         for q in ["failed", "host:web01", "event_id:4625", "GET"] {
-            let found = |data: &Path| {
-                let out = lookout(data, Some(url), "x")
-                    .args(["search", q, "--limit", "100000"])
-                    .output()
-                    .unwrap();
-                let mut lines: Vec<String> = ok(out, "search").lines().map(String::from).collect();
-                lines.sort();
-                lines
-            };
+            let found = |data: &Path| search_lines(data, url, q);
             let (x, y, z) = (found(ana.path()), found(bo.path()), found(reference.path()));
             assert!(!z.is_empty(), "`{q}` finds nothing");
             assert_eq!(x, z, "round {round}: ana's `{q}`");

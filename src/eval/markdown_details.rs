@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::markdown::{cell, dec1, f3, method_table, table};
-use super::report::Report;
+use super::report::{MethodReport, Report};
+use super::techniques::TechniqueScores;
 use crate::event::Cause;
 
 /// Rows of the per-technique coverage table shown at most: the rest is in the JSON.
@@ -67,54 +68,14 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
     );
 
     o.push_str("## ATT&CK techniques\n\n");
-    method_table(
-        o,
-        r,
-        &[
-            "method",
-            "sessions",
-            "exact set",
-            "any overlap",
-            "same parent",
-            "same tactic",
-        ],
-        |m| {
-            let t = &m.techniques;
-            vec![
-                cell(&m.name),
-                t.n.to_string(),
-                f3(t.exact),
-                f3(t.partial),
-                f3(t.parent),
-                f3(t.tactic),
-            ]
-        },
-    );
+    method_table(o, r, &TECHNIQUE_COLUMNS, |m| {
+        technique_row(m, &m.techniques)
+    });
     if r.methods.iter().any(|m| m.techniques_unseen.is_some()) {
         o.push_str("Over the sessions whose true techniques were all unseen in training:\n\n");
-        method_table(
-            o,
-            r,
-            &[
-                "method",
-                "sessions",
-                "exact set",
-                "any overlap",
-                "same parent",
-                "same tactic",
-            ],
-            |m| {
-                let t = m.techniques_unseen.clone().unwrap_or_default();
-                vec![
-                    cell(&m.name),
-                    t.n.to_string(),
-                    f3(t.exact),
-                    f3(t.partial),
-                    f3(t.parent),
-                    f3(t.tactic),
-                ]
-            },
-        );
+        method_table(o, r, &TECHNIQUE_COLUMNS, |m| {
+            technique_row(m, &m.techniques_unseen.clone().unwrap_or_default())
+        });
     }
     technique_coverage(r, o);
 
@@ -183,4 +144,25 @@ fn technique_coverage(r: &Report, o: &mut String) {
             techniques.len() - shown
         );
     }
+}
+
+const TECHNIQUE_COLUMNS: [&str; 6] = [
+    "method",
+    "sessions",
+    "exact set",
+    "any overlap",
+    "same parent",
+    "same tactic",
+];
+
+/// A method's row of a technique table.
+fn technique_row(m: &MethodReport, t: &TechniqueScores) -> Vec<String> {
+    vec![
+        cell(&m.name),
+        t.n.to_string(),
+        f3(t.exact),
+        f3(t.partial),
+        f3(t.parent),
+        f3(t.tactic),
+    ]
 }
