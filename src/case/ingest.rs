@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::detect::{Correlator, Hit, RuleSet};
 use crate::event::{Event, Label};
 use crate::fsutil::sha256_file;
-use crate::index::{EventWriter, WriteMode};
+use crate::index::{EventWriter, IndexBackend, WriteMode};
 use crate::ingest::{self, FileLabels, FileReport, IngestOptions, Problem};
 use crate::store::{FileState, IngestRun, Store};
 
@@ -364,29 +364,14 @@ impl Case {
     /// Files the case holds (complete ingest runs in the store) that this index does not, by
     /// the path they were last read from.
     pub(crate) fn files_not_held(&self) -> Result<Vec<String>> {
-        Ok(self
-            .runs_not_held()?
-            .into_values()
-            .map(|r| r.file)
-            .collect())
-    }
-
-    /// The latest complete run of each file the case holds and this index does not.
-    fn runs_not_held(&self) -> Result<BTreeMap<String, IngestRun>> {
-        let mut missing = BTreeMap::new();
-        for run in self.store.runs(&self.name)? {
-            if run.complete && !self.index.holds_file(&run.sha256)? {
-                missing.insert(run.sha256.clone(), run);
-            }
-        }
-        Ok(missing)
+        files_not_held(&self.store, self.index.as_ref(), &self.name)
     }
 
     /// Files of the case this index lacks that are readable here with the same content, with
     /// how they were read.
     fn files_to_catch_up(&self) -> Result<Vec<(PathBuf, String, ReadAs)>> {
         let mut out = Vec::new();
-        for (digest, run) in self.runs_not_held()? {
+        for (digest, run) in runs_not_held(&self.store, self.index.as_ref(), &self.name)? {
             let path = PathBuf::from(&run.file);
             // Another machine's path may hold other content here, or nothing.
             if path.is_file() && sha256_file(&path).is_ok_and(|d| d == digest) {
@@ -502,6 +487,35 @@ impl Case {
         }
         Ok(())
     }
+}
+
+/// The latest complete run of each file `case` holds (as `store` says now) and `index` does
+/// not, by content.
+fn runs_not_held(
+    store: &Store,
+    index: &dyn IndexBackend,
+    case: &str,
+) -> Result<BTreeMap<String, IngestRun>> {
+    let mut missing = BTreeMap::new();
+    for run in store.runs(case)? {
+        if run.complete && !index.holds_file(&run.sha256)? {
+            missing.insert(run.sha256.clone(), run);
+        }
+    }
+    Ok(missing)
+}
+
+/// Files `case` holds and `index` does not, by the path they were last read from. `store` may
+/// be another connection than the case's (a session rebuild holds the case's in a transaction).
+pub(super) fn files_not_held(
+    store: &Store,
+    index: &dyn IndexBackend,
+    case: &str,
+) -> Result<Vec<String>> {
+    Ok(runs_not_held(store, index, case)?
+        .into_values()
+        .map(|r| r.file)
+        .collect())
 }
 
 /// Returns memory freed by the index writer to the system. glibc keeps freed blocks of its

@@ -5,10 +5,9 @@
 
 use anyhow::Result;
 
-use super::ingest::release_freed_memory;
+use super::ingest::{files_not_held, release_freed_memory};
 use super::{Case, IngestProgress, IngestStage};
 use crate::config::Config;
-use crate::index::IndexBackend;
 use crate::sessions::{GroupOptions, Prepared, Sessionizer};
 use crate::store::{SessionSink, Store};
 
@@ -100,7 +99,7 @@ impl Case {
             // were built; from an index without them they would replace the whole case's
             // sessions. Checked as the last step before the commit (the rebuild holds the
             // case's session lock on PostgreSQL, so that analyst's rebuild comes after).
-            let lacking = files_lacking(&hits, index.as_ref(), name)?;
+            let lacking = files_not_held(&hits, index.as_ref(), name)?;
             if !lacking.is_empty() {
                 return Err(Superseded(lacking).into());
             }
@@ -120,17 +119,6 @@ impl Case {
     super::some_files(&.0)
 )]
 struct Superseded(Vec<String>);
-
-/// Files of the case (complete runs, as the store says now) that `index` does not hold.
-fn files_lacking(store: &Store, index: &dyn IndexBackend, case: &str) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for run in store.runs(case)? {
-        if run.complete && !index.holds_file(&run.sha256)? && !out.contains(&run.file) {
-            out.push(run.file);
-        }
-    }
-    Ok(out)
-}
 
 /// Describes what the stream has final, with its rule hits, and writes the sessions done;
 /// returns how many.
