@@ -267,12 +267,17 @@ impl Run<'_, '_> {
         ));
         let child = (!list && !rest.is_empty()).then(|| self.spawn(&sudo, rest, uid));
         let t = self.clock.tick(&mut self.r, 50, 800);
+        // PAM's closing line names only the target account, so sessionizing files it under
+        // that account's (root's) open session, often a cron run: as context it says nothing
+        // about that session, whereas as a story record it made an hourly cron job malicious.
+        let role = std::mem::replace(&mut self.log.role, Role::Context);
         self.log.auth(
             t,
             "sudo",
             Some(sudo.pid),
             &format!("pam_unix(sudo:session): session closed for user {target}"),
         );
+        self.log.role = role;
         child
     }
 
