@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use candle_core::quantized::ggml_file;
-use candle_core::quantized::QTensor;
+use candle_core::quantized::k_quants::{BlockQ8_0, GgmlType, QK8_0};
+use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::{Embedding, Module};
 use mistralrs_quant::{GgufMatMul, QuantMethod, QuantMethodConfig};
@@ -30,33 +31,126 @@ const DEFAULT_MAX_SEQ_LEN: u32 = 4096;
 /// instead of the quantized kernel (patch for lookout).
 const CPU_GEMM_MIN_ROWS: usize = 32;
 
+/// A GGUF weight: the engine's matmul, and the quantized tensor itself when its blocks are
+/// Q8_0 on the CPU, for the multi-row kernel below (patch for lookout).
+struct QLinear {
+    method: Arc<dyn QuantMethod>,
+    q8_cpu: Option<Arc<QTensor>>,
+}
+
+impl QLinear {
+    fn gguf(weight: QTensor) -> Result<Self> {
+        let weight = Arc::new(weight);
+        let q8_cpu = (weight.device().is_cpu()
+            && weight.dtype() == GgmlDType::Q8_0
+            && weight.shape().rank() == 2
+            && weight.shape().dims()[1] % QK8_0 == 0)
+            .then(|| weight.clone());
+        let method = Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
+            q_weight: weight,
+            b: None,
+        })?);
+        Ok(Self { method, q8_cpu })
+    }
+}
+
 /// `x @ w^T` for a quantized weight. On the CPU the quantized kernel computes every output as
 /// one dot product over a whole weight row and streams all the weights again for every token:
 /// right for decode (one token), memory-bound for a prefill of hundreds of tokens. From
 /// `CPU_GEMM_MIN_ROWS` tokens up, the weight is dequantized once per call and multiplied with
-/// the cache-blocked GEMM instead.
-fn qmatmul(x: &Tensor, w: &dyn QuantMethod) -> Result<Tensor> {
+/// the cache-blocked GEMM instead; below that, Q8_0 weights go through `q8_matmul`.
+fn qmatmul(x: &Tensor, w: &QLinear) -> Result<Tensor> {
     let rows: usize = x.dims().iter().rev().skip(1).product();
-    if x.device().is_cpu() && rows >= CPU_GEMM_MIN_ROWS && w.quantized_act_type().is_some() {
-        let weight = w.dequantize_w()?;
+    if x.device().is_cpu() && rows >= CPU_GEMM_MIN_ROWS && w.method.quantized_act_type().is_some()
+    {
+        let weight = w.method.dequantize_w()?;
         let y = x.to_dtype(DType::F32)?.broadcast_matmul(&weight.t()?)?;
         return y.to_dtype(x.dtype());
     }
-    MatMul.qmethod_matmul(x, w)
+    if let Some(q8) = &w.q8_cpu {
+        return q8_matmul(x, q8)?.to_dtype(x.dtype());
+    }
+    MatMul.qmethod_matmul(x, &*w.method)
+}
+
+/// Output columns per task of `q8_matmul`.
+const Q8_COLS_PER_TASK: usize = 64;
+
+/// `x @ w^T` for a Q8_0 weight on the CPU, for a few token rows (decode, a chunk of grammar-
+/// forced tokens, sequences decoded together). candle's kernel runs one parallel pass over all
+/// the weights per token row, in tasks of at least 128 outputs (so a 192-output projection runs
+/// on one thread). Here each task takes a slice of output columns and, for each weight row,
+/// computes the dot products with every token row while that weight row is in L1: the weights
+/// are read from memory once per call, not once per token. Same lhs quantization and the same
+/// `vec_dot` per output as candle's, so the same numbers.
+fn q8_matmul(x: &Tensor, w: &QTensor) -> Result<Tensor> {
+    use rayon::prelude::*;
+    let (n, k) = w.shape().dims2()?;
+    let mut out_dims = x.dims().to_vec();
+    let Some(last) = out_dims.last_mut() else {
+        candle_core::bail!("q8_matmul: a scalar input");
+    };
+    if *last != k {
+        candle_core::bail!("q8_matmul: input width {last}, weight width {k}");
+    }
+    *last = n;
+    let xs = x
+        .to_dtype(DType::F32)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let m = xs.len() / k;
+    let kb = k / QK8_0;
+    let mut lhs = vec![BlockQ8_0::zeros(); m * kb];
+    for (row, blocks) in xs.chunks_exact(k).zip(lhs.chunks_exact_mut(kb)) {
+        BlockQ8_0::from_float(row, blocks);
+    }
+    let data = w.data()?;
+    if data.len() != n * kb * std::mem::size_of::<BlockQ8_0>() {
+        candle_core::bail!("q8_matmul: {} bytes for a {n}x{k} Q8_0 weight", data.len());
+    }
+    // SAFETY: a CPU QTensor of dtype Q8_0 stores a Vec<BlockQ8_0> (a repr(C) block of 34
+    // bytes, alignment 2), and `data` borrows exactly those bytes (length checked above).
+    let weight: &[BlockQ8_0] =
+        unsafe { std::slice::from_raw_parts(data.as_ptr().cast::<BlockQ8_0>(), n * kb) };
+    // Column-major result (one row of `m` per output), transposed at the end when m > 1.
+    let mut cols = vec![0f32; n * m];
+    cols.par_chunks_mut(Q8_COLS_PER_TASK * m)
+        .enumerate()
+        .for_each(|(task, out)| {
+            let first = task * Q8_COLS_PER_TASK;
+            for (j, out_col) in out.chunks_exact_mut(m).enumerate() {
+                let w_row = &weight[(first + j) * kb..(first + j + 1) * kb];
+                for (r, o) in out_col.iter_mut().enumerate() {
+                    *o = BlockQ8_0::vec_dot(k, w_row, &lhs[r * kb..(r + 1) * kb]);
+                }
+            }
+        });
+    let dst = if m == 1 {
+        cols
+    } else {
+        let mut dst = vec![0f32; m * n];
+        for (j, col) in cols.chunks_exact(m).enumerate() {
+            for (r, v) in col.iter().enumerate() {
+                dst[r * n + j] = *v;
+            }
+        }
+        dst
+    };
+    Tensor::from_vec(dst, out_dims, x.device())
 }
 
 struct Mlp {
-    feed_forward_w1: Arc<dyn QuantMethod>,
-    feed_forward_w2: Arc<dyn QuantMethod>,
-    feed_forward_w3: Arc<dyn QuantMethod>,
+    feed_forward_w1: QLinear,
+    feed_forward_w2: QLinear,
+    feed_forward_w3: QLinear,
 }
 
 impl Mlp {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
-        let w1 = qmatmul(xs, &*self.feed_forward_w1)?;
-        let w3 = qmatmul(xs, &*self.feed_forward_w3)?;
+        let w1 = qmatmul(xs, &self.feed_forward_w1)?;
+        let w3 = qmatmul(xs, &self.feed_forward_w3)?;
         let y = crate::ops::mul_and_act(&w1, &w3, crate::layers::Activation::Silu)?;
-        qmatmul(&y, &*self.feed_forward_w2)
+        qmatmul(&y, &self.feed_forward_w2)
     }
 }
 
@@ -64,7 +158,7 @@ enum MlpOrMoe {
     Mlp(Mlp),
     MoE {
         n_expert_used: usize,
-        feed_forward_gate_inp: Arc<dyn QuantMethod>,
+        feed_forward_gate_inp: QLinear,
         experts: Vec<Mlp>,
     },
 }
@@ -79,7 +173,7 @@ impl MlpOrMoe {
             } => {
                 let (b_size, seq_len, hidden_dim) = xs.dims3()?;
                 let xs = xs.reshape(((), hidden_dim))?;
-                let router_logits = MatMul.qmethod_matmul(&xs, &**feed_forward_gate_inp)?;
+                let router_logits = MatMul.qmethod_matmul(&xs, &*feed_forward_gate_inp.method)?;
                 let routing_weights = candle_nn::ops::softmax_last_dim(&router_logits)?;
 
                 // In order to extract topk, we extract the data from the tensor and manipulate it
@@ -140,10 +234,10 @@ impl MlpOrMoe {
 }
 
 struct LayerWeights {
-    attention_wq: Arc<dyn QuantMethod>,
-    attention_wk: Arc<dyn QuantMethod>,
-    attention_wv: Arc<dyn QuantMethod>,
-    attention_wo: Arc<dyn QuantMethod>,
+    attention_wq: QLinear,
+    attention_wk: QLinear,
+    attention_wv: QLinear,
+    attention_wo: QLinear,
     attention_norm: QRmsNorm,
     mlp_or_moe: MlpOrMoe,
     ffn_norm: QRmsNorm,
@@ -167,11 +261,11 @@ impl LayerWeights {
     ) -> Result<Tensor> {
         let (b_sz, seq_len, _) = x.dims3()?;
 
-        let q = qmatmul(x, &*self.attention_wq)?
+        let q = qmatmul(x, &self.attention_wq)?
             .to_dtype(self.dtype)?;
-        let k = qmatmul(x, &*self.attention_wk)?
+        let k = qmatmul(x, &self.attention_wk)?
             .to_dtype(self.dtype)?;
-        let v = qmatmul(x, &*self.attention_wv)?
+        let v = qmatmul(x, &self.attention_wv)?
             .to_dtype(self.dtype)?;
 
         let (q, k, v) = if seq_len != 1 {
@@ -222,7 +316,7 @@ impl LayerWeights {
             y.reshape((b_sz, seq_len, ()))?
         };
 
-        let y = qmatmul(&y.to_dtype(x.dtype())?, &*self.attention_wo)?;
+        let y = qmatmul(&y.to_dtype(x.dtype())?, &self.attention_wo)?;
         Ok(y)
     }
 }
@@ -231,7 +325,7 @@ pub struct ModelWeights {
     tok_embeddings: Embedding,
     layers: Vec<LayerWeights>,
     norm: QRmsNorm,
-    output: Arc<dyn QuantMethod>,
+    output: QLinear,
     pub device: Device,
     pub cache: EitherCache,
     pub max_seq_len: usize,
@@ -270,40 +364,19 @@ impl ModelConfig::FromGGML for ModelWeights {
                 let feed_forward_w2 = ct.remove(&format!("{prefix}.feed_forward.w2.weight"))?;
                 let feed_forward_w3 = ct.remove(&format!("{prefix}.feed_forward.w3.weight"))?;
                 MlpOrMoe::Mlp(Mlp {
-                    feed_forward_w1: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w1),
-                        b: None,
-                    })?),
-                    feed_forward_w2: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w2),
-                        b: None,
-                    })?),
-                    feed_forward_w3: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w3),
-                        b: None,
-                    })?),
+                    feed_forward_w1: QLinear::gguf(feed_forward_w1)?,
+                    feed_forward_w2: QLinear::gguf(feed_forward_w2)?,
+                    feed_forward_w3: QLinear::gguf(feed_forward_w3)?,
                 })
             };
             let attention_norm = ct.remove(&format!("{prefix}.attention_norm.weight"))?;
             let ffn_norm = ct.remove(&format!("{prefix}.ffn_norm.weight"))?;
             let n_kv_head = ct.hparams.n_head as usize / gqa;
             layers.push(LayerWeights {
-                attention_wq: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wq),
-                    b: None,
-                })?),
-                attention_wk: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wk),
-                    b: None,
-                })?),
-                attention_wv: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wv),
-                    b: None,
-                })?),
-                attention_wo: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wo),
-                    b: None,
-                })?),
+                attention_wq: QLinear::gguf(attention_wq)?,
+                attention_wk: QLinear::gguf(attention_wk)?,
+                attention_wv: QLinear::gguf(attention_wv)?,
+                attention_wo: QLinear::gguf(attention_wo)?,
                 attention_norm: QRmsNorm::new(attention_norm, 1e-5)?,
                 mlp_or_moe,
                 ffn_norm: QRmsNorm::new(ffn_norm, 1e-5)?,
@@ -326,10 +399,7 @@ impl ModelConfig::FromGGML for ModelWeights {
             tok_embeddings: Embedding::new(tok_embeddings, ct.hparams.n_embd as usize),
             layers,
             norm,
-            output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                q_weight: Arc::new(output),
-                b: None,
-            })?),
+            output: QLinear::gguf(output)?,
             device: ct.device.clone(),
             cache: EitherCache::Normal(NormalCache::new(
                 ct.hparams.n_layer as usize,
@@ -511,18 +581,9 @@ impl ModelConfig::FromGGUF for ModelWeights {
                 let feed_forward_w2 = ct.tensor(&format!("{prefix}.ffn_down.weight"), device)?;
                 let feed_forward_w3 = ct.tensor(&format!("{prefix}.ffn_up.weight"), device)?;
                 MlpOrMoe::Mlp(Mlp {
-                    feed_forward_w1: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w1),
-                        b: None,
-                    })?),
-                    feed_forward_w2: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w2),
-                        b: None,
-                    })?),
-                    feed_forward_w3: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_w3),
-                        b: None,
-                    })?),
+                    feed_forward_w1: QLinear::gguf(feed_forward_w1)?,
+                    feed_forward_w2: QLinear::gguf(feed_forward_w2)?,
+                    feed_forward_w3: QLinear::gguf(feed_forward_w3)?,
                 })
             } else {
                 let feed_forward_gate_inp =
@@ -558,24 +619,9 @@ impl ModelConfig::FromGGUF for ModelWeights {
                             .zip(dequant_ffn_down.into_iter().zip(dequant_ffn_up))
                         {
                             experts.push(Mlp {
-                                feed_forward_w1: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w1, gate_type)?),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w2: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w2, down_type)?),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w3: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(QTensor::quantize(&ff_w3, up_type)?),
-                                        b: None,
-                                    },
-                                )?),
+                                feed_forward_w1: QLinear::gguf(QTensor::quantize(&ff_w1, gate_type)?)?,
+                                feed_forward_w2: QLinear::gguf(QTensor::quantize(&ff_w2, down_type)?)?,
+                                feed_forward_w3: QLinear::gguf(QTensor::quantize(&ff_w3, up_type)?)?,
                             })
                         }
                     }
@@ -588,34 +634,16 @@ impl ModelConfig::FromGGUF for ModelWeights {
                             let feed_forward_w3 =
                                 ct.tensor(&format!("{prefix}.ffn_up.{i}.weight"), device)?;
                             experts.push(Mlp {
-                                feed_forward_w1: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w1),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w2: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w2),
-                                        b: None,
-                                    },
-                                )?),
-                                feed_forward_w3: Arc::new(GgufMatMul::new(
-                                    QuantMethodConfig::Gguf {
-                                        q_weight: Arc::new(feed_forward_w3),
-                                        b: None,
-                                    },
-                                )?),
+                                feed_forward_w1: QLinear::gguf(feed_forward_w1)?,
+                                feed_forward_w2: QLinear::gguf(feed_forward_w2)?,
+                                feed_forward_w3: QLinear::gguf(feed_forward_w3)?,
                             })
                         }
                     }
                 }
                 MlpOrMoe::MoE {
                     n_expert_used,
-                    feed_forward_gate_inp: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                        q_weight: Arc::new(feed_forward_gate_inp),
-                        b: None,
-                    })?),
+                    feed_forward_gate_inp: QLinear::gguf(feed_forward_gate_inp)?,
                     experts,
                 }
             };
@@ -628,22 +656,10 @@ impl ModelConfig::FromGGUF for ModelWeights {
                 }
             };
             layers.push(LayerWeights {
-                attention_wq: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wq),
-                    b: None,
-                })?),
-                attention_wk: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wk),
-                    b: None,
-                })?),
-                attention_wv: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wv),
-                    b: None,
-                })?),
-                attention_wo: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                    q_weight: Arc::new(attention_wo),
-                    b: None,
-                })?),
+                attention_wq: QLinear::gguf(attention_wq)?,
+                attention_wk: QLinear::gguf(attention_wk)?,
+                attention_wv: QLinear::gguf(attention_wv)?,
+                attention_wo: QLinear::gguf(attention_wo)?,
                 attention_norm: QRmsNorm::new(attention_norm, rms_norm_eps)?,
                 mlp_or_moe,
                 ffn_norm: QRmsNorm::new(ffn_norm, rms_norm_eps)?,
@@ -666,10 +682,7 @@ impl ModelConfig::FromGGUF for ModelWeights {
             tok_embeddings: Embedding::new(tok_embeddings, embedding_length),
             layers,
             norm,
-            output: Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
-                q_weight: Arc::new(output),
-                b: None,
-            })?),
+            output: QLinear::gguf(output)?,
             device: device.clone(),
             cache: EitherCache::Normal(NormalCache::new(block_count, max_seq_len)),
             max_seq_len,
@@ -738,6 +751,6 @@ impl ModelWeights {
         let layer_in = layer_in.to_device(&self.device)?;
         let x = self.norm.forward(&layer_in)?;
         let x = extract_logits(&x, context_lens)?;
-        MatMul.qmethod_matmul(&x.contiguous()?, &*self.output)
+        qmatmul(&x.contiguous()?, &self.output)
     }
 }
