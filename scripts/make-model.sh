@@ -10,9 +10,9 @@
 #      scripts/setup-model.sh then merges them into the base (scripts/merge_adapter.py), as
 #      `make setup` does on every machine.
 # Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
-# examples, default 480), EPOCHS (1), LR (6e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
+# examples, default 1600), EPOCHS (1), LR (4e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
-# 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 1), SEED,
+# 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 4), SEED,
 # VARY_NAMES (1: the synthetic estate's names vary per session, `train --vary-names`; 0),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
@@ -22,16 +22,16 @@ repo="$(cd "$here/.." && pwd)"
 shared="${LOOKOUT_SHARED:-$repo/../shared}"
 ATOMICS="${ATOMICS:-$shared/datasets/atomic-red-team/atomics}"
 SIGMA="${SIGMA:-$shared/datasets/sigmahq/rules}"
-EXAMPLES="${EXAMPLES:-480}"
+EXAMPLES="${EXAMPLES:-1600}"
 EPOCHS="${EPOCHS:-1}"
-LR="${LR:-6e-4}"
+LR="${LR:-4e-4}"
 MAX_LEN="${MAX_LEN:-768}"
 SEED="${SEED:-1}"
 COUNT="${COUNT:-2}"
 BENIGN="${BENIGN:-12}"
 MAX_VAL="${MAX_VAL:-150}"
 REAL="${REAL:-1}"
-DECISION_WEIGHT="${DECISION_WEIGHT:-1}"
+DECISION_WEIGHT="${DECISION_WEIGHT:-4}"
 VARY_NAMES="${VARY_NAMES:-0}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
