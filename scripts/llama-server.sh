@@ -9,6 +9,9 @@
 #                                                      background; returns once /health answers
 #        scripts/llama-server.sh stop [--port 8089]    stop the server started for that port
 #        scripts/llama-server.sh status [--port 8089]  exit 0 when it answers /health
+#        scripts/llama-server.sh bench-tools           build llama-bench and llama-batched-bench
+#                                                      beside it, print llama-bench's path (for
+#                                                      `lookout bench assess --compare-llama`)
 #
 # Defaults: --model models/SmolLM2-135M-lookout.Q8_0.gguf, lookout's tuned default (else the base
 # SmolLM2-135M-Instruct.Q8_0.gguf; after `bash scripts/setup.sh`; or in
@@ -64,6 +67,19 @@ build() {
   cp -f "$root/build/bin/llama-server" "$bin/"
   echo "$tag" >"$bin/.version"
   echo "$bin/llama-server"
+}
+
+# The reference figures of `lookout bench assess --compare-llama` (llama-bench, and
+# llama-batched-bench for `--batch`), from the same build; prints llama-bench's path.
+bench_tools() {
+  local bin="$root/bin"
+  build >/dev/null
+  [[ -d "$root/build" ]] || { say "no llama.cpp build in $root/build (LOOKOUT_LLAMA_SERVER skips it)"; return 1; }
+  if [[ ! -x "$bin/llama-bench" || ! -x "$bin/llama-batched-bench" || "$bin/llama-bench" -ot "$bin/.version" ]]; then
+    cmake --build "$root/build" --config Release -j "$(nproc)" --target llama-bench llama-batched-bench >&2
+    cp -f "$root/build/bin/llama-bench" "$root/build/bin/llama-batched-bench" "$bin/"
+  fi
+  echo "$bin/llama-bench"
 }
 
 models="${LOOKOUT_MODELS_DIR:-$repo/models}"
@@ -131,6 +147,7 @@ cmd="${1:-}"
 [[ $# -gt 0 ]] && shift
 case "$cmd" in
   build) build ;;
+  bench-tools) bench_tools ;;
   start) parse "$@"; start ;;
   stop) parse "$@"; stop ;;
   status) parse "$@"; healthy ;;

@@ -35,6 +35,10 @@ pub struct BenchReport {
     pub prefill_probe: Option<(usize, f64)>,
     /// llama.cpp's `llama-bench` output for the same model and token counts, when asked.
     pub llama_bench: Option<String>,
+    /// llama.cpp's `llama-batched-bench` (beside `llama-bench`) for the same prompt and answer
+    /// lengths and the batch widths of `batch`, when both were asked for.
+    #[serde(default)]
+    pub llama_batched_bench: Option<String>,
     /// The same sessions with several decoded together, per batch width, when asked.
     pub batch: Vec<super::assess_batch::BatchRound>,
 }
@@ -76,7 +80,18 @@ impl std::fmt::Display for BenchReport {
             write!(f, "{}", super::assess_batch::table(&self.batch))?;
         }
         if let Some(l) = &self.llama_bench {
-            writeln!(f, "\nllama.cpp llama-bench:\n{l}")?;
+            // tgN @ dP: N answer tokens after a context of P tokens, as a session's answer is
+            // decoded; lookout's generation figure above is that, forced tokens included.
+            writeln!(
+                f,
+                "\nllama.cpp llama-bench (tg @ d: generation after the prompt):\n{l}"
+            )?;
+        }
+        if let Some(l) = &self.llama_batched_bench {
+            writeln!(
+                f,
+                "\nllama.cpp llama-batched-bench (B sequences of PP prompt + TG answer tokens):\n{l}"
+            )?;
         }
         Ok(())
     }
@@ -175,15 +190,27 @@ pub fn measure(
     };
     let mut prompts = vec![(ptok as f64 / n).round() as usize];
     prompts.extend(prefill_probe.map(|(tokens, _)| tokens));
+    let answer_tokens = (ctok as f64 / n).round() as usize;
     let llama_bench = match &opts.compare_llama {
         Some(bin) => Some(llama_bench(
             bin,
             &assessor_model_path(opts)?,
             &prompts,
-            (ctok as f64 / n).round() as usize,
+            answer_tokens,
             opts.threads,
         )),
         None => None,
+    };
+    let llama_batched_bench = match &opts.compare_llama {
+        Some(bin) if !opts.batch.is_empty() => Some(llama_batched_bench(
+            &bin.with_file_name("llama-batched-bench"),
+            &assessor_model_path(opts)?,
+            prompts[0],
+            answer_tokens,
+            &opts.batch,
+            opts.threads,
+        )),
+        _ => None,
     };
     let model = assessor.model_id().to_string();
     // One engine at a time: the batched rounds load their own.
@@ -202,6 +229,7 @@ pub fn measure(
         peak_rss_mib,
         prefill_probe,
         llama_bench,
+        llama_batched_bench,
         batch,
     })
 }
@@ -223,8 +251,10 @@ pub fn percentile(values: &[u64], p: usize) -> u64 {
     v[rank - 1]
 }
 
-/// Runs `llama-bench -m MODEL -p PROMPT,... -n GEN -t THREADS` and returns its table (or
-/// the error, as text: a comparison that cannot run should not fail the benchmark).
+/// Runs `llama-bench -m MODEL -p PROMPT,... -n GEN -d 0,PROMPT -t THREADS` and returns its
+/// table (or the error, as text: a comparison that cannot run should not fail the benchmark).
+/// The depth list measures generation both on an empty context and after the sessions' mean
+/// prompt, where an answer is actually decoded (attention over the prompt costs per token).
 pub fn llama_bench(
     bin: &Path,
     model: &Path,
@@ -234,20 +264,62 @@ pub fn llama_bench(
 ) -> String {
     let mut cmd = Command::new(bin);
     cmd.arg("-m").arg(model);
+    let depth = prompts.first().copied().unwrap_or(0);
     let prompts: Vec<String> = prompts.iter().map(|p| p.max(&1).to_string()).collect();
     cmd.arg("-p").arg(prompts.join(","));
     cmd.arg("-n").arg(gen_tokens.max(1).to_string());
+    cmd.arg("-d").arg(format!("0,{depth}"));
     if threads > 0 {
         cmd.arg("-t").arg(threads.to_string());
     }
+    run_reference(cmd, bin)
+}
+
+/// Runs `llama-batched-bench` with `batches` sequences of `prompt` + `gen_tokens` tokens each
+/// (its table, or the error as text).
+pub fn llama_batched_bench(
+    bin: &Path,
+    model: &Path,
+    prompt: usize,
+    gen_tokens: usize,
+    batches: &[usize],
+    threads: usize,
+) -> String {
+    let widest = batches.iter().copied().max().unwrap_or(1).max(1);
+    let mut cmd = Command::new(bin);
+    cmd.arg("-m").arg(model);
+    // Room for every sequence's prompt and answer in one KV cache.
+    cmd.arg("-c")
+        .arg(((prompt + gen_tokens + 16) * widest).to_string());
+    cmd.args(["-b", "2048", "-ub", "512"]);
+    cmd.arg("-npp").arg(prompt.max(1).to_string());
+    cmd.arg("-ntg").arg(gen_tokens.max(1).to_string());
+    let widths: Vec<String> = batches.iter().map(|b| b.max(&1).to_string()).collect();
+    cmd.arg("-npl").arg(widths.join(","));
+    if threads > 0 {
+        cmd.arg("-t").arg(threads.to_string());
+    }
+    run_reference(cmd, bin)
+}
+
+/// A reference tool's table rows (its log lines dropped), or why it did not run.
+fn run_reference(mut cmd: Command, bin: &Path) -> String {
+    let name = bin.file_name().map_or_else(
+        || bin.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     match cmd.output() {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with('|') || l.starts_with("build"))
+            .map(|l| format!("{l}\n"))
+            .collect(),
         Ok(o) => format!(
-            "llama-bench failed ({}): {}",
+            "{name} failed ({}): {}",
             o.status,
             crate::text::one_line(&String::from_utf8_lossy(&o.stderr), 400)
         ),
-        Err(e) => format!("llama-bench {}: {e}", bin.display()),
+        Err(e) => format!("{name} {}: {e}", bin.display()),
     }
 }
 
