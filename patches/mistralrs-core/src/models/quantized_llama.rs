@@ -44,6 +44,7 @@ impl QLinear {
         let q8_cpu = (weight.device().is_cpu()
             && weight.dtype() == GgmlDType::Q8_0
             && weight.shape().rank() == 2
+            && weight.shape().dims()[1] > 0
             && weight.shape().dims()[1] % QK8_0 == 0)
             .then(|| weight.clone());
         let method = Arc::new(GgufMatMul::new(QuantMethodConfig::Gguf {
@@ -99,6 +100,9 @@ fn q8_matmul(x: &Tensor, w: &QTensor) -> Result<Tensor> {
         .flatten_all()?
         .to_vec1::<f32>()?;
     let m = xs.len() / k;
+    if m == 0 {
+        return Tensor::zeros(out_dims, DType::F32, x.device());
+    }
     let kb = k / QK8_0;
     let mut lhs = vec![BlockQ8_0::zeros(); m * kb];
     for (row, blocks) in xs.chunks_exact(k).zip(lhs.chunks_exact_mut(kb)) {
