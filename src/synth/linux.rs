@@ -326,3 +326,56 @@ impl Run<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attack::atomics::Executor;
+    use crate::synth::atomics::Platform;
+    use crate::synth::world::World;
+    use chrono::TimeZone;
+
+    /// PAM's line closing an attacker's sudo names only the target account, so sessionizing
+    /// files it under that account's open session (often an hourly cron run): it must not
+    /// carry the attack's label there. The opening line names the attacker and stays story.
+    #[test]
+    fn an_attacks_sudo_close_line_is_context_and_its_open_line_story() {
+        let test = AtomicTest {
+            technique: "T1548.003".into(),
+            technique_name: "Abuse Elevation Control Mechanism: Sudo and Sudo Caching".into(),
+            number: 1,
+            name: "sudo as root".into(),
+            guid: "00000000-0000-0000-0000-000000000000".into(),
+            platforms: vec!["linux".into()],
+            executor: Executor::Sh,
+            command: "sudo id\nsudo cat /etc/shadow".into(),
+            elevated: false,
+        };
+        let world = World::new(1);
+        let host = world.of(Platform::Linux).next().expect("a Linux host");
+        let user = host.users.first().expect("a user").clone();
+        let candidate = generate(Plan {
+            test: &test,
+            host,
+            user: &user,
+            start: Utc.with_ymd_and_hms(2026, 3, 3, 10, 0, 0).unwrap(),
+            variant: &Variant::base(),
+            enabled: &[OutFormat::AuthLog, OutFormat::Audit],
+            rng: Rng::new(7),
+        });
+        let roles = |needle: &str| -> Vec<Role> {
+            candidate
+                .records
+                .iter()
+                .filter(|r| r.line.contains("sudo") && r.line.contains(needle))
+                .map(|r| r.role)
+                .collect()
+        };
+        let closed = roles("session closed for user root");
+        let opened = roles("session opened for user root");
+        assert_eq!(closed.len(), 2, "one close line per sudo");
+        assert!(closed.iter().all(|r| *r == Role::Context), "{closed:?}");
+        assert_eq!(opened.len(), 2, "one open line per sudo");
+        assert!(opened.iter().all(|r| *r == Role::Story), "{opened:?}");
+    }
+}
