@@ -14,6 +14,7 @@
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
 # 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 4), SEED,
 # VARY_NAMES (1: the synthetic estate's names vary per session, `train --vary-names`; 0),
+# TRAIN_SEED (the training run's own seed, `train --seed`: LoRA initialisation and batch order; 42),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -33,6 +34,7 @@ MAX_VAL="${MAX_VAL:-150}"
 REAL="${REAL:-1}"
 DECISION_WEIGHT="${DECISION_WEIGHT:-4}"
 VARY_NAMES="${VARY_NAMES:-0}"
+TRAIN_SEED="${TRAIN_SEED:-42}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -100,6 +102,7 @@ vary=()
 "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
   --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
   --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
+  --seed "$TRAIN_SEED" \
   "${vary[@]}"
 run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
 [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
@@ -129,11 +132,11 @@ done
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
-python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" <<'PY'
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" <<'PY'
 import hashlib, json, sys, time
 from pathlib import Path
 out, run, work, merged, base = map(Path, sys.argv[1:6])
-started, examples, epochs, lr, max_len, seed, decision_weight = sys.argv[6:13]
+started, examples, epochs, lr, max_len, seed, decision_weight, train_seed = sys.argv[6:14]
 sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 synth = json.loads((work / "synth-report.json").read_text())
 report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
@@ -151,7 +154,7 @@ manifest = {
         "script": "scripts/make-model.sh",
         "examples": int(examples), "epochs": float(epochs), "lr": float(lr),
         "max_len": int(max_len), "synth_seed": int(seed), "method": "lora",
-        "decision_weight": float(decision_weight),
+        "decision_weight": float(decision_weight), "train_seed": int(train_seed),
         "held_out_techniques": "held-out-techniques.txt",
     },
     "synth": {k: synth.get(k) for k in (
