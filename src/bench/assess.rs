@@ -191,26 +191,24 @@ pub fn measure(
     let mut prompts = vec![(ptok as f64 / n).round() as usize];
     prompts.extend(prefill_probe.map(|(tokens, _)| tokens));
     let answer_tokens = (ctok as f64 / n).round() as usize;
-    let llama_bench = match &opts.compare_llama {
-        Some(bin) => Some(llama_bench(
-            bin,
-            &assessor_model_path(opts)?,
-            &prompts,
-            answer_tokens,
-            opts.threads,
-        )),
-        None => None,
-    };
-    let llama_batched_bench = match &opts.compare_llama {
-        Some(bin) if !opts.batch.is_empty() => Some(llama_batched_bench(
-            &bin.with_file_name("llama-batched-bench"),
-            &assessor_model_path(opts)?,
-            prompts[0],
-            answer_tokens,
-            &opts.batch,
-            opts.threads,
-        )),
-        _ => None,
+    // llama.cpp's tools on the same GGUF (the model file is resolved once for both).
+    let (llama_bench, llama_batched_bench) = match &opts.compare_llama {
+        Some(bin) => {
+            let model = assessor_model_path(opts)?;
+            let single = llama_bench(bin, &model, &prompts, answer_tokens, opts.threads);
+            let batched = (!opts.batch.is_empty()).then(|| {
+                llama_batched_bench(
+                    &bin.with_file_name("llama-batched-bench"),
+                    &model,
+                    prompts[0],
+                    answer_tokens,
+                    &opts.batch,
+                    opts.threads,
+                )
+            });
+            (Some(single), batched)
+        }
+        None => (None, None),
     };
     let model = assessor.model_id().to_string();
     // One engine at a time: the batched rounds load their own.
