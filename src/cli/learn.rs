@@ -237,7 +237,13 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
             }
             if a.max_examples > 0 {
                 let room = a.max_examples.saturating_sub(items.len());
-                labelled = cap_balanced(labelled, room, 42, |(_, cause, _)| *cause);
+                labelled = cap_balanced(
+                    labelled,
+                    room,
+                    42,
+                    |(_, cause, _)| *cause,
+                    |(_, _, s)| &s.id,
+                );
             }
             let mut by_case: Vec<Vec<Session>> = vec![Vec::new(); others.len()];
             for (i, _, s) in labelled {
