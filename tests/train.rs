@@ -28,7 +28,8 @@ fn trains_three_steps_converts_and_registers() {
     opts.max_len = 384;
     opts.train_layers = 2;
     opts.decision_weight = Some(4.0);
-    opts.venv = Some(venv);
+    opts.checkpoints = 2;
+    opts.venv = Some(venv.clone());
     opts.allow_setup = false;
 
     let report = train::train(&opts).expect("training, conversion and registration");
@@ -44,6 +45,60 @@ fn trains_three_steps_converts_and_registers() {
         "{:?}",
         report.train.decision_tokens
     );
+
+    // Two validation checks (steps 2 and 3), each with the decision report of both validation
+    // answers; the kept parameters are one check's, with that check's figures.
+    let steps: Vec<u64> = report
+        .train
+        .checkpoints
+        .iter()
+        .filter_map(|c| c["step"].as_u64())
+        .collect();
+    assert_eq!(steps, [2, 3], "{:?}", report.train.checkpoints);
+    let kept = report
+        .train
+        .checkpoints
+        .iter()
+        .find(|c| c["step"].as_u64() == report.train.selected_step.map(|s| s as u64))
+        .expect("the kept step is one of the checks");
+    assert_eq!(kept["val_loss"].as_f64(), report.train.val_loss);
+    let decision = report.train.decision.as_ref().expect("a decision report");
+    assert_eq!(decision["answers"], 2, "{decision}");
+    let score = report.train.decision_score().expect("a decision score");
+    assert!((0.0..=1.0).contains(&score), "{decision}");
+    assert!(report.train.decision_before.is_some());
+
+    // train.py --score-adapter reads the saved adapter back: the same validation figures as
+    // the kept parameters (the factors are saved as float16).
+    let adapter = report
+        .train
+        .adapter
+        .as_deref()
+        .expect("a LoRA run saves its adapter");
+    let out = std::process::Command::new(venv.join("bin/python"))
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training/train.py"))
+        .arg("--base")
+        .arg(&base)
+        .arg("--train")
+        .arg(fixtures.join("train.jsonl"))
+        .arg("--val")
+        .arg(fixtures.join("val.jsonl"))
+        .args(["--out", &data.path().join("score").display().to_string()])
+        .args(["--max-len", "384", "--score-adapter", adapter])
+        .output()
+        .expect("running train.py --score-adapter");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let scored: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("a JSON line");
+    let loss = scored["val_loss"].as_f64().expect("a validation loss");
+    let kept_loss = report.train.val_loss.unwrap_or(f64::NAN);
+    assert!((loss - kept_loss).abs() < 0.01, "{loss} vs {kept_loss}");
+    assert_eq!(scored["decision"]["answers"], 2);
 
     let gguf =
         resolve_model(data.path(), Some("tiny-test"), None).expect("the registered model resolves");

@@ -29,6 +29,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from decisions import Decisions, decision_positions
+from decisions import score as decision_score
+
 T0 = time.monotonic()
 
 # ChatML, the template SmolLM2-Instruct ships with: used only when the tokenizer has none.
@@ -115,6 +118,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "technique ids (1 = every answer token alike); the validation loss stays unweighted",
     )
     p.add_argument("--no-val-before", action="store_true", help="skip the validation loss before training")
+    p.add_argument(
+        "--checkpoints",
+        type=int,
+        default=1,
+        help="check the validation set at N evenly spaced steps (the last included) and keep the "
+        "parameters of the check with the best decision score (decisions.py); 1 = the last step",
+    )
+    p.add_argument(
+        "--score-adapter",
+        type=Path,
+        help="train nothing: load this saved LoRA adapter (its r, alpha, targets and layers) into the "
+        "base and print the validation loss and decision report of --val",
+    )
     a = p.parse_args(argv)
     if a.lr is None:
         a.lr = 1e-4 if a.method == "full" else 3e-4
@@ -125,6 +141,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--max-len must be at least 128")
     if a.epochs <= 0:
         p.error("--epochs must be positive")
+    if a.checkpoints < 1:
+        p.error("--checkpoints must be at least 1")
+    if a.score_adapter and not a.val:
+        p.error("--score-adapter needs --val")
     return a
 
 
@@ -414,18 +434,23 @@ def batches(examples: list[Example], groups: list[list[int]], pad_id: int):
         yield group, ids, labels, weights
 
 
-def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None, weights=None):
-    """Summed cross-entropy over the answer tokens of suffixes (the shared prefix cut off) and
-    their count; with `weights`, each token's loss and count weighted. The vocabulary projection
-    runs only on the positions that predict an answer token. Right padding needs no mask: under
-    the causal mask, real tokens never see it."""
+def answer_logits(torch, runner, ids, labels, bf16: bool, keys=None, cache=None):
+    """The logits at the positions that predict an answer token (flattened, row by row), those
+    tokens, and the mask of the positions kept. The vocabulary projection runs only there.
+    Right padding needs no mask: under the causal mask, real tokens never see it."""
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         hidden = runner.hidden(ids, keys, cache)
         target = labels[:, 1:]
         keep = target != IGNORE
         h = hidden[:, :-1][keep]
         logits = runner.model.lm_head(h).float()
-    tgt = target[keep]
+    return logits, target[keep], keep
+
+
+def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None, weights=None):
+    """Summed cross-entropy over the answer tokens of suffixes (the shared prefix cut off) and
+    their count; with `weights`, each token's loss and count weighted."""
+    logits, tgt, keep = answer_logits(torch, runner, ids, labels, bf16, keys, cache)
     if weights is None:
         return torch.nn.functional.cross_entropy(logits, tgt, reduction="sum"), int(tgt.numel())
     w = weights[:, 1:][keep]
@@ -433,19 +458,98 @@ def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None, w
     return (ce * w).sum(), float(w.sum())
 
 
-def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf16: bool, cache=None) -> float | None:
+def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf16: bool, cache=None,
+             decisions: list[Decisions] | None = None) -> tuple[float | None, dict | None]:
+    """The mean answer-token loss of `examples` and, with their `decisions`, the decision
+    report (decisions.py) from the same forward pass."""
     if not examples:
-        return None
+        return None, None
     model = runner.model
     model.eval()
     total, count = 0.0, 0
+    checked = []
     with torch.no_grad():
         for keys, ids, labels, _ in batches(examples, length_groups(examples, batch, None), pad_id):
-            s, n = answer_loss(torch, runner, ids, labels, bf16, keys, cache)
-            total += float(s)
-            count += n
+            logits, tgt, keep = answer_logits(torch, runner, ids, labels, bf16, keys, cache)
+            total += float(torch.nn.functional.cross_entropy(logits, tgt, reduction="sum"))
+            count += int(tgt.numel())
+            if decisions is not None:
+                right = (logits.argmax(-1) == tgt).tolist()
+                at = 0
+                for k, j in enumerate(keys):
+                    n = int(keep[k].sum())
+                    checked.append((decisions[j], right[at:at + n]))
+                    at += n
     model.train()
-    return total / count if count else None
+    return (total / count if count else None), (decision_score(checked) if decisions is not None else None)
+
+
+def snapshot(model) -> dict:
+    """A copy of the trained parameters (LoRA factors, or the trained layers)."""
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def restore(torch, model, saved: dict) -> None:
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n in saved:
+                p.copy_(saved[n])
+
+
+def checkpoint_steps(total_steps: int, k: int) -> set[int]:
+    """The steps at which the validation set is checked: `k` evenly spaced, the last included."""
+    k = max(1, min(k, total_steps))
+    return {max(1, round(total_steps * i / k)) for i in range(1, k + 1)}
+
+
+def load_adapter(torch, model, path: Path) -> None:
+    """Puts a saved adapter's factors (save_adapter's names) into the model's LoRA modules; the
+    adapter must fill every one and have the modules' scale."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        scale = float(f.metadata().get("scale", "nan"))
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    loaded = 0
+    for name, module in model.named_modules():
+        if type(module).__name__ != "_LoRALinear":
+            continue
+        a, b = tensors.pop(f"{name}.weight.lora_a", None), tensors.pop(f"{name}.weight.lora_b", None)
+        if a is None or b is None or a.shape != module.lora_a.shape or b.shape != module.lora_b.shape:
+            raise SystemExit(f"train: {path} has no factors of the shape {name} needs")
+        if not math.isclose(scale, module.scale, rel_tol=1e-6):
+            raise SystemExit(f"train: {path} has scale {scale}, the LoRA modules {module.scale}")
+        with torch.no_grad():
+            module.lora_a.copy_(a.float())
+            module.lora_b.copy_(b.float())
+        loaded += 1
+    if tensors or not loaded:
+        raise SystemExit(f"train: {path} does not match the model's LoRA modules ({len(tensors)} factors left)")
+
+
+def adapter_shape(path: Path) -> tuple[int, float, str, int]:
+    """r, alpha, targets and the lowest layer of a saved adapter."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+        keys = list(f.keys())
+    layers = [int(m.group(1)) for k in keys if (m := re.search(r"layers\.(\d+)\.", k))]
+    try:
+        return int(meta["r"]), float(meta["alpha"]), meta["targets"], min(layers)
+    except (KeyError, ValueError):
+        raise SystemExit(f"train: {path} is not an adapter save_adapter wrote")
+
+
+def fmt(decision: dict | None) -> str:
+    """`0.612 (named 0.50 of 40, empty 0.81 of 60, cause 0.53)` for the progress log."""
+    if not decision or decision.get("score") is None:
+        return "-"
+    f = lambda v: "-" if v is None else f"{v:.2f}"
+    return (
+        f"{decision['score']:.3f} (named {f(decision['techniques_named'])} of {decision['techniques_named_n']}, "
+        f"empty {f(decision['techniques_empty'])} of {decision['techniques_empty_n']}, cause {f(decision['cause_balanced'])})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -474,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     prefix = 0 if a.no_share_prefix else common_prefix([p for p, _, _ in rendered])
     prefix = max(0, min([prefix] + [len(p) - 1 for p, _, _ in rendered]))
     examples, cut, weighted = [], 0, 0
+    val_decisions = [decision_positions(tok, answer, a_ids) for _, a_ids, answer in rendered[len(train_msgs):]]
     for i, (p_ids, a_ids, answer) in enumerate(rendered):
         # Validation keeps plain weights: its loss stays comparable between runs.
         w = a.decision_weight if i < len(train_msgs) else 1.0
@@ -496,6 +601,10 @@ def main(argv: list[str] | None = None) -> int:
 
     layers = model.model.layers
     n_layers = len(layers)
+    if a.score_adapter:  # the adapter says where its factors go
+        a.method = "lora"
+        a.lora_r, a.lora_alpha, a.lora_targets, lowest = adapter_shape(a.score_adapter)
+        a.train_layers = n_layers - lowest
     top = n_layers if a.train_layers <= 0 else min(a.train_layers, n_layers)
     if a.method == "lora":
         n = add_lora(torch, layers[n_layers - top:], set(a.lora_targets.split(",")), a.lora_r, a.lora_alpha, a.lora_dropout)
@@ -538,9 +647,17 @@ def main(argv: list[str] | None = None) -> int:
     per_token = model.config.hidden_size * 4
     val_cache = {} if frozen and sum(len(e.ids) for e in val_ex) * per_token < (1 << 30) else None
     train_cache = {} if frozen and a.epochs > 1 and n_tokens * per_token < (3 << 30) else None
-    val_before = None if a.no_val_before else evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache)
+    if a.score_adapter:
+        load_adapter(torch, model, a.score_adapter)
+        loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
+        log(f"{a.score_adapter}: val loss {loss:.4f}, decision score {fmt(decision)}")
+        print(json.dumps({"adapter": str(a.score_adapter), "val_loss": loss, "decision": decision,
+                          "val_examples": len(val_ex), "seconds": round(time.monotonic() - T0, 2)}), flush=True)
+        return 0
+    val_before, decision_before = (None, None) if a.no_val_before else evaluate(
+        torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
     if val_before is not None:
-        log(f"val loss before: {val_before:.4f}")
+        log(f"val loss before: {val_before:.4f}, decision score {fmt(decision_before)}")
 
     micro_per_epoch = math.ceil(len(train_ex) / a.batch)
     total_micro = max(1, round(micro_per_epoch * a.epochs))
@@ -557,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
         return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay, betas=(0.9, 0.999))
+    checks = checkpoint_steps(total_steps, a.checkpoints) if val_ex else set()
+    checkpoints: list[dict] = []
+    best = None  # (score, step, parameters) of the best check so far
     gen = random.Random(a.seed)
     model.train()
     t_train = time.monotonic()
@@ -597,11 +717,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"{el:.0f}s (eta {el / step * (total_steps - step):.0f}s) rss {peak_rss_mb():.0f}MB"
             )
             acc_sum, acc_n = 0.0, 0
+            if step in checks:
+                loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
+                checkpoints.append({"step": step, "val_loss": loss, "decision": decision})
+                log(f"check at step {step}: val loss {loss:.4f}, decision score {fmt(decision)}")
+                score = (decision or {}).get("score")
+                score = -1.0 if score is None else score
+                # Ties go to the later check: it has seen more of the data.
+                if best is None or score >= best[0]:
+                    best = (score, step, snapshot(model) if step < total_steps else None)
             if step >= total_steps:
                 break
     train_seconds = time.monotonic() - t_train
 
-    val_loss = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache)
+    selected = checkpoints[-1] if checkpoints else None
+    if best is not None and best[1] != step:
+        restore(torch, model, best[2])
+        selected = next(c for c in checkpoints if c["step"] == best[1])
+        log(f"kept the parameters of step {best[1]} (best decision score {best[0]:.3f})")
+    val_loss = selected["val_loss"] if selected else None
     if val_loss is not None:
         log(f"val loss after: {val_loss:.4f}")
 
@@ -628,6 +762,10 @@ def main(argv: list[str] | None = None) -> int:
         "first_loss": step_losses[0] if step_losses else None,
         "val_loss": val_loss,
         "val_loss_before": val_before,
+        "decision": selected["decision"] if selected else None,
+        "decision_before": decision_before,
+        "selected_step": selected["step"] if selected else None,
+        "checkpoints": checkpoints,
         "examples": len(train_ex),
         "val_examples": len(val_ex),
         "train_tokens": n_tokens,

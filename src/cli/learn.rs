@@ -204,6 +204,11 @@ pub struct TrainArgs {
     /// examples keep their own sample seed, so runs with other seeds train on the same ones.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Check the validation set N times during the run (evenly spaced, the last step included)
+    /// and keep the parameters with the best decision score: technique lists and causes of the
+    /// validation answers, teacher-forced (training/decisions.py). Default 1: the last step.
+    #[arg(long, default_value_t = 1)]
+    pub checkpoints: usize,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -309,6 +314,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     if let Some(seed) = a.seed {
         opts.seed = seed;
     }
+    opts.checkpoints = a.checkpoints;
     let r = train(&opts)?;
     println!(
         "registered `{}` at {} ({} steps, {:.0} s, peak RSS {:.0} MB, val loss {:?} -> {:?})",
@@ -320,6 +326,12 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
         r.entry.val_loss_before,
         r.entry.val_loss
     );
+    if let (Some(score), Some(step)) = (r.train.decision_score(), r.train.selected_step) {
+        println!(
+            "validation decision score {score:.3} at step {step} of {} (technique lists and causes, teacher-forced)",
+            r.train.steps
+        );
+    }
     if a.eval_sample > 0 {
         let mut cases = a.include_case.clone();
         if cases.is_empty() {

@@ -65,6 +65,21 @@ pub struct TrainStats {
     /// technique ids), and how many training tokens it applied to.
     pub decision_weight: Option<f64>,
     pub decision_tokens: Option<usize>,
+    /// The validation answers' decisions (technique list, cause, risk) checked with teacher
+    /// forcing at the kept parameters, and before training (training/decisions.py): its
+    /// `score` is what chooses between checkpoints and runs.
+    pub decision: Option<serde_json::Value>,
+    pub decision_before: Option<serde_json::Value>,
+    /// The step whose parameters were kept, and every validation check of the run.
+    pub selected_step: Option<usize>,
+    pub checkpoints: Vec<serde_json::Value>,
+}
+
+impl TrainStats {
+    /// The kept parameters' validation decision score (None without a validation set).
+    pub fn decision_score(&self) -> Option<f64> {
+        self.decision.as_ref()?.get("score")?.as_f64()
+    }
 }
 
 /// convert.py's final JSON line.
@@ -203,7 +218,8 @@ fn train_command(
         .args(["--grad-accum", &opts.grad_accum.to_string()])
         .args(["--max-len", &opts.max_len.to_string()])
         .args(["--train-layers", &opts.train_layers.to_string()])
-        .args(["--seed", &opts.seed.to_string()]);
+        .args(["--seed", &opts.seed.to_string()])
+        .args(["--checkpoints", &opts.checkpoints.to_string()]);
     let val = opts.dataset_dir.join("val.jsonl");
     if val.is_file() && dataset::count_lines(&val)? > 0 {
         cmd.arg("--val").arg(&val);

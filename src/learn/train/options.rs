@@ -60,6 +60,9 @@ pub struct TrainOptions {
     /// Train only the top N transformer layers (0 = all, about 3x slower).
     pub train_layers: usize,
     pub seed: u64,
+    /// Validation checks during the run (evenly spaced, the last step included); the
+    /// parameters of the one with the best decision score are kept.
+    pub checkpoints: usize,
     pub outtype: OutType,
     /// The training venv; None = `$LOOKOUT_TRAIN_VENV` or `<data_dir>/train-venv`.
     pub venv: Option<PathBuf>,
@@ -90,6 +93,7 @@ impl TrainOptions {
             max_len: 1024,
             train_layers: 8,
             seed: 42,
+            checkpoints: 1,
             outtype: OutType::Q8_0,
             venv: None,
             allow_setup: true,
@@ -115,8 +119,8 @@ impl TrainOptions {
     /// The checks that need no file: the name, the batch shape, the epochs.
     pub fn check(&self) -> Result<()> {
         validate_name("model", &self.out_name)?;
-        if self.batch == 0 || self.grad_accum == 0 || self.max_len < 128 {
-            bail!("batch and grad_accum must be at least 1, max_len at least 128");
+        if self.batch == 0 || self.grad_accum == 0 || self.checkpoints == 0 || self.max_len < 128 {
+            bail!("batch, grad_accum and checkpoints must be at least 1, max_len at least 128");
         }
         if self.epochs.is_nan() || self.epochs <= 0.0 {
             bail!("epochs must be positive");
@@ -141,6 +145,7 @@ mod tests {
         for f in [
             |o: &mut TrainOptions| o.batch = 0,
             |o: &mut TrainOptions| o.grad_accum = 0,
+            |o: &mut TrainOptions| o.checkpoints = 0,
             |o: &mut TrainOptions| o.max_len = 127,
             |o: &mut TrainOptions| o.epochs = 0.0,
             |o: &mut TrainOptions| o.epochs = f64::NAN,
