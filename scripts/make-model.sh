@@ -15,6 +15,9 @@
 # 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 4), SEED,
 # VARY_NAMES (1: the synthetic estate's names vary per session, `train --vary-names`; 0),
 # TRAIN_SEED (the training run's own seed, `train --seed`: LoRA initialisation and batch order; 42),
+# TRAIN_SEEDS (several runs, one per seed, on the same examples; the run whose kept parameters
+# have the best validation decision score ships; default: TRAIN_SEED alone), CHECKPOINTS
+# (validation checks per run, the best kept: `train --checkpoints`; 3),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -35,6 +38,8 @@ REAL="${REAL:-1}"
 DECISION_WEIGHT="${DECISION_WEIGHT:-4}"
 VARY_NAMES="${VARY_NAMES:-0}"
 TRAIN_SEED="${TRAIN_SEED:-42}"
+TRAIN_SEEDS="${TRAIN_SEEDS:-$TRAIN_SEED}"
+CHECKPOINTS="${CHECKPOINTS:-3}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -96,16 +101,46 @@ if [[ "$REAL" == 1 ]]; then
   done
 fi
 
-# 2. Train the adapter.
+# 2. Train the adapter: one run per seed on the same examples (the first run exports them), each
+# keeping its checkpoint with the best validation decision score; the best run ships. Runs of
+# one recipe differ a lot in how they name techniques, and the validation loss does not see it
+# (training/decisions.py).
 vary=()
 [[ "$VARY_NAMES" == 1 ]] && vary=(--vary-names)
-"$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
-  --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
-  --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
-  --seed "$TRAIN_SEED" \
-  "${vary[@]}"
-run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
-[[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
+dataset=()
+runs=()
+: > "$WORK/runs.txt"
+for train_seed in $TRAIN_SEEDS; do
+  "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
+    --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
+    --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
+    --seed "$train_seed" --checkpoints "$CHECKPOINTS" "${dataset[@]}" \
+    "${vary[@]}"
+  run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
+  [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
+  echo "$train_seed $run" >> "$WORK/runs.txt"
+  runs+=("$train_seed=$run")
+  dataset=(--dataset "$LOOKOUT_DATA_DIR/train-data/lookout-tuned/dataset")
+done
+# The run to ship: the best decision score (the first run on a tie).
+run=""
+read -r TRAIN_SEED run < <(python3 - "${runs[@]}" <<'PY'
+import json, sys
+best = None
+for arg in sys.argv[1:]:
+    seed, run = arg.split("=", 1)
+    train = json.load(open(f"{run}/report.json")).get("train", {})
+    score = (train.get("decision") or {}).get("score")
+    print(f"make-model: seed {seed}: validation decision score {score}, step {train.get('selected_step')} "
+          f"of {train.get('steps')}, val loss {train.get('val_loss')}", file=sys.stderr)
+    score = -1.0 if score is None else score
+    if best is None or score > best[0]:
+        best = (score, seed, run)
+print(best[1], best[2])
+PY
+)
+[[ -f "$run/adapter.safetensors" ]] || { say "no run to ship"; exit 1; }
+say "shipping the run of seed $TRAIN_SEED ($run)"
 
 # 3. Ship: adapter + manifest, then merge as set-up does and record the result's sha256.
 mkdir -p "$out"
@@ -132,11 +167,11 @@ done
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
-python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" <<'PY'
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" "$CHECKPOINTS" <<'PY'
 import hashlib, json, sys, time
 from pathlib import Path
 out, run, work, merged, base = map(Path, sys.argv[1:6])
-started, examples, epochs, lr, max_len, seed, decision_weight, train_seed = sys.argv[6:14]
+started, examples, epochs, lr, max_len, seed, decision_weight, train_seed, checkpoints = sys.argv[6:15]
 sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 synth = json.loads((work / "synth-report.json").read_text())
 report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
@@ -155,6 +190,7 @@ manifest = {
         "examples": int(examples), "epochs": float(epochs), "lr": float(lr),
         "max_len": int(max_len), "synth_seed": int(seed), "method": "lora",
         "decision_weight": float(decision_weight), "train_seed": int(train_seed),
+        "checkpoints": int(checkpoints),
         "held_out_techniques": "held-out-techniques.txt",
     },
     "synth": {k: synth.get(k) for k in (
@@ -162,6 +198,12 @@ manifest = {
         "sessions", "rounds", "benign", "per_platform", "seconds")},
     "dataset": json.loads(dataset.read_text()) if dataset else None,
     "training": report,
+    # Every run of this make (one per seed): the one above is the best validation decision score.
+    "runs": [
+        {"train_seed": int(s), **{k: (json.loads((Path(r) / "report.json").read_text()).get("train") or {}).get(k)
+            for k in ("decision", "selected_step", "val_loss", "steps")}}
+        for s, r in (line.split(" ", 1) for line in (work / "runs.txt").read_text().splitlines())
+    ],
     "wall_seconds": round(time.time() - int(started)),
 }
 if manifest["dataset"]:
