@@ -29,6 +29,7 @@ fn trains_three_steps_converts_and_registers() {
     opts.train_layers = 2;
     opts.decision_weight = Some(4.0);
     opts.checkpoints = 2;
+    opts.free_answers = 1;
     opts.venv = Some(venv.clone());
     opts.allow_setup = false;
 
@@ -64,6 +65,8 @@ fn trains_three_steps_converts_and_registers() {
     assert_eq!(kept["val_loss"].as_f64(), report.train.val_loss);
     let decision = report.train.decision.as_ref().expect("a decision report");
     assert_eq!(decision["answers"], 2, "{decision}");
+    // One validation prompt answered by the model itself at each check.
+    assert_eq!(decision["free"]["answers"], 1, "{decision}");
     let score = report.train.decision_score().expect("a decision score");
     assert!((0.0..=1.0).contains(&score), "{decision}");
     assert!(report.train.decision_before.is_some());

@@ -10,8 +10,15 @@ while one of them had stopped naming techniques (real captures: technique partia
 `make model` the run, that decides best.
 
 The score is the mean of three shares, each over the validation answers where it applies:
-technique lists that name a technique spelled right, empty technique lists kept empty, and the
-cause spelled right (balanced over the causes present). Risk is reported, not scored.
+technique lists that name techniques begun right (the list opened and its first id spelled as
+the answer's: what eval's "partial" asks of a list, at least one right id, as far as a
+teacher-forced check can tell), empty technique lists kept empty, and the cause right (balanced
+over the causes present). Whole lists spelled right and risk are reported, not scored.
+
+Teacher forcing checks the cause given the answer's own summary, which nearly gives it away
+(every trained run scores ~1.0 there). With `free` answers (a few validation prompts answered
+greedily by the model, train.py --free-answers) the cause share is theirs instead: the cause the
+model reaches after writing its own summary.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ FIELDS = {
     "cause": re.compile(r'"cause"\s*:\s*"([^"]*)"'),
     "risk": re.compile(r'"risk_level"\s*:\s*"([^"]*)"'),
 }
-TECHNIQUE_ID = re.compile(r"T\d{4}")
+TECHNIQUE_ID = re.compile(r"T\d{4}(?:\.\d{3})?")
 
 
 @dataclass
@@ -35,6 +42,7 @@ class Decisions:
     cause: str | None = None
     # Whether the technique list names a technique (None: no list found).
     named: bool | None = None
+    techniques: set[str] = field(default_factory=set)
 
 
 def decision_positions(tok, answer: str, a_ids: list[int]) -> Decisions:
@@ -54,11 +62,66 @@ def decision_positions(tok, answer: str, a_ids: list[int]) -> Decisions:
             continue
         s, e = m.span(1)
         d.positions[name] = [i for i, (a, b) in enumerate(offsets) if a < e and s < b]
+        first = TECHNIQUE_ID.search(m.group(1)) if name == "techniques" else None
+        if first:  # from the bracket to the end of the first id
+            e1 = s + first.end()
+            d.positions["first_technique"] = [i for i, (a, b) in enumerate(offsets) if a < e1 and s < b]
         if name == "cause":
             d.cause = m.group(1)
         elif name == "techniques":
-            d.named = bool(TECHNIQUE_ID.search(m.group(1)))
+            d.techniques = set(TECHNIQUE_ID.findall(m.group(1)))
+            d.named = bool(d.techniques)
     return d
+
+
+def parse_answer(text: str) -> tuple[str | None, set[str] | None]:
+    """The cause and the technique ids of a generated answer (None where it has none)."""
+    c = FIELDS["cause"].search(text)
+    t = FIELDS["techniques"].search(text)
+    return (c.group(1) if c else None), (set(TECHNIQUE_ID.findall(t.group(1))) if t else None)
+
+
+def free_choice(decisions: list[Decisions], n: int) -> list[int]:
+    """Up to `n` validation answers to decode freely: the causes in turn, each in file order,
+    so that every cause present is checked."""
+    by_cause: dict[str, list[int]] = {}
+    for i, d in enumerate(decisions):
+        if d.cause is not None and d.named is not None:
+            by_cause.setdefault(d.cause, []).append(i)
+    queues = [q for _, q in sorted(by_cause.items())]
+    out: list[int] = []
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop(0))
+    return sorted(out)
+
+
+def score_free(answers: list[tuple[Decisions, str]]) -> dict:
+    """Freely decoded answers against their validation answers: the cause (balanced over the
+    causes), a right technique among those named (where the answer names some), none named
+    (where it names none), and how many answers had no readable cause."""
+    named, empty = [], []
+    by_cause: dict[str, list[bool]] = {}
+    unreadable = 0
+    for d, text in answers:
+        cause, techniques = parse_answer(text)
+        if cause is None:
+            unreadable += 1
+        by_cause.setdefault(d.cause, []).append(cause == d.cause)
+        if d.named:
+            named.append(bool(techniques and techniques & d.techniques))
+        elif d.named is not None:
+            empty.append(not techniques)
+    causes = {k: _mean(v) for k, v in sorted(by_cause.items())}
+    return {
+        "cause_balanced": _mean(list(causes.values())),
+        "cause": causes,
+        "techniques_named": _mean(named),
+        "techniques_empty": _mean(empty),
+        "unreadable": unreadable,
+        "answers": len(answers),
+    }
 
 
 def _mean(values: list) -> float | None:
@@ -66,10 +129,11 @@ def _mean(values: list) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def score(checked: list[tuple[Decisions, list[bool]]]) -> dict:
+def score(checked: list[tuple[Decisions, list[bool]]], free: list[tuple[Decisions, str]] | None = None) -> dict:
     """The decision report of (decisions, per answer token: was it the model's most likely)
-    pairs. A field whose tokens were cut from the example (a long answer) is not counted."""
-    named, empty, risk = [], [], []
+    pairs, and of the freely decoded answers when there are some. A field whose tokens were cut
+    from the example (a long answer) is not counted."""
+    named, named_all, empty, risk = [], [], [], []
     by_cause: dict[str, list[bool]] = {}
     for d, correct in checked:
 
@@ -80,8 +144,11 @@ def score(checked: list[tuple[Decisions, list[bool]]]) -> dict:
             return all(correct[i] for i in idx)
 
         t = right("techniques")
-        if t is not None and d.named is not None:
-            (named if d.named else empty).append(t)
+        if t is not None and d.named:
+            named_all.append(t)
+            named.append(right("first_technique"))
+        elif t is not None and d.named is not None:
+            empty.append(t)
         c = right("cause")
         if c is not None and d.cause is not None:
             by_cause.setdefault(d.cause, []).append(c)
@@ -90,10 +157,14 @@ def score(checked: list[tuple[Decisions, list[bool]]]) -> dict:
             risk.append(r)
     causes = {k: _mean(v) for k, v in sorted(by_cause.items())}
     cause_balanced = _mean(list(causes.values()))
+    report_free = score_free(free) if free else None
+    scored_cause = report_free["cause_balanced"] if report_free else cause_balanced
     return {
-        "score": _mean([_mean(named), _mean(empty), cause_balanced]),
+        "score": _mean([_mean(named), _mean(empty), scored_cause]),
+        "free": report_free,
         "techniques_named": _mean(named),
         "techniques_named_n": len(named),
+        "techniques_named_whole": _mean(named_all),
         "techniques_empty": _mean(empty),
         "techniques_empty_n": len(empty),
         "cause_balanced": cause_balanced,

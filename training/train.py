@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from decisions import Decisions, decision_positions
+from decisions import Decisions, decision_positions, free_choice
 from decisions import score as decision_score
 
 T0 = time.monotonic()
@@ -124,6 +124,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="check the validation set at N evenly spaced steps (the last included) and keep the "
         "parameters of the check with the best decision score (decisions.py); 1 = the last step",
+    )
+    p.add_argument(
+        "--free-answers",
+        type=int,
+        default=0,
+        help="at each validation check, also let the model answer N validation prompts greedily "
+        "(the causes in turn) and score the cause it reaches after its own summary (decisions.py); "
+        "2-8 s an answer here (at most 320 tokens)",
     )
     p.add_argument(
         "--score-adapter",
@@ -459,9 +467,10 @@ def answer_loss(torch, runner, ids, labels, bf16: bool, keys=None, cache=None, w
 
 
 def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf16: bool, cache=None,
-             decisions: list[Decisions] | None = None) -> tuple[float | None, dict | None]:
+             decisions: list[Decisions] | None = None, free=None) -> tuple[float | None, dict | None]:
     """The mean answer-token loss of `examples` and, with their `decisions`, the decision
-    report (decisions.py) from the same forward pass."""
+    report (decisions.py) from the same forward pass; with `free` (a FreeCheck), also from
+    answers the model writes itself."""
     if not examples:
         return None, None
     model = runner.model
@@ -481,7 +490,41 @@ def evaluate(torch, runner, examples: list[Example], batch: int, pad_id: int, bf
                     checked.append((decisions[j], right[at:at + n]))
                     at += n
     model.train()
-    return (total / count if count else None), (decision_score(checked) if decisions is not None else None)
+    if decisions is None:
+        return (total / count if count else None), None
+    answers = free.answers(torch, model) if free else None
+    return (total / count if count else None), decision_score(checked, answers)
+
+
+@dataclass
+class FreeCheck:
+    """A few validation prompts the model answers greedily, as it will in lookout (the same
+    prompt tokens as in training, answer decoded with the KV cache)."""
+
+    tok: object
+    prompts: list[list[int]]
+    decisions: list[Decisions]
+    max_new: int = 320
+
+    def answers(self, torch, model) -> list[tuple[Decisions, str]]:
+        tok = self.tok
+        end = tok.convert_tokens_to_ids("<|im_end|>")
+        stop = sorted({x for x in (tok.eos_token_id, end) if isinstance(x, int) and x >= 0})
+        model.eval()
+        use_cache = model.config.use_cache
+        model.config.use_cache = True
+        out = []
+        # float32 even where training runs under bf16 autocast: autocast casts every frozen
+        # weight again at each call, which costs more than a one-token step itself.
+        with torch.no_grad():
+            for p, d in zip(self.prompts, self.decisions):
+                ids = torch.tensor([p], dtype=torch.long)
+                g = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=self.max_new,
+                                   do_sample=False, eos_token_id=stop, pad_token_id=tok.pad_token_id)
+                out.append((d, tok.decode(g[0, len(p):], skip_special_tokens=True)))
+        model.config.use_cache = use_cache
+        model.train()
+        return out
 
 
 def snapshot(model) -> dict:
@@ -546,9 +589,15 @@ def fmt(decision: dict | None) -> str:
     if not decision or decision.get("score") is None:
         return "-"
     f = lambda v: "-" if v is None else f"{v:.2f}"
+    free = decision.get("free")
+    also = ""
+    if free:
+        also = (f"; {free['answers']} free answers: cause {f(free['cause_balanced'])}, "
+                f"named {f(free['techniques_named'])}, empty {f(free['techniques_empty'])}")
     return (
         f"{decision['score']:.3f} (named {f(decision['techniques_named'])} of {decision['techniques_named_n']}, "
-        f"empty {f(decision['techniques_empty'])} of {decision['techniques_empty_n']}, cause {f(decision['cause_balanced'])})"
+        f"empty {f(decision['techniques_empty'])} of {decision['techniques_empty_n']}, "
+        f"cause {f(decision['cause_balanced'])}{also})"
     )
 
 
@@ -591,6 +640,13 @@ def main(argv: list[str] | None = None) -> int:
         prefix = min(prefix, common_prefix([e.ids for e in examples]))
         prefix = max(0, min([prefix] + [sum(1 for x in e.labels if x == IGNORE) - 1 for e in examples]))
     prefix_ids = examples[0].ids[:prefix] if examples else []
+    free = None
+    if a.free_answers > 0 and val_msgs:
+        full_val = examples[len(train_msgs):]
+        chosen = free_choice(val_decisions, a.free_answers)
+        prompt_of = lambda e: e.ids[: next(i for i, x in enumerate(e.labels) if x != IGNORE)]
+        free = FreeCheck(tok, [prompt_of(full_val[i]) for i in chosen], [val_decisions[i] for i in chosen])
+        log(f"{len(chosen)} validation prompts answered freely at each check")
     train_ex, val_ex = examples[: len(train_msgs)], examples[len(train_msgs):]
     n_tokens = sum(len(e.ids) for e in train_ex)
     n_answer = sum(sum(1 for x in e.labels if x != IGNORE) for e in train_ex)
@@ -649,13 +705,13 @@ def main(argv: list[str] | None = None) -> int:
     train_cache = {} if frozen and a.epochs > 1 and n_tokens * per_token < (3 << 30) else None
     if a.score_adapter:
         load_adapter(torch, model, a.score_adapter)
-        loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
+        loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions, free)
         log(f"{a.score_adapter}: val loss {loss:.4f}, decision score {fmt(decision)}")
         print(json.dumps({"adapter": str(a.score_adapter), "val_loss": loss, "decision": decision,
                           "val_examples": len(val_ex), "seconds": round(time.monotonic() - T0, 2)}), flush=True)
         return 0
     val_before, decision_before = (None, None) if a.no_val_before else evaluate(
-        torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
+        torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)  # the base: no free answers
     if val_before is not None:
         log(f"val loss before: {val_before:.4f}, decision score {fmt(decision_before)}")
 
@@ -718,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             acc_sum, acc_n = 0.0, 0
             if step in checks:
-                loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions)
+                loss, decision = evaluate(torch, runner, val_ex, a.batch, pad_id, bf16, val_cache, val_decisions, free)
                 checkpoints.append({"step": step, "val_loss": loss, "decision": decision})
                 log(f"check at step {step}: val loss {loss:.4f}, decision score {fmt(decision)}")
                 score = (decision or {}).get("score")

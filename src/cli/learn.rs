@@ -209,6 +209,10 @@ pub struct TrainArgs {
     /// validation answers, teacher-forced (training/decisions.py). Default 1: the last step.
     #[arg(long, default_value_t = 1)]
     pub checkpoints: usize,
+    /// At each check, N validation prompts (the causes in turn) answered greedily by the model:
+    /// the decision score then counts the cause it reaches after its own summary (2-8 s each).
+    #[arg(long, default_value_t = 0)]
+    pub free_answers: usize,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -315,6 +319,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
         opts.seed = seed;
     }
     opts.checkpoints = a.checkpoints;
+    opts.free_answers = a.free_answers;
     let r = train(&opts)?;
     println!(
         "registered `{}` at {} ({} steps, {:.0} s, peak RSS {:.0} MB, val loss {:?} -> {:?})",

@@ -219,7 +219,8 @@ fn train_command(
         .args(["--max-len", &opts.max_len.to_string()])
         .args(["--train-layers", &opts.train_layers.to_string()])
         .args(["--seed", &opts.seed.to_string()])
-        .args(["--checkpoints", &opts.checkpoints.to_string()]);
+        .args(["--checkpoints", &opts.checkpoints.to_string()])
+        .args(["--free-answers", &opts.free_answers.to_string()]);
     let val = opts.dataset_dir.join("val.jsonl");
     if val.is_file() && dataset::count_lines(&val)? > 0 {
         cmd.arg("--val").arg(&val);

@@ -63,6 +63,9 @@ pub struct TrainOptions {
     /// Validation checks during the run (evenly spaced, the last step included); the
     /// parameters of the one with the best decision score are kept.
     pub checkpoints: usize,
+    /// Validation prompts the model answers greedily at each check: the cause it reaches after
+    /// its own summary is what the decision score counts (0: the teacher-forced cause).
+    pub free_answers: usize,
     pub outtype: OutType,
     /// The training venv; None = `$LOOKOUT_TRAIN_VENV` or `<data_dir>/train-venv`.
     pub venv: Option<PathBuf>,
@@ -94,6 +97,7 @@ impl TrainOptions {
             train_layers: 8,
             seed: 42,
             checkpoints: 1,
+            free_answers: 0,
             outtype: OutType::Q8_0,
             venv: None,
             allow_setup: true,
