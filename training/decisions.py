@@ -45,27 +45,40 @@ class Decisions:
     techniques: set[str] = field(default_factory=set)
 
 
-def decision_positions(tok, answer: str, a_ids: list[int]) -> Decisions:
-    """The answer tokens that overlap each decision's text; none when the tokenizer gives no
-    offsets or tokenizes the answer text differently from `a_ids`."""
+def answer_offsets(tok, answer: str, a_ids: list[int]) -> list[tuple[int, int]] | None:
+    """Each answer token's character span in `answer`; None when the tokenizer gives no offsets
+    or tokenizes the text differently from `a_ids` (then no token can be tied to a decision)."""
     try:
         enc = tok(answer, add_special_tokens=False, return_offsets_mapping=True)
     except (NotImplementedError, ValueError, TypeError):
-        return Decisions()
+        return None
     if list(enc["input_ids"]) != list(a_ids):
+        return None
+    return list(enc["offset_mapping"])
+
+
+def overlaps(token: tuple[int, int], span: tuple[int, int]) -> bool:
+    """Whether a token's characters overlap a span of the answer text."""
+    return token[0] < span[1] and span[0] < token[1]
+
+
+def decision_positions(tok, answer: str, a_ids: list[int]) -> Decisions:
+    """The answer tokens that overlap each decision's text; none when the tokens cannot be tied
+    to the text (`answer_offsets`)."""
+    offsets = answer_offsets(tok, answer, a_ids)
+    if offsets is None:
         return Decisions()
-    offsets = enc["offset_mapping"]
+    over = lambda span: [i for i, t in enumerate(offsets) if overlaps(t, span)]
     d = Decisions()
     for name, rx in FIELDS.items():
         m = rx.search(answer)
         if not m or m.start(1) == m.end(1):
             continue
         s, e = m.span(1)
-        d.positions[name] = [i for i, (a, b) in enumerate(offsets) if a < e and s < b]
+        d.positions[name] = over((s, e))
         first = TECHNIQUE_ID.search(m.group(1)) if name == "techniques" else None
         if first:  # from the bracket to the end of the first id
-            e1 = s + first.end()
-            d.positions["first_technique"] = [i for i, (a, b) in enumerate(offsets) if a < e1 and s < b]
+            d.positions["first_technique"] = over((s, s + first.end()))
         if name == "cause":
             d.cause = m.group(1)
         elif name == "techniques":

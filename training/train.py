@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from decisions import Decisions, decision_positions, free_choice
+from decisions import Decisions, answer_offsets, decision_positions, free_choice, overlaps
 from decisions import score as decision_score
 
 T0 = time.monotonic()
@@ -202,19 +202,11 @@ def decision_weights(tok, answer: str, a_ids: list[int], weight: float) -> list[
     """One loss weight per answer token: `weight` on the tokens that overlap a decision's value,
     1.0 elsewhere (and everywhere when the tokenizer gives no offsets or the text differs)."""
     ones = [1.0] * len(a_ids)
-    if weight == 1.0:
-        return ones
-    try:
-        enc = tok(answer, add_special_tokens=False, return_offsets_mapping=True)
-    except (NotImplementedError, ValueError, TypeError):
-        return ones
-    if list(enc["input_ids"]) != list(a_ids):
+    offsets = answer_offsets(tok, answer, a_ids) if weight != 1.0 else None
+    if offsets is None:
         return ones
     spans = [m.span(g) for m in DECISION_SPANS.finditer(answer) for g in (1, 2, 3) if m.group(g) is not None]
-    return [
-        weight if any(s < end and start < e for s, e in spans) else 1.0
-        for start, end in enc["offset_mapping"]
-    ]
+    return [weight if any(overlaps(t, span) for span in spans) else 1.0 for t in offsets]
 
 
 def render(tok, msgs: list[dict]) -> tuple[list[int], list[int], str]:
