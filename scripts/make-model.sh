@@ -110,7 +110,6 @@ fi
 vary=()
 [[ "$VARY_NAMES" == 1 ]] && vary=(--vary-names)
 dataset=()
-runs=()
 : > "$WORK/runs.txt"
 for train_seed in $TRAIN_SEEDS; do
   "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
@@ -121,24 +120,24 @@ for train_seed in $TRAIN_SEEDS; do
   run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
   [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
   echo "$train_seed $run" >> "$WORK/runs.txt"
-  runs+=("$train_seed=$run")
   dataset=(--dataset "$LOOKOUT_DATA_DIR/train-data/lookout-tuned/dataset")
 done
 # The run to ship: the best decision score (the first run on a tie).
 run=""
-read -r TRAIN_SEED run < <(python3 - "${runs[@]}" <<'PY'
+read -r TRAIN_SEED run < <(python3 - "$WORK/runs.txt" <<'PY'
 import json, os, sys
 best = None
-for arg in sys.argv[1:]:
-    seed, run = arg.split("=", 1)
+for line in open(sys.argv[1]).read().splitlines():
+    seed, run = line.split(" ", 1)
     train = json.load(open(f"{run}/report.json")).get("train", {})
-    score = (train.get("decision") or {}).get("score")
+    decision = train.get("decision") or {}
+    score = decision.get("score")
     print(f"make-model: seed {seed}: validation decision score {score}, step {train.get('selected_step')} "
           f"of {train.get('steps')}, val loss {train.get('val_loss')}", file=sys.stderr)
     score = -1.0 if score is None else score
     if best is None or score > best[0]:
-        best = (score, seed, run)
-named = (json.load(open(f"{best[2]}/report.json")).get("train", {}).get("decision") or {}).get("techniques_named")
+        best = (score, seed, run, decision)
+named = best[3].get("techniques_named")
 if named == 0.0 and os.environ.get("FORCE") != "1":
     # Two runs of the shipped recipe ended like this (seeds 42 and 7, session 18): on held-out
     # real captures such a model named no right technique (partial 0.00, tactic 0.03).
