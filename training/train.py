@@ -611,6 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     val_msgs = read_jsonl(a.val) if a.val and a.val.exists() else []
     if not train_msgs:
         raise SystemExit(f"train: {a.train} has no examples")
+    if a.score_adapter:  # scoring reads the validation examples only
+        train_msgs = []
 
     tok, model = load_base(a.base, a.base_cache)
     pad_id = tok.pad_token_id
