@@ -333,7 +333,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     );
     if let (Some(score), Some(step)) = (r.train.decision_score(), r.train.selected_step) {
         println!(
-            "validation decision score {score:.3} at step {step} of {} (technique lists and causes, teacher-forced)",
+            "validation decision score {score:.3} at step {step} of {} (technique lists and causes: training/decisions.py)",
             r.train.steps
         );
     }
