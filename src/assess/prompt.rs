@@ -257,6 +257,23 @@ fn candidates(u: &mut String, candidates: &[crate::model::Candidate], catalog: &
     }
 }
 
+/// The techniques the prompt lists for its rule hits, in the order shown, once each: what an
+/// answer's technique list can take straight from the evidence (the fine-tuning targets do).
+pub fn shown_rule_techniques(detections: &[SessionDetection], catalog: &Catalog) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for d in detections.iter().take(MAX_RULES) {
+        for t in &d.techniques {
+            let Some(id) = catalog.current(t) else {
+                continue;
+            };
+            if catalog.display_name(&id).is_some() && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
 /// `T1003.001 (OS Credential Dumping: LSASS Memory; credential-access)`; unknown ids are left
 /// out rather than shown to the model as if they were real.
 fn technique_line(id: &str, catalog: &Catalog) -> Option<String> {

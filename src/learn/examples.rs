@@ -143,7 +143,8 @@ pub fn label_items(
         let techniques: Vec<String> = label
             .techniques
             .iter()
-            .filter_map(|t| catalog.normalize(t))
+            // A revoked id in a label (`T1086`) stands for its successor, as in rule tags.
+            .filter_map(|t| catalog.current(t))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();

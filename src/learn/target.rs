@@ -8,7 +8,7 @@
 
 use crate::assess::combine::priority_for;
 use crate::assess::input::AssessInput;
-use crate::assess::prompt::duration;
+use crate::assess::prompt::{duration, shown_rule_techniques};
 use crate::attack::Catalog;
 use crate::event::{Cause, Risk};
 use crate::model::{ActorKind, Session, SessionDetection, Verdict};
@@ -20,6 +20,40 @@ pub struct LabelFacts {
     pub cause: Cause,
     pub risk: Risk,
     pub techniques: Vec<String>,
+}
+
+/// The techniques a target answer names, by one policy for every cause, the prompt's own
+/// definition ("techniques the evidence shows"): the technique tags of the rule hits the prompt
+/// lists, in their order, then, for a malicious label, the label's other techniques; at most
+/// five. A legitimate PsExec session still shows T1569.002 (its cause says it is benign), and a
+/// stale password's failing logons still show T1110.
+///
+/// Why: the list is the answer's first field, written before the cause. Targets that named
+/// the rules' techniques for some causes and scenarios and not for others (110 misconfiguration
+/// answers with rule techniques left empty in training, 22 named on validation; malicious
+/// answers naming only the label's) made the choice to open the list unpredictable from the
+/// prompt, and tuned models learned never to open it.
+pub fn taught_techniques(
+    input: &AssessInput,
+    label: &LabelFacts,
+    catalog: &Catalog,
+) -> Vec<String> {
+    let mut out = shown_rule_techniques(&input.detections(), catalog);
+    if label.cause == Cause::Malicious {
+        for t in &label.techniques {
+            if !out.contains(t) {
+                out.push(t.clone());
+            }
+        }
+    }
+    if out.len() > 5 {
+        // A label's own technique is kept over the sixth rule tag: it is what the label knows.
+        let label_named = label.techniques.iter().any(|t| out[..5].contains(t));
+        let first_label = label.techniques.first().filter(|_| !label_named);
+        out.truncate(if first_label.is_some() { 4 } else { 5 });
+        out.extend(first_label.cloned());
+    }
+    out
 }
 
 /// The target verdict of a labelled session.
@@ -39,7 +73,7 @@ pub fn grounded_answer(input: &AssessInput, label: &LabelFacts, catalog: &Catalo
         business_impact: clip(&impact, 80),
         likelihood: likelihood(label.cause, label.risk).into(),
         investigation_priority: priority_for(label.risk),
-        techniques: label.techniques.iter().take(5).cloned().collect(),
+        techniques: taught_techniques(input, label, catalog),
         anomalous_patterns: patterns.into_iter().map(|p| clip(&p, 60)).take(2).collect(),
         summary: clip(&summary, 120),
         remediation: remediation

@@ -127,3 +127,31 @@ fn every_text_fits_the_schema() {
     assert!(v.remediation.iter().all(|r| r.chars().count() <= 60));
     assert!(v.anomalous_patterns.iter().all(|r| r.chars().count() <= 60));
 }
+
+#[test]
+fn every_cause_names_the_rules_techniques_and_malicious_adds_the_labels() {
+    let cat = catalog();
+    let brute = |cause| {
+        let i = input(
+            vec![SessionDetection {
+                rule_id: "r2".into(),
+                title: "Failed Logons From One Source".into(),
+                level: Risk::Medium,
+                techniques: vec!["T1110".into(), "T9999".into()],
+                count: 40,
+                event_ids: vec!["e1".into()],
+            }],
+            "4625 An account failed to log on svc_backup",
+        );
+        grounded_answer(&i, &label(cause, Risk::Medium, &["T1003"]), &cat).techniques
+    };
+    // The unknown tag is not shown in the prompt, so it is not taught either.
+    assert_eq!(brute(Cause::Misconfiguration), ["T1110"]);
+    assert_eq!(brute(Cause::Legitimate), ["T1110"]);
+    assert_eq!(brute(Cause::Malicious), ["T1110", "T1003"]);
+    // Without rule hits only a malicious label names techniques.
+    let quiet = input(vec![], "alice ran whoami.exe");
+    let named = |cause| grounded_answer(&quiet, &label(cause, Risk::Low, &["T1003"]), &cat);
+    assert!(named(Cause::Legitimate).techniques.is_empty());
+    assert_eq!(named(Cause::Malicious).techniques, ["T1003"]);
+}
