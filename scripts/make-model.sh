@@ -19,6 +19,7 @@
 # have the best validation decision score ships; default: TRAIN_SEED alone), CHECKPOINTS
 # (validation checks per run, the best kept: `train --checkpoints`; 3), FREE_ANSWERS (validation
 # prompts the model answers itself at each check, for the score's cause: `train --free-answers`; 30),
+# WITHHOLD_RULES (share of sessions whose training prompt shows no rule hits: `train --withhold-rules`; 0),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -42,6 +43,7 @@ TRAIN_SEED="${TRAIN_SEED:-42}"
 TRAIN_SEEDS="${TRAIN_SEEDS:-$TRAIN_SEED}"
 CHECKPOINTS="${CHECKPOINTS:-3}"
 FREE_ANSWERS="${FREE_ANSWERS:-30}"
+WITHHOLD_RULES="${WITHHOLD_RULES:-0}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -115,7 +117,8 @@ for train_seed in $TRAIN_SEEDS; do
   "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
     --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
     --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
-    --seed "$train_seed" --checkpoints "$CHECKPOINTS" --free-answers "$FREE_ANSWERS" "${dataset[@]}" \
+    --seed "$train_seed" --checkpoints "$CHECKPOINTS" --free-answers "$FREE_ANSWERS" \
+    --withhold-rules "$WITHHOLD_RULES" "${dataset[@]}" \
     "${vary[@]}"
   run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
   [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
@@ -176,11 +179,11 @@ done
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
-python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" "$CHECKPOINTS" "$FREE_ANSWERS" <<'PY'
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" "$CHECKPOINTS" "$FREE_ANSWERS" "$WITHHOLD_RULES" <<'PY'
 import hashlib, json, sys, time
 from pathlib import Path
 out, run, work, merged, base = map(Path, sys.argv[1:6])
-started, examples, epochs, lr, max_len, seed, decision_weight, train_seed, checkpoints, free_answers = sys.argv[6:16]
+started, examples, epochs, lr, max_len, seed, decision_weight, train_seed, checkpoints, free_answers, withhold_rules = sys.argv[6:17]
 sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 synth = json.loads((work / "synth-report.json").read_text())
 report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
@@ -200,6 +203,7 @@ manifest = {
         "max_len": int(max_len), "synth_seed": int(seed), "method": "lora",
         "decision_weight": float(decision_weight), "train_seed": int(train_seed),
         "checkpoints": int(checkpoints), "free_answers": int(free_answers),
+        "withhold_rules": float(withhold_rules),
         "held_out_techniques": "held-out-techniques.txt",
     },
     "synth": {k: synth.get(k) for k in (

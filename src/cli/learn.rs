@@ -213,6 +213,10 @@ pub struct TrainArgs {
     /// the decision score then counts the cause it reaches after its own summary (2-8 s each).
     #[arg(long, default_value_t = 0)]
     pub free_answers: usize,
+    /// The share (0-1) of labelled sessions whose training prompt withholds the rule hits, so
+    /// the model also learns to name techniques from the timeline (default 0: every rule shown).
+    #[arg(long, default_value_t = 0.0)]
+    pub withhold_rules: f64,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -259,7 +263,13 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
                 by_case[i].push(s);
             }
             for (other, sessions) in others.iter().zip(&by_case) {
-                let mut labelled = label_items(&other.view(), sessions, &g.config, &catalog)?;
+                let mut labelled = label_items(
+                    &other.view(),
+                    sessions,
+                    &g.config,
+                    &catalog,
+                    a.withhold_rules,
+                )?;
                 // Sessions of synth's fixed estate get other names each, so that the model
                 // learns to read hosts and users from the prompt, not to recall WS01.
                 let estate = |it: &&mut ExportItem| a.vary_names && is_estate_host(&it.host);

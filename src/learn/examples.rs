@@ -119,18 +119,28 @@ pub fn export_items(
 
 /// One fine-tuning item per labelled session of a case (a labelled corpus): the assessor's
 /// prompt without a prior (the label would leak into it) and the label as the answer.
+///
+/// `withhold_rules` (0 to 1): the share of sessions (chosen by a hash of the session id, the
+/// same on every export) whose prompt shows no rule hits, as if no rule had fired; their
+/// answers then name only what a malicious label knows. Why: with every rule shown, a tuned
+/// model learned to copy the rules' techniques and never to read them from the timeline.
 pub fn label_items(
     case: &CaseView,
     sessions: &[Session],
     config: &Config,
     catalog: &Catalog,
+    withhold_rules: f64,
 ) -> Result<Vec<ExportItem>> {
     let mut items = Vec::new();
     for session in sessions {
         let Some(label) = session.label.clone() else {
             continue;
         };
-        let input = input::build(case, session, config, None, config.model.fewshot)?;
+        let mut input = input::build(case, session, config, None, config.model.fewshot)?;
+        if withheld(&session.id, withhold_rules) {
+            input.session.detections.clear();
+            input.hits.clear();
+        }
         let prompt = build_prompt(&input, catalog);
         let Some(label) = taught_label(label, &input) else {
             continue;
@@ -196,6 +206,12 @@ fn taught_label(label: Label, input: &AssessInput) -> Option<Label> {
         risk: Some(Risk::Low),
         techniques: Vec::new(),
     })
+}
+
+/// Whether a session's rule hits are withheld from its prompt: a stable draw per session id.
+fn withheld(session_id: &str, share: f64) -> bool {
+    let draw = xxhash_rust::xxh3::xxh3_64(format!("withhold:{session_id}").as_bytes());
+    (draw as f64 / u64::MAX as f64) < share
 }
 
 /// Sessions this short say too little to teach an attack from without a rule hit.
@@ -294,6 +310,18 @@ mod tests {
             taught_label(misconfiguration(), &failing),
             Some(misconfiguration())
         );
+    }
+
+    #[test]
+    fn the_withheld_share_is_stable_and_close_to_what_was_asked() {
+        let ids: Vec<String> = (0..2000).map(|n| format!("s-{n:05}")).collect();
+        let count = |share| ids.iter().filter(|id| withheld(id, share)).count();
+        assert_eq!(count(0.0), 0);
+        assert_eq!(count(1.0), ids.len());
+        let third = count(0.3);
+        assert!((540..660).contains(&third), "{third} of 2000");
+        // A session withheld at a share stays withheld at a larger one.
+        assert!(ids.iter().all(|id| !withheld(id, 0.3) || withheld(id, 0.5)));
     }
 
     #[test]
