@@ -39,20 +39,20 @@ pub fn taught_techniques(
     catalog: &Catalog,
 ) -> Vec<String> {
     let mut out = shown_rule_techniques(&input.detections(), catalog);
-    if label.cause == Cause::Malicious {
-        for t in &label.techniques {
-            if !out.contains(t) {
-                out.push(t.clone());
-            }
+    let own: &[String] = match label.cause {
+        Cause::Malicious => &label.techniques,
+        _ => &[],
+    };
+    // A label's own technique is kept over the fifth rule tag: it is what the label knows.
+    if !own.is_empty() && !out.iter().take(5).any(|t| own.contains(t)) {
+        out.truncate(4);
+    }
+    for t in own {
+        if !out.contains(t) {
+            out.push(t.clone());
         }
     }
-    if out.len() > 5 {
-        // A label's own technique is kept over the sixth rule tag: it is what the label knows.
-        let label_named = label.techniques.iter().any(|t| out[..5].contains(t));
-        let first_label = label.techniques.first().filter(|_| !label_named);
-        out.truncate(if first_label.is_some() { 4 } else { 5 });
-        out.extend(first_label.cloned());
-    }
+    out.truncate(5);
     out
 }
 

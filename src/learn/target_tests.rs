@@ -154,4 +154,50 @@ fn every_cause_names_the_rules_techniques_and_malicious_adds_the_labels() {
     let named = |cause| grounded_answer(&quiet, &label(cause, Risk::Low, &["T1003"]), &cat);
     assert!(named(Cause::Legitimate).techniques.is_empty());
     assert_eq!(named(Cause::Malicious).techniques, ["T1003"]);
+    // Rules that fill the list leave room for a malicious label's first technique only.
+    let many = input(
+        vec![SessionDetection {
+            rule_id: "r3".into(),
+            title: "Many tags".into(),
+            level: Risk::High,
+            techniques: ["T1001", "T1002", "T1004", "T1005", "T1006", "T1007"]
+                .map(String::from)
+                .to_vec(),
+            count: 1,
+            event_ids: vec!["e1".into()],
+        }],
+        "",
+    );
+    let wide = |cause| {
+        grounded_answer(
+            &many,
+            &label(cause, Risk::High, &["T1003"]),
+            &wide_catalog(),
+        )
+    };
+    assert_eq!(
+        wide(Cause::Malicious).techniques,
+        ["T1001", "T1002", "T1004", "T1005", "T1003"]
+    );
+    assert_eq!(
+        wide(Cause::Legitimate).techniques,
+        ["T1001", "T1002", "T1004", "T1005", "T1006"]
+    );
+}
+
+/// A catalog with seven techniques, to fill an answer's list of five.
+fn wide_catalog() -> Catalog {
+    let t = |id: &str| Technique {
+        id: id.into(),
+        name: format!("Technique {id}"),
+        tactics: vec!["execution".into()],
+        platforms: vec![],
+        deprecated: false,
+        revoked: false,
+        replaced_by: None,
+    };
+    let ids = [
+        "T1001", "T1002", "T1003", "T1004", "T1005", "T1006", "T1007",
+    ];
+    Catalog::from_techniques(ids.map(t).to_vec(), None, PathBuf::new())
 }
