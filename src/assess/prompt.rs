@@ -263,10 +263,7 @@ pub fn shown_rule_techniques(detections: &[SessionDetection], catalog: &Catalog)
     let mut out: Vec<String> = Vec::new();
     for d in detections.iter().take(MAX_RULES) {
         for t in &d.techniques {
-            let Some(id) = catalog.current(t) else {
-                continue;
-            };
-            if catalog.display_name(&id).is_some() && !out.contains(&id) {
+            if let Some(id) = shown_id(t, catalog).filter(|id| !out.contains(id)) {
                 out.push(id);
             }
         }
@@ -274,10 +271,18 @@ pub fn shown_rule_techniques(detections: &[SessionDetection], catalog: &Catalog)
     out
 }
 
+/// The id a tag is shown under (its current id), if the catalog can name it: the one test of
+/// what the prompt shows, for its technique lines and for [`shown_rule_techniques`].
+fn shown_id(id: &str, catalog: &Catalog) -> Option<String> {
+    catalog
+        .current(id)
+        .filter(|id| catalog.display_name(id).is_some())
+}
+
 /// `T1003.001 (OS Credential Dumping: LSASS Memory; credential-access)`; unknown ids are left
 /// out rather than shown to the model as if they were real.
 fn technique_line(id: &str, catalog: &Catalog) -> Option<String> {
-    let id = catalog.current(id)?;
+    let id = shown_id(id, catalog)?;
     let name = catalog.display_name(&id)?;
     let tactics = catalog.tactics_of(&id).join(", ");
     Some(format!("{id} ({name}; {tactics})"))
