@@ -153,6 +153,74 @@ pub fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
     &s[..end]
 }
 
+/// Deepest YAML flow nesting handed to a YAML parser (Sigma rules, Atomic Red Team files):
+/// the deserializers refuse a document deeper than 128 levels anyway, but only after libyaml's
+/// scanner has read it all, and that scanner re-checks every open level at each token, so a
+/// file 200,000 `{` deep (found by fuzzing) takes minutes. Real files stay under 10.
+pub const MAX_YAML_FLOW_DEPTH: usize = 128;
+
+/// How deep the flow collections (`{…}`, `[…]`) of a YAML text nest, read the way YAML
+/// does but without parsing it: a `{` or `[` opens a level where a token may start (or
+/// anywhere inside a flow collection), quoted scalars and `#` comments are skipped, so
+/// brackets inside strings and comments do not count. Linear in the text.
+pub fn yaml_flow_depth(text: &str) -> usize {
+    let b = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    let mut prev: Option<u8> = None;
+    while i < b.len() {
+        let c = b[i];
+        // Outside a flow collection only whitespace starts a token (`x{` is a plain scalar).
+        let token_start = match prev {
+            None | Some(b' ' | b'\t' | b'\n' | b'\r') => true,
+            Some(b'{' | b'[' | b',' | b':') => depth > 0,
+            _ => false,
+        };
+        match c {
+            b'#' if matches!(prev, None | Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\'' | b'"' if token_start => {
+                i = skip_quoted(b, i);
+                prev = Some(c);
+                continue;
+            }
+            b'{' | b'[' if depth > 0 || token_start => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        prev = Some(c);
+        i += 1;
+    }
+    deepest
+}
+
+/// The index just past the quoted scalar that starts at `start` (`'…'` with `''` for a
+/// quote, or `"…"` with backslash escapes); the end of the text when it is not closed.
+fn skip_quoted(b: &[u8], start: usize) -> usize {
+    let quote = b[start];
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote == b'"' => i += 2,
+            q if q == quote => {
+                if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +285,23 @@ mod tests {
     fn truncate_respects_char_boundaries() {
         assert_eq!(truncate_bytes("héllo", 2), "h");
         assert_eq!(truncate_bytes("abc", 10), "abc");
+    }
+
+    #[test]
+    fn yaml_flow_depth_counts_flow_collections_only() {
+        assert_eq!(yaml_flow_depth("a: 1\nb: [x, y]\n"), 1);
+        assert_eq!(yaml_flow_depth("a: {b: [c, {d: e}]}\n"), 3);
+        // Brackets inside quoted scalars, plain scalars and comments are text.
+        assert_eq!(
+            yaml_flow_depth("a: '{{[['\nb: \"[[\\\"{{\"\nc: x{{y # [[[\n"),
+            0
+        );
+        assert_eq!(yaml_flow_depth("a: ['it''s {', \"}\", b]\n"), 1);
+        assert_eq!(yaml_flow_depth("a: {b:[c,{'d':'}'}]}\n"), 3);
+        // Quoted closers do not hide real nesting.
+        assert_eq!(yaml_flow_depth(&"{']': ".repeat(300)), 300);
+        let deep = format!("detection:\n  sel:\n    {}", "{".repeat(200_000));
+        assert_eq!(yaml_flow_depth(&deep), 200_000);
+        assert!(yaml_flow_depth("unclosed: 'abc {{{") == 0);
     }
 }

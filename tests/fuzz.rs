@@ -599,7 +599,13 @@ fn replays_every_saved_crash() {
         for path in files_under(&dir.join(t.name)) {
             let data = std::fs::read(&path).unwrap();
             ran += 1;
-            if let Err(e) = catch_unwind(AssertUnwindSafe(|| (t.run)(&data))) {
+            let started = Instant::now();
+            let outcome = catch_unwind(AssertUnwindSafe(|| (t.run)(&data)));
+            // A saved hang pins a slowness bug: it must now finish like any input.
+            if started.elapsed() > HANG {
+                failures.push(format!("{}: ran over {HANG:?}", path.display()));
+            }
+            if let Err(e) = outcome {
                 let msg = e
                     .downcast_ref::<String>()
                     .cloned()

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::correlation::{Correlation, Targets, resolve};
 use super::fixups::{fix_base64offset, fix_keyword_all, fix_wildcards, fix_windash};
+use super::limits::check_value_lengths;
 use super::logsource::Route;
 use super::prefilter::required_event_ids;
 use super::refusal::{Refusal, RefusalKind};
@@ -95,6 +96,13 @@ impl Builder {
     /// Adds every document of one YAML text; never fails, problems go to the report.
     pub fn add_source(&mut self, file: &str, text: &str) {
         let correlations_before = self.correlations.len();
+        let depth = crate::text::yaml_flow_depth(text);
+        if depth > crate::text::MAX_YAML_FLOW_DEPTH {
+            let limit = crate::text::MAX_YAML_FLOW_DEPTH;
+            let why = format!("YAML nested {depth} levels deep (at most {limit}): not parsed");
+            self.refuse(file, None, RefusalKind::Parse, why);
+            return;
+        }
         let collection = match parse_sigma_yaml(text) {
             Ok(c) => c,
             Err(e) => {
@@ -167,6 +175,7 @@ impl Builder {
                 format!("id {id} already loaded from {first}"),
             ));
         }
+        check_value_lengths(&rule).map_err(|why| (RefusalKind::Compile, why))?;
         fix_base64offset(&mut rule);
         fix_windash(&mut rule);
         fix_keyword_all(&mut rule);

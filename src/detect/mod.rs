@@ -14,6 +14,7 @@ mod detectors;
 mod dispatch;
 mod fields;
 mod fixups;
+mod limits;
 mod load;
 mod logsource;
 mod prefilter;

@@ -463,6 +463,56 @@ fn unsupported_rules_are_reported_with_reasons() {
     );
 }
 
+/// Fuzzing found a rule file 200,000 `{` deep that held the loader for minutes (libyaml's
+/// scanner is quadratic in flow depth): it is refused before parsing, beside a good rule.
+#[test]
+fn deeply_nested_yaml_is_refused_before_parsing() {
+    let good = "title: a\nid: ok\nlogsource:\n    product: windows\n    category: process_creation\n\
+                detection:\n    sel:\n        CommandLine: '{x}'\n    condition: sel\n";
+    let deep = format!(
+        "title: b\ndetection:\n    sel:\n        {}\n",
+        "{".repeat(100_000)
+    );
+    let (rs, report) = RuleSet::from_sources([("good.yml", good), ("deep.yml", deep.as_str())]);
+    assert_eq!((rs.len(), report.loaded), (1, 1));
+    assert_eq!(report.unsupported.len(), 1, "{:?}", report.unsupported);
+    let refusal = &report.unsupported[0];
+    assert_eq!(
+        (refusal.file.as_str(), refusal.kind),
+        ("deep.yml", RefusalKind::Parse)
+    );
+    assert!(
+        refusal.to_string().contains("100000 levels deep"),
+        "{refusal}"
+    );
+}
+
+/// Fuzzing found a `contains` value of 100,000 backslashes that held the rule compiler for
+/// minutes (its Aho-Corasick build is quadratic in a pattern's length): refused with why.
+#[test]
+fn overlong_detection_values_are_refused() {
+    let rule = |id: &str, value: &str| {
+        format!(
+            "title: t\nid: {id}\nlogsource:\n    product: windows\n    category: process_creation\n\
+             detection:\n    sel:\n        CommandLine|contains:\n            - 'x'\n            - '{value}'\n\
+             \x20   condition: sel\n"
+        )
+    };
+    let long = rule("long", &"\\".repeat(100_000));
+    let fine = rule("fine", &"a".repeat(346));
+    let (rs, report) =
+        RuleSet::from_sources([("long.yml", long.as_str()), ("fine.yml", fine.as_str())]);
+    assert_eq!(rs.len(), 1, "{:?}", report.unsupported);
+    assert_eq!(report.unsupported.len(), 1);
+    assert_eq!(report.unsupported[0].file, "long.yml");
+    assert_eq!(report.unsupported[0].kind, RefusalKind::Compile);
+    assert!(
+        report.unsupported[0]
+            .to_string()
+            .contains("100000 characters long")
+    );
+}
+
 #[test]
 fn duplicate_ids_are_reported_once_loaded() {
     let y = "title: a\nid: dup\nlogsource:\n    product: windows\n    category: process_creation\n\
