@@ -59,6 +59,52 @@ pub struct TechniqueRow {
     pub false_alarms: u64,
 }
 
+/// How one session's predicted techniques meet its true ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMatch {
+    pub exact: bool,
+    /// A predicted technique is a true one: "a right technique".
+    pub partial: bool,
+    pub parent: bool,
+    /// A predicted technique shares a tactic with a true one; `None` without a tactic lookup
+    /// or when no true technique has a known tactic.
+    pub tactic: Option<bool>,
+}
+
+/// The match of one session, ids first mapped through `same`; `None` when the truth names no
+/// technique (such a session is not in the rates).
+pub fn session_match(
+    truth: &[String],
+    predicted: &[String],
+    tactics: Option<&TacticMap>,
+    same: &SameTechnique,
+) -> Option<SessionMatch> {
+    let key = |x: &String| same.get(x).unwrap_or(x).clone();
+    let t: BTreeSet<String> = truth.iter().map(key).collect();
+    let p: BTreeSet<String> = predicted.iter().map(key).collect();
+    if t.is_empty() {
+        return None;
+    }
+    let parents = |s: &BTreeSet<String>| -> BTreeSet<String> {
+        s.iter().map(|x| parent_technique(x).to_string()).collect()
+    };
+    let tactic = tactics.and_then(|map| {
+        let of = |s: &BTreeSet<String>| -> BTreeSet<String> {
+            s.iter()
+                .flat_map(|x| tactics_of(map, x).iter().cloned())
+                .collect()
+        };
+        let true_tactics = of(&t);
+        (!true_tactics.is_empty()).then(|| !true_tactics.is_disjoint(&of(&p)))
+    });
+    Some(SessionMatch {
+        exact: t == p,
+        partial: !t.is_disjoint(&p),
+        parent: !parents(&t).is_disjoint(&parents(&p)),
+        tactic,
+    })
+}
+
 /// Scores from `(true techniques, predicted techniques)` per labelled session (normalised
 /// ids). Sessions with no true technique count only towards false alarms in the table. Ids
 /// are first mapped through `same`, so every figure and the table count a technique once
@@ -96,27 +142,16 @@ pub fn technique_scores(
                 row.false_alarms += 1;
             }
         }
-        if t.is_empty() {
+        let Some(m) = session_match(truth, predicted, tactics, same) else {
             continue;
-        }
-        n += 1;
-        exact += u64::from(t == p);
-        partial += u64::from(!t.is_disjoint(&p));
-        let parents = |s: &BTreeSet<&str>| -> BTreeSet<String> {
-            s.iter().map(|x| parent_technique(x).to_string()).collect()
         };
-        parent += u64::from(!parents(&t).is_disjoint(&parents(&p)));
-        if let Some(map) = tactics {
-            let of = |s: &BTreeSet<&str>| -> BTreeSet<String> {
-                s.iter()
-                    .flat_map(|x| tactics_of(map, x).iter().cloned())
-                    .collect()
-            };
-            let true_tactics = of(&t);
-            if !true_tactics.is_empty() {
-                tactic_n += 1;
-                tactic_hits += u64::from(!true_tactics.is_disjoint(&of(&p)));
-            }
+        n += 1;
+        exact += u64::from(m.exact);
+        partial += u64::from(m.partial);
+        parent += u64::from(m.parent);
+        if let Some(hit) = m.tactic {
+            tactic_n += 1;
+            tactic_hits += u64::from(hit);
         }
     }
     let mut per_technique: Vec<TechniqueRow> = rows.into_values().collect();
