@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::by_rules::{EvidenceScores, RuleEvidence};
 use super::grounding::SummaryCheck;
 use super::metrics::{Counts, binary_scores, cause_scores, cost_scores, ratio, risk_scores};
 use super::report::{DatasetSummary, MethodReport, REPORT_VERSION, Report, SummaryScores};
@@ -83,6 +84,10 @@ pub struct EvalOptions {
     /// Techniques the model was trained on (ids as [`SameTechnique`] maps them): the technique
     /// figures are also given over the sessions whose true techniques are all outside it.
     pub trained_techniques: Option<BTreeSet<String>>,
+    /// Each labelled session's rule-hit techniques (normalised ids, by session id): the
+    /// technique figures are also split by [`RuleEvidence`], and the per-session outcomes
+    /// carry them.
+    pub rule_techniques: Option<BTreeMap<String, Vec<String>>>,
     /// Which split each method's predictions were made under; unlisted methods: `Split::None`.
     pub splits: BTreeMap<String, Split>,
     /// How each method decides, for the report (e.g. `rules::rules_note`).
@@ -101,6 +106,7 @@ impl Default for EvalOptions {
             tactics: None,
             same_technique: SameTechnique::new(),
             trained_techniques: None,
+            rule_techniques: None,
             splits: BTreeMap::new(),
             notes: BTreeMap::new(),
             description: None,
@@ -136,6 +142,7 @@ pub fn evaluate(
         .map(|(name, preds)| score_method(name, preds, &truths, opts, &plan))
         .collect();
     let choice = super::choice::paragraph(&reports, &opts.prevalences);
+    let sessions = super::outcomes::outcomes(&truths, methods, opts);
     Report {
         version: REPORT_VERSION,
         dataset,
@@ -143,6 +150,7 @@ pub fn evaluate(
         resample: plan,
         methods: reports,
         choice,
+        sessions,
     }
 }
 
@@ -237,10 +245,46 @@ fn score_method(
             scores.per_technique.clear();
             scores
         }),
+        techniques_by_rules: by_rules(truths, &techs, opts),
         // Cost is a property of the method, labelled or not: every distinct prediction counts.
         cost: cost_scores(by_id.values().map(|p| p.latency_ms)),
         summaries: summary_scores(by_id.values().filter_map(|p| p.summary)),
     }
+}
+
+/// The technique figures per [`RuleEvidence`] class of the truths (in `truths` order, as
+/// `techs`); empty without the sessions' rule techniques.
+fn by_rules(
+    truths: &[&Truth],
+    techs: &[(Vec<String>, Vec<String>)],
+    opts: &EvalOptions,
+) -> Vec<EvidenceScores> {
+    let Some(rules) = &opts.rule_techniques else {
+        return Vec::new();
+    };
+    let classes: Vec<Option<RuleEvidence>> = truths
+        .iter()
+        .zip(techs)
+        .map(|(t, (truth, _))| {
+            let hits = rules.get(&t.session_id).map_or(&[][..], Vec::as_slice);
+            RuleEvidence::of(hits, truth, &opts.same_technique)
+        })
+        .collect();
+    RuleEvidence::ALL
+        .iter()
+        .map(|&evidence| {
+            let pairs: Vec<(&[String], &[String])> = techs
+                .iter()
+                .zip(&classes)
+                .filter(|(_, c)| **c == Some(evidence))
+                .map(|((t, p), _)| (t.as_slice(), p.as_slice()))
+                .collect();
+            let mut scores = technique_scores(&pairs, opts.tactics.as_ref(), &opts.same_technique);
+            // The coverage table is the main figures'; this is their subset.
+            scores.per_technique.clear();
+            EvidenceScores { evidence, scores }
+        })
+        .collect()
 }
 
 fn summary_scores(checks: impl Iterator<Item = SummaryCheck>) -> Option<SummaryScores> {

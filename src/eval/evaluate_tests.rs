@@ -207,6 +207,93 @@ fn techniques_unseen_in_training_are_scored_apart() {
 }
 
 #[test]
+fn technique_figures_split_by_what_the_rules_named() {
+    let mut o = opts();
+    assert!(
+        evaluate(&truths(), &methods(), &o).methods[0]
+            .techniques_by_rules
+            .is_empty()
+    );
+    // s1's rule hit names its true technique; s3's rules name none; s5 (benign) has a hit.
+    o.rule_techniques = Some(
+        [
+            ("s1", vec!["T1003.001"]),
+            ("s3", vec![]),
+            ("s5", vec!["T1059.001"]),
+        ]
+        .into_iter()
+        .map(|(id, t)| (id.to_string(), t.into_iter().map(String::from).collect()))
+        .collect(),
+    );
+    let r = evaluate(&truths(), &methods(), &o);
+    let class = |m: &str, e: RuleEvidence| {
+        let m = r.method(m).unwrap();
+        let s = &m
+            .techniques_by_rules
+            .iter()
+            .find(|x| x.evidence == e)
+            .unwrap()
+            .scores;
+        (s.n, s.partial, s.parent)
+    };
+    // Where the rules named it, they were right and the model (T1003 for T1003.001) only had
+    // the parent; where they named nothing, the model named s3's technique.
+    assert_eq!(
+        class("rules", RuleEvidence::RulesNameIt),
+        (1, Some(1.0), Some(1.0))
+    );
+    assert_eq!(
+        class("model", RuleEvidence::RulesNameIt),
+        (1, Some(0.0), Some(1.0))
+    );
+    assert_eq!(
+        class("rules", RuleEvidence::NoRuleTechnique),
+        (1, Some(0.0), Some(0.0))
+    );
+    assert_eq!(
+        class("model", RuleEvidence::NoRuleTechnique),
+        (1, Some(1.0), Some(1.0))
+    );
+    assert_eq!(
+        class("model", RuleEvidence::RulesNameOthers),
+        (0, None, None)
+    );
+    let md = r.to_markdown();
+    assert!(md.contains("where no rule names a technique"), "{md}");
+    assert!(!md.contains("where rules name only others"), "{md}");
+    // Per session: every truth once, every method's first answer, scored.
+    assert_eq!(r.sessions.len(), 6);
+    let s3 = r.sessions.iter().find(|s| s.session_id == "s3").unwrap();
+    assert_eq!(s3.rule_evidence, Some(RuleEvidence::NoRuleTechnique));
+    assert_eq!(s3.techniques, vec!["T1059.001"]);
+    let model = &s3.methods[1];
+    assert_eq!(
+        (
+            model.method.as_str(),
+            model.cause_right,
+            model.technique_right
+        ),
+        ("model", true, Some(true))
+    );
+    let s6 = r.sessions.iter().find(|s| s.session_id == "s6").unwrap();
+    // The model gave no answer for s6: read as legitimate, which it is.
+    assert_eq!(
+        (s6.methods[1].cause, s6.methods[1].cause_right),
+        (None, true)
+    );
+    assert_eq!(
+        (s6.rule_evidence, s6.methods[1].technique_right),
+        (None, None)
+    );
+    let s1 = r.sessions.iter().find(|s| s.session_id == "s1").unwrap();
+    assert_eq!(
+        s1.methods[1].cause,
+        Some(Cause::Malicious),
+        "the first of two answers"
+    );
+}
+
+#[test]
 fn report_round_trips_renders_and_compares() {
     let r = evaluate(&truths(), &methods(), &opts());
     opens_with(

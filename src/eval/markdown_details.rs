@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::by_rules::RuleEvidence;
 use super::markdown::{cell, dec1, f3, method_table, table};
 use super::report::{MethodReport, Report};
 use super::techniques::TechniqueScores;
@@ -76,6 +77,23 @@ pub(super) fn render_details(r: &Report, o: &mut String) {
         method_table(o, r, &TECHNIQUE_COLUMNS, |m| {
             technique_row(m, &m.techniques_unseen.clone().unwrap_or_default())
         });
+    }
+    for evidence in RuleEvidence::ALL {
+        let of = |m: &MethodReport| {
+            m.techniques_by_rules
+                .iter()
+                .find(|e| e.evidence == evidence)
+                .map(|e| e.scores.clone())
+        };
+        if r.methods.iter().any(|m| of(m).is_some_and(|s| s.n > 0)) {
+            o.push_str(&format!(
+                "Over the sessions where {} (by the tags of their rule hits):\n\n",
+                evidence.label()
+            ));
+            method_table(o, r, &TECHNIQUE_COLUMNS, |m| {
+                technique_row(m, &of(m).unwrap_or_default())
+            });
+        }
     }
     technique_coverage(r, o);
 

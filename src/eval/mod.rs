@@ -7,6 +7,7 @@
 //! [`rules_prediction`]; learning methods get leakage-free folds from [`kfold_by_host`].
 //! [`run::report`] builds every method's predictions over a case's labelled sessions.
 
+pub mod by_rules;
 mod chart;
 mod choice;
 pub mod compare;
@@ -19,6 +20,7 @@ pub mod labels;
 mod markdown;
 mod markdown_details;
 pub mod metrics;
+pub mod outcomes;
 pub mod report;
 pub mod resample;
 pub mod rules;
@@ -29,6 +31,7 @@ pub mod truth;
 pub mod types;
 pub mod zeek;
 
+pub use by_rules::{EvidenceScores, RuleEvidence};
 pub use compare::compare;
 pub use corpora::{Corpus, corpus_labels};
 pub use evaluate::{
@@ -36,6 +39,7 @@ pub use evaluate::{
 };
 pub use glob::Glob;
 pub use labels::{LabelRow, LabelTable, LabelsError, Selector, SessionRef};
+pub use outcomes::{MethodOutcome, SessionOutcome};
 pub use report::{MethodReport, Report};
 pub use rules::{DEFAULT_RULE_THRESHOLD, rules_note, rules_prediction, rules_prediction_at};
 pub use split::{Split, kfold_by_host};

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::by_rules::EvidenceScores;
 use super::metrics::{BinaryScores, CauseScores, CostScores, RiskScores};
+use super::outcomes::SessionOutcome;
 use super::resample::{PrevalencePoint, ResamplePlan};
 use super::split::Split;
 use super::techniques::TechniqueScores;
@@ -21,6 +23,10 @@ pub struct Report {
     pub methods: Vec<MethodReport>,
     /// The "choice of combination" paragraph, generated from the figures.
     pub choice: String,
+    /// Every labelled session's truth and each method's scored answer (`eval --per-session`
+    /// writes them; not part of the JSON report).
+    #[serde(skip)]
+    pub sessions: Vec<SessionOutcome>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +72,10 @@ pub struct MethodReport {
     /// model's training (`eval --trained-techniques`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub techniques_unseen: Option<TechniqueScores>,
+    /// The technique figures over each class of sessions by what their rule hits name (when
+    /// the run knew the sessions' rule hits): where the method adds to the rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub techniques_by_rules: Vec<EvidenceScores>,
     pub cost: CostScores,
     /// Summaries checked against their sessions (methods that write one: the model's).
     #[serde(default)]
@@ -162,6 +172,14 @@ impl MethodReport {
             (
                 "techniques_unseen_tactic".to_string(),
                 self.techniques_unseen.as_ref().and_then(|t| t.tactic),
+                Higher,
+            ),
+            (
+                "techniques_without_rule_technique_partial".to_string(),
+                self.techniques_by_rules
+                    .iter()
+                    .find(|e| e.evidence == super::by_rules::RuleEvidence::NoRuleTechnique)
+                    .and_then(|e| e.scores.partial),
                 Higher,
             ),
             (
