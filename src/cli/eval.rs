@@ -1,7 +1,8 @@
 //! `lookout eval`: every method's verdicts on a labelled case, scored by `crate::eval`.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use crate::assess::{AssessInput, Assessor};
 use crate::case::Case;
 use crate::detect::candidates::{self, CandidateIndex};
 use crate::eval::run::{EvalCase, RunOptions};
-use crate::eval::{Report, parse_methods, parse_prevalences};
+use crate::eval::{Report, SessionOutcome, parse_methods, parse_prevalences};
 use crate::event::Event;
 use crate::learn::examples::prior_examples;
 use crate::learn::{Example, Prior};
@@ -65,6 +66,16 @@ pub struct EvalArgs {
     /// the sessions whose true techniques are all unseen in training.
     #[arg(long, value_name = "FILE")]
     pub trained_techniques: Option<PathBuf>,
+    /// Write one JSON line per labelled session to FILE: its truth, the techniques its rule
+    /// hits name, and each method's answer with whether its cause, a technique and a tactic
+    /// were right.
+    #[arg(long, value_name = "FILE")]
+    pub per_session: Option<PathBuf>,
+    /// Score one session per labelled source file (capture): the one an analyst opens first
+    /// (highest rule level, then most rule hits, then most events). A capture's label
+    /// reaches all its sessions, most of them background activity.
+    #[arg(long)]
+    pub per_capture: bool,
 }
 
 impl EvalArgs {
@@ -91,6 +102,14 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let report = report(g, &a, None)?;
+    if let Some(path) = &a.per_session {
+        write_outcomes(path, &report.sessions)?;
+        eprintln!(
+            "lookout: {} sessions' outcomes written to {}",
+            report.sessions.len(),
+            path.display()
+        );
+    }
     let md = report.to_markdown();
     if let Some(path) = &a.md {
         std::fs::write(path, &md).with_context(|| format!("writing {}", path.display()))?;
@@ -102,6 +121,20 @@ pub fn eval(g: &Globals, a: EvalArgs) -> Result<ExitCode> {
         print!("{md}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One JSON line per session outcome. Session text is not in them, but host names are log
+/// data: written inert, like every JSON lookout prints.
+fn write_outcomes(path: &Path, sessions: &[SessionOutcome]) -> Result<()> {
+    let write = || -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for s in sessions {
+            crate::text::write_inert_json(&mut w, s).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()
+    };
+    write().with_context(|| format!("writing {}", path.display()))
 }
 
 /// Scores the methods of `a` on the labelled sessions of `g.case` (only those of `hosts` when
@@ -122,6 +155,7 @@ pub fn report(g: &Globals, a: &EvalArgs, hosts: Option<&BTreeSet<String>>) -> Re
         fewshot: g.config.model.fewshot,
         hosts,
         trained_techniques: trained.as_ref(),
+        per_capture: a.per_capture,
     };
     let case = Case::open(&g.data_dir, &g.case)?;
     crate::eval::run::report(

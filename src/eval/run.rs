@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use super::split::host_key;
+use super::types::normalise_techniques;
 use super::{
     EvalOptions, LabelTable, Prediction, Report, SameTechnique, Split, TacticMap, Truth, evaluate,
     kfold_by_host, rules_note, rules_prediction, truths_for_sessions,
@@ -69,6 +70,8 @@ pub struct RunOptions<'a> {
     pub hosts: Option<&'a BTreeSet<String>>,
     /// Techniques the model was trained on: figures over the unseen ones are added.
     pub trained_techniques: Option<&'a BTreeSet<String>>,
+    /// One session per labelled source file (capture): its lead, see [`leads_per_source`].
+    pub per_capture: bool,
 }
 
 /// Worked examples `model+fewshot` puts in the prompt when `model.fewshot` is 0.
@@ -94,8 +97,14 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
             ""
         }
     );
-    let truths = sample(truths, opts.sample, opts.seed);
     let by_id: BTreeMap<&str, &Session> = sessions.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut captures = None;
+    if opts.per_capture {
+        let all = truths.len();
+        truths = leads_per_source(truths, &by_id, |s| session_sources(case, s));
+        captures = Some((all, truths.len()));
+    }
+    let truths = sample(truths, opts.sample, opts.seed);
     let folds = kfold_by_host(&truths, opts.folds, opts.seed);
     let split = if folds.is_empty() {
         Split::Other {
@@ -109,17 +118,29 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
         }
     };
     let (tactics, same_technique) = technique_lookup();
+    let rule_techniques = truths
+        .iter()
+        .filter_map(|t| by_id.get(t.session_id.as_str()))
+        .map(|s| (s.id.clone(), normalise_techniques(&s.rule_techniques())))
+        .collect();
     let mut eval_opts = EvalOptions {
         prevalences: opts.prevalences.clone(),
         seed: opts.seed,
         description: Some(format!(
             "case `{}`: {} labelled sessions ({} from a labels file, {} from ingest labels, {} \
-             unlabelled left out){}",
+             unlabelled left out){}{}",
             case.name(),
             truths.len(),
             sources.from_file,
             sources.from_ingest,
             sources.unlabelled,
+            match captures {
+                Some((all, leads)) => format!(
+                    "; per capture: the lead session of each labelled source file (highest \
+                     rule level, then most rule hits, then most events), {leads} of {all}"
+                ),
+                None => String::new(),
+            },
             if opts.sample > 0 {
                 format!(
                     "; a stratified sample of at most {} (seed {})",
@@ -134,6 +155,7 @@ pub fn report(case: &dyn EvalCase, opts: &RunOptions) -> Result<Report> {
                 .map(|x| same_technique.get(x).unwrap_or(x).clone())
                 .collect()
         }),
+        rule_techniques: Some(rule_techniques),
         tactics,
         same_technique,
         ..Default::default()
@@ -260,6 +282,48 @@ fn session_sources(case: &dyn EvalCase, s: &Session) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The truth of each source file's lead session: the one an analyst opens first for that
+/// capture (highest rule level, then most rule hits, then most events, then id). A capture's
+/// label reaches every session of it, most of them background activity; this scores one
+/// verdict per capture, as the capture's label means. A session leading several files counts
+/// once; sessions without a source are left out.
+fn leads_per_source(
+    truths: Vec<Truth>,
+    by_id: &BTreeMap<&str, &Session>,
+    sources_of: impl Fn(&Session) -> Vec<String>,
+) -> Vec<Truth> {
+    let rank = |s: &Session| {
+        let hits: u64 = s.detections.iter().map(|d| d.count).sum();
+        (
+            s.max_rule_level(),
+            hits,
+            s.events,
+            std::cmp::Reverse(s.id.clone()),
+        )
+    };
+    let mut lead: BTreeMap<String, (&Session, usize)> = BTreeMap::new();
+    for (i, t) in truths.iter().enumerate() {
+        let Some(&s) = by_id.get(t.session_id.as_str()) else {
+            continue;
+        };
+        for source in sources_of(s) {
+            match lead.get(&source) {
+                Some((best, _)) if rank(best) >= rank(s) => {}
+                _ => {
+                    lead.insert(source, (s, i));
+                }
+            }
+        }
+    }
+    let keep: BTreeSet<usize> = lead.values().map(|(_, i)| *i).collect();
+    truths
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, t)| t)
+        .collect()
 }
 
 /// At most `n` truths, stratified by cause (each cause keeps its share, at least one).
@@ -482,5 +546,42 @@ mod tests {
         let s = sample(truths, 20, 42);
         let malicious = s.iter().filter(|t| t.is_malicious()).count();
         assert_eq!((malicious, s.len() - malicious), (2, 18));
+    }
+
+    #[test]
+    fn per_capture_keeps_each_files_lead_session() {
+        use crate::model::SessionDetection;
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        let hit = |level, count| SessionDetection {
+            rule_id: "r".into(),
+            title: "r".into(),
+            level,
+            techniques: vec![],
+            count,
+            event_ids: vec![],
+        };
+        // a.evtx: s0 (medium x1, 9 events), s1 (high x1), s2 (high x3: the lead).
+        // b.evtx: s3 (no hit, 40 events: the lead), s4 (no hit, 2 events); s5: no source.
+        let mut sessions: Vec<Session> = (0..6)
+            .map(|i| Session::blank(&format!("s{i}"), "h", t0))
+            .collect();
+        sessions[0].detections = vec![hit(Risk::Medium, 1)];
+        sessions[0].events = 9;
+        sessions[1].detections = vec![hit(Risk::High, 1)];
+        sessions[2].detections = vec![hit(Risk::High, 3)];
+        sessions[3].events = 40;
+        sessions[4].events = 2;
+        let by_id: BTreeMap<&str, &Session> = sessions.iter().map(|s| (s.id.as_str(), s)).collect();
+        let sources = |s: &Session| match s.id.as_str() {
+            "s0" | "s1" | "s2" => vec!["a.evtx".to_string()],
+            "s3" | "s4" => vec!["b.evtx".to_string()],
+            _ => vec![],
+        };
+        let truths: Vec<Truth> = (0..6).map(|i| truth(i, Cause::Malicious)).collect();
+        let leads: Vec<String> = leads_per_source(truths, &by_id, sources)
+            .into_iter()
+            .map(|t| t.session_id)
+            .collect();
+        assert_eq!(leads, vec!["s2", "s3"]);
     }
 }
