@@ -225,7 +225,13 @@ fn technique_figures_split_by_what_the_rules_named() {
         .map(|(id, t)| (id.to_string(), t.into_iter().map(String::from).collect()))
         .collect(),
     );
-    let r = evaluate(&truths(), &methods(), &o);
+    let mut answers = methods();
+    let checked = SummaryCheck {
+        grounded: true,
+        repeated: false,
+    };
+    answers[1].1[3].summary = Some(checked); // the model's s3
+    let r = evaluate(&truths(), &answers, &o);
     let class = |m: &str, e: RuleEvidence| {
         let m = r.method(m).unwrap();
         let s = &m
@@ -274,6 +280,10 @@ fn technique_figures_split_by_what_the_rules_named() {
             model.technique_right
         ),
         ("model", true, Some(true))
+    );
+    assert_eq!(
+        (model.summary, s3.methods[0].summary),
+        (Some(checked), None)
     );
     let s6 = r.sessions.iter().find(|s| s.session_id == "s6").unwrap();
     // The model gave no answer for s6: read as legitimate, which it is.

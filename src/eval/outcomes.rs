@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::by_rules::RuleEvidence;
 use super::evaluate::EvalOptions;
+use super::grounding::SummaryCheck;
 use super::techniques::session_match;
 use super::types::{Prediction, Truth, normalise_techniques};
 use crate::event::{Cause, Risk};
@@ -40,6 +41,9 @@ pub struct MethodOutcome {
     pub technique_right: Option<bool>,
     /// A predicted technique shares a tactic with a true one; `None` when unknown.
     pub tactic_right: Option<bool>,
+    /// The summary checked against the session (methods that write one: the model's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryCheck>,
 }
 
 /// The outcomes of every truth (one per session, in order) under every method: a method's
@@ -91,6 +95,7 @@ pub(crate) fn outcomes(
                         cause_right: p.map_or(Cause::Legitimate, |p| p.cause) == t.cause,
                         technique_right: m.map(|m| m.partial),
                         tactic_right: m.and_then(|m| m.tactic),
+                        summary: p.and_then(|p| p.summary),
                         techniques,
                     }
                 })
