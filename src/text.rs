@@ -159,6 +159,18 @@ pub fn truncate_bytes(s: &str, max_bytes: usize) -> &str {
 /// file 200,000 `{` deep (found by fuzzing) takes minutes. Real files stay under 10.
 pub const MAX_YAML_FLOW_DEPTH: usize = 128;
 
+/// `Err` with the reason when `text` nests YAML flow collections deeper than
+/// [`MAX_YAML_FLOW_DEPTH`]: checked before any YAML parser sees the text.
+pub fn check_yaml_flow_depth(text: &str) -> Result<(), String> {
+    let depth = yaml_flow_depth(text);
+    if depth > MAX_YAML_FLOW_DEPTH {
+        return Err(format!(
+            "YAML nested {depth} levels deep (at most {MAX_YAML_FLOW_DEPTH})"
+        ));
+    }
+    Ok(())
+}
+
 /// How deep the flow collections (`{…}`, `[…]`) of a YAML text nest, read the way YAML
 /// does but without parsing it: a `{` or `[` opens a level where a token may start (or
 /// anywhere inside a flow collection), quoted scalars and `#` comments are skipped, so
@@ -169,14 +181,12 @@ pub fn yaml_flow_depth(text: &str) -> usize {
     let mut prev: Option<u8> = None;
     while i < b.len() {
         let c = b[i];
+        let after_space = matches!(prev, None | Some(b' ' | b'\t' | b'\n' | b'\r'));
         // Outside a flow collection only whitespace starts a token (`x{` is a plain scalar).
-        let token_start = match prev {
-            None | Some(b' ' | b'\t' | b'\n' | b'\r') => true,
-            Some(b'{' | b'[' | b',' | b':') => depth > 0,
-            _ => false,
-        };
+        let token_start =
+            after_space || (depth > 0 && matches!(prev, Some(b'{' | b'[' | b',' | b':')));
         match c {
-            b'#' if matches!(prev, None | Some(b' ' | b'\t' | b'\n' | b'\r')) => {
+            b'#' if after_space => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }

@@ -238,11 +238,7 @@ fn technique_files(dir: &Path) -> Result<Vec<PathBuf>, AtomicsError> {
 
 /// The tests of one technique file.
 pub fn parse_technique(text: &str) -> Result<Vec<AtomicTest>, String> {
-    let depth = crate::text::yaml_flow_depth(text);
-    if depth > crate::text::MAX_YAML_FLOW_DEPTH {
-        let limit = crate::text::MAX_YAML_FLOW_DEPTH;
-        return Err(format!("YAML nested {depth} levels deep (at most {limit})"));
-    }
+    crate::text::check_yaml_flow_depth(text)?;
     let raw: RawFile = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
     let technique = raw.attack_technique.trim().to_ascii_uppercase();
     if !technique.starts_with('T') {

@@ -96,10 +96,7 @@ impl Builder {
     /// Adds every document of one YAML text; never fails, problems go to the report.
     pub fn add_source(&mut self, file: &str, text: &str) {
         let correlations_before = self.correlations.len();
-        let depth = crate::text::yaml_flow_depth(text);
-        if depth > crate::text::MAX_YAML_FLOW_DEPTH {
-            let limit = crate::text::MAX_YAML_FLOW_DEPTH;
-            let why = format!("YAML nested {depth} levels deep (at most {limit}): not parsed");
+        if let Err(why) = crate::text::check_yaml_flow_depth(text) {
             self.refuse(file, None, RefusalKind::Parse, why);
             return;
         }

@@ -137,12 +137,17 @@ pub fn evaluate(
         rounds: opts.resample_rounds,
         seed: opts.seed,
     };
+    let sessions = super::outcomes::outcomes(&truths, methods, opts);
+    // Each truth's rule evidence, in `truths` order, as the outcomes found it.
+    let classes: Option<Vec<Option<RuleEvidence>>> = opts
+        .rule_techniques
+        .as_ref()
+        .map(|_| sessions.iter().map(|s| s.rule_evidence).collect());
     let reports: Vec<MethodReport> = methods
         .iter()
-        .map(|(name, preds)| score_method(name, preds, &truths, opts, &plan))
+        .map(|(name, preds)| score_method(name, preds, &truths, opts, &plan, classes.as_deref()))
         .collect();
     let choice = super::choice::paragraph(&reports, &opts.prevalences);
-    let sessions = super::outcomes::outcomes(&truths, methods, opts);
     Report {
         version: REPORT_VERSION,
         dataset,
@@ -178,16 +183,9 @@ fn score_method(
     truths: &[&Truth],
     opts: &EvalOptions,
     plan: &ResamplePlan,
+    classes: Option<&[Option<RuleEvidence>]>,
 ) -> MethodReport {
-    let mut by_id: HashMap<&str, &Prediction> = HashMap::with_capacity(preds.len());
-    let mut duplicates = 0u64;
-    for p in preds {
-        if by_id.contains_key(p.session_id.as_str()) {
-            duplicates += 1;
-        } else {
-            by_id.insert(&p.session_id, p);
-        }
-    }
+    let (by_id, duplicates) = first_predictions(preds);
     let labelled: BTreeSet<&str> = truths.iter().map(|t| t.session_id.as_str()).collect();
     let unlabelled = by_id.keys().filter(|id| !labelled.contains(*id)).count() as u64;
 
@@ -245,37 +243,40 @@ fn score_method(
             scores.per_technique.clear();
             scores
         }),
-        techniques_by_rules: by_rules(truths, &techs, opts),
+        techniques_by_rules: classes.map_or_else(Vec::new, |c| by_rules(c, &techs, opts)),
         // Cost is a property of the method, labelled or not: every distinct prediction counts.
         cost: cost_scores(by_id.values().map(|p| p.latency_ms)),
         summaries: summary_scores(by_id.values().filter_map(|p| p.summary)),
     }
 }
 
-/// The technique figures per [`RuleEvidence`] class of the truths (in `truths` order, as
-/// `techs`); empty without the sessions' rule techniques.
+/// Each session's first prediction (later ones for the same session are ignored), and how
+/// many were ignored.
+pub(super) fn first_predictions(preds: &[Prediction]) -> (HashMap<&str, &Prediction>, u64) {
+    let mut by_id: HashMap<&str, &Prediction> = HashMap::with_capacity(preds.len());
+    let mut duplicates = 0u64;
+    for p in preds {
+        if by_id.contains_key(p.session_id.as_str()) {
+            duplicates += 1;
+        } else {
+            by_id.insert(&p.session_id, p);
+        }
+    }
+    (by_id, duplicates)
+}
+
+/// The technique figures per [`RuleEvidence`] class (`classes` and `techs` in truth order).
 fn by_rules(
-    truths: &[&Truth],
+    classes: &[Option<RuleEvidence>],
     techs: &[(Vec<String>, Vec<String>)],
     opts: &EvalOptions,
 ) -> Vec<EvidenceScores> {
-    let Some(rules) = &opts.rule_techniques else {
-        return Vec::new();
-    };
-    let classes: Vec<Option<RuleEvidence>> = truths
-        .iter()
-        .zip(techs)
-        .map(|(t, (truth, _))| {
-            let hits = rules.get(&t.session_id).map_or(&[][..], Vec::as_slice);
-            RuleEvidence::of(hits, truth, &opts.same_technique)
-        })
-        .collect();
     RuleEvidence::ALL
         .iter()
         .map(|&evidence| {
             let pairs: Vec<(&[String], &[String])> = techs
                 .iter()
-                .zip(&classes)
+                .zip(classes)
                 .filter(|(_, c)| **c == Some(evidence))
                 .map(|((t, p), _)| (t.as_slice(), p.as_slice()))
                 .collect();

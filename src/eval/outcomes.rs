@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::by_rules::RuleEvidence;
-use super::evaluate::EvalOptions;
+use super::evaluate::{EvalOptions, first_predictions};
 use super::grounding::SummaryCheck;
 use super::techniques::session_match;
 use super::types::{Prediction, Truth, normalise_techniques};
@@ -55,13 +55,7 @@ pub(crate) fn outcomes(
 ) -> Vec<SessionOutcome> {
     let firsts: Vec<HashMap<&str, &Prediction>> = methods
         .iter()
-        .map(|(_, preds)| {
-            let mut by_id = HashMap::with_capacity(preds.len());
-            for p in preds {
-                by_id.entry(p.session_id.as_str()).or_insert(p);
-            }
-            by_id
-        })
+        .map(|(_, preds)| first_predictions(preds).0)
         .collect();
     truths
         .iter()
