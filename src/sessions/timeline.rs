@@ -168,11 +168,23 @@ fn middle_first(i: usize, n: usize) -> usize {
 }
 
 fn template_input(e: &Event) -> String {
-    format!(
-        "{} {}",
-        e.event_id.as_deref().unwrap_or(e.format.as_str()),
-        e.message
-    )
+    let kind = e.event_id.as_deref().unwrap_or(e.format.as_str());
+    if !e.format.is_network() {
+        return format!("{kind} {}", e.message);
+    }
+    // Flows differ mostly in numbers (addresses, ports, bytes), which the miner masks, so a
+    // DNS lookup, a Kerberos ticket and an HTTPS download would make one template and
+    // collapse into one line that shows only the first. The protocol and service lead the
+    // input, so each kind of flow keeps lines of its own.
+    let field = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| e.fields.get(*k))
+            .map(|v| v.to_ascii_lowercase())
+            .unwrap_or_else(|| "-".into())
+    };
+    let proto = field(&["proto", "Proto"]);
+    let service = field(&["service", "app_proto"]);
+    format!("{kind}/{proto}/{service} {}", e.message)
 }
 
 fn line_text(e: &Event) -> String {
@@ -268,6 +280,34 @@ mod tests {
         assert_eq!(t.lines.len(), 1);
         assert_eq!(t.lines[0].count, 10);
         assert!(render_line(&t.lines[0]).contains("×10"));
+    }
+
+    #[test]
+    fn flows_of_other_services_keep_lines_of_their_own() {
+        let flow = |i: u64, proto: &str, service: &str, port: u16| {
+            let msg =
+                format!("conn 10.0.1.11:5{i}000 -> 10.0.0.10:{port} {proto} {service} SF 60 90");
+            let mut e = Event::new(Format::ZeekJson, "conn.log", i, msg.clone());
+            e.timestamp = Utc.timestamp_opt(1_772_442_000 + i as i64, 0).single();
+            e.event_id = Some("conn".into());
+            e.message = msg;
+            e.fields.insert("proto".into(), proto.into());
+            e.fields.insert("service".into(), service.into());
+            e.finish()
+        };
+        let events = vec![
+            flow(0, "udp", "dns", 53),
+            flow(1, "udp", "dns", 53),
+            flow(2, "tcp", "krb_tcp", 88),
+            flow(3, "tcp", "ldap", 389),
+            flow(4, "tcp", "ssl", 443),
+            flow(5, "tcp", "ssl", 443),
+        ];
+        let t = condense(&events, &[], 1500);
+        let counts: Vec<u64> = t.lines.iter().map(|l| l.count).collect();
+        assert_eq!(counts, [2, 1, 1, 2]);
+        assert!(render_line(&t.lines[1]).contains(":88 tcp krb_tcp"));
+        assert!(render_line(&t.lines[3]).contains(":443 tcp ssl"));
     }
 
     #[test]
