@@ -93,6 +93,20 @@ fn named_techniques_parse_fire_their_rules_and_are_labelled() {
             >= 5
     );
 
+    // The network sensor's view: each Windows host's flows, and the network-only scenarios
+    // (idle-time flows, a C2 beacon) among the sessions.
+    assert!(
+        done.files
+            .iter()
+            .any(|f| f.format == OutFormat::ZeekConn && f.events > 0),
+        "no Zeek conn file"
+    );
+    assert!(
+        r.benign.by_cause.get("malicious").copied().unwrap_or(0) >= 1,
+        "{:?}",
+        r.benign
+    );
+
     // Each file parses as its kind with no problem of any sort.
     for f in &done.files {
         let (events, reports) = read_file_to_vec(&f.path, &IngestOptions::default());
@@ -116,6 +130,7 @@ fn named_techniques_parse_fire_their_rules_and_are_labelled() {
                 OutFormat::AuthLog => assert_eq!(fmt, "auth_log"),
                 OutFormat::Syslog => assert!(fmt == "syslog" || fmt == "auth_log", "{fmt}"),
                 OutFormat::Audit => assert_eq!(fmt, "auditd"),
+                OutFormat::ZeekConn => assert_eq!(fmt, "zeek_json"),
             }
         }
         // labels.tsv covers every attack event (auditd's through `node=`).

@@ -39,7 +39,7 @@ pub struct SynthArgs {
     /// Random seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Copies of each benign and misconfiguration scenario (0: none).
+    /// Copies of each scenario: benign, misconfiguration and network-only (0: none).
     #[arg(long, default_value_t = 2)]
     pub benign: u32,
     /// Extra Sigma rule folders to verify against (e.g. a SigmaHQ checkout's `rules/`).

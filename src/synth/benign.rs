@@ -45,6 +45,7 @@ pub fn scenarios(platform: Platform) -> Vec<Scenario> {
         .into_iter()
         .chain(super::lookalike_win::SCENARIOS)
         .chain(super::misconfig_win::SCENARIOS)
+        .chain(super::network_win::SCENARIOS)
         .chain(super::benign_linux::SCENARIOS)
         .chain(super::lookalike_linux::SCENARIOS)
         .chain(super::misconfig_linux::SCENARIOS);
@@ -86,7 +87,7 @@ pub fn instance(
     };
     let host = world.host(&scene.host);
     let known = host.map(|h| h.boot.pids().to_vec()).unwrap_or_default();
-    Candidate {
+    let mut c = Candidate {
         story: Story {
             id: String::new(),
             cause: s.cause,
@@ -105,5 +106,7 @@ pub fn instance(
         known_pids: known.into_iter().chain(scene.known_pids).collect(),
         other_users: scene.other_users,
         actor_uid: scene.actor_uid,
-    }
+    };
+    super::winflow::add_host_flows(&mut c, world, enabled, seed);
+    c
 }

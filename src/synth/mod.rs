@@ -4,9 +4,10 @@
 //!
 //! Pipeline: `atomics` (procedures) -> `windows` / `linux` (records a test leaves, inside
 //! `winbg` / `linbg` background activity; command analysis in `wintools`, `wineffects`,
-//! `wincmdlets`, `lincmd`; record shapes in `winrec`, `linrec`) -> `verify` + `rulecheck`
-//! (the evaluator) -> `run` (generate, check, vary with `augment`, retry; `benign*`
-//! scenarios interleaved) -> `output` (files, labels, manifest) and `report`.
+//! `wincmdlets`, `lincmd`; record shapes in `winrec`, `linrec`; the network sensor's Zeek
+//! `conn` records of the Windows hosts in `winflow`) -> `verify` + `rulecheck`
+//! (the evaluator) -> `run` (generate, check, vary with `augment`, retry; `benign*`,
+//! `misconfig*` and `network_win` scenarios interleaved) -> `output` (files, labels, manifest) and `report`.
 //! Everything is seeded (`rng`): the same seed gives the same bytes.
 
 mod atomics;
@@ -23,6 +24,7 @@ mod lookalike_linux;
 mod lookalike_win;
 mod misconfig_linux;
 mod misconfig_win;
+mod network_win;
 mod output;
 mod record;
 mod rename;
@@ -38,6 +40,7 @@ mod wincmdlets;
 mod windows;
 mod wineffects;
 mod winemit;
+mod winflow;
 mod winrec;
 mod winsec;
 mod wintables;
@@ -94,7 +97,7 @@ pub struct SynthOptions {
     /// Retry rounds with variants when no rule vouches for a candidate.
     pub rounds: u32,
     pub seed: u64,
-    /// Copies of each benign and misconfiguration scenario.
+    /// Copies of each scenario: benign, misconfiguration and network-only.
     pub benign: u32,
     /// When the synthetic week starts.
     pub start: DateTime<Utc>,

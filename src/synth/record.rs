@@ -24,10 +24,14 @@ pub enum OutFormat {
     Syslog,
     /// auditd's `audit.log` (SYSCALL/EXECVE/CWD/PROCTITLE records).
     Audit,
+    /// The estate's network sensor: Zeek `conn` records (JSON lines) of the Windows hosts'
+    /// flows (DNS to the domain controller, Kerberos and SMB at logon, every connection a
+    /// Sysmon 3 records), so sessions also carry the network view an analyst sees.
+    ZeekConn,
 }
 
 impl OutFormat {
-    pub const ALL: [OutFormat; 7] = [
+    pub const ALL: [OutFormat; 8] = [
         OutFormat::Sysmon,
         OutFormat::Security,
         OutFormat::System,
@@ -35,6 +39,7 @@ impl OutFormat {
         OutFormat::AuthLog,
         OutFormat::Syslog,
         OutFormat::Audit,
+        OutFormat::ZeekConn,
     ];
 
     /// The `--format` name.
@@ -47,14 +52,17 @@ impl OutFormat {
             OutFormat::AuthLog => "auth.log",
             OutFormat::Syslog => "syslog",
             OutFormat::Audit => "auditd",
+            OutFormat::ZeekConn => "zeek-conn",
         }
     }
 
     pub fn platform(self) -> Platform {
         match self {
-            OutFormat::Sysmon | OutFormat::Security | OutFormat::System | OutFormat::PowerShell => {
-                Platform::Windows
-            }
+            OutFormat::Sysmon
+            | OutFormat::Security
+            | OutFormat::System
+            | OutFormat::PowerShell
+            | OutFormat::ZeekConn => Platform::Windows,
             OutFormat::AuthLog | OutFormat::Syslog | OutFormat::Audit => Platform::Linux,
         }
     }
@@ -70,6 +78,8 @@ impl OutFormat {
             OutFormat::AuthLog => format!("{host}-auth.log"),
             OutFormat::Syslog => format!("{host}-syslog"),
             OutFormat::Audit => format!("{host}-audit.log"),
+            // One sensor export per host's flows; the records name their `_path`.
+            OutFormat::ZeekConn => format!("{host}-conn.log"),
         }
     }
 
@@ -82,6 +92,7 @@ impl OutFormat {
             OutFormat::AuthLog => &["auth_log"],
             OutFormat::Syslog => &["syslog", "auth_log"],
             OutFormat::Audit => &["auditd"],
+            OutFormat::ZeekConn => &["zeek_json"],
         }
     }
 }
@@ -98,6 +109,7 @@ impl std::str::FromStr for OutFormat {
             "auth.log" | "auth" | "authlog" => Some(OutFormat::AuthLog),
             "syslog" => Some(OutFormat::Syslog),
             "auditd" | "audit" | "audit.log" => Some(OutFormat::Audit),
+            "zeek-conn" | "zeek" | "conn" | "conn.log" => Some(OutFormat::ZeekConn),
             _ => None,
         };
         found.ok_or_else(|| {

@@ -63,7 +63,7 @@ pub struct BenignStat {
     pub instances: u64,
     pub passed: u64,
     pub by_cause: BTreeMap<String, u64>,
-    /// Benign or misconfiguration sessions on which some rule fired (lookalikes).
+    /// Scenario sessions on which some rule fired (lookalikes).
     pub with_rule_hits: u64,
 }
 
@@ -161,7 +161,7 @@ impl SynthReport {
         let causes: Vec<String> = b.by_cause.iter().map(|(c, n)| format!("{c} {n}")).collect();
         let _ = writeln!(
             s,
-            "benign and misconfiguration: {} scenarios, {} sessions ({}), {} with rule hits (lookalikes)",
+            "scenarios (benign, misconfiguration, network-only): {} scenarios, {} sessions ({}), {} with rule hits (lookalikes)",
             b.scenarios,
             b.passed,
             causes.join(", "),

@@ -114,6 +114,7 @@ pub(super) fn generate(
             rng,
         }),
     };
+    super::winflow::add_host_flows(&mut c, world, &opts.formats, opts.seed);
     c.story.id = format!(
         "{}-{}-{}",
         test.technique,

@@ -169,7 +169,14 @@ pub fn logon(log: &mut WinLog<'_>, r: &mut Rng, clock: &mut Clock, user: &Accoun
     } else {
         (2, "127.0.0.1")
     };
-    log.logon(clock.tick(r, 200, 900), user, kind, &logon_id, ip);
+    let at = clock.tick(r, 200, 900);
+    log.logon(at, user, kind, &logon_id, ip);
+    let port = |r: &mut Rng| r.between(49152, 64000) as u16;
+    if host.server {
+        log.flow_between(at, (ip, port(r)), (&host.ip, 3389), false);
+    }
+    let ports = [port(r), port(r)];
+    log.logon_flows(at, ports);
     let userinit = new_proc(
         r,
         host,
@@ -190,6 +197,11 @@ pub fn logon(log: &mut WinLog<'_>, r: &mut Rng, clock: &mut Clock, user: &Accoun
         &logon_id,
     );
     log.process_create(clock.tick(r, 300, 800), &explorer, &userinit);
+    // The mapped drives reconnect once the desktop is up.
+    for _ in 0..r.between(1, 3) {
+        let sport = port(r);
+        log.share_flow(clock.tick(r, 300, 2_000), sport);
+    }
     Desktop { logon_id, explorer }
 }
 

@@ -66,6 +66,12 @@ pub fn generate(plan: Plan<'_>) -> Candidate {
     winbg::apps(&mut log, &mut rng, &mut clock, user, &desk, n);
     let n = rng.below(2);
     winbg::services_noise(&mut log, &mut rng, &mut clock, n);
+    // Half the time the attack comes well after the logon (the user has been at work a while):
+    // the logon, its network flows and the first programs are then a session of their own,
+    // ordinary activity, as most of a real host's sessions are.
+    if rng.chance(50) {
+        clock.tick(&mut rng, 6 * 60_000, 45 * 60_000);
+    }
     let mut run = Run {
         log,
         r: rng,

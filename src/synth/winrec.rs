@@ -227,6 +227,7 @@ impl<'h> WinLog<'h> {
             ("DestinationPort", dst.1.to_string()),
         ];
         self.sysmon(t, 3, "Network connection detected:", &f);
+        self.flow(t, sport, (dst.0, dst.1), false);
     }
 
     /// Sysmon 22, a DNS query by `p`.
@@ -241,6 +242,10 @@ impl<'h> WinLog<'h> {
             ("User", p.user.clone()),
         ];
         self.sysmon(t, 22, "Dns query:", &f);
+        // The query's source port: stable per query and time, as the record has none.
+        let key = format!("{query}@{}", t.timestamp_micros());
+        let sport = 49152 + (xxhash_rust::xxh3::xxh3_64(key.as_bytes()) % 16000) as u16;
+        self.dns_flow(t, sport);
     }
 
     /// Sysmon 11, a file created by `p`.
