@@ -6,6 +6,7 @@
 use super::benign::{Scenario, Scene};
 use super::benign_win::{finish, host, scenario, workstation};
 use super::record::{Clock, Role};
+use super::winflow::ephemeral_port;
 use super::winrec::WinLog;
 use super::world::resolve;
 use crate::event::{Cause, Risk};
@@ -45,7 +46,7 @@ const CLOUD: [&str; 4] = [
 ];
 
 fn port(s: &mut Scene<'_>) -> u16 {
-    s.rng.between(49152, 64000) as u16
+    ephemeral_port(&mut s.rng)
 }
 
 fn idle(s: &mut Scene<'_>) {

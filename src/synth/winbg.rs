@@ -171,7 +171,7 @@ pub fn logon(log: &mut WinLog<'_>, r: &mut Rng, clock: &mut Clock, user: &Accoun
     };
     let at = clock.tick(r, 200, 900);
     log.logon(at, user, kind, &logon_id, ip);
-    let port = |r: &mut Rng| r.between(49152, 64000) as u16;
+    let port = super::winflow::ephemeral_port;
     if host.server {
         log.flow_between(at, (ip, port(r)), (&host.ip, 3389), false);
     }

@@ -53,6 +53,11 @@ fn bytes(service: Option<&str>, h: u64) -> (u64, u64) {
     }
 }
 
+/// A client's source port (Windows' dynamic range, as the estate's flows use it).
+pub fn ephemeral_port(r: &mut Rng) -> u16 {
+    r.between(49152, 64000) as u16
+}
+
 /// Whether `ip` is one of the estate's private addresses.
 fn internal(ip: &str) -> bool {
     ip.starts_with("10.") || ip.starts_with("192.168.") || ip.starts_with("172.")
@@ -61,8 +66,8 @@ fn internal(ip: &str) -> bool {
 impl WinLog<'_> {
     /// A flow from this host: `sport` to `dst`.
     pub fn flow(&mut self, t: DateTime<Utc>, sport: u16, dst: End<'_>, udp: bool) {
-        let own = self.host.ip.clone();
-        self.flow_between(t, (&own, sport), dst, udp);
+        let host = self.host;
+        self.flow_between(t, (&host.ip, sport), dst, udp);
     }
 
     /// A flow between any two ends (an admin's RDP to this host).
@@ -73,8 +78,8 @@ impl WinLog<'_> {
     /// A TCP flow from this host with the given byte counts (originator, responder): a beacon
     /// sends the same few bytes each time.
     pub fn flow_sized(&mut self, t: DateTime<Utc>, sport: u16, dst: End<'_>, sizes: (u64, u64)) {
-        let own = self.host.ip.clone();
-        self.conn(t, (&own, sport), dst, false, Some(sizes));
+        let host = self.host;
+        self.conn(t, (&host.ip, sport), dst, false, Some(sizes));
     }
 
     fn conn(
@@ -139,8 +144,7 @@ impl WinLog<'_> {
     /// whose own resolver the sensor does not see).
     pub fn dns_flow(&mut self, t: DateTime<Utc>, sport: u16) {
         if !DC.is_empty() && self.host.ip != *DC {
-            let dc = DC.clone();
-            self.flow(t, sport, (&dc, 53), true);
+            self.flow(t, sport, (&DC, 53), true);
         }
     }
 
@@ -150,17 +154,15 @@ impl WinLog<'_> {
         if DC.is_empty() || self.host.ip == *DC {
             return;
         }
-        let dc = DC.clone();
-        self.flow(t, ports[0], (&dc, 88), false);
+        self.flow(t, ports[0], (&DC, 88), false);
         let later = t + chrono::Duration::milliseconds(120);
-        self.flow(later, ports[1], (&dc, 389), false);
+        self.flow(later, ports[1], (&DC, 389), false);
     }
 
     /// A mapped drive on the file server (none from the file server itself).
     pub fn share_flow(&mut self, t: DateTime<Utc>, sport: u16) {
         if !FS.is_empty() && self.host.ip != *FS {
-            let fs = FS.clone();
-            self.flow(t, sport, (&fs, 445), false);
+            self.flow(t, sport, (&FS, 445), false);
         }
     }
 }
@@ -173,15 +175,15 @@ pub fn add_host_flows(c: &mut Candidate, world: &World, enabled: &[OutFormat], s
     let Some(host) = world.host(&c.story.host) else {
         return;
     };
+    if host.platform != Platform::Windows || !enabled.contains(&OutFormat::ZeekConn) {
+        return;
+    }
     let (Some(first), Some(last)) = (
         c.records.iter().map(|r| r.time).min(),
         c.records.iter().map(|r| r.time).max(),
     ) else {
         return;
     };
-    if host.platform != Platform::Windows || !enabled.contains(&OutFormat::ZeekConn) {
-        return;
-    }
     let stamp = first.timestamp_micros().to_string();
     let mut r = Rng::derive(seed, &["host-flows", &c.story.source, &stamp]);
     let ms = chrono::Duration::milliseconds;
@@ -195,7 +197,7 @@ pub fn add_host_flows(c: &mut Candidate, world: &World, enabled: &[OutFormat], s
         8
     };
     while t <= last && room > 0 {
-        let sport = r.between(49152, 64000) as u16;
+        let sport = ephemeral_port(&mut r);
         if r.chance(20) {
             log.logon_flows(t, [sport, sport.wrapping_add(1)]);
         } else {
