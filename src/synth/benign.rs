@@ -46,6 +46,8 @@ pub fn scenarios(platform: Platform) -> Vec<Scenario> {
         .chain(super::lookalike_win::SCENARIOS)
         .chain(super::misconfig_win::SCENARIOS)
         .chain(super::network_win::SCENARIOS)
+        .chain(super::callback_win::SCENARIOS)
+        .chain(super::callback_linux::SCENARIOS)
         .chain(super::benign_linux::SCENARIOS)
         .chain(super::lookalike_linux::SCENARIOS)
         .chain(super::misconfig_linux::SCENARIOS);

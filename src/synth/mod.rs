@@ -7,7 +7,7 @@
 //! `wincmdlets`, `lincmd`; record shapes in `winrec`, `linrec`; the network sensor's Zeek
 //! `conn` records of the Windows hosts in `winflow`) -> `verify` + `rulecheck`
 //! (the evaluator) -> `run` (generate, check, vary with `augment`, retry; `benign*`,
-//! `misconfig*` and `network_win` scenarios interleaved) -> `output` (files, labels, manifest) and `report`.
+//! `misconfig*`, `network_win` and `callback*` scenarios interleaved) -> `output` (files, labels, manifest) and `report`.
 //! Everything is seeded (`rng`): the same seed gives the same bytes.
 
 mod atomics;
@@ -15,6 +15,8 @@ mod augment;
 mod benign;
 mod benign_linux;
 mod benign_win;
+mod callback_linux;
+mod callback_win;
 mod linbg;
 mod lincmd;
 mod linfx;

@@ -8,7 +8,7 @@ use super::benign_win::{finish, host, scenario, workstation};
 use super::record::{Clock, Role};
 use super::winflow::ephemeral_port;
 use super::winrec::WinLog;
-use super::world::resolve;
+use super::world::{attacker_ip, resolve};
 use crate::event::{Cause, Risk};
 
 pub const SCENARIOS: [Scenario; 2] = [
@@ -86,7 +86,7 @@ fn beacon(s: &mut Scene<'_>) {
     log.role = Role::Story;
     let mut c = Clock::at(s.start);
     // A rare external address, reached by IP (no lookup before), every `every` s with jitter.
-    let c2 = resolve(&format!("cdn-{}.net", s.rng.hex(6)));
+    let c2 = attacker_ip(&s.rng.hex(6));
     // Under the session gap (5 min), so one beacon is one session.
     let every = *s.rng.pick(&[30u64, 60, 120]);
     let jitter = every * 100 / 10;

@@ -233,13 +233,36 @@ pub fn win_pid(r: &mut Rng, lo: u64, hi: u64) -> u32 {
 /// must resolve to the same place in the DNS and the network records.
 pub fn resolve(domain: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(domain.to_ascii_lowercase().as_bytes());
-    // Documentation and other unrouted public-looking blocks: never a real victim's address.
+    // Blocks of the large providers that ordinary software talks to (Microsoft, Google,
+    // Akamai, Fastly, Cloudflare): a named service is reached at such an address.
     let blocks = [
-        "185.199.108",
-        "198.51.100",
-        "203.0.113",
-        "45.33.32",
-        "104.21.64",
+        "13.107.21",
+        "20.42.65",
+        "52.113.194",
+        "142.250.74",
+        "172.217.22",
+        "23.50.54",
+        "151.101.65",
+        "104.18.32",
+    ];
+    let block = blocks[(h % blocks.len() as u64) as usize];
+    format!("{block}.{}", 2 + (h >> 8) % 250)
+}
+
+/// An attacker's server for `key` (a story's id or name): rented hosting blocks that no
+/// ordinary service of the estate resolves to, and never the documentation ranges the
+/// project's sample logs use, so the model cannot learn the demo's address by heart.
+pub fn attacker_ip(key: &str) -> String {
+    let h = xxhash_rust::xxh3::xxh3_64(format!("attacker:{key}").as_bytes());
+    let blocks = [
+        "45.137.21",
+        "91.92.240",
+        "185.196.8",
+        "194.165.16",
+        "5.42.92",
+        "141.98.11",
+        "77.91.124",
+        "193.233.20",
     ];
     let block = blocks[(h % blocks.len() as u64) as usize];
     format!("{block}.{}", 2 + (h >> 8) % 250)
@@ -258,6 +281,14 @@ mod tests {
         assert_eq!(a.of(Platform::Linux).count(), 5);
         assert_eq!(a.host("WS01").unwrap().fqdn, "WS01.corp.local");
         assert_eq!(resolve("Example.com"), resolve("example.com"));
+        // Attackers' servers and ordinary services never share an address.
+        let named: Vec<String> = (0..500).map(|i| resolve(&format!("svc{i}.com"))).collect();
+        let evil: Vec<String> = (0..500).map(|i| attacker_ip(&i.to_string())).collect();
+        assert!(named.iter().all(|ip| !evil.contains(ip)));
+        assert!(
+            evil.iter()
+                .all(|ip| !ip.starts_with("198.51.100.") && !ip.starts_with("203.0.113."))
+        );
         assert_eq!(a.hosts[0].boot.services % 4, 0);
     }
 }
