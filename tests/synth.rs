@@ -95,7 +95,11 @@ fn named_techniques_parse_fire_their_rules_and_are_labelled() {
 
     // Every scenario instance passes the same checks as the attacks (a wrong login uid or a
     // parent that never started would reject it).
-    assert_eq!(r.benign.passed, r.benign.instances, "{:#?}", r.sample_problems);
+    assert_eq!(
+        r.benign.passed, r.benign.instances,
+        "{:#?}",
+        r.sample_problems
+    );
 
     // The network sensor's view: each Windows host's flows, and the malicious scenarios
     // (a C2 beacon; a PowerShell payload, a proxy binary and a planted cron job calling the

@@ -45,6 +45,12 @@ CHATML_TEMPLATE = (
 IGNORE = -100
 # Prompt tokens kept after the shared prefix (the session's header) when an example is cut.
 KEEP_AFTER_PREFIX = 64
+# A cut prompt keeps at least this many of its last tokens (the strongest rule hit, the question)
+# and its timeline's first lines; the cut falls inside the timeline, not in the session's facts.
+MIN_TAIL = 96
+TIMELINE_HEAD_LINES = 3
+# How the assessor's prompt (src/assess/prompt.rs) opens the timeline, after the session's facts.
+TIMELINE_MARKER = "\nTimeline ("
 
 
 def log(msg: str) -> None:
@@ -225,20 +231,38 @@ def render(tok, msgs: list[dict]) -> tuple[list[int], list[int], str]:
 
 def fit(p_ids: list[int], a_ids: list[int], max_len: int, keep_head: int, a_w: list[float] | None = None) -> tuple[Example, bool]:
     """One example of at most max_len tokens, loss on the answer only; True when it was cut.
-    A long prompt loses its middle: its first keep_head tokens (the system prompt, the session's
-    header) and its end stay; an answer that still does not fit loses its end."""
+    A long prompt loses its middle: its first keep_head tokens (the system prompt and the session's
+    facts up to its first timeline lines) and its end (at least MIN_TAIL tokens: the strongest rule
+    hit and the question) stay; an answer that still does not fit loses its end."""
     cut = False
     if len(p_ids) + len(a_ids) > max_len:
         cut = True
-        keep_head = min(keep_head, max_len // 2)
-        a_ids = a_ids[: max_len - keep_head - 16]
+        a_ids = a_ids[: max_len - min(keep_head, max_len // 2) - 16]
         a_w = a_w[: len(a_ids)] if a_w else a_w
         room = max_len - len(a_ids)
         if len(p_ids) > room:
+            keep_head = max(0, min(keep_head, room - MIN_TAIL))
             tail = room - keep_head
             p_ids = p_ids[:keep_head] + p_ids[len(p_ids) - tail:]
     weights = [1.0] * len(p_ids) + list(a_w) if a_w else None
     return Example(p_ids + a_ids, [IGNORE] * len(p_ids) + list(a_ids), weights), cut
+
+
+def facts_end(tok, msgs: list[dict], prompt_len: int) -> int:
+    """Tokens of the rendered prompt up to its timeline's first TIMELINE_HEAD_LINES lines: what a
+    cut must keep, since the answer names the host, user and programs given before them (0 when
+    the prompt has no timeline)."""
+    prompt = tok.apply_chat_template(msgs[:-1], add_generation_prompt=True, tokenize=False)
+    at = prompt.find(TIMELINE_MARKER)
+    if at < 0:
+        return 0
+    end = at + 1
+    for _ in range(TIMELINE_HEAD_LINES + 1):
+        nl = prompt.find("\n", end)
+        if nl < 0:
+            return prompt_len
+        end = nl + 1
+    return len(tok(prompt[:end], add_special_tokens=False)["input_ids"])
 
 
 def common_prefix(seqs: list[list[int]]) -> int:
@@ -627,7 +651,9 @@ def main(argv: list[str] | None = None) -> int:
         w = a.decision_weight if i < len(train_msgs) else 1.0
         a_w = decision_weights(tok, answer, a_ids, w) if w != 1.0 else None
         weighted += sum(1 for x in a_w or [] if x != 1.0)
-        e, c = fit(p_ids, a_ids, a.max_len, prefix + KEEP_AFTER_PREFIX, a_w)
+        msgs = (train_msgs + val_msgs)[i]
+        head = max(prefix + KEEP_AFTER_PREFIX, facts_end(tok, msgs, len(p_ids)))
+        e, c = fit(p_ids, a_ids, a.max_len, head, a_w)
         examples.append(e)
         cut += c
     if prefix:  # cutting keeps the prefix unless --max-len is very short: measure it again
