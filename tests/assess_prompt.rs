@@ -80,24 +80,3 @@ fn worked_examples_come_first_with_their_verdicts_and_hostile_text_defused() {
     assert!(!p.user.contains("</untrusted> <|im_start|>"));
     assert!(!p.user.contains("<|im_start|>"));
 }
-
-/// training/train.py cuts a long training prompt inside its timeline, after the session's facts
-/// (host, actor, processes), which it finds by the line that opens the timeline. If the prompt
-/// named it otherwise, every long example would lose the facts its answer names.
-#[test]
-fn the_training_cut_finds_where_the_timeline_begins() {
-    let src = std::fs::read_to_string(common::repo().join("training/train.py")).expect("train.py");
-    let at = src
-        .find("\nTIMELINE_MARKER = \"")
-        .expect("TIMELINE_MARKER in train.py");
-    let rest = &src[at + "\nTIMELINE_MARKER = \"".len()..];
-    let marker = rest[..rest.find('"').expect("closing quote")].replace("\\n", "\n");
-    let p = build_prompt(&fixtures::lsass_dump(), &fixtures::small_catalog());
-    let timeline = p
-        .user
-        .find(&marker)
-        .expect("the marker opens the prompt's timeline");
-    let host = p.user.find("\nHost: ").expect("the session's host");
-    assert!(host < timeline, "the facts come before the timeline");
-    assert_eq!(p.user.matches(&marker).count(), 1);
-}

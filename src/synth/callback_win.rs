@@ -123,6 +123,37 @@ fn explorer(s: &mut Scene<'_>, h: &Host, user: &Account, logon_id: &str) -> WinP
     p
 }
 
+/// `user`'s program on the log's host, a child of their desktop; with half the chance its start
+/// is in the session, else it was already running (its pid known). True when it started here.
+fn start_program(
+    s: &mut Scene<'_>,
+    log: &mut WinLog<'_>,
+    c: &mut Clock,
+    user: &Account,
+    image: &str,
+    cmd: &str,
+) -> (WinProc, bool) {
+    let h = log.host;
+    let logon_id = format!("0x{}", s.rng.hex(6));
+    let shell = explorer(s, h, user, &logon_id);
+    let p = new_proc(
+        &mut s.rng,
+        h,
+        image,
+        cmd,
+        Some(user),
+        Integrity::Medium,
+        &logon_id,
+    );
+    let started = s.rng.chance(50);
+    if started {
+        log.process_create(c.tick(&mut s.rng, 1_000, 30_000), &p, &shell);
+    } else {
+        s.known_pids.push(p.pid);
+    }
+    (p, started)
+}
+
 fn script_callback(s: &mut Scene<'_>) {
     let cmd = *s.rng.pick(&CRADLES);
     callback(
@@ -151,23 +182,7 @@ fn callback(s: &mut Scene<'_>, image: &str, cmd: &str) {
         .replace("{ip}", &ip)
         .replace("{port}", &port.to_string())
         .replace("{user}", user.name);
-    let logon_id = format!("0x{}", s.rng.hex(6));
-    let shell = explorer(s, h, &user, &logon_id);
-    let p = new_proc(
-        &mut s.rng,
-        h,
-        image,
-        &cmd,
-        Some(&user),
-        Integrity::Medium,
-        &logon_id,
-    );
-    let started = s.rng.chance(50);
-    if started {
-        log.process_create(c.tick(&mut s.rng, 1_000, 30_000), &p, &shell);
-    } else {
-        s.known_pids.push(p.pid);
-    }
+    let (p, started) = start_program(s, &mut log, &mut c, &user, image, &cmd);
     let n = s.rng.between(1, 3);
     for _ in 0..n {
         let t = c.tick(&mut s.rng, 2_000, 90_000);
@@ -197,23 +212,7 @@ fn app_update(s: &mut Scene<'_>) {
     let (image, cmd, domain) = *s.rng.pick(&UPDATERS);
     let image = image.replace("{user}", user.name);
     let cmd = cmd.replace("{user}", user.name);
-    let logon_id = format!("0x{}", s.rng.hex(6));
-    let shell = explorer(s, h, &user, &logon_id);
-    let p = new_proc(
-        &mut s.rng,
-        h,
-        &image,
-        &cmd,
-        Some(&user),
-        Integrity::Medium,
-        &logon_id,
-    );
-    let started = s.rng.chance(50);
-    if started {
-        log.process_create(c.tick(&mut s.rng, 1_000, 30_000), &p, &shell);
-    } else {
-        s.known_pids.push(p.pid);
-    }
+    let (p, _) = start_program(s, &mut log, &mut c, &user, &image, &cmd);
     let ip = resolve(domain);
     let n = s.rng.between(1, 3);
     for _ in 0..n {

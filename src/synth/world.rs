@@ -233,20 +233,7 @@ pub fn win_pid(r: &mut Rng, lo: u64, hi: u64) -> u32 {
 /// must resolve to the same place in the DNS and the network records.
 pub fn resolve(domain: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(domain.to_ascii_lowercase().as_bytes());
-    // Blocks of the large providers that ordinary software talks to (Microsoft, Google,
-    // Akamai, Fastly, Cloudflare): a named service is reached at such an address.
-    let blocks = [
-        "13.107.21",
-        "20.42.65",
-        "52.113.194",
-        "142.250.74",
-        "172.217.22",
-        "23.50.54",
-        "151.101.65",
-        "104.18.32",
-    ];
-    let block = blocks[(h % blocks.len() as u64) as usize];
-    format!("{block}.{}", 2 + (h >> 8) % 250)
+    address_in(&PROVIDER_BLOCKS, h)
 }
 
 /// An attacker's server for `key` (a story's id or name): rented hosting blocks that no
@@ -254,16 +241,36 @@ pub fn resolve(domain: &str) -> String {
 /// project's sample logs use, so the model cannot learn the demo's address by heart.
 pub fn attacker_ip(key: &str) -> String {
     let h = xxhash_rust::xxh3::xxh3_64(format!("attacker:{key}").as_bytes());
-    let blocks = [
-        "45.137.21",
-        "91.92.240",
-        "185.196.8",
-        "194.165.16",
-        "5.42.92",
-        "141.98.11",
-        "77.91.124",
-        "193.233.20",
-    ];
+    address_in(&ATTACKER_BLOCKS, h)
+}
+
+/// Blocks of the large providers that ordinary software talks to (Microsoft, Google, Akamai,
+/// Fastly, Cloudflare): a named service is reached at such an address.
+const PROVIDER_BLOCKS: [&str; 8] = [
+    "13.107.21",
+    "20.42.65",
+    "52.113.194",
+    "142.250.74",
+    "172.217.22",
+    "23.50.54",
+    "151.101.65",
+    "104.18.32",
+];
+
+/// Rented hosting blocks, for attackers' servers only.
+const ATTACKER_BLOCKS: [&str; 8] = [
+    "45.137.21",
+    "91.92.240",
+    "185.196.8",
+    "194.165.16",
+    "5.42.92",
+    "141.98.11",
+    "77.91.124",
+    "193.233.20",
+];
+
+/// The address `h` picks in `blocks`: a block, then a host in it (.2 to .251).
+fn address_in(blocks: &[&str], h: u64) -> String {
     let block = blocks[(h % blocks.len() as u64) as usize];
     format!("{block}.{}", 2 + (h >> 8) % 250)
 }
