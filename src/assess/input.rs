@@ -80,8 +80,24 @@ pub fn build(
     prior: Option<&dyn PriorSource>,
     fewshot: usize,
 ) -> Result<AssessInput, ViewError> {
-    let (timeline, events) = view.timeline(session, config.sessions.timeline_tokens, false)?;
-    let hits = view.session_hits(&events)?;
+    build_seen_by(view, session, config, prior, fewshot, &|_| true)
+}
+
+/// The input as a case whose rule set holds only the rules `keep` accepts (by rule id) would
+/// build it: the other rules' hits are in neither the rule section nor the timeline. Training
+/// uses it to show a session as lookout's built-in rules alone see it, or with no rule at all.
+pub fn build_seen_by(
+    view: &CaseView,
+    session: &Session,
+    config: &Config,
+    prior: Option<&dyn PriorSource>,
+    fewshot: usize,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<AssessInput, ViewError> {
+    let (timeline, events, hits) =
+        view.timeline_seen_by(session, config.sessions.timeline_tokens, false, keep)?;
+    let mut session = session.clone();
+    session.detections.retain(|d| keep(&d.rule_id));
     // Without an installed catalog the session is assessed without candidates, as before.
     let candidates = match config.candidates.in_prompt {
         true => candidates::shared(config.candidates.atomics.as_deref())
@@ -89,7 +105,7 @@ pub fn build(
             .unwrap_or_default(),
         false => Vec::new(),
     };
-    let evidence = prior.and_then(|p| p.evidence(session, fewshot));
+    let evidence = prior.and_then(|p| p.evidence(&session, fewshot));
     let mut examples = Vec::new();
     if let Some((_, refs)) = &evidence {
         for r in refs {
@@ -106,7 +122,7 @@ pub fn build(
         }
     }
     Ok(AssessInput {
-        session: session.clone(),
+        session,
         timeline_text: timeline.render(),
         hits,
         prior: evidence.map(|(e, _)| e),

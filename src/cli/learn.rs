@@ -12,7 +12,7 @@ use crate::assess::PROMPT_VERSION;
 use crate::attack::Catalog;
 use crate::case::Case;
 use crate::learn::anonymize::{Anonymizer, case_key};
-use crate::learn::examples::{ExportSelection, export_items, label_items};
+use crate::learn::examples::{ExportSelection, LabelOptions, export_items, label_items};
 use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, cap_balanced, write};
 use crate::learn::train::{Method, TrainOptions, train};
 use crate::sessions::Session;
@@ -156,6 +156,17 @@ pub struct TrainArgs {
     /// Labelled cases whose sessions join the training set (their labels as answers).
     #[arg(long = "include-case")]
     pub include_case: Vec<String>,
+    /// Cases made by `lookout synth` (`--into-case`) that join the training set: as
+    /// `--include-case`, but each label is its session's own, so a short attack session without
+    /// a rule hit is taught, and the sessions go to training or validation one by one, not
+    /// with their host (every scenario shares synth's few hosts).
+    #[arg(long = "include-synthetic")]
+    pub include_synthetic: Vec<String>,
+    /// The share (0-1) of synthetic sessions whose training prompt shows only the hits of
+    /// lookout's built-in rules, as a case ingested with the default config shows them
+    /// (synth verifies with whatever rules it is given, e.g. all of SigmaHQ; default 0).
+    #[arg(long, default_value_t = 0.0)]
+    pub builtin_view: f64,
     /// Name to register the tuned model under (`--model NAME` then uses it).
     #[arg(long, default_value = "tuned")]
     pub out: String,
@@ -213,8 +224,9 @@ pub struct TrainArgs {
     /// the decision score then counts the cause it reaches after its own summary (2-8 s each).
     #[arg(long, default_value_t = 0)]
     pub free_answers: usize,
-    /// The share (0-1) of labelled sessions whose training prompt withholds the rule hits, so
-    /// the model also learns to name techniques from the timeline (default 0: every rule shown).
+    /// The share (0-1) of labelled sessions whose training prompt withholds the rule hits (the
+    /// rule section and the timeline's `[rule: …]` marks), so the model also learns to name
+    /// techniques from the timeline (default 0: every rule shown).
     #[arg(long, default_value_t = 0.0)]
     pub withhold_rules: f64,
 }
@@ -234,10 +246,12 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
             )?;
             // The analyst's corrections always go in; labelled sessions fill the rest of the
             // cap, chosen before their prompts are built (a corpus has thousands).
-            let others = a
-                .include_case
+            let included: Vec<(&String, bool)> = (a.include_case.iter().map(|c| (c, false)))
+                .chain(a.include_synthetic.iter().map(|c| (c, true)))
+                .collect();
+            let others = included
                 .iter()
-                .map(|name| Case::open(&g.data_dir, name))
+                .map(|(name, _)| Case::open(&g.data_dir, name))
                 .collect::<Result<Vec<Case>>>()?;
             // (index in `others`, cause, session) of every labelled session.
             let mut labelled = Vec::new();
@@ -262,14 +276,14 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
             for (i, _, s) in labelled {
                 by_case[i].push(s);
             }
-            for (other, sessions) in others.iter().zip(&by_case) {
-                let mut labelled = label_items(
-                    &other.view(),
-                    sessions,
-                    &g.config,
-                    &catalog,
-                    a.withhold_rules,
-                )?;
+            for ((other, sessions), (_, synthetic)) in others.iter().zip(&by_case).zip(&included) {
+                let label_opts = LabelOptions {
+                    withhold_rules: a.withhold_rules,
+                    synthetic: *synthetic,
+                    builtin_view: a.builtin_view,
+                };
+                let mut labelled =
+                    label_items(&other.view(), sessions, &g.config, &catalog, &label_opts)?;
                 // Sessions of synth's fixed estate get other names each, so that the model
                 // learns to read hosts and users from the prompt, not to recall WS01.
                 let estate = |it: &&mut ExportItem| a.vary_names && is_estate_host(&it.host);
@@ -349,6 +363,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     }
     if a.eval_sample > 0 {
         let mut cases = a.include_case.clone();
+        cases.extend(a.include_synthetic.iter().cloned());
         if cases.is_empty() {
             cases.push(case.name.clone());
         }

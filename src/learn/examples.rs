@@ -14,6 +14,7 @@ use crate::assess::failure::failure_sign;
 use crate::assess::input::{self, AssessInput};
 use crate::attack::Catalog;
 use crate::config::Config;
+use crate::detect::RuleSet;
 use crate::event::{Cause, Label, Risk};
 use crate::model::{Session, Verdict};
 use crate::sessions::CaseView;
@@ -112,37 +113,67 @@ pub fn export_items(
             cause: c.cause,
             risk: c.risk,
             techniques: answer.techniques.clone(),
+            synthetic: false,
         });
     }
     Ok(items)
 }
 
+/// How a labelled case's sessions become training items ([`label_items`]).
+#[derive(Debug, Clone, Default)]
+pub struct LabelOptions {
+    /// The share (0 to 1) of sessions, chosen by a hash of the session id (the same on every
+    /// export), whose prompt shows no rule hits, as if no rule had fired; their answers then
+    /// name only what a malicious label knows. Why: with every rule shown, a tuned model
+    /// learned to copy the rules' techniques and never to read them from the timeline.
+    pub withhold_rules: f64,
+    /// The case was made by `lookout synth`: each label is its session's own (a scenario's
+    /// host, user and minutes), not a whole capture's, so a short malicious session without a
+    /// rule hit is taught, and its items are split into training and validation one by one.
+    pub synthetic: bool,
+    /// With `synthetic`: the share of sessions (another hash of the id) whose prompt shows only
+    /// the hits of lookout's built-in rules, as a case ingested with the default config shows
+    /// them. Why: synth verifies with the whole SigmaHQ tree, so nearly every synthetic attack
+    /// came with rule hits, and a model tuned on them called the demo's cron `curl | bash` and
+    /// PowerShell callbacks, which no built-in rule hits, ordinary.
+    pub builtin_view: f64,
+}
+
 /// One fine-tuning item per labelled session of a case (a labelled corpus): the assessor's
 /// prompt without a prior (the label would leak into it) and the label as the answer.
-///
-/// `withhold_rules` (0 to 1): the share of sessions (chosen by a hash of the session id, the
-/// same on every export) whose prompt shows no rule hits, as if no rule had fired; their
-/// answers then name only what a malicious label knows. Why: with every rule shown, a tuned
-/// model learned to copy the rules' techniques and never to read them from the timeline.
 pub fn label_items(
     case: &CaseView,
     sessions: &[Session],
     config: &Config,
     catalog: &Catalog,
-    withhold_rules: f64,
+    opts: &LabelOptions,
 ) -> Result<Vec<ExportItem>> {
+    let builtin: BTreeSet<String> = RuleSet::builtin()
+        .0
+        .rules()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
     let mut items = Vec::new();
     for session in sessions {
         let Some(label) = session.label.clone() else {
             continue;
         };
-        let mut input = input::build(case, session, config, None, config.model.fewshot)?;
-        if withheld(&session.id, withhold_rules) {
-            input.session.detections.clear();
-            input.hits.clear();
-        }
+        let view = if drawn("withhold", &session.id, opts.withhold_rules) {
+            RuleView::None
+        } else if opts.synthetic && drawn("builtin", &session.id, opts.builtin_view) {
+            RuleView::Builtin
+        } else {
+            RuleView::All
+        };
+        let keep = |rule_id: &str| match view {
+            RuleView::All => true,
+            RuleView::Builtin => builtin.contains(rule_id),
+            RuleView::None => false,
+        };
+        let input = input::build_seen_by(case, session, config, None, config.model.fewshot, &keep)?;
         let prompt = build_prompt(&input, catalog);
-        let Some(label) = taught_label(label, &input) else {
+        let Some(label) = taught_label(label, &input, opts.synthetic) else {
             continue;
         };
         // The label's risk, else the rules' level, else what the cause implies.
@@ -175,9 +206,19 @@ pub fn label_items(
             cause: label.cause,
             risk,
             techniques: answer.techniques.clone(),
+            synthetic: opts.synthetic,
         });
     }
     Ok(items)
+}
+
+/// Which rules' hits a training prompt shows.
+#[derive(Clone, Copy)]
+enum RuleView {
+    All,
+    /// Only lookout's built-in rules' (the default config's).
+    Builtin,
+    None,
 }
 
 /// The label a session is taught with. A misconfiguration label on a session that shows no
@@ -191,8 +232,11 @@ pub fn label_items(
 /// taught at all (`None`): the real corpora label whole captures, so the background sessions
 /// of an attack capture (a `ctfmon.exe` image load, one `explorer.exe` file write) carry the
 /// capture's label, and a model tuned on them called 13 of 36 ordinary demo sessions malicious.
-fn taught_label(label: Label, input: &AssessInput) -> Option<Label> {
+/// A synthetic session's label is its own (`synthetic`), so it is taught: a beacon is two
+/// events (the flow and the process's connection) that no built-in rule hits.
+fn taught_label(label: Label, input: &AssessInput, synthetic: bool) -> Option<Label> {
     if label.cause == Cause::Malicious
+        && !synthetic
         && input.session.events <= QUIET_EVENTS
         && input.detections().is_empty()
     {
@@ -208,9 +252,10 @@ fn taught_label(label: Label, input: &AssessInput) -> Option<Label> {
     })
 }
 
-/// Whether a session's rule hits are withheld from its prompt: a stable draw per session id.
-fn withheld(session_id: &str, share: f64) -> bool {
-    let draw = xxhash_rust::xxh3::xxh3_64(format!("withhold:{session_id}").as_bytes());
+/// A stable draw per session id and purpose (`withhold`, `builtin`): true for about `share` of
+/// the ids, and an id drawn at one share is drawn at every larger one.
+fn drawn(purpose: &str, session_id: &str, share: f64) -> bool {
+    let draw = xxhash_rust::xxh3::xxh3_64(format!("{purpose}:{session_id}").as_bytes());
     (draw as f64 / u64::MAX as f64) < share
 }
 
@@ -299,7 +344,7 @@ mod tests {
             vec![],
             "14:52:13 4688 process create: cmd.exe /c map-drives.cmd",
         );
-        let taught = taught_label(misconfiguration(), &quiet).expect("taught");
+        let taught = taught_label(misconfiguration(), &quiet, false).expect("taught");
         assert_eq!(taught.cause, Cause::Legitimate);
         assert_eq!(taught.risk, Some(Risk::Low));
         let failing = input(
@@ -307,7 +352,7 @@ mod tests {
             "14:35:35 201 task \\MapDrives ended with return code 1.",
         );
         assert_eq!(
-            taught_label(misconfiguration(), &failing),
+            taught_label(misconfiguration(), &failing, false),
             Some(misconfiguration())
         );
     }
@@ -315,6 +360,7 @@ mod tests {
     #[test]
     fn the_withheld_share_is_stable_and_close_to_what_was_asked() {
         let ids: Vec<String> = (0..2000).map(|n| format!("s-{n:05}")).collect();
+        let withheld = |id: &str, share| drawn("withhold", id, share);
         let count = |share| ids.iter().filter(|id| withheld(id, share)).count();
         assert_eq!(count(0.0), 0);
         assert_eq!(count(1.0), ids.len());
@@ -333,16 +379,24 @@ mod tests {
         };
         let mut quiet = input(vec![], "10:00:00 11 explorer.exe wrote a file");
         quiet.session.events = 1;
-        assert_eq!(taught_label(malicious.clone(), &quiet), None);
+        assert_eq!(taught_label(malicious.clone(), &quiet, false), None);
+        // A synthetic session's label is its own: the quiet beacon is taught.
+        assert_eq!(
+            taught_label(malicious.clone(), &quiet, true),
+            Some(malicious.clone())
+        );
         let hit = input(vec![detection("Reg Add Run Key", Risk::Medium, &[], 1)], "");
         let mut hit = hit;
         hit.session.events = 1;
         assert_eq!(
-            taught_label(malicious.clone(), &hit),
+            taught_label(malicious.clone(), &hit, false),
             Some(malicious.clone())
         );
         let mut long = input(vec![], "");
         long.session.events = 12;
-        assert_eq!(taught_label(malicious.clone(), &long), Some(malicious));
+        assert_eq!(
+            taught_label(malicious.clone(), &long, false),
+            Some(malicious)
+        );
     }
 }

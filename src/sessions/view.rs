@@ -71,13 +71,28 @@ impl<'a> CaseView<'a> {
         budget_tokens: usize,
         full: bool,
     ) -> Result<(Timeline, Vec<Event>)> {
+        let (t, events, _) = self.timeline_seen_by(session, budget_tokens, full, &|_| true)?;
+        Ok((t, events))
+    }
+
+    /// The timeline as a case whose rule set holds only the rules `keep` accepts (by rule id)
+    /// would show it, with its events and those rules' hits: the others' hits mark no line and
+    /// keep no event from being condensed away.
+    pub fn timeline_seen_by(
+        &self,
+        session: &Session,
+        budget_tokens: usize,
+        full: bool,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<(Timeline, Vec<Event>, Vec<Hit>)> {
         let events = self.session_events(session)?;
-        let hits = self.session_hits(&events)?;
+        let mut hits = self.session_hits(&events)?;
+        hits.retain(|h| keep(&h.rule_id));
         let t = if full {
             timeline::full(&events, &hits)
         } else {
             timeline::condense(&events, &hits, budget_tokens)
         };
-        Ok((t, events))
+        Ok((t, events, hits))
     }
 }
