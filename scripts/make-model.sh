@@ -10,7 +10,7 @@
 #      scripts/setup-model.sh then merges them into the base (scripts/merge_adapter.py), as
 #      `make setup` does on every machine.
 # Environment: ATOMICS, SIGMA (rule folders for synth's verification), EXAMPLES (training
-# examples, default 1600), EPOCHS (1), LR (4e-4), MAX_LEN (768), COUNT (sessions per atomic test, 2),
+# examples, default 1600), EPOCHS (1), LR (4e-4), MAX_LEN (1024), COUNT (sessions per atomic test, 2),
 # BENIGN (copies of each benign and misconfiguration scenario, 12), MAX_VAL (validation examples,
 # 150), REAL (1: half of the shared labelled corpora's captures join training), DECISION_WEIGHT (loss weight of the answer's cause/risk/technique tokens, 4), SEED,
 # VARY_NAMES (1: the synthetic estate's names vary per session, `train --vary-names`; 0),
@@ -20,6 +20,8 @@
 # (validation checks per run, the best kept: `train --checkpoints`; 3), FREE_ANSWERS (validation
 # prompts the model answers itself at each check, for the score's cause: `train --free-answers`; 30),
 # WITHHOLD_RULES (share of sessions whose training prompt shows no rule hits: `train --withhold-rules`; 0),
+# BUILTIN_VIEW (share of synthetic sessions whose prompt shows only the built-in rules' hits, as
+# the default config does: `train --builtin-view`; 0.5),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -31,7 +33,7 @@ SIGMA="${SIGMA:-$shared/datasets/sigmahq/rules}"
 EXAMPLES="${EXAMPLES:-1600}"
 EPOCHS="${EPOCHS:-1}"
 LR="${LR:-4e-4}"
-MAX_LEN="${MAX_LEN:-768}"
+MAX_LEN="${MAX_LEN:-1024}"
 SEED="${SEED:-1}"
 COUNT="${COUNT:-2}"
 BENIGN="${BENIGN:-12}"
@@ -44,6 +46,7 @@ TRAIN_SEEDS="${TRAIN_SEEDS:-$TRAIN_SEED}"
 CHECKPOINTS="${CHECKPOINTS:-3}"
 FREE_ANSWERS="${FREE_ANSWERS:-30}"
 WITHHOLD_RULES="${WITHHOLD_RULES:-0}"
+BUILTIN_VIEW="${BUILTIN_VIEW:-0.5}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -81,7 +84,8 @@ fi
 # 1b. Real captures: the shared labelled corpora, split by capture (a hash of the file's path):
 # the first half joins training as labelled cases, the other half is never trained on and is
 # where the tuned model's real-capture figures come from (models/lookout-tuned/real-*.txt).
-cases=(--include-case synth)
+# (synth's labels are each session's own: `--include-synthetic` splits them one by one.)
+cases=(--include-synthetic synth)
 if [[ "$REAL" == 1 ]]; then
   for corpus in evtx-attack security-datasets; do
     dir="$shared/datasets/$corpus"
@@ -118,7 +122,7 @@ for train_seed in $TRAIN_SEEDS; do
     --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
     --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
     --seed "$train_seed" --checkpoints "$CHECKPOINTS" --free-answers "$FREE_ANSWERS" \
-    --withhold-rules "$WITHHOLD_RULES" "${dataset[@]}" \
+    --withhold-rules "$WITHHOLD_RULES" --builtin-view "$BUILTIN_VIEW" "${dataset[@]}" \
     "${vary[@]}"
   run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
   [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }
@@ -179,11 +183,11 @@ done
 venv="$repo/models/cache/venv"
 merged="$WORK/merged.gguf"
 "$venv/bin/python" "$here/merge_adapter.py" "$base" "$out/adapter.safetensors" "$merged" >&2
-python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" "$CHECKPOINTS" "$FREE_ANSWERS" "$WITHHOLD_RULES" <<'PY'
+python3 - "$out" "$run" "$WORK" "$merged" "$base" "$started" "$EXAMPLES" "$EPOCHS" "$LR" "$MAX_LEN" "$SEED" "$DECISION_WEIGHT" "$TRAIN_SEED" "$CHECKPOINTS" "$FREE_ANSWERS" "$WITHHOLD_RULES" "$BUILTIN_VIEW" <<'PY'
 import hashlib, json, sys, time
 from pathlib import Path
 out, run, work, merged, base = map(Path, sys.argv[1:6])
-started, examples, epochs, lr, max_len, seed, decision_weight, train_seed, checkpoints, free_answers, withhold_rules = sys.argv[6:17]
+started, examples, epochs, lr, max_len, seed, decision_weight, train_seed, checkpoints, free_answers, withhold_rules, builtin_view = sys.argv[6:18]
 sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
 synth = json.loads((work / "synth-report.json").read_text())
 report = json.loads((run / "report.json").read_text()) if (run / "report.json").is_file() else {}
@@ -204,6 +208,7 @@ manifest = {
         "decision_weight": float(decision_weight), "train_seed": int(train_seed),
         "checkpoints": int(checkpoints), "free_answers": int(free_answers),
         "withhold_rules": float(withhold_rules),
+        "builtin_view": float(builtin_view),
         "held_out_techniques": "held-out-techniques.txt",
     },
     "synth": {k: synth.get(k) for k in (
