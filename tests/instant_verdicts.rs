@@ -1,10 +1,11 @@
 //! Instant verdicts: right after an ingest, every session with a rule hit already has the
 //! verdict of the rules (and the learned prior), before any model runs.
 
+mod common;
+
 use std::path::Path;
 
-use lookout::case::{Case, FileLabels, IngestProgress};
-use lookout::config::Config;
+use lookout::case::{FileLabels, IngestProgress};
 use lookout::detect::RuleSet;
 use lookout::event::{Cause, Risk};
 use lookout::ingest::IngestOptions;
@@ -17,22 +18,9 @@ fn every_demo_session_with_a_rule_hit_has_a_verdict_after_ingest() {
     );
     let tmp = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs");
-    let config = Config::load(Some(&root.join("lookout.toml"))).unwrap();
-    let mut case = Case::open(tmp.path(), "demo").unwrap();
     let (rules, _) = RuleSet::builtin();
-    let dirs: Vec<_> = ["windows", "linux", "network"]
-        .iter()
-        .map(|d| root.join(d))
-        .collect();
-    case.ingest(
-        &dirs,
-        &IngestOptions::default(),
-        &FileLabels::default(),
-        &rules,
-        &config,
-        &IngestProgress::default(),
-    )
-    .unwrap();
+    let dirs = ["windows", "linux", "network"];
+    let mut case = common::demo_case(tmp.path(), &dirs, &rules);
     let sessions = case.sessions().unwrap();
     let detected: Vec<_> = sessions
         .iter()
@@ -73,12 +61,13 @@ fn every_demo_session_with_a_rule_hit_has_a_verdict_after_ingest() {
     assert!(case.store.latest_assessment(&bare.id).unwrap().is_none());
     // A second ingest of the same files changes nothing and keeps every verdict.
     let before = detected.len();
+    let paths: Vec<_> = dirs.iter().map(|d| root.join(d)).collect();
     case.ingest(
-        &dirs,
+        &paths,
         &IngestOptions::default(),
         &FileLabels::default(),
         &rules,
-        &config,
+        &common::demo_config(),
         &IngestProgress::default(),
     )
     .unwrap();

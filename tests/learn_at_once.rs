@@ -13,11 +13,10 @@ use std::path::Path;
 use lookout::assess::input;
 use lookout::assess::{Assessor, build_prompt};
 use lookout::attack::Catalog;
-use lookout::case::{Case, FileLabels, IngestProgress};
+use lookout::case::Case;
 use lookout::config::Config;
 use lookout::detect::RuleSet;
 use lookout::event::{Cause, Risk};
-use lookout::ingest::IngestOptions;
 use lookout::learn::examples::{ExportSelection, case_prior, export_items, prior_examples};
 use lookout::learn::export::{ExportFormat, ExportOptions, write};
 use lookout::learn::{Example, Prior};
@@ -25,20 +24,7 @@ use lookout::sessions::Session;
 use lookout::store::{Correction, CorrectionKind};
 
 fn demo_case(dir: &Path) -> Case {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs");
-    let mut case = Case::open(dir, "demo").unwrap();
-    let config = Config::load(Some(&root.join("lookout.toml"))).unwrap();
-    let (rules, _) = RuleSet::builtin();
-    case.ingest(
-        &[root.join("windows")],
-        &IngestOptions::default(),
-        &FileLabels::default(),
-        &rules,
-        &config,
-        &IngestProgress::default(),
-    )
-    .unwrap();
-    case
+    common::demo_case(dir, &["windows"], &RuleSet::builtin().0)
 }
 
 fn svc_backup_on(case: &Case, host: &str) -> Session {

@@ -4,33 +4,15 @@
 //! the stale service password is one session of its host's address; the PsExec logon links
 //! WS01's and FS01's sessions.
 
-use std::path::Path;
+mod common;
 
-use lookout::case::{Case, FileLabels, IngestProgress};
-use lookout::config::Config;
 use lookout::detect::RuleSet;
-use lookout::ingest::IngestOptions;
 use lookout::sessions::{ActorKind, Session};
 
 fn demo_sessions() -> Vec<Session> {
     let tmp = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs");
-    let config = Config::load(Some(&root.join("lookout.toml"))).unwrap();
-    let mut case = Case::open(tmp.path(), "demo").unwrap();
     let (rules, _) = RuleSet::builtin();
-    let dirs: Vec<_> = ["windows", "linux", "network"]
-        .iter()
-        .map(|d| root.join(d))
-        .collect();
-    case.ingest(
-        &dirs,
-        &IngestOptions::default(),
-        &FileLabels::default(),
-        &rules,
-        &config,
-        &IngestProgress::default(),
-    )
-    .unwrap();
+    let case = common::demo_case(tmp.path(), &["windows", "linux", "network"], &rules);
     case.sessions().unwrap()
 }
 

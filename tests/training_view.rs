@@ -2,15 +2,12 @@
 //! (`train --builtin-view`) or by none (`--withhold-rules`) loses the other rules' hits from
 //! its rule section and from its timeline's `[rule: …]` marks, on the demo's LSASS session.
 
-use std::path::Path;
+mod common;
 
 use lookout::assess::build_prompt;
 use lookout::assess::input;
 use lookout::attack::Catalog;
-use lookout::case::{Case, FileLabels, IngestProgress};
-use lookout::config::Config;
 use lookout::detect::RuleSet;
-use lookout::ingest::IngestOptions;
 
 /// A rule of the analyst's own (not built in) that fires on the LSASS session's PowerShell
 /// connection to the attacker's server, a line no built-in rule marks.
@@ -37,20 +34,10 @@ fn a_session_seen_by_the_builtin_rules_alone_shows_no_other_rules_hit() {
     let rules_dir = dir.path().join("rules");
     std::fs::create_dir_all(&rules_dir).unwrap();
     std::fs::write(rules_dir.join("own.yml"), OWN_RULE).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_logs");
-    let config = Config::load(Some(&root.join("lookout.toml"))).unwrap();
+    let config = common::demo_config();
     let (rules, report) = RuleSet::load(std::slice::from_ref(&rules_dir), true);
     assert_eq!(report.defects().count(), 0, "{:?}", report.unsupported);
-    let mut case = Case::open(&dir.path().join("data"), "demo").unwrap();
-    case.ingest(
-        &[root.join("windows")],
-        &IngestOptions::default(),
-        &FileLabels::default(),
-        &rules,
-        &config,
-        &IngestProgress::default(),
-    )
-    .unwrap();
+    let case = common::demo_case(&dir.path().join("data"), &["windows"], &rules);
     let own = "Own Rule PowerShell Connection";
     let lsass = case
         .sessions()

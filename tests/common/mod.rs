@@ -30,6 +30,10 @@
 use std::path::{Path, PathBuf};
 
 use lookout::attack::Catalog;
+use lookout::case::{Case, FileLabels, IngestProgress};
+use lookout::config::Config;
+use lookout::detect::RuleSet;
+use lookout::ingest::IngestOptions;
 
 /// A prerequisite that is not there: what it is, and how to get it.
 #[derive(Debug)]
@@ -77,6 +81,31 @@ fn env_path(var: &str) -> Option<PathBuf> {
 /// The source checkout (the crate's manifest dir).
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo's config (`sample_logs/lookout.toml`: which addresses are which hosts).
+pub fn demo_config() -> Config {
+    Config::load(Some(&repo().join("sample_logs/lookout.toml"))).expect("sample_logs/lookout.toml")
+}
+
+/// A case `demo` in `data` holding the sample logs of `dirs` (`windows`, `linux`, `network`),
+/// ingested with the demo's config and `rules`, as `make demo` does.
+pub fn demo_case(data: &Path, dirs: &[&str], rules: &RuleSet) -> Case {
+    let mut case = Case::open(data, "demo").expect("opening the demo case");
+    let paths: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| repo().join("sample_logs").join(d))
+        .collect();
+    case.ingest(
+        &paths,
+        &IngestOptions::default(),
+        &FileLabels::default(),
+        rules,
+        &demo_config(),
+        &IngestProgress::default(),
+    )
+    .expect("ingesting the sample logs");
+    case
 }
 
 /// A folder of hand-written fixtures in the repo: `tests/fixtures/<sub>`.
