@@ -22,6 +22,11 @@
 # WITHHOLD_RULES (share of sessions whose training prompt shows no rule hits: `train --withhold-rules`; 0),
 # BUILTIN_VIEW (share of synthetic sessions whose prompt shows only the built-in rules' hits, as
 # the default config does: `train --builtin-view`; 0.5),
+# TRAIN_DEVICE (`train --device`: auto = a CUDA GPU when PyTorch sees one, else the CPU; cpu; cuda),
+# EXPORT_ONLY (1: stop after writing the training set, to train it on another machine, e.g. one
+# with a GPU: training/README.md, "On a GPU machine"), RUNS_FROM (a file of `SEED RUN_DIR` lines,
+# each RUN_DIR holding a run's adapter.safetensors and report.json: ship the best of those runs
+# instead of training here; the same WORK as the EXPORT_ONLY run),
 # WORK (scratch dir), LOOKOUT.
 set -euo pipefail
 
@@ -47,6 +52,7 @@ CHECKPOINTS="${CHECKPOINTS:-3}"
 FREE_ANSWERS="${FREE_ANSWERS:-30}"
 WITHHOLD_RULES="${WITHHOLD_RULES:-0}"
 BUILTIN_VIEW="${BUILTIN_VIEW:-0.5}"
+TRAIN_DEVICE="${TRAIN_DEVICE:-auto}"
 WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/lookout-model.XXXXXX")}"
 LOOKOUT="${LOOKOUT:-${CARGO_TARGET_DIR:-$HOME/.cache/lookout-target}/debug/lookout}"
 out="$repo/models/lookout-tuned"
@@ -116,13 +122,25 @@ fi
 vary=()
 [[ "$VARY_NAMES" == 1 ]] && vary=(--vary-names)
 dataset=()
-: > "$WORK/runs.txt"
+if [[ "${EXPORT_ONLY:-0}" == 1 ]]; then
+  "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
+    --max-examples "$EXAMPLES" --max-val "$MAX_VAL" --withhold-rules "$WITHHOLD_RULES" \
+    --builtin-view "$BUILTIN_VIEW" --export-only "${vary[@]}"
+  say "training set written in $LOOKOUT_DATA_DIR/train-data/lookout-tuned/dataset ($(( $(date +%s) - started )) s)"
+  exit 0
+fi
+if [[ -n "${RUNS_FROM:-}" ]]; then
+  TRAIN_SEEDS=""
+  cp "$RUNS_FROM" "$WORK/runs.txt"
+else
+  : > "$WORK/runs.txt"
+fi
 for train_seed in $TRAIN_SEEDS; do
   "$LOOKOUT" --case synth train "${cases[@]}" --method lora --out lookout-tuned \
     --base "$base" --max-examples "$EXAMPLES" --epochs "$EPOCHS" --lr "$LR" --max-len "$MAX_LEN" \
     --max-val "$MAX_VAL" --decision-weight "$DECISION_WEIGHT" --eval-sample 0 --replace \
     --seed "$train_seed" --checkpoints "$CHECKPOINTS" --free-answers "$FREE_ANSWERS" \
-    --withhold-rules "$WITHHOLD_RULES" --builtin-view "$BUILTIN_VIEW" "${dataset[@]}" \
+    --withhold-rules "$WITHHOLD_RULES" --builtin-view "$BUILTIN_VIEW" --device "$TRAIN_DEVICE" "${dataset[@]}" \
     "${vary[@]}"
   run="$(ls -td "$LOOKOUT_DATA_DIR"/train-runs/*/ | head -n 1)"
   [[ -f "$run/adapter.safetensors" ]] || { say "the run left no adapter in $run"; exit 1; }

@@ -26,9 +26,11 @@ def rotate_half(x: torch.Tensor) -> torch.Tensor:
 
 
 class PrefixRunner:
-    def __init__(self, model, first_trained_layer: int, grad_ckpt: bool = False):
+    def __init__(self, model, first_trained_layer: int, grad_ckpt: bool = False, device=None):
         cfg = model.config
         self.model = model
+        # Where the model's weights are (train.py makes new tensors there by default).
+        self.device = device if device is not None else next(model.parameters()).device
         self.layers = list(model.model.layers)
         self.k0 = first_trained_layer
         self.n_heads = cfg.num_attention_heads
@@ -42,7 +44,7 @@ class PrefixRunner:
     # -- pieces ---------------------------------------------------------------------------------
 
     def rope(self, h: torch.Tensor, start: int, length: int):
-        pos = torch.arange(start, start + length).unsqueeze(0)
+        pos = torch.arange(start, start + length, device=self.device).unsqueeze(0)
         cos, sin = self.model.model.rotary_emb(h, pos)
         return cos.unsqueeze(1), sin.unsqueeze(1)
 
@@ -82,7 +84,7 @@ class PrefixRunner:
         mask = None
         if pasts is not None and start > 0:
             # Every suffix position sees the whole prefix, and itself and what precedes it.
-            mask = torch.ones(t, start + t, dtype=torch.bool).tril(diagonal=start)
+            mask = torch.ones(t, start + t, dtype=torch.bool, device=self.device).tril(diagonal=start)
         kvs = []
         for i in range(lo, hi):
             past = pasts[i - lo] if pasts is not None else None
@@ -104,7 +106,7 @@ class PrefixRunner:
         if not ids:
             return
         with torch.no_grad():
-            h = self.model.model.embed_tokens(torch.tensor([ids]))
+            h = self.model.model.embed_tokens(torch.tensor([ids], device=self.device))
             if self.k0 > 0:
                 h, self.bottom_kv = self.run_layers(0, self.k0, h, 0, None, train=False)
             self.prefix_boundary = h.detach()
@@ -132,7 +134,7 @@ class PrefixRunner:
         train = torch.is_grad_enabled()
         if p:
             if self.k0 == 0:
-                ph = self.model.model.embed_tokens(torch.tensor([self.prefix_ids]))
+                ph = self.model.model.embed_tokens(torch.tensor([self.prefix_ids], device=self.device))
             else:
                 ph = self.prefix_boundary
             _, pasts = self.run_layers(self.k0, len(self.layers), ph, 0, None, train)
@@ -166,7 +168,7 @@ def check_against_hf(model, ids: list[int], prefix_len: int, k0: int) -> float:
     model.eval()
     try:
         with torch.no_grad():
-            full = torch.tensor([ids])
+            full = torch.tensor([ids], device=next(model.parameters()).device)
             ref = model(input_ids=full).logits[0, prefix_len:]
             r = PrefixRunner(model, k0)
             r.set_prefix(ids[:prefix_len])

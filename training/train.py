@@ -71,6 +71,16 @@ def cpu_has_bf16() -> bool:
     return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
+def pick_device(torch, want: str):
+    """The device `--device` names; `auto` is CUDA when PyTorch sees a GPU (PyPI's torch is the
+    CUDA build), else the CPU."""
+    if want == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("train: --device cuda, but PyTorch sees no CUDA GPU")
+    if want == "cuda" or (want == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--base", required=True, type=Path, help="base model GGUF (any quantization transformers reads)")
@@ -110,6 +120,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "elsewhere bf16 is emulated and ~7x slower than float32",
     )
     p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.add_argument(
+        "--device",
+        choices=["auto", "cpu", "cuda"],
+        default="auto",
+        help="where to train: auto = a CUDA GPU when PyTorch sees one, else the CPU. On a GPU the "
+        "run is float32 (bf16 autocast only with --bf16 on); the adapter is the same format",
+    )
     p.add_argument(
         "--no-group-by-length",
         dest="group_by_length",
@@ -396,8 +413,8 @@ def save_adapter(torch, model, path: Path, meta: dict) -> int:
         for child_name, child in module.named_children():
             if type(child).__name__ == "_LoRALinear":
                 key = f"{mod_name}.{child_name}.weight"
-                tensors[f"{key}.lora_a"] = child.lora_a.detach().to(torch.float16).contiguous()
-                tensors[f"{key}.lora_b"] = child.lora_b.detach().to(torch.float16).contiguous()
+                tensors[f"{key}.lora_a"] = child.lora_a.detach().to("cpu", torch.float16).contiguous()
+                tensors[f"{key}.lora_b"] = child.lora_b.detach().to("cpu", torch.float16).contiguous()
                 scale = child.scale
     meta = {k: str(v) for k, v in meta.items()}
     meta["scale"] = repr(scale)
@@ -462,7 +479,7 @@ def answer_logits(torch, runner, ids, labels, bf16: bool, keys=None, cache=None)
     """The logits at the positions that predict an answer token (flattened, row by row), those
     tokens, and the mask of the positions kept. The vocabulary projection runs only there.
     Right padding needs no mask: under the causal mask, real tokens never see it."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(runner.device.type, dtype=torch.bfloat16, enabled=bf16):
         hidden = runner.hidden(ids, keys, cache)
         target = labels[:, 1:]
         keep = target != IGNORE
@@ -628,8 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     random.seed(a.seed)
     np.random.seed(a.seed)
     torch.manual_seed(a.seed)
-    bf16 = a.bf16 == "on" or (a.bf16 == "auto" and cpu_has_bf16())
-    log(f"{torch.get_num_threads()} threads, {'bf16 autocast' if bf16 else 'float32'}")
+    device = pick_device(torch, a.device)
+    bf16 = a.bf16 == "on" or (a.bf16 == "auto" and device.type == "cpu" and cpu_has_bf16())
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} threads"
+    log(f"{device.type}: {where}, {'bf16 autocast' if bf16 else 'float32'}")
 
     train_msgs = read_jsonl(a.train)
     val_msgs = read_jsonl(a.val) if a.val and a.val.exists() else []
@@ -638,7 +657,12 @@ def main(argv: list[str] | None = None) -> int:
     if a.score_adapter:  # scoring reads the validation examples only
         train_msgs = []
 
-    tok, model = load_base(a.base, a.base_cache)
+    tok, model = load_base(a.base, a.base_cache)  # on the CPU: transformers dequantizes there
+    model.to(device)
+    if device.type == "cuda":
+        # Every tensor the run makes from here on (LoRA factors, batches, masks) is made there.
+        torch.set_default_device(device)
+        torch.cuda.manual_seed_all(a.seed)
     pad_id = tok.pad_token_id
     rendered = [render(tok, m) for m in train_msgs + val_msgs]
     # The tokens every example starts with, short of its first answer token's predecessor.
@@ -709,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
         if diff > 2e-3:
             raise SystemExit(f"train: the prefix-sharing forward pass differs from the model's by {diff:.2e}")
         log(f"prefix-sharing forward pass matches the model's (max logit difference {diff:.1e})")
-    runner = PrefixRunner(model, n_layers - top, grad_ckpt=a.grad_ckpt)
+    runner = PrefixRunner(model, n_layers - top, grad_ckpt=a.grad_ckpt, device=device)
     runner.set_prefix(prefix_ids)
     if a.decision_weight != 1.0:
         log(f"decision tokens weighted x{a.decision_weight}: {weighted} in the training answers")
@@ -854,6 +878,7 @@ def main(argv: list[str] | None = None) -> int:
         "lr": a.lr,
         "batch": a.batch,
         "bf16": bf16,
+        "device": device.type,
         "grad_accum": a.grad_accum,
         "decision_weight": a.decision_weight,
         "decision_tokens": weighted,

@@ -14,7 +14,7 @@ use crate::case::Case;
 use crate::learn::anonymize::{Anonymizer, case_key};
 use crate::learn::examples::{ExportSelection, LabelOptions, export_items, label_items};
 use crate::learn::export::{ExportFormat, ExportItem, ExportOptions, cap_balanced, write};
-use crate::learn::train::{Method, TrainOptions, train};
+use crate::learn::train::{Method, TrainDevice, TrainOptions, train};
 use crate::sessions::Session;
 use crate::synth::{is_estate_host, vary_estate_names};
 
@@ -229,6 +229,13 @@ pub struct TrainArgs {
     /// techniques from the timeline (default 0: every rule shown).
     #[arg(long, default_value_t = 0.0)]
     pub withhold_rules: f64,
+    /// Where to train: a CUDA GPU when PyTorch sees one (auto), or the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: TrainDevice,
+    /// Write the training set (as train would) and stop: to train it elsewhere, e.g. on a
+    /// machine with a GPU (`training/train.py --train DIR/train.jsonl --val DIR/val.jsonl`).
+    #[arg(long, conflicts_with = "dataset")]
+    pub export_only: bool,
 }
 
 pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
@@ -318,6 +325,10 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
             dir
         }
     };
+    if a.export_only {
+        println!("{}", dataset.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let base = match a.base {
         Some(b) => b,
         None => crate::assess::model_file::resolve_model(
@@ -344,6 +355,7 @@ pub fn train_cmd(g: &Globals, a: TrainArgs) -> Result<ExitCode> {
     }
     opts.checkpoints = a.checkpoints;
     opts.free_answers = a.free_answers;
+    opts.device = a.device;
     let r = train(&opts)?;
     println!(
         "registered `{}` at {} ({} steps, {:.0} s, peak RSS {:.0} MB, val loss {:?} -> {:?})",

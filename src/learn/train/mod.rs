@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::child::run_json;
 pub use self::dataset::dataset_hashes;
-pub use self::options::{OutType, TrainOptions};
+pub use self::options::{OutType, TrainDevice, TrainOptions};
 pub use self::venv::{Venv, default_venv, ensure_venv, repo_dir, venv_ready};
 /// The registry's types, re-exported: a run is asked for a [`Method`] and reports its entry.
 pub use crate::assess::registry::{Method, RegistryEntry};
@@ -220,7 +220,8 @@ fn train_command(
         .args(["--train-layers", &opts.train_layers.to_string()])
         .args(["--seed", &opts.seed.to_string()])
         .args(["--checkpoints", &opts.checkpoints.to_string()])
-        .args(["--free-answers", &opts.free_answers.to_string()]);
+        .args(["--free-answers", &opts.free_answers.to_string()])
+        .args(["--device", opts.device.as_str()]);
     let val = opts.dataset_dir.join("val.jsonl");
     if val.is_file() && dataset::count_lines(&val)? > 0 {
         cmd.arg("--val").arg(&val);

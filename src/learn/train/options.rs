@@ -30,6 +30,27 @@ impl OutType {
     }
 }
 
+/// Where train.py runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainDevice {
+    /// A CUDA GPU when PyTorch sees one (PyPI's torch is the CUDA build), else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl TrainDevice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrainDevice::Auto => "auto",
+            TrainDevice::Cpu => "cpu",
+            TrainDevice::Cuda => "cuda",
+        }
+    }
+}
+
 /// Everything `train` needs. `TrainOptions::new` fills in the defaults measured on a 2-core CPU.
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
@@ -67,6 +88,7 @@ pub struct TrainOptions {
     /// its own summary is what the decision score counts (0: the teacher-forced cause).
     pub free_answers: usize,
     pub outtype: OutType,
+    pub device: TrainDevice,
     /// The training venv; None = `$LOOKOUT_TRAIN_VENV` or `<data_dir>/train-venv`.
     pub venv: Option<PathBuf>,
     /// May run `scripts/setup-train.sh` (downloads ~3 GB the first time).
@@ -99,6 +121,7 @@ impl TrainOptions {
             checkpoints: 1,
             free_answers: 0,
             outtype: OutType::Q8_0,
+            device: TrainDevice::Auto,
             venv: None,
             allow_setup: true,
             replace: false,
