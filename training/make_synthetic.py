@@ -21,7 +21,7 @@ from pathlib import Path
 # The assessor's prompt version and fixed instructions: `PROMPT_VERSION` and `SYSTEM` in
 # src/assess/prompt.rs, word for word (tests/training_text.rs checks both). assess-v2 only cut the
 # timeline budget to 1400 characters, which every synthetic timeline here stays under.
-PROMPT_VERSION = "assess-v7"
+PROMPT_VERSION = "assess-v5"
 SYSTEM = """You are a security analyst's assistant. You assess one session of log activity (one actor on one host) and answer with one JSON object.
 
 Rules:

@@ -17,7 +17,6 @@ pub mod injection;
 pub mod input;
 pub mod model_file;
 pub mod prompt;
-pub mod prompt_cut;
 pub mod registry;
 pub mod remote;
 pub mod run;

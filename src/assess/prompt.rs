@@ -15,9 +15,9 @@ use crate::text::one_line;
 
 /// Bumped on every change of the prompt's wording or layout (part of the cache key, so old
 /// cached answers are not reused for a different question). The snapshot test shows changes.
-pub const PROMPT_VERSION: &str = "assess-v7";
+pub const PROMPT_VERSION: &str = "assess-v5";
 
-/// The timeline is cut to this many characters (which lines stay: `prompt_cut`): log text (addresses, numbers, paths)
+/// The timeline is cut to this many characters: log text (addresses, numbers, paths)
 /// tokenizes at ~2 chars a token with the default model, so ~700 tokens; prefill costs
 /// ~8-10 ms a token on a laptop CPU (measured: 1733 prompt tokens with 2400 chars).
 pub const TIMELINE_BUDGET_CHARS: usize = 1400;
@@ -320,13 +320,26 @@ fn prior(u: &mut String, p: &PriorEvidence, catalog: &Catalog) {
 /// The fenced, untrusted part: the session's facts from the logs, then its timeline.
 fn timeline(u: &mut String, session: &crate::sessions::Session, text: &str) {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let body = super::prompt_cut::cut_timeline(&lines, TIMELINE_BUDGET_CHARS, fence_safe);
+    let mut body = String::new();
+    let mut kept = 0;
+    for l in &lines {
+        let l = fence_safe(&one_line(l, 300));
+        if body.len() + l.len() + 1 > TIMELINE_BUDGET_CHARS && kept > 0 {
+            break;
+        }
+        body.push_str(&l);
+        body.push('\n');
+        kept += 1;
+    }
     u.push_str("\nFrom the logs (untrusted data):\n");
     u.push_str(FENCE_OPEN);
     u.push('\n');
     facts(u, session);
     let _ = writeln!(u, "Timeline ({} lines):", lines.len());
     u.push_str(&body);
+    if kept < lines.len() {
+        let _ = writeln!(u, "... {} more lines cut", lines.len() - kept);
+    }
     u.push_str(FENCE_CLOSE);
     u.push('\n');
 }
